@@ -1,0 +1,1 @@
+//! Mechanism 1 (the hashrate auction): pure logic, no I/O.

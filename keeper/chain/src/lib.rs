@@ -1,0 +1,1 @@
+//! Chain adapters: subtensor access (subxt client and simulator) and BEVM.

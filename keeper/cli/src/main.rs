@@ -1,0 +1,50 @@
+//! `tao20`: the TAO20 validator keeper and its offline tools.
+//!
+//! Every subcommand prints JSON only on stdout and logs to stderr. Exit codes: 0 success, 2 bad
+//! input (the message names the JSON path or byte offset), 1 internal error.
+
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// TAO20 keeper: index fund creation reports, the hashrate auction, and subtensor access.
+#[derive(Debug, Parser)]
+#[command(name = "tao20", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the build's version and the protocol constants it was built for, as JSON.
+    Info,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAO20_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info => output::print_json(&serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "eip712": {
+                "name": tao20_core::domain::DOMAIN_NAME,
+                "version": tao20_core::domain::DOMAIN_VERSION,
+            },
+            "chain_ids": {
+                "finney": tao20_core::domain::CHAIN_ID_FINNEY,
+                "testnet": tao20_core::domain::CHAIN_ID_TESTNET,
+                "anvil": tao20_core::domain::CHAIN_ID_ANVIL,
+            },
+        })),
+    };
+    output::exit(result)
+}

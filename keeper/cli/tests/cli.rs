@@ -1,0 +1,38 @@
+//! The binary's surface: help, version and the JSON/exit-code contract.
+
+use assert_cmd::Command;
+
+fn tao20() -> Command {
+    Command::cargo_bin("tao20").unwrap()
+}
+
+#[test]
+fn version_and_help() {
+    let out = tao20().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("tao20 {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = tao20().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("Usage: tao20"));
+}
+
+#[test]
+fn info_prints_json_only() {
+    let out = tao20().arg("info").output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["chain_ids"]["finney"], 964);
+    assert_eq!(v["eip712"]["name"], "TAO20");
+}
+
+#[test]
+fn unknown_subcommand_is_a_usage_error() {
+    let out = tao20().arg("no-such-command").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

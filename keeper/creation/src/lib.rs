@@ -1,0 +1,1 @@
+//! Mechanism 0 (creation units): pure logic, no I/O.

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmarks: criterion (Rust) and forge gas snapshots. Kept out of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+echo "==> forge gas snapshots (snapshots/)"
+forge test --isolate --mt '^test_Gas' -vv || true
+echo "==> criterion"
+cargo bench --workspace

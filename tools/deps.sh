@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system packages and tools the project needs, once; idempotent and quiet when done.
+# Registries only (npm, crates.io, PyPI, Debian): nothing is downloaded from anywhere else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages some crates or tests need (none yet beyond the base image).
+APT_PACKAGES=()
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
