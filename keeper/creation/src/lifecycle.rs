@@ -1,0 +1,721 @@
+//! The creation lifecycle as a pure state machine: [`CreationMachine::apply`] takes one
+//! [`Event`] (a finalized substrate block, or a BEVM event of the contract, or the valuation data
+//! a previous [`Action::FetchValuation`] asked for) and returns the [`Action`]s to carry out.
+//! It never touches the network; its state is plain serde data the keeper persists.
+//!
+//! Driving it: feed events in block order. For each finalized block `b`, feed the contract's BEVM
+//! events of `b` (same block numbers as substrate) and the substrate block `b` itself, then move
+//! to `b + 1`. A request's delivery window starts at `requestBlock + 1`, so the order of the two
+//! within one block does not matter. `apply` is atomic: on error the state is unchanged.
+//!
+//! Request states move only `Pending -> Minted | Refunded | Expired`, as in the contract. What the
+//! machine signs:
+//! - a valid delivery, once valued: a [`CreationReport`] (again, identical, after a signer-set
+//!   change while it is still pending);
+//! - an invalid delivery, once the request's expiry block has passed: a [`RefundReport`] naming
+//!   the request;
+//! - an orphan (stake arriving in the vault under a non-fund hotkey that is no request's winning
+//!   delivery, including the delivery of a request that then expired): a [`RefundReport`] with a
+//!   zero request id, named by its delivery id, back to the extrinsic's signer. Orphans from
+//!   unsigned extrinsics have no coldkey to return to and are left for the sweep.
+
+use alloy_primitives::{Address, B256, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::delivery::{
+    check_validity, delivery_remark_of, recognize, vault_deposits, AccountId, DeliveryId,
+    Invalidity, NotDelivery, SubstrateBlock,
+};
+use crate::eip712::{creation_file_hash, CreationFile, CreationReport, Position, RefundReport};
+use crate::ids::delivery_remark;
+use crate::nav::{holdings_value, nav, shares, FundState, Holding, Price, Shares};
+use crate::pricing::{official_price, SpotSample};
+use crate::{Error, Result};
+
+/// What the machine is configured with (fixed per deployment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineConfig {
+    /// BEVM chain id.
+    pub chain_id: u64,
+    /// The core contract.
+    pub contract: Address,
+    /// The vault: the contract's substrate mirror account.
+    pub vault: AccountId,
+    /// The fund hotkeys (deliveries on them are refused; deposits on them are the fund's own).
+    pub fund_hotkeys: Vec<AccountId>,
+    /// Official price window W, blocks.
+    pub price_window: u64,
+}
+
+/// A `CreationRequested` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationRequest {
+    /// The request id.
+    pub request_id: B256,
+    /// The miner (EVM address).
+    pub miner: Address,
+    /// Receiver of the shares.
+    pub receiver: Address,
+    /// The coldkey that must sign the delivery.
+    pub coldkey: AccountId,
+    /// The request's epoch.
+    pub epoch_id: u64,
+    /// Units requested.
+    pub units: u32,
+    /// The request's block (also its valuation block).
+    pub request_block: u64,
+    /// Last block a delivery may be included in.
+    pub expiry_block: u64,
+    /// The mint reverts below this.
+    #[serde(with = "crate::dec")]
+    pub min_shares_out: U256,
+    /// Bond paid, wei.
+    #[serde(with = "crate::dec")]
+    pub bond: U256,
+}
+
+/// The official-price samples of one subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotWindow {
+    /// The subnet.
+    pub netuid: u16,
+    /// One sample per block of `[v - W, v - 1]`.
+    pub samples: Vec<SpotSample>,
+}
+
+/// What a valuation needs, read at the request's valuation block `v = requestBlock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Valuation {
+    /// Spot samples for every netuid of the fund and of the creation file.
+    pub spot: Vec<SpotWindow>,
+    /// The fund at `v` (fund-hotkey positions only, supply, fee state).
+    pub fund: FundState,
+    /// The contract's mint fee at `v`, basis points.
+    pub mint_fee_bps: u16,
+}
+
+/// The valuation's outcome for a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Valued {
+    /// Official prices used.
+    pub prices: Vec<Price>,
+    /// Value of the delivery, rao.
+    #[serde(with = "crate::dec")]
+    pub value_rao: U256,
+    /// NAV per share at `v`.
+    #[serde(with = "crate::dec")]
+    pub nav_per_share: U256,
+    /// The shares `mint` will compute.
+    pub shares: Shares,
+}
+
+/// A request's status, as in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Status {
+    /// Open.
+    Pending,
+    /// Shares minted.
+    Minted,
+    /// Delivery refunded.
+    Refunded,
+    /// Expired (bond to the fund).
+    Expired,
+}
+
+/// A recognized delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Where it is.
+    pub id: DeliveryId,
+    /// What arrived, sorted by (netuid, hotkey).
+    pub positions: Vec<Position>,
+    /// `None` while valid, or why it is invalid.
+    pub invalid: Option<Invalidity>,
+}
+
+/// Everything the machine knows about one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestState {
+    /// The request.
+    pub request: CreationRequest,
+    /// Its status.
+    pub status: Status,
+    /// The remark its delivery must carry.
+    pub remark: B256,
+    /// The winning delivery, once seen.
+    pub delivery: Option<Delivery>,
+    /// The valuation inputs, once fetched.
+    pub valuation: Option<Valuation>,
+    /// The valuation's outcome for a valid delivery.
+    pub valued: Option<Valued>,
+    /// The creation report last emitted.
+    pub report: Option<CreationReport>,
+    /// The refund report last emitted.
+    pub refund: Option<RefundReport>,
+}
+
+/// Stake in the vault that no request claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// Its delivery id.
+    pub id: DeliveryId,
+    /// The extrinsic's signer (the refund's coldkey), if signed.
+    pub coldkey: Option<AccountId>,
+    /// The positions.
+    pub positions: Vec<Position>,
+    /// The refund report last emitted.
+    pub refund: Option<RefundReport>,
+    /// Whether the contract refunded it.
+    pub refunded: bool,
+}
+
+/// A `CreationMinted` record, the input of mechanism-0 weights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintRecord {
+    /// The request.
+    pub request_id: B256,
+    /// The miner.
+    pub miner: Address,
+    /// The epoch.
+    pub epoch_id: u64,
+    /// Units minted.
+    pub units: u32,
+    /// Value delivered, rao.
+    #[serde(with = "crate::dec")]
+    pub value_rao: U256,
+    /// Shares minted.
+    #[serde(with = "crate::dec")]
+    pub shares_out: U256,
+    /// Block of the mint.
+    pub block: u64,
+}
+
+/// An input of the machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "event")]
+pub enum Event {
+    /// A finalized substrate block.
+    Block(SubstrateBlock),
+    /// A creation file the contract stored (`publishEpoch`).
+    CreationFilePublished {
+        /// The file.
+        file: CreationFile,
+    },
+    /// `CreationRequested`.
+    CreationRequested(CreationRequest),
+    /// The valuation data asked for by [`Action::FetchValuation`].
+    Valuation {
+        /// The request.
+        request_id: B256,
+        /// The data.
+        valuation: Valuation,
+    },
+    /// `CreationMinted`.
+    CreationMinted(MintRecord),
+    /// A request's delivery was refunded.
+    Refunded {
+        /// The request.
+        request_id: B256,
+    },
+    /// An orphan was refunded.
+    OrphanRefunded {
+        /// Its delivery id.
+        id: DeliveryId,
+    },
+    /// `expire(requestId)` succeeded.
+    Expired {
+        /// The request.
+        request_id: B256,
+    },
+    /// The contract's signer set changed.
+    SignerSetChanged {
+        /// The new `signerSetVersion`.
+        version: u64,
+    },
+}
+
+/// An output of the machine, for the executors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "action")]
+pub enum Action {
+    /// Read the valuation data at `valuationBlock` and feed it back as [`Event::Valuation`].
+    FetchValuation {
+        /// The request.
+        request_id: B256,
+        /// `v = requestBlock`.
+        valuation_block: u64,
+        /// Spot samples are needed for `[v - window, v - 1]`.
+        window: u64,
+        /// Netuids of the creation file (the fund's own netuids are needed as well).
+        netuids: Vec<u16>,
+    },
+    /// Sign (through the journal) and publish a creation report.
+    SignCreationReport(CreationReport),
+    /// Sign (through the journal) and publish a refund report.
+    SignRefundReport(RefundReport),
+    /// An extrinsic carried a request's remark but is not its delivery (for the operator's log;
+    /// its stake, if any, is an orphan).
+    DeliveryRejected {
+        /// The request.
+        request_id: B256,
+        /// The extrinsic.
+        id: DeliveryId,
+        /// Why.
+        why: NotDelivery,
+    },
+}
+
+/// The machine's whole state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationMachine {
+    /// Configuration.
+    pub config: MachineConfig,
+    /// The last substrate block applied.
+    pub last_block: Option<u64>,
+    /// The current `signerSetVersion`.
+    pub signer_set_version: u64,
+    /// Creation files by epoch.
+    pub files: Vec<CreationFile>,
+    /// Requests, in arrival order.
+    pub requests: Vec<RequestState>,
+    /// Orphans, in arrival order.
+    pub orphans: Vec<Orphan>,
+    /// Mint records, in arrival order.
+    pub minted: Vec<MintRecord>,
+}
+
+fn lifecycle(msg: impl Into<String>) -> Error {
+    Error::Lifecycle(msg.into())
+}
+
+impl CreationMachine {
+    /// A fresh machine.
+    pub fn new(config: MachineConfig, signer_set_version: u64) -> Self {
+        Self {
+            config,
+            last_block: None,
+            signer_set_version,
+            files: Vec::new(),
+            requests: Vec::new(),
+            orphans: Vec::new(),
+            minted: Vec::new(),
+        }
+    }
+
+    /// The state of request `id`.
+    pub fn request(&self, id: &B256) -> Option<&RequestState> {
+        self.requests.iter().find(|r| r.request.request_id == *id)
+    }
+
+    fn request_mut(&mut self, id: &B256) -> Result<&mut RequestState> {
+        self.requests
+            .iter_mut()
+            .find(|r| r.request.request_id == *id)
+            .ok_or_else(|| lifecycle(format!("unknown request {id}")))
+    }
+
+    fn file(&self, epoch_id: u64) -> Result<&CreationFile> {
+        self.files
+            .iter()
+            .find(|f| f.epoch_id == epoch_id)
+            .ok_or_else(|| lifecycle(format!("no creation file for epoch {epoch_id}")))
+    }
+
+    /// Applies one event; on error the state is left unchanged.
+    pub fn apply(&mut self, event: &Event) -> Result<Vec<Action>> {
+        let mut next = self.clone();
+        let actions = next.apply_inner(event)?;
+        *self = next;
+        Ok(actions)
+    }
+
+    fn apply_inner(&mut self, event: &Event) -> Result<Vec<Action>> {
+        match event {
+            Event::Block(b) => self.on_block(b),
+            Event::CreationFilePublished { file } => {
+                crate::eip712::check_assets(&file.assets)?;
+                match self.files.iter().find(|f| f.epoch_id == file.epoch_id) {
+                    Some(f) if f != file => Err(lifecycle(format!(
+                        "a different creation file for epoch {} is already known",
+                        file.epoch_id
+                    ))),
+                    Some(_) => Ok(vec![]),
+                    None => {
+                        self.files.push(file.clone());
+                        Ok(vec![])
+                    }
+                }
+            }
+            Event::CreationRequested(r) => self.on_request(r),
+            Event::Valuation {
+                request_id,
+                valuation,
+            } => {
+                let st = self.request_mut(request_id)?;
+                if st.valuation.is_some() {
+                    return Err(lifecycle(format!("request {request_id} is already valued")));
+                }
+                st.valuation = Some(valuation.clone());
+                self.try_report(request_id)
+            }
+            Event::CreationMinted(m) => {
+                self.transition(&m.request_id, Status::Minted)?;
+                self.minted.push(m.clone());
+                Ok(vec![])
+            }
+            Event::Refunded { request_id } => {
+                self.transition(request_id, Status::Refunded)?;
+                Ok(vec![])
+            }
+            Event::Expired { request_id } => {
+                self.transition(request_id, Status::Expired)?;
+                // Whatever the request received is now an orphan, refundable by delivery id.
+                let st = self.request_mut(request_id)?;
+                let coldkey = st.request.coldkey;
+                match st.delivery.clone() {
+                    Some(d) => Ok(self.add_orphan(d.id, Some(coldkey), d.positions)),
+                    None => Ok(vec![]),
+                }
+            }
+            Event::OrphanRefunded { id } => {
+                let o = self
+                    .orphans
+                    .iter_mut()
+                    .find(|o| o.id == *id)
+                    .ok_or_else(|| {
+                        lifecycle(format!("unknown orphan ({}, {})", id.block, id.index))
+                    })?;
+                if o.refunded {
+                    return Err(lifecycle(format!(
+                        "orphan ({}, {}) refunded twice",
+                        id.block, id.index
+                    )));
+                }
+                o.refunded = true;
+                Ok(vec![])
+            }
+            Event::SignerSetChanged { version } => self.on_signer_set(*version),
+        }
+    }
+
+    fn transition(&mut self, id: &B256, to: Status) -> Result<()> {
+        let st = self.request_mut(id)?;
+        if st.status != Status::Pending {
+            return Err(lifecycle(format!(
+                "request {id} cannot move from {:?} to {to:?}",
+                st.status
+            )));
+        }
+        st.status = to;
+        Ok(())
+    }
+
+    fn on_request(&mut self, r: &CreationRequest) -> Result<Vec<Action>> {
+        if let Some(existing) = self.request(&r.request_id) {
+            return if existing.request == *r {
+                Ok(vec![])
+            } else {
+                Err(lifecycle(format!(
+                    "request {} seen with different fields",
+                    r.request_id
+                )))
+            };
+        }
+        if let Some(last) = self.last_block {
+            if r.request_block < last {
+                return Err(lifecycle(format!(
+                    "request {} at block {} arrived after block {last} was applied",
+                    r.request_id, r.request_block
+                )));
+            }
+        }
+        if r.expiry_block <= r.request_block {
+            return Err(lifecycle(format!(
+                "request {} expires before it opens",
+                r.request_id
+            )));
+        }
+        let netuids = self
+            .file(r.epoch_id)?
+            .assets
+            .iter()
+            .map(|a| a.netuid)
+            .collect();
+        self.requests.push(RequestState {
+            request: r.clone(),
+            status: Status::Pending,
+            remark: delivery_remark(self.config.chain_id, self.config.vault, r.request_id),
+            delivery: None,
+            valuation: None,
+            valued: None,
+            report: None,
+            refund: None,
+        });
+        Ok(vec![Action::FetchValuation {
+            request_id: r.request_id,
+            valuation_block: r.request_block,
+            window: self.config.price_window,
+            netuids,
+        }])
+    }
+
+    fn on_block(&mut self, b: &SubstrateBlock) -> Result<Vec<Action>> {
+        if let Some(last) = self.last_block {
+            if b.number <= last {
+                return Err(lifecycle(format!(
+                    "block {} applied after block {last}",
+                    b.number
+                )));
+            }
+        }
+        self.last_block = Some(b.number);
+        let mut actions = Vec::new();
+        let vault = self.config.vault;
+        let fund = self.config.fund_hotkeys.clone();
+        for ext in &b.extrinsics {
+            let id = DeliveryId {
+                block: b.number,
+                index: ext.index,
+            };
+            let deposits = vault_deposits(ext, &vault, &fund);
+            let claimant = delivery_remark_of(ext)
+                .and_then(|remark| self.requests.iter().position(|r| r.remark == remark));
+            let mut delivered = false;
+            if let Some(i) = claimant {
+                let st = &self.requests[i];
+                let rid = st.request.request_id;
+                let verdict = if st.delivery.is_some() || st.status != Status::Pending {
+                    Err(NotDelivery::AlreadyDelivered)
+                } else {
+                    recognize(
+                        ext,
+                        b.number,
+                        &st.request.coldkey,
+                        st.request.request_block,
+                        st.request.expiry_block,
+                        &vault,
+                        &fund,
+                    )
+                };
+                match verdict {
+                    Ok(positions) => {
+                        let file = self.file(st.request.epoch_id)?;
+                        let invalid = check_validity(file, st.request.units, &positions).err();
+                        self.requests[i].delivery = Some(Delivery {
+                            id,
+                            positions,
+                            invalid,
+                        });
+                        delivered = true;
+                        actions.extend(self.try_report(&rid)?);
+                    }
+                    Err(why) => actions.push(Action::DeliveryRejected {
+                        request_id: rid,
+                        id,
+                        why,
+                    }),
+                }
+            }
+            if !delivered && !deposits.is_empty() {
+                actions.extend(self.add_orphan(id, ext.signer, deposits));
+            }
+        }
+        actions.extend(self.refund_expired(b.number));
+        Ok(actions)
+    }
+
+    fn add_orphan(
+        &mut self,
+        id: DeliveryId,
+        coldkey: Option<AccountId>,
+        positions: Vec<Position>,
+    ) -> Vec<Action> {
+        if self.orphans.iter().any(|o| o.id == id) {
+            return vec![];
+        }
+        let refund = coldkey.map(|coldkey| RefundReport {
+            request_id: B256::ZERO,
+            coldkey,
+            positions: positions.clone(),
+            delivery_block: id.block,
+            delivery_index: id.index,
+            signer_set_version: self.signer_set_version,
+        });
+        self.orphans.push(Orphan {
+            id,
+            coldkey,
+            positions,
+            refund: refund.clone(),
+            refunded: false,
+        });
+        refund.map(Action::SignRefundReport).into_iter().collect()
+    }
+
+    /// Refund reports for invalid deliveries of pending requests whose expiry block has passed.
+    fn refund_expired(&mut self, block: u64) -> Vec<Action> {
+        let version = self.signer_set_version;
+        let mut out = Vec::new();
+        for st in &mut self.requests {
+            if st.status != Status::Pending
+                || st.refund.is_some()
+                || block <= st.request.expiry_block
+            {
+                continue;
+            }
+            let Some(d) = &st.delivery else { continue };
+            if d.invalid.is_none() {
+                continue;
+            }
+            let r = RefundReport {
+                request_id: st.request.request_id,
+                coldkey: st.request.coldkey,
+                positions: d.positions.clone(),
+                delivery_block: d.id.block,
+                delivery_index: d.id.index,
+                signer_set_version: version,
+            };
+            st.refund = Some(r.clone());
+            out.push(Action::SignRefundReport(r));
+        }
+        out
+    }
+
+    /// Values a valid delivery once both it and the valuation data are known, and emits the report
+    /// (or marks the delivery invalid when the mint would revert).
+    fn try_report(&mut self, id: &B256) -> Result<Vec<Action>> {
+        let window = self.config.price_window;
+        let version = self.signer_set_version;
+        let st = self
+            .request(id)
+            .ok_or_else(|| lifecycle(format!("unknown request {id}")))?;
+        let (Some(d), Some(v)) = (&st.delivery, &st.valuation) else {
+            return Ok(vec![]);
+        };
+        if d.invalid.is_some() || st.report.is_some() {
+            return Ok(vec![]);
+        }
+        let file = self.file(st.request.epoch_id)?;
+        let file_hash = creation_file_hash(file);
+        let outcome = value_delivery(&st.request, &d.positions, v, window);
+        let st = self.request_mut(id)?;
+        let valued = match outcome {
+            Ok(valued) => valued,
+            Err(Error::Rejected(detail)) => {
+                if let Some(d) = &mut st.delivery {
+                    d.invalid = Some(Invalidity::WouldNotMint { detail });
+                }
+                return Ok(vec![]);
+            }
+            Err(e) => return Err(e),
+        };
+        let d = st
+            .delivery
+            .clone()
+            .ok_or_else(|| lifecycle("delivery vanished"))?;
+        let report = CreationReport {
+            request_id: *id,
+            epoch_id: st.request.epoch_id,
+            creation_file_hash: file_hash,
+            receiver: st.request.receiver,
+            units: st.request.units,
+            positions: d.positions,
+            delivery_block: d.id.block,
+            delivery_index: d.id.index,
+            value_rao: valued.value_rao,
+            nav_per_share: valued.nav_per_share,
+            signer_set_version: version,
+        };
+        st.valued = Some(valued);
+        st.report = Some(report.clone());
+        Ok(vec![Action::SignCreationReport(report)])
+    }
+
+    fn on_signer_set(&mut self, version: u64) -> Result<Vec<Action>> {
+        if version <= self.signer_set_version {
+            return Err(lifecycle(format!(
+                "signer set version {version} is not after {}",
+                self.signer_set_version
+            )));
+        }
+        self.signer_set_version = version;
+        // Pending reports are re-signed with identical content under the new version.
+        let mut out = Vec::new();
+        for st in self
+            .requests
+            .iter_mut()
+            .filter(|s| s.status == Status::Pending)
+        {
+            if let Some(r) = &mut st.report {
+                r.signer_set_version = version;
+                out.push(Action::SignCreationReport(r.clone()));
+            }
+            if let Some(r) = &mut st.refund {
+                r.signer_set_version = version;
+                out.push(Action::SignRefundReport(r.clone()));
+            }
+        }
+        for o in self.orphans.iter_mut().filter(|o| !o.refunded) {
+            if let Some(r) = &mut o.refund {
+                r.signer_set_version = version;
+                out.push(Action::SignRefundReport(r.clone()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Values a delivery at its request's valuation block: official prices from the spot windows,
+/// NAV of the fund, value of the delivered positions, and the shares `mint` would compute.
+/// `Error::Rejected` when the mint would revert (zero shares, or fewer than `minSharesOut`).
+pub fn value_delivery(
+    request: &CreationRequest,
+    positions: &[Position],
+    valuation: &Valuation,
+    window: u64,
+) -> Result<Valued> {
+    let v = request.request_block;
+    let mut prices = valuation
+        .spot
+        .iter()
+        .map(|w| {
+            Ok(Price {
+                netuid: w.netuid,
+                price: official_price(w.netuid, v, window, &w.samples)?.raw(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    prices.sort_by_key(|p| p.netuid);
+    let holdings: Vec<Holding> = positions
+        .iter()
+        .map(|p| Holding {
+            netuid: p.netuid,
+            amount: p.amount,
+        })
+        .collect();
+    let value_rao = holdings_value(&holdings, &prices)?;
+    let fund_nav = nav(&valuation.fund, &prices, v)?;
+    let shares = shares(value_rao, fund_nav.nav_per_share, valuation.mint_fee_bps)?;
+    if shares.shares_out < request.min_shares_out {
+        return Err(Error::Rejected(format!(
+            "sharesOut {} is below minSharesOut {}",
+            shares.shares_out, request.min_shares_out
+        )));
+    }
+    Ok(Valued {
+        prices,
+        value_rao,
+        nav_per_share: fund_nav.nav_per_share,
+        shares,
+    })
+}
