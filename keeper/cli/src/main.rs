@@ -3,7 +3,10 @@
 //! Every subcommand prints JSON only on stdout and logs to stderr. Exit codes: 0 success, 2 bad
 //! input (the message names the JSON path or byte offset), 1 internal error.
 
+mod index;
+mod nav;
 mod output;
+mod report;
 
 use std::process::ExitCode;
 
@@ -21,6 +24,18 @@ struct Cli {
 enum Command {
     /// Print the build's version and the protocol constants it was built for, as JSON.
     Info,
+    /// Mechanism 0: the index methodology and the creation file.
+    Index {
+        #[command(subcommand)]
+        cmd: index::IndexCmd,
+    },
+    /// EIP-712 digests of creation files, creation and refund reports, and sweeps.
+    Report {
+        #[command(subcommand)]
+        cmd: report::ReportCmd,
+    },
+    /// NAV per share at a valuation block, and the value and shares of a delivery.
+    Nav(nav::NavArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +48,9 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Index { cmd } => index::run(cmd),
+        Command::Report { cmd } => report::run(cmd),
+        Command::Nav(args) => nav::run(args),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {

@@ -4,11 +4,14 @@ use std::collections::BTreeSet;
 
 #[test]
 fn every_rust_vector_has_an_owner() {
-    let owned: BTreeSet<&str> = [tao20_core::vectors::VECTOR_KINDS]
-        .into_iter()
-        .flatten()
-        .copied()
-        .collect();
+    let owned: BTreeSet<&str> = [
+        tao20_core::vectors::VECTOR_KINDS,
+        tao20_creation::vectors::VECTOR_KINDS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+    .collect();
     let file = tao20_core::vectors::load().unwrap();
     let orphans: Vec<String> = file
         .cases

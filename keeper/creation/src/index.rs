@@ -185,6 +185,7 @@ pub enum Exclusion {
         rank: u16,
     },
     /// Dropped by the minimum-value rule.
+    #[serde(rename_all = "camelCase")]
     MinimumValue {
         /// What `qtyPerUnit x minUnits` was worth, rao, when it was dropped.
         #[serde(with = "crate::dec")]

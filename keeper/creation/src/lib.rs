@@ -29,6 +29,8 @@ pub mod pricing;
 pub mod signing;
 pub mod weights;
 
+/// Re-exported so callers (the binary, the chain adapters) name the same `Address`, `B256`, `U256`.
+pub use alloy_primitives;
 pub use error::{Error, Result};
 
 /// The shared-vector kinds this crate asserts (its `tests/vectors.rs` has a handler for each).
