@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title EventsLib
+/// @notice Every event of TAO20: one for each change of state, so an indexer can rebuild it.
+library EventsLib {
+    /// @notice A creation file was stored for `epochId`.
+    event EpochPublished(
+        uint64 indexed epochId,
+        bytes32 fileHash,
+        uint64 validFromBlock,
+        uint64 validUntilBlock,
+        uint256 sharesPerUnit,
+        uint16 toleranceBps,
+        uint32 minUnits,
+        uint256 assetCount
+    );
+    /// @notice A miner opened a creation request.
+    event CreationRequested(
+        bytes32 indexed requestId,
+        address indexed miner,
+        address receiver,
+        bytes32 coldkey,
+        uint64 indexed epochId,
+        uint32 units,
+        uint64 requestBlock,
+        uint64 expiryBlock,
+        uint256 minSharesOut,
+        uint256 bond
+    );
+    /// @notice A request was minted; the record mechanism-0 weights are computed from.
+    event CreationMinted(
+        bytes32 indexed requestId,
+        address indexed miner,
+        uint64 indexed epochId,
+        uint32 units,
+        uint256 valueRao,
+        uint256 sharesOut
+    );
+    /// @notice A delivery was returned to `coldkey`; `requestId` is zero for an orphan.
+    event Refunded(
+        bytes32 indexed requestId,
+        bytes32 indexed coldkey,
+        uint64 deliveryBlock,
+        uint32 deliveryIndex,
+        uint256 positions
+    );
+    /// @notice A request closed without a mint; `bond` went to the fund.
+    event CreationExpired(bytes32 indexed requestId, uint256 bond);
+    /// @notice A request's bond went to the fund with its refund.
+    event BondForfeited(bytes32 indexed requestId, uint256 bond);
+    /// @notice A bond could not be pushed to the miner and is claimable.
+    event BondOwed(address indexed miner, uint256 amount);
+    /// @notice A miner claimed owed bonds.
+    event BondClaimed(address indexed miner, uint256 amount);
+    /// @notice One position moved (mint, sweep, refund, redemption or fund hotkey change).
+    event StakeMoved(uint16 indexed netuid, bytes32 fromHotkey, bytes32 toHotkey, bytes32 toColdkey, uint256 amount);
+    /// @notice Stray stake was swept onto the fund hotkeys.
+    event Swept(uint64 indexed nonce, uint256 positions);
+    /// @notice Shares were redeemed in kind; `amounts` per position (native TAO last, in wei).
+    event Redeemed(
+        address indexed holder, bytes32 indexed coldkey, uint256 shares, uint256 fee, uint256 burned, uint256[] amounts
+    );
+    /// @notice The management fee accrued over `blocks` blocks.
+    event ManagementFeeAccrued(uint256 fee, uint256 blocks);
+    /// @notice A change was queued; applicable from block `eta`.
+    event ChangeQueued(uint8 indexed kind, uint16 netuid, uint256 eta);
+    /// @notice A queued change was cancelled.
+    event ChangeCancelled(uint8 indexed kind, uint16 netuid);
+    /// @notice The signer set changed.
+    event SignersUpdated(uint64 indexed version, address[] signers, uint8 threshold);
+    /// @notice A fund hotkey changed (`oldHotkey` zero when the netuid joins the fund).
+    event FundHotkeyUpdated(uint16 indexed netuid, bytes32 oldHotkey, bytes32 newHotkey);
+    /// @notice Fees changed.
+    event FeesUpdated(uint16 mintFeeBps, uint16 redeemFeeBps, uint16 managementFeeBps, address recipient);
+    /// @notice The creation bond changed.
+    event CreationBondUpdated(uint256 bond);
+    /// @notice The guardian changed.
+    event GuardianUpdated(address guardian);
+    /// @notice Pause switched.
+    event PausedSet(bool paused);
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {BaseTest} from "./BaseTest.sol";
+import {CreationReport, Position, RequestStatus, RefundReport} from "../contracts/interfaces/ITAO20.sol";
+import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
+import {EventsLib} from "../contracts/libraries/EventsLib.sol";
+
+contract MintTest is BaseTest {
+    bytes32 internal id;
+
+    function setUp() public override {
+        super.setUp();
+        _publish(2);
+        id = _request(1, 0);
+        vm.roll(block.number + 1);
+        _deliver(2, 3e9);
+    }
+
+    function _r() internal view returns (CreationReport memory) {
+        Position[] memory ps = new Position[](2);
+        for (uint16 n = 1; n <= 2; ++n) {
+            ps[n - 1] = Position({netuid: n, hotkey: minerHk(n), amount: 3e9});
+        }
+        return _report(id, ps, 6e9, 1e9);
+    }
+
+    function _mint(CreationReport memory r) internal returns (uint256) {
+        return t.mint(r, _reportSigs(r));
+    }
+
+    function _expectMintRevert(CreationReport memory r, bytes memory err) internal {
+        bytes[] memory sigs = _reportSigs(r);
+        vm.expectRevert(err);
+        t.mint(r, sigs);
+    }
+
+    // ------------------------------------------------------------------ outcomes
+
+    function test_Mint_FirstMintLocksDeadSharesAndChargesFee() public {
+        CreationReport memory r = _r();
+        uint256 minerEth = miner.balance;
+        uint256 out = _mint(r);
+        uint256 gross = 6e18; // 6e9 rao at 1e9 rao per share
+        uint256 fee = (gross * MINT_FEE + 9999) / 10_000;
+        assertEq(out, gross - fee - t.DEAD_SHARES(), "sharesOut");
+        assertEq(t.balanceOf(miner), out);
+        assertEq(t.balanceOf(feeRecipient), fee);
+        assertEq(t.balanceOf(t.DEAD_ADDRESS()), t.DEAD_SHARES());
+        assertEq(t.totalSupply(), gross, "supply is the gross");
+        assertEq(miner.balance, minerEth + BOND, "bond returned");
+        assertEq(uint8(t.request(id).status), uint8(RequestStatus.Minted));
+    }
+
+    function test_Mint_MovesEveryPositionOntoTheFundHotkey() public {
+        CreationReport memory r = _r();
+        _mint(r);
+        for (uint16 n = 1; n <= 2; ++n) {
+            assertEq(_fundStake(n), 3e9, "fund stake");
+            assertEq(staking.getStake(minerHk(n), vault, n), 0, "delivery hotkey emptied");
+        }
+    }
+
+    function test_Mint_EmitsCreationMinted() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        vm.expectEmit(true, true, true, true, address(t));
+        emit EventsLib.CreationMinted(id, miner, 0, 1, 6e9, 6e18 - 3e16 - 1e15);
+        t.mint(r, sigs);
+    }
+
+    function test_Mint_AnyoneMayRelayWithAllFiveSignatures() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _sigs(_digest(hasher.creationReport(r)), 5);
+        vm.prank(makeAddr("relayer"));
+        assertGt(t.mint(r, sigs), 0);
+    }
+
+    function test_Mint_SecondMintUsesTheReportNav() public {
+        CreationReport memory r = _r();
+        _mint(r);
+        (uint256 shares,) = _createShares(2e9, 4e9, 2e9); // NAV 2 TAO per share: 2 shares gross
+        assertEq(shares, 2e18 - 1e16);
+    }
+
+    function test_Mint_AfterTheWindowStillMintsADeliveryInsideIt() public {
+        CreationReport memory r = _r();
+        vm.roll(block.number + 5000);
+        assertGt(_mint(r), 0);
+    }
+
+    // ------------------------------------------------------------------ reverts: signatures
+
+    function test_RevertWhen_Mint_ReportReplayed() public {
+        CreationReport memory r = _r();
+        _mint(r);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.RequestNotPending.selector, id, RequestStatus.Minted));
+    }
+
+    function test_RevertWhen_Mint_WrongChainIdInDomain() public {
+        CreationReport memory r = _r();
+        bytes32 digest = _digestFor(999, address(t), hasher.creationReport(r));
+        bytes[] memory sigs = _sigs(digest, THRESHOLD);
+        vm.expectRevert();
+        t.mint(r, sigs);
+        (bool ok, bytes memory err) = address(t).call(abi.encodeCall(t.mint, (r, sigs)));
+        assertFalse(ok);
+        assertEq(bytes4(err), ErrorsLib.NotSigner.selector);
+    }
+
+    function test_RevertWhen_Mint_WrongContractInDomain() public {
+        CreationReport memory r = _r();
+        bytes32 digest = _digestFor(block.chainid, address(0xBEEF), hasher.creationReport(r));
+        bytes[] memory sigs = _sigs(digest, THRESHOLD);
+        (bool ok, bytes memory err) = address(t).call(abi.encodeCall(t.mint, (r, sigs)));
+        assertFalse(ok);
+        assertEq(bytes4(err), ErrorsLib.NotSigner.selector);
+    }
+
+    function test_Mint_DomainFollowsAChainIdChange() public {
+        CreationReport memory r = _r();
+        vm.chainId(945);
+        bytes[] memory sigs = _sigs(_digestFor(945, address(t), hasher.creationReport(r)), THRESHOLD);
+        assertGt(t.mint(r, sigs), 0);
+    }
+
+    function test_RevertWhen_Mint_OlderSignerSetVersion() public {
+        CreationReport memory r = _r();
+        address[] memory list = new address[](4);
+        for (uint256 i; i < 4; ++i) {
+            list[i] = signerAddrs[i];
+        }
+        _rotateSigners(list, 3);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.StaleSignerSet.selector, 1, 2));
+    }
+
+    function test_RevertWhen_Mint_SignedByARemovedSigner() public {
+        CreationReport memory r = _r();
+        address[] memory list = new address[](4);
+        for (uint256 i; i < 4; ++i) {
+            list[i] = signerAddrs[i + 1];
+        }
+        _rotateSigners(list, 3);
+        r.signerSetVersion = 2;
+        bytes[] memory sigs = _sigs(_digest(hasher.creationReport(r)), 3); // signerAddrs[0] removed
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.NotSigner.selector, 0, signerAddrs[0]));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_SignaturesUnsorted() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        (sigs[0], sigs[1]) = (sigs[1], sigs[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(ErrorsLib.UnsortedSignatures.selector, 1, signerAddrs[0], signerAddrs[1])
+        );
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_DuplicateSignature() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        sigs[1] = sigs[0];
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.DuplicateSigner.selector, 1, signerAddrs[0]));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_NonMemberSignature() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        uint256 outsider = uint256(keccak256("tao20.test.outsider"));
+        sigs[3] = _sigOf(outsider, _digest(hasher.creationReport(r)));
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.NotSigner.selector, 3, vm.addr(outsider)));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_HighS() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        sigs[2] = _highS(sigs[2]);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.InvalidSignatureS.selector, 2));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_ZeroAddressRecovered() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        sigs[0] = abi.encodePacked(bytes32(0), bytes32(uint256(1)), uint8(27));
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.ZeroSigner.selector, 0));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_InvalidV() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        (bytes32 rr, bytes32 ss,) = _split(sigs[0]);
+        sigs[0] = abi.encodePacked(rr, ss, uint8(29));
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.InvalidSignatureV.selector, 0, 29));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_SignatureNot65Bytes() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        sigs[1] = abi.encodePacked(bytes32(0), bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.InvalidSignatureLength.selector, 1, 64));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_BelowThreshold() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _sigs(_digest(hasher.creationReport(r)), THRESHOLD - 1);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.BelowThreshold.selector, 3, 4));
+        t.mint(r, sigs);
+    }
+
+    function test_RevertWhen_Mint_ReportAlteredAfterSigning() public {
+        CreationReport memory r = _r();
+        bytes[] memory sigs = _reportSigs(r);
+        r.valueRao += 1;
+        (bool ok, bytes memory err) = address(t).call(abi.encodeCall(t.mint, (r, sigs)));
+        assertFalse(ok);
+        assertEq(bytes4(err), ErrorsLib.NotSigner.selector);
+    }
+
+    // ------------------------------------------------------------------ reverts: report vs request
+
+    function test_RevertWhen_Mint_WrongEpoch() public {
+        CreationReport memory r = _r();
+        r.epochId = 1;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.EpochMismatch.selector));
+    }
+
+    function test_RevertWhen_Mint_WrongCreationFile() public {
+        CreationReport memory r = _r();
+        r.creationFileHash = keccak256("another file");
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.FileHashMismatch.selector));
+    }
+
+    function test_RevertWhen_Mint_WrongReceiver() public {
+        CreationReport memory r = _r();
+        r.receiver = holder;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.ReceiverMismatch.selector));
+    }
+
+    function test_RevertWhen_Mint_WrongUnits() public {
+        CreationReport memory r = _r();
+        r.units = 2;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.UnitsMismatch.selector));
+    }
+
+    function test_RevertWhen_Mint_DeliveryInTheRequestBlock() public {
+        CreationReport memory r = _r();
+        r.deliveryBlock = t.request(id).requestBlock;
+        _expectMintRevert(
+            r,
+            abi.encodeWithSelector(
+                ErrorsLib.DeliveryOutsideWindow.selector, r.deliveryBlock, r.deliveryBlock + 1, r.deliveryBlock + WINDOW
+            )
+        );
+    }
+
+    function test_RevertWhen_Mint_DeliveryAfterTheWindow() public {
+        CreationReport memory r = _r();
+        uint64 rb = t.request(id).requestBlock;
+        r.deliveryBlock = rb + WINDOW + 1;
+        _expectMintRevert(
+            r, abi.encodeWithSelector(ErrorsLib.DeliveryOutsideWindow.selector, r.deliveryBlock, rb + 1, rb + WINDOW)
+        );
+    }
+
+    function test_Mint_DeliveryInTheLastBlockOfTheWindow() public {
+        CreationReport memory r = _r();
+        r.deliveryBlock = t.request(id).requestBlock + WINDOW;
+        assertGt(_mint(r), 0);
+    }
+
+    function test_RevertWhen_Mint_UnknownRequest() public {
+        CreationReport memory r = _r();
+        r.requestId = keccak256("nope");
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.UnknownRequest.selector, r.requestId));
+    }
+
+    function test_RevertWhen_Mint_RequestRefunded() public {
+        CreationReport memory r = _r();
+        vm.roll(block.number + WINDOW + 1);
+        RefundReport memory rr = _refundReport(id, minerColdkey, r.positions, r.deliveryBlock);
+        t.refund(rr, _refundSigs(rr));
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.RequestNotPending.selector, id, RequestStatus.Refunded));
+    }
+
+    function test_RevertWhen_Mint_RequestExpired() public {
+        CreationReport memory r = _r();
+        vm.roll(block.number + WINDOW + GRACE + 1);
+        t.expire(id);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.RequestNotPending.selector, id, RequestStatus.Expired));
+    }
+
+    // ------------------------------------------------------------------ reverts: positions and shares
+
+    function test_RevertWhen_Mint_PositionNotHeldByTheVault() public {
+        CreationReport memory r = _r();
+        r.positions[1].amount = 3e9 + 1;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.PositionNotHeld.selector, 2, minerHk(2), 3e9, 3e9 + 1));
+    }
+
+    function test_RevertWhen_Mint_PositionOnAFundHotkey() public {
+        CreationReport memory r = _r();
+        r.positions[0].hotkey = fundHk(1);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.FundHotkeyPosition.selector, 1, fundHk(1)));
+    }
+
+    function test_RevertWhen_Mint_PositionsUnsorted() public {
+        CreationReport memory r = _r();
+        (r.positions[0], r.positions[1]) = (r.positions[1], r.positions[0]);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.PositionsNotSorted.selector, 1));
+    }
+
+    function test_RevertWhen_Mint_DuplicatePosition() public {
+        CreationReport memory r = _r();
+        r.positions[1] = r.positions[0];
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.PositionsNotSorted.selector, 1));
+    }
+
+    function test_RevertWhen_Mint_NetuidWithoutFundHotkey() public {
+        CreationReport memory r = _r();
+        r.positions[1].netuid = 77;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.UnknownNetuid.selector, 77));
+    }
+
+    function test_RevertWhen_Mint_NoPositions() public {
+        CreationReport memory r = _r();
+        delete r.positions;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.NoPositions.selector));
+    }
+
+    function test_RevertWhen_Mint_ZeroNav() public {
+        CreationReport memory r = _r();
+        r.navPerShare = 0;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.ZeroNav.selector));
+    }
+
+    function test_RevertWhen_Mint_GrossIsZero() public {
+        CreationReport memory r = _r();
+        r.valueRao = 0;
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.ZeroShares.selector));
+    }
+
+    function test_RevertWhen_Mint_FirstMintTooSmallForTheDeadShares() public {
+        CreationReport memory r = _r();
+        r.valueRao = 1e6; // gross 1e15: nothing left after the dead shares
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.ZeroShares.selector));
+    }
+
+    function test_RevertWhen_Mint_SharesBelowMinSharesOut() public {
+        CreationReport memory r = _r();
+        vm.roll(block.number + 1);
+        vm.prank(miner);
+        bytes32 id2 = t.requestCreation{value: BOND}(1, minerColdkey, miner, 10e18);
+        vm.roll(block.number + 1);
+        Position[] memory ps = _deliver(2, 3e9);
+        r = _report(id2, ps, 6e9, 1e9);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.SlippageExceeded.selector, 6e18 - 3e16 - 1e15, 10e18));
+    }
+
+    function test_RevertWhen_Mint_Paused() public {
+        CreationReport memory r = _r();
+        vm.prank(guardian);
+        t.setPaused(true);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.Paused.selector));
+    }
+
+    function test_Mint_BondOwedWhenTheMinerRefusesNativeTao() public {
+        CreationReport memory r = _r();
+        RejectingMiner rm = new RejectingMiner();
+        vm.deal(address(rm), 10 ether);
+        vm.prank(address(rm));
+        bytes32 id2 = t.requestCreation{value: BOND}(1, minerColdkey, address(rm), 0);
+        vm.roll(block.number + 1);
+        Position[] memory ps = _deliver(2, 3e9);
+        r = _report(id2, ps, 6e9, 1e9);
+        _mint(r);
+        assertEq(t.bondOwed(address(rm)), BOND);
+        assertEq(t.fundNativeBalance(), 0, "the owed bond is not the fund's");
+        rm.setAccept(true);
+        vm.prank(address(rm));
+        t.claimBond();
+        assertEq(address(rm).balance, 10 ether);
+        vm.prank(address(rm));
+        vm.expectRevert(ErrorsLib.NothingToClaim.selector);
+        t.claimBond();
+    }
+}
+
+contract RejectingMiner {
+    bool internal accept;
+
+    function setAccept(bool a) external {
+        accept = a;
+    }
+
+    receive() external payable {
+        require(accept, "no thanks");
+    }
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IStaking} from "../../contracts/interfaces/IStaking.sol";
+import {Blake2b} from "./Blake2b.sol";
+
+/// @notice A storage-backed stand-in for the StakingV2 precompile, placed at 0x…0805 with
+///         `vm.etch` / `anvil_setCode`. Stake is keyed by (hotkey, coldkey, netuid); the caller's
+///         coldkey is its mirror account blake2_256("evm:" ++ h160), as in the runtime. Like the
+///         runtime it clamps a move to the stake available, refuses amounts worth less than
+///         `DefaultMinStake`, and refuses `transferStake` on a subnet whose owner disabled transfers.
+/// @dev Same-subnet moves only (all TAO20 needs); the minimum is checked on the alpha's TAO value at
+///      the subnet price (1 TAO per alpha unless set). Code placed at an address runs no constructor,
+///      so every default is a constant or a zero-means-default.
+contract StakingMock is IStaking {
+    /// @notice The runtime's `DefaultMinStake`, in rao.
+    uint256 public constant DEFAULT_MIN_STAKE = 2_000_000;
+
+    /// @dev One slot per subnet, so a transfer reads its price and toggle with one SLOAD.
+    struct Subnet {
+        uint128 priceRao; // rao per alpha; 0 means 1e9
+        bool transfersDisabled;
+    }
+
+    error AmountTooLow(uint256 amount, uint256 valueRao, uint256 minimum);
+    error TransfersDisabled(uint256 netuid);
+    error CrossSubnetUnsupported(uint256 originNetuid, uint256 destinationNetuid);
+    error NoStake(bytes32 hotkey, bytes32 coldkey, uint256 netuid);
+
+    event StakeSet(bytes32 indexed hotkey, bytes32 indexed coldkey, uint256 indexed netuid, uint256 amount);
+
+    mapping(bytes32 key => uint256) internal stakes;
+    mapping(uint256 netuid => Subnet) public subnets;
+    mapping(address account => bytes32) internal mirrors;
+    /// @dev Bit `netuid % 256` of word `netuid / 256`: transfers disabled. One warm slot for a
+    ///      whole basket, so the toggle costs what it costs the runtime, not a cold read per asset.
+    mapping(uint256 word => uint256) internal disabledBits;
+    /// @dev The lowest price ever set (0 means 1e9): amounts whose value at this price already
+    ///      clears the minimum skip the per-subnet price read. Exact, since value >= that bound.
+    uint256 internal lowestPrice;
+
+    // ------------------------------------------------------------------ the precompile
+
+    function getStake(bytes32 hotkey, bytes32 coldkey, uint256 netuid) external view returns (uint256) {
+        return stakes[_key(hotkey, coldkey, netuid)];
+    }
+
+    function moveStake(
+        bytes32 origin_hotkey,
+        bytes32 destination_hotkey,
+        uint256 origin_netuid,
+        uint256 destination_netuid,
+        uint256 amount
+    ) external {
+        if (origin_netuid != destination_netuid) {
+            revert CrossSubnetUnsupported(origin_netuid, destination_netuid);
+        }
+        bytes32 coldkey = _mirror(msg.sender);
+        _move(origin_hotkey, coldkey, destination_hotkey, coldkey, origin_netuid, amount);
+    }
+
+    function transferStake(
+        bytes32 destination_coldkey,
+        bytes32 hotkey,
+        uint256 origin_netuid,
+        uint256 destination_netuid,
+        uint256 amount
+    ) external {
+        if (origin_netuid != destination_netuid) {
+            revert CrossSubnetUnsupported(origin_netuid, destination_netuid);
+        }
+        _transfer(_mirror(msg.sender), destination_coldkey, hotkey, origin_netuid, amount);
+    }
+
+    // ------------------------------------------------------------------ test controls
+
+    /// @notice Sets the stake of (hotkey, coldkey, netuid) outright (emissions, genesis balances).
+    function setStake(bytes32 hotkey, bytes32 coldkey, uint256 netuid, uint256 amount) external {
+        stakes[_key(hotkey, coldkey, netuid)] = amount;
+        emit StakeSet(hotkey, coldkey, netuid, amount);
+    }
+
+    /// @notice Sets a subnet's alpha price (rao per alpha) and its transfer toggle.
+    function setSubnet(uint256 netuid, uint128 priceRao, bool transfersDisabled) external {
+        subnets[netuid] = Subnet(priceRao, transfersDisabled);
+        uint256 bit = 1 << (netuid % 256);
+        uint256 word = disabledBits[netuid / 256];
+        disabledBits[netuid / 256] = transfersDisabled ? word | bit : word & ~bit;
+        uint256 effective = priceRao == 0 ? 1e9 : priceRao;
+        uint256 lowest = lowestPrice == 0 ? 1e9 : lowestPrice;
+        if (effective < lowest) lowestPrice = effective;
+    }
+
+    /// @notice A substrate `transfer_stake` signed by `fromColdkey` (a miner's delivery).
+    function transferStakeFrom(bytes32 fromColdkey, bytes32 toColdkey, bytes32 hotkey, uint256 netuid, uint256 amount)
+        external
+    {
+        _transfer(fromColdkey, toColdkey, hotkey, netuid, amount);
+    }
+
+    /// @notice The alpha price the Alpha precompile mock reports (rao per alpha).
+    function alphaPrice(uint256 netuid) public view returns (uint256) {
+        uint256 p = subnets[netuid].priceRao;
+        return p == 0 ? 1e9 : p;
+    }
+
+    /// @notice The mirror account of `account`, as the runtime derives it.
+    function mirrorOf(address account) external view returns (bytes32) {
+        return Blake2b.hash256(abi.encodePacked("evm:", account));
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _transfer(bytes32 fromColdkey, bytes32 toColdkey, bytes32 hotkey, uint256 netuid, uint256 amount)
+        internal
+    {
+        if (disabledBits[netuid / 256] & (1 << (netuid % 256)) != 0) revert TransfersDisabled(netuid);
+        _move(hotkey, fromColdkey, hotkey, toColdkey, netuid, amount);
+    }
+
+    function _move(
+        bytes32 fromHotkey,
+        bytes32 fromColdkey,
+        bytes32 toHotkey,
+        bytes32 toColdkey,
+        uint256 netuid,
+        uint256 amount
+    ) internal {
+        bytes32 fromKey = _key(fromHotkey, fromColdkey, netuid);
+        uint256 available = stakes[fromKey];
+        if (available == 0) revert NoStake(fromHotkey, fromColdkey, netuid);
+        if (amount > available) amount = available; // the runtime clamps to what is there
+        uint256 lowest = lowestPrice == 0 ? 1e9 : lowestPrice;
+        if (amount * lowest / 1e9 < DEFAULT_MIN_STAKE) {
+            uint256 value = amount * alphaPrice(netuid) / 1e9;
+            if (value < DEFAULT_MIN_STAKE) revert AmountTooLow(amount, value, DEFAULT_MIN_STAKE);
+        }
+        stakes[fromKey] = available - amount;
+        stakes[_key(toHotkey, toColdkey, netuid)] += amount;
+    }
+
+    function _mirror(address account) internal returns (bytes32 m) {
+        m = mirrors[account];
+        if (m == bytes32(0)) {
+            m = Blake2b.hash256(abi.encodePacked("evm:", account));
+            mirrors[account] = m;
+        }
+    }
+
+    function _key(bytes32 hotkey, bytes32 coldkey, uint256 netuid) internal pure returns (bytes32 k) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, hotkey)
+            mstore(add(ptr, 0x20), coldkey)
+            mstore(add(ptr, 0x40), netuid)
+            k := keccak256(ptr, 0x60)
+        }
+    }
+}
