@@ -1,0 +1,492 @@
+//! The creation state machine over recorded inputs: the happy path, first-delivery-wins, orphans,
+//! invalid deliveries refunded after expiry, expiry of an unminted delivery, signer-set changes,
+//! and a property test that no flawed delivery is ever reported for minting.
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use proptest::prelude::*;
+use tao20_creation::delivery::{Call, ChainEvent, Extrinsic, SubstrateBlock};
+use tao20_creation::eip712::{Asset, CreationFile};
+use tao20_creation::ids::delivery_remark;
+use tao20_creation::lifecycle::{
+    Action, CreationMachine, CreationRequest, Event, MachineConfig, MintRecord, SpotWindow, Status,
+    Valuation,
+};
+use tao20_creation::nav::{FundState, Holding};
+use tao20_creation::pricing::SpotSample;
+use tao20_creation::Error;
+
+const CHAIN: u64 = 964;
+const VAULT: B256 = B256::repeat_byte(0xee);
+const FUND_HOTKEY: B256 = B256::repeat_byte(0xf1);
+const COLDKEY: B256 = B256::repeat_byte(0xc0);
+const REQUEST_BLOCK: u64 = 100;
+const EXPIRY: u64 = 400;
+const H1: B256 = B256::repeat_byte(0xa1);
+const H2: B256 = B256::repeat_byte(0xa2);
+
+fn rid(n: u8) -> B256 {
+    B256::repeat_byte(n)
+}
+
+fn file() -> CreationFile {
+    CreationFile {
+        epoch_id: 0,
+        valid_from_block: 0,
+        valid_until_block: 100_799,
+        shares_per_unit: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
+        tolerance_bps: 10,
+        min_units: 1,
+        assets: vec![
+            Asset {
+                netuid: 1,
+                qty_per_unit: 1_000_000_000_000,
+                weight_bps: 5000,
+            },
+            Asset {
+                netuid: 2,
+                qty_per_unit: 2_000_000_000_000,
+                weight_bps: 5000,
+            },
+        ],
+        signer_set_version: 1,
+    }
+}
+
+fn request(id: B256) -> CreationRequest {
+    CreationRequest {
+        request_id: id,
+        miner: Address::repeat_byte(0x33),
+        receiver: Address::repeat_byte(0x44),
+        coldkey: COLDKEY,
+        epoch_id: 0,
+        units: 2,
+        request_block: REQUEST_BLOCK,
+        expiry_block: EXPIRY,
+        min_shares_out: U256::ZERO,
+        bond: U256::from(1u8),
+    }
+}
+
+fn machine() -> CreationMachine {
+    let mut m = CreationMachine::new(
+        MachineConfig {
+            chain_id: CHAIN,
+            contract: Address::repeat_byte(0x7a),
+            vault: VAULT,
+            fund_hotkeys: vec![FUND_HOTKEY],
+            price_window: 3,
+        },
+        1,
+    );
+    m.apply(&Event::CreationFilePublished { file: file() })
+        .unwrap();
+    m
+}
+
+fn valuation() -> Valuation {
+    // netuid 1 at 0.5 TAO per alpha, netuid 2 at 0.25 (rao per alpha x 1e9 -> FP18).
+    let window = |netuid, p| SpotWindow {
+        netuid,
+        samples: (97..100)
+            .map(|block| SpotSample {
+                block,
+                rao_per_alpha: p,
+            })
+            .collect(),
+    };
+    Valuation {
+        spot: vec![window(1, 500_000_000), window(2, 250_000_000)],
+        fund: FundState {
+            positions: vec![Holding {
+                netuid: 1,
+                amount: 4_000_000_000_000,
+            }],
+            native_tao_rao: U256::ZERO,
+            total_supply: U256::from(2_000_000_000_000_000_000_000u128),
+            management_fee_bps: 0,
+            last_accrual_block: 0,
+        },
+        mint_fee_bps: 0,
+    }
+}
+
+fn transfer(netuid: u16, hotkey: B256) -> Call {
+    Call::TransferStake {
+        destination_coldkey: VAULT,
+        hotkey,
+        origin_netuid: netuid,
+        destination_netuid: netuid,
+        alpha_amount: 0,
+    }
+}
+
+fn added(netuid: u16, hotkey: B256, alpha: u64) -> ChainEvent {
+    ChainEvent::StakeAdded {
+        coldkey: VAULT,
+        hotkey,
+        tao_amount: 0,
+        alpha_amount: alpha,
+        netuid,
+    }
+}
+
+fn remark(id: B256) -> Call {
+    Call::Remark {
+        data: Bytes::copy_from_slice(delivery_remark(CHAIN, VAULT, id).as_slice()),
+    }
+}
+
+/// A well-formed delivery of `amounts` (netuid, hotkey, alpha) for request `id`.
+fn delivery(index: u32, id: B256, amounts: &[(u16, B256, u64)]) -> Extrinsic {
+    let mut calls = vec![remark(id)];
+    calls.extend(amounts.iter().map(|(n, h, _)| transfer(*n, *h)));
+    Extrinsic {
+        index,
+        signer: Some(COLDKEY),
+        success: true,
+        call: Call::BatchAll { calls },
+        events: amounts.iter().map(|(n, h, a)| added(*n, *h, *a)).collect(),
+    }
+}
+
+fn exact() -> Vec<(u16, B256, u64)> {
+    vec![(1, H1, 2_000_000_000_000), (2, H2, 4_000_000_000_000)]
+}
+
+fn block(number: u64, extrinsics: Vec<Extrinsic>) -> Event {
+    Event::Block(SubstrateBlock { number, extrinsics })
+}
+
+fn reports(actions: &[Action]) -> Vec<&tao20_creation::eip712::CreationReport> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SignCreationReport(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refunds(actions: &[Action]) -> Vec<&tao20_creation::eip712::RefundReport> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SignRefundReport(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn valid_delivery_is_reported_then_minted() {
+    let mut m = machine();
+    let a = m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    assert!(
+        matches!(&a[..], [Action::FetchValuation { valuation_block: 100, window: 3, netuids, .. }] if netuids == &vec![1, 2])
+    );
+    assert!(m
+        .apply(&Event::Valuation {
+            request_id: rid(1),
+            valuation: valuation()
+        })
+        .unwrap()
+        .is_empty());
+    let a = m
+        .apply(&block(150, vec![delivery(4, rid(1), &exact())]))
+        .unwrap();
+    let r = reports(&a);
+    assert_eq!(r.len(), 1);
+    let r = r[0];
+    // 2000 alpha x 0.5 + 4000 alpha x 0.25 = 2000 TAO; NAV = 4000 x 0.5 TAO / 2000 shares = 1 TAO.
+    assert_eq!(r.value_rao, U256::from(2_000_000_000_000u64));
+    assert_eq!(r.nav_per_share, U256::from(1_000_000_000u64));
+    assert_eq!((r.delivery_block, r.delivery_index, r.units), (150, 4, 2));
+    assert_eq!(r.positions.len(), 2);
+    assert_eq!(
+        r.creation_file_hash,
+        tao20_creation::eip712::creation_file_hash(&file())
+    );
+    // No refund after expiry for a valid delivery; then the mint closes it.
+    assert!(refunds(&m.apply(&block(401, vec![])).unwrap()).is_empty());
+    let record = MintRecord {
+        request_id: rid(1),
+        miner: Address::repeat_byte(0x33),
+        epoch_id: 0,
+        units: 2,
+        value_rao: r.value_rao,
+        shares_out: U256::from(1u8),
+        block: 402,
+    };
+    m.apply(&Event::CreationMinted(record.clone())).unwrap();
+    assert_eq!(m.request(&rid(1)).unwrap().status, Status::Minted);
+    assert_eq!(m.minted, vec![record.clone()]);
+    // States move only out of Pending.
+    assert!(matches!(
+        m.apply(&Event::CreationMinted(record)),
+        Err(Error::Lifecycle(_))
+    ));
+}
+
+#[test]
+fn first_delivery_wins_and_the_second_is_an_orphan() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: valuation(),
+    })
+    .unwrap();
+    let a = m
+        .apply(&block(
+            101,
+            vec![delivery(1, rid(1), &exact()), delivery(2, rid(1), &exact())],
+        ))
+        .unwrap();
+    assert_eq!(reports(&a).len(), 1);
+    assert_eq!(reports(&a)[0].delivery_index, 1);
+    let r = refunds(&a);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].request_id, B256::ZERO);
+    assert_eq!((r[0].delivery_block, r[0].delivery_index), (101, 2));
+    assert_eq!(r[0].coldkey, COLDKEY);
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::DeliveryRejected { .. })));
+}
+
+#[test]
+fn invalid_delivery_is_refunded_only_after_expiry() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: valuation(),
+    })
+    .unwrap();
+    // 0.1 % tolerance of 2000 alpha is 2 alpha; 3 alpha short is out.
+    let short = vec![(1, H1, 1_997_000_000_000), (2, H2, 4_000_000_000_000)];
+    let a = m
+        .apply(&block(120, vec![delivery(0, rid(1), &short)]))
+        .unwrap();
+    assert!(reports(&a).is_empty() && refunds(&a).is_empty());
+    assert!(refunds(&m.apply(&block(400, vec![])).unwrap()).is_empty());
+    let a = m.apply(&block(401, vec![])).unwrap();
+    let r = refunds(&a);
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].request_id, r[0].coldkey), (rid(1), COLDKEY));
+    assert!(refunds(&m.apply(&block(402, vec![])).unwrap()).is_empty());
+    m.apply(&Event::Refunded { request_id: rid(1) }).unwrap();
+    assert_eq!(m.request(&rid(1)).unwrap().status, Status::Refunded);
+}
+
+#[test]
+fn an_expired_delivery_becomes_an_orphan_and_signer_changes_resign() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    m.apply(&block(130, vec![delivery(0, rid(1), &exact())]))
+        .unwrap();
+    let a = m
+        .apply(&Event::Valuation {
+            request_id: rid(1),
+            valuation: valuation(),
+        })
+        .unwrap();
+    assert_eq!(reports(&a).len(), 1);
+    // A new signer set: the pending report is re-signed with identical content.
+    let a = m.apply(&Event::SignerSetChanged { version: 2 }).unwrap();
+    let r = reports(&a);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].signer_set_version, 2);
+    assert!(m.apply(&Event::SignerSetChanged { version: 2 }).is_err());
+    // Nobody minted; expire() ran: the delivery is refundable by its delivery id.
+    let a = m.apply(&Event::Expired { request_id: rid(1) }).unwrap();
+    let r = refunds(&a);
+    assert_eq!(r.len(), 1);
+    assert_eq!(
+        (
+            r[0].request_id,
+            r[0].delivery_block,
+            r[0].signer_set_version
+        ),
+        (B256::ZERO, 130, 2)
+    );
+    let id = m.orphans[0].id;
+    m.apply(&Event::OrphanRefunded { id }).unwrap();
+    assert!(m.apply(&Event::OrphanRefunded { id }).is_err());
+}
+
+#[test]
+fn stray_stake_fund_hotkey_deposits_and_order_errors() {
+    let mut m = machine();
+    let stray = Extrinsic {
+        index: 9,
+        signer: Some(B256::repeat_byte(0x99)),
+        success: true,
+        call: Call::Other {
+            pallet: "SubtensorModule".into(),
+            name: "transfer_stake".into(),
+        },
+        events: vec![added(3, H1, 77), added(3, FUND_HOTKEY, 5)],
+    };
+    let a = m.apply(&block(10, vec![stray])).unwrap();
+    let r = refunds(&a);
+    assert_eq!(r.len(), 1);
+    // The fund-hotkey credit is the fund's own and is not refunded.
+    assert_eq!(r[0].positions.len(), 1);
+    assert_eq!(r[0].positions[0].amount, 77);
+    let before = m.clone();
+    assert!(matches!(
+        m.apply(&block(10, vec![])),
+        Err(Error::Lifecycle(_))
+    ));
+    assert_eq!(m, before, "a failed apply leaves the state unchanged");
+    assert!(m
+        .apply(&Event::CreationRequested(CreationRequest {
+            epoch_id: 7,
+            ..request(rid(2))
+        }))
+        .is_err());
+    // The state is plain serde data.
+    let text = serde_json::to_string(&m).unwrap();
+    assert_eq!(serde_json::from_str::<CreationMachine>(&text).unwrap(), m);
+}
+
+/// The ways a delivery can be flawed.
+#[derive(Debug, Clone)]
+enum Flaw {
+    OutOfTolerance {
+        netuid_index: usize,
+        up: bool,
+        extra: u64,
+    },
+    MissingAsset(usize),
+    ExtraAsset(u16),
+    NoRemark,
+    WrongRemark,
+    OtherColdkey,
+    Outside {
+        late: bool,
+        by: u64,
+    },
+    FundHotkey,
+    CrossNetuid,
+    NotBatchAll,
+}
+
+fn flaw() -> impl Strategy<Value = Flaw> {
+    prop_oneof![
+        (
+            0..2usize,
+            any::<bool>(),
+            2_000_000_001..1_000_000_000_000u64
+        )
+            .prop_map(|(netuid_index, up, extra)| Flaw::OutOfTolerance {
+                netuid_index,
+                up,
+                extra
+            }),
+        (0..2usize).prop_map(Flaw::MissingAsset),
+        (3..200u16).prop_map(Flaw::ExtraAsset),
+        Just(Flaw::NoRemark),
+        Just(Flaw::WrongRemark),
+        Just(Flaw::OtherColdkey),
+        (any::<bool>(), 0..500u64).prop_map(|(late, by)| Flaw::Outside { late, by }),
+        Just(Flaw::FundHotkey),
+        Just(Flaw::CrossNetuid),
+        Just(Flaw::NotBatchAll),
+    ]
+}
+
+fn flawed(f: &Flaw) -> (u64, Extrinsic) {
+    let mut amounts = exact();
+    let mut at = 200;
+    match f {
+        Flaw::OutOfTolerance {
+            netuid_index,
+            up,
+            extra,
+        } => {
+            // Tolerance is max(1, 0.1 %) of 2000 or 4000 alpha: at most 4 alpha = 4e9 rao.
+            let a = &mut amounts[*netuid_index].2;
+            let extra = extra + 2_000_000_000 * (*netuid_index as u64);
+            *a = if *up {
+                *a + extra
+            } else {
+                a.saturating_sub(extra)
+            };
+        }
+        Flaw::MissingAsset(i) => {
+            amounts.remove(*i);
+        }
+        Flaw::ExtraAsset(n) => amounts.push((*n, H1, 1_000)),
+        Flaw::Outside { late, by } => {
+            at = if *late {
+                EXPIRY + 1 + by
+            } else {
+                REQUEST_BLOCK - (*by).min(REQUEST_BLOCK - 1)
+            };
+        }
+        _ => {}
+    }
+    let mut ext = delivery(0, rid(1), &amounts);
+    match f {
+        Flaw::NoRemark => {
+            if let Call::BatchAll { calls } = &mut ext.call {
+                calls.remove(0);
+            }
+        }
+        Flaw::WrongRemark => {
+            if let Call::BatchAll { calls } = &mut ext.call {
+                calls[0] = remark(rid(2));
+            }
+        }
+        Flaw::OtherColdkey => ext.signer = Some(B256::repeat_byte(0x01)),
+        Flaw::FundHotkey => {
+            ext = delivery(0, rid(1), &[(1, FUND_HOTKEY, amounts[0].2), amounts[1]]);
+        }
+        Flaw::CrossNetuid => {
+            if let Call::BatchAll { calls } = &mut ext.call {
+                calls[1] = Call::TransferStake {
+                    destination_coldkey: VAULT,
+                    hotkey: H1,
+                    origin_netuid: 5,
+                    destination_netuid: 1,
+                    alpha_amount: 0,
+                };
+            }
+        }
+        Flaw::NotBatchAll => {
+            if let Call::BatchAll { calls } = ext.call.clone() {
+                ext.call = Call::Batch { calls };
+            }
+        }
+        _ => {}
+    }
+    (at, ext)
+}
+
+proptest! {
+    #[test]
+    fn flawed_deliveries_are_never_reported_for_minting(f in flaw()) {
+        let mut m = machine();
+        m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+        m.apply(&Event::Valuation { request_id: rid(1), valuation: valuation() }).unwrap();
+        let (at, ext) = flawed(&f);
+        let mut actions = Vec::new();
+        if at > REQUEST_BLOCK {
+            actions.extend(m.apply(&block(at, vec![ext])).unwrap());
+        } else {
+            // A delivery before the request is known: feed it first, then the request.
+            let mut early = machine();
+            actions.extend(early.apply(&block(at, vec![ext])).unwrap());
+            actions.extend(early.apply(&Event::CreationRequested(request(rid(1)))).unwrap());
+            actions.extend(early.apply(&Event::Valuation { request_id: rid(1), valuation: valuation() }).unwrap());
+            m = early;
+        }
+        actions.extend(m.apply(&block(at.max(EXPIRY) + 10, vec![])).unwrap());
+        prop_assert!(reports(&actions).is_empty(), "{f:?} was reported: {actions:?}");
+        let st = m.request(&rid(1)).unwrap();
+        prop_assert!(st.report.is_none());
+        prop_assert!(st.delivery.as_ref().is_none_or(|d| d.invalid.is_some()));
+    }
+}
