@@ -12,7 +12,8 @@
 //! # The rule
 //! A delivery for request `r` is one successful extrinsic, signed by `r.coldkey`, in a block of
 //! `(r.requestBlock, r.expiryBlock]`, whose call is `utility.batch_all` of exactly one
-//! `system.remark` (or `remark_with_event`) carrying `delivery_remark(chainid, vault, r.requestId)`
+//! `system.remark` (or `remark_with_event`) whose data is the 32 raw bytes of
+//! `delivery_remark(chainid, vault, r.requestId)`
 //! and one or more `subtensor.transfer_stake` calls with `origin_netuid == destination_netuid` and
 //! `destination_coldkey == vault`, one hotkey per netuid, none on a fund hotkey. The delivered
 //! amounts are the alpha of the extrinsic's `StakeAdded` events whose coldkey is the vault (not the

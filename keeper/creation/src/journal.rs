@@ -155,6 +155,40 @@ pub fn decide(existing: Option<&JournalEntry>, message: &Eip712Message) -> Resul
     }
 }
 
+/// An in-memory journal: the entries by subject. The keeper's store persists the same entries;
+/// this type gives the tests and the offline tools the same rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    entries: Vec<JournalEntry>,
+}
+
+impl Journal {
+    /// The entry recorded for `subject`.
+    pub fn get(&self, subject: &Subject) -> Option<&JournalEntry> {
+        self.entries.iter().find(|e| e.subject == *subject)
+    }
+
+    /// Applies the rule to `message` and records the entry if signing is allowed; the caller signs
+    /// only after this returns `Ok`.
+    pub fn check_and_record(&mut self, message: &Eip712Message) -> Result<Decision> {
+        let subject = subject(message).ok_or_else(|| {
+            Error::Signature(format!(
+                "{} is never signed on its own",
+                message.type_name()
+            ))
+        })?;
+        let decision = decide(self.get(&subject), message)?;
+        let entry = match decision {
+            Decision::SignNew(e) | Decision::Resign(e) => e,
+        };
+        match self.entries.iter_mut().find(|e| e.subject == subject) {
+            Some(e) => *e = entry,
+            None => self.entries.push(entry),
+        }
+        Ok(decision)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +226,24 @@ mod tests {
             Err(Error::JournalConflict { .. })
         ));
         assert!(decide(Some(&e), &refund(2, 5, 1)).is_err());
+    }
+
+    #[test]
+    fn journal_records_and_refuses() {
+        let mut j = Journal::default();
+        assert!(matches!(
+            j.check_and_record(&refund(1, 5, 1)),
+            Ok(Decision::SignNew(_))
+        ));
+        assert!(matches!(
+            j.check_and_record(&refund(1, 5, 3)),
+            Ok(Decision::Resign(_))
+        ));
+        assert!(j.check_and_record(&refund(1, 7, 3)).is_err());
+        let s = Subject::Request {
+            request_id: B256::repeat_byte(1),
+        };
+        assert_eq!(j.get(&s).unwrap().signer_set_version, 3);
     }
 
     #[test]

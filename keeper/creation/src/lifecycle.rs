@@ -26,7 +26,9 @@ use crate::delivery::{
     check_validity, delivery_remark_of, recognize, vault_deposits, AccountId, DeliveryId,
     Invalidity, NotDelivery, SubstrateBlock,
 };
-use crate::eip712::{creation_file_hash, CreationFile, CreationReport, Position, RefundReport};
+use crate::eip712::{
+    creation_file_hash, CreationFile, CreationReport, Position, RefundReport, Sweep,
+};
 use crate::ids::delivery_remark;
 use crate::nav::{holdings_value, nav, shares, FundState, Holding, Price, Shares};
 use crate::pricing::{official_price, SpotSample};
@@ -639,6 +641,56 @@ impl CreationMachine {
         st.valued = Some(valued);
         st.report = Some(report.clone());
         Ok(vec![Action::SignCreationReport(report)])
+    }
+
+    /// The sweep of stray stake: `vault_stakes` (the vault's stake under non-fund hotkeys, read at
+    /// one finalized block) minus what pending requests' deliveries and unrefunded orphans still
+    /// claim; `None` when nothing is left. Emissions earned by a waiting delivery are stray too.
+    pub fn sweep(&self, vault_stakes: &[Position], nonce: u64) -> Result<Option<Sweep>> {
+        let mut claims: Vec<Position> = Vec::new();
+        let pending = self
+            .requests
+            .iter()
+            .filter(|r| r.status == Status::Pending)
+            .filter_map(|r| r.delivery.as_ref())
+            .flat_map(|d| d.positions.iter());
+        let orphaned = self
+            .orphans
+            .iter()
+            .filter(|o| !o.refunded)
+            .flat_map(|o| o.positions.iter());
+        for p in pending.chain(orphaned) {
+            match claims
+                .iter_mut()
+                .find(|c| (c.netuid, c.hotkey) == (p.netuid, p.hotkey))
+            {
+                Some(c) => c.amount = c.amount.saturating_add(p.amount),
+                None => claims.push(*p),
+            }
+        }
+        let mut positions: Vec<Position> = Vec::new();
+        for s in vault_stakes {
+            if self.config.fund_hotkeys.contains(&s.hotkey) {
+                continue;
+            }
+            let claimed = claims
+                .iter()
+                .find(|c| (c.netuid, c.hotkey) == (s.netuid, s.hotkey))
+                .map_or(0, |c| c.amount);
+            if s.amount > claimed {
+                positions.push(Position {
+                    amount: s.amount - claimed,
+                    ..*s
+                });
+            }
+        }
+        positions.sort_by_key(|p| (p.netuid, p.hotkey));
+        crate::eip712::check_positions("vault stakes", &positions)?;
+        Ok((!positions.is_empty()).then_some(Sweep {
+            positions,
+            nonce,
+            signer_set_version: self.signer_set_version,
+        }))
     }
 
     fn on_signer_set(&mut self, version: u64) -> Result<Vec<Action>> {

@@ -351,6 +351,31 @@ fn stray_stake_fund_hotkey_deposits_and_order_errors() {
     assert_eq!(serde_json::from_str::<CreationMachine>(&text).unwrap(), m);
 }
 
+#[test]
+fn sweep_takes_only_what_no_request_or_orphan_claims() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    m.apply(&block(150, vec![delivery(0, rid(1), &exact())]))
+        .unwrap();
+    let p = |netuid, hotkey, amount| tao20_creation::eip712::Position {
+        netuid,
+        hotkey,
+        amount,
+    };
+    // The pending delivery earned 5 rao of emissions on netuid 1; netuid 9 holds unclaimed stake;
+    // the fund hotkey's stake is never swept.
+    let stakes = [
+        p(1, H1, 2_000_000_000_005),
+        p(2, H2, 4_000_000_000_000),
+        p(9, H2, 42),
+        p(1, FUND_HOTKEY, 1_000),
+    ];
+    let sweep = m.sweep(&stakes, 7).unwrap().unwrap();
+    assert_eq!(sweep.positions, vec![p(1, H1, 5), p(9, H2, 42)]);
+    assert_eq!((sweep.nonce, sweep.signer_set_version), (7, 1));
+    assert!(m.sweep(&stakes[1..2], 8).unwrap().is_none());
+}
+
 /// The ways a delivery can be flawed.
 #[derive(Debug, Clone)]
 enum Flaw {
