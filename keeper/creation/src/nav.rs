@@ -84,6 +84,18 @@ pub struct Shares {
 /// The shares `mint` creates for `value_rao` at `nav_per_share` with a mint fee of `mint_fee_bps`.
 /// Errors where the contract reverts: a zero NAV, `gross == 0`, or a fee above 100 %.
 pub fn shares(value_rao: U256, nav_per_share: U256, mint_fee_bps: u16) -> Result<Shares> {
+    let s = mint_shares(value_rao, nav_per_share, mint_fee_bps)?;
+    if s.gross.is_zero() {
+        return Err(Error::Rejected(format!(
+            "value {value_rao} rao at navPerShare {nav_per_share} mints zero shares"
+        )));
+    }
+    Ok(s)
+}
+
+/// The share arithmetic alone (the contract's `SharesMathLib.mintShares`): like [`shares`] but
+/// `gross == 0` is returned rather than refused.
+pub fn mint_shares(value_rao: U256, nav_per_share: U256, mint_fee_bps: u16) -> Result<Shares> {
     if nav_per_share.is_zero() {
         return Err(Error::Rejected("navPerShare is zero".into()));
     }
@@ -94,11 +106,6 @@ pub fn shares(value_rao: U256, nav_per_share: U256, mint_fee_bps: u16) -> Result
         });
     }
     let gross = mul_div(value_rao, u(ONE_SHARE), nav_per_share, Rounding::Floor)?;
-    if gross.is_zero() {
-        return Err(Error::Rejected(format!(
-            "value {value_rao} rao at navPerShare {nav_per_share} mints zero shares"
-        )));
-    }
     let fee = mul_div(
         gross,
         U256::from(mint_fee_bps),

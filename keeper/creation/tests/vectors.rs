@@ -8,7 +8,7 @@ use tao20_core::Fp18;
 use tao20_creation::eip712::{encode_type, Eip712Message};
 use tao20_creation::ids::{delivery_remark, request_id};
 use tao20_creation::index::{compute, IndexInput};
-use tao20_creation::nav::{management_fee, nav_per_share, position_value, redemption, shares};
+use tao20_creation::nav::{management_fee, mint_shares, nav_per_share, position_value, redemption};
 use tao20_creation::signing::{recover, ReportSigner};
 use tao20_creation::vectors::VECTOR_KINDS;
 
@@ -155,7 +155,7 @@ fn creation_vectors_hold() {
                     same_uint(got, e, "navPerShare", name);
                 }
                 "shares" => {
-                    let got = shares(
+                    let got = mint_shares(
                         uint(i, "valueRao", name),
                         uint(i, "navPerShare", name),
                         small(i, "mintFeeBps", name),
