@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {BaseTest} from "./BaseTest.sol";
+import {Request, RequestStatus} from "../contracts/interfaces/ITAO20.sol";
+import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
+import {EventsLib} from "../contracts/libraries/EventsLib.sol";
+
+contract RequestCreationTest is BaseTest {
+    function setUp() public override {
+        super.setUp();
+        _publish(2);
+    }
+
+    function test_RequestCreation_StoresTheRequestAndEmits() public {
+        bytes32 expectedId = keccak256(abi.encode(block.chainid, address(t), miner, uint256(0)));
+        vm.expectEmit(true, true, true, true, address(t));
+        emit EventsLib.CreationRequested(
+            expectedId,
+            miner,
+            holder,
+            minerColdkey,
+            0,
+            3,
+            uint64(block.number),
+            uint64(block.number + WINDOW),
+            7e18,
+            BOND + 1
+        );
+        vm.prank(miner);
+        bytes32 id = t.requestCreation{value: BOND + 1}(3, minerColdkey, holder, 7e18);
+        assertEq(id, expectedId, "requestId = keccak256(abi.encode(chainid, this, miner, nonce))");
+        Request memory q = t.request(id);
+        assertEq(q.miner, miner);
+        assertEq(q.receiver, holder);
+        assertEq(q.units, 3);
+        assertEq(q.coldkey, minerColdkey);
+        assertEq(q.minSharesOut, 7e18);
+        assertEq(q.bond, BOND + 1);
+        assertEq(uint8(q.status), uint8(RequestStatus.Pending));
+        assertEq(address(t).balance, BOND + 1);
+        assertEq(t.fundNativeBalance(), 0, "a bond is not the fund's");
+    }
+
+    function test_RequestCreation_NonceIncrements() public {
+        bytes32 a = _request(1, 0);
+        bytes32 b = _request(1, 0);
+        assertTrue(a != b);
+        assertEq(t.nonces(miner), 2);
+        assertEq(b, keccak256(abi.encode(block.chainid, address(t), miner, uint256(1))));
+    }
+
+    function test_RequestCreation_RemarkBindsChainVaultAndRequest() public {
+        bytes32 id = _request(1, 0);
+        assertEq(t.deliveryRemark(id), keccak256(abi.encodePacked("TAO20", block.chainid, vault, id)));
+    }
+
+    function test_RevertWhen_RequestCreation_Paused() public {
+        vm.prank(guardian);
+        t.setPaused(true);
+        vm.prank(miner);
+        vm.expectRevert(ErrorsLib.Paused.selector);
+        t.requestCreation{value: BOND}(1, minerColdkey, miner, 0);
+    }
+
+    function test_RevertWhen_RequestCreation_BondTooLow() public {
+        vm.prank(miner);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.BondTooLow.selector, BOND - 1, BOND));
+        t.requestCreation{value: BOND - 1}(1, minerColdkey, miner, 0);
+    }
+
+    function test_RevertWhen_RequestCreation_TooFewUnits() public {
+        vm.prank(miner);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.TooFewUnits.selector, 0, 1));
+        t.requestCreation{value: BOND}(0, minerColdkey, miner, 0);
+    }
+
+    function test_RevertWhen_RequestCreation_EpochNotPublished() public {
+        vm.roll(GENESIS + EPOCH_LEN);
+        vm.prank(miner);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.EpochNotPublished.selector, 1));
+        t.requestCreation{value: BOND}(1, minerColdkey, miner, 0);
+    }
+
+    function test_RevertWhen_RequestCreation_ZeroColdkey() public {
+        vm.prank(miner);
+        vm.expectRevert(ErrorsLib.ZeroColdkey.selector);
+        t.requestCreation{value: BOND}(1, bytes32(0), miner, 0);
+    }
+
+    function test_RevertWhen_RequestCreation_ZeroReceiver() public {
+        vm.prank(miner);
+        vm.expectRevert(ErrorsLib.ZeroReceiver.selector);
+        t.requestCreation{value: BOND}(1, minerColdkey, address(0), 0);
+    }
+}

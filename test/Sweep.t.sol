@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {BaseTest} from "./BaseTest.sol";
+import {Position, Sweep} from "../contracts/interfaces/ITAO20.sol";
+import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
+
+contract SweepTest is BaseTest {
+    bytes32 internal strayHk = keccak256("emissions");
+
+    function setUp() public override {
+        super.setUp();
+        staking.setStake(strayHk, vault, 4, 5e7); // e.g. emissions earned while a delivery waited
+    }
+
+    function _order(uint64 nonce) internal view returns (Sweep memory s) {
+        s.positions = new Position[](1);
+        s.positions[0] = Position({netuid: 4, hotkey: strayHk, amount: 5e7});
+        s.nonce = nonce;
+        s.signerSetVersion = 1;
+    }
+
+    function test_Sweep_MovesStrayStakeOntoTheFundHotkey() public {
+        Sweep memory s = _order(0);
+        t.sweep(s, _sweepSigs(s));
+        assertEq(_fundStake(4), 5e7);
+        assertEq(staking.getStake(strayHk, vault, 4), 0);
+        assertEq(t.sweepNonce(), 1);
+    }
+
+    function test_RevertWhen_Sweep_Replayed() public {
+        Sweep memory s = _order(0);
+        bytes[] memory sigs = _sweepSigs(s);
+        t.sweep(s, sigs);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.WrongSweepNonce.selector, 0, 1));
+        t.sweep(s, sigs);
+    }
+
+    function test_RevertWhen_Sweep_FromAFundHotkey() public {
+        Sweep memory s = _order(0);
+        s.positions[0].hotkey = fundHk(4);
+        bytes[] memory sigs = _sweepSigs(s);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.FundHotkeyPosition.selector, 4, fundHk(4)));
+        t.sweep(s, sigs);
+    }
+
+    function test_RevertWhen_Sweep_MoreThanHeld() public {
+        Sweep memory s = _order(0);
+        s.positions[0].amount = 5e7 + 1;
+        bytes[] memory sigs = _sweepSigs(s);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.PositionNotHeld.selector, 4, strayHk, 5e7, 5e7 + 1));
+        t.sweep(s, sigs);
+    }
+}
