@@ -157,7 +157,8 @@ pub fn vault_deposits(
             ..
         } = e
         {
-            if coldkey != vault || fund_hotkeys.contains(hotkey) {
+            // A zero credit moves nothing (and the contract refuses zero-amount positions).
+            if coldkey != vault || fund_hotkeys.contains(hotkey) || *alpha_amount == 0 {
                 continue;
             }
             match out

@@ -44,10 +44,28 @@ pub struct MachineConfig {
     pub contract: Address,
     /// The vault: the contract's substrate mirror account.
     pub vault: AccountId,
-    /// The fund hotkeys (deliveries on them are refused; deposits on them are the fund's own).
-    pub fund_hotkeys: Vec<AccountId>,
+    /// The fund hotkey of each netuid (deliveries on any of them are refused; deposits on them
+    /// are the fund's own; a sweep only moves stake of netuids that have one).
+    pub fund_hotkeys: Vec<FundHotkey>,
     /// Official price window W, blocks.
     pub price_window: u64,
+}
+
+/// The fund's hotkey for one netuid (`fundHotkey(netuid)` in the contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FundHotkey {
+    /// The subnet.
+    pub netuid: u16,
+    /// The hotkey the fund's stake of that subnet sits under.
+    pub hotkey: AccountId,
+}
+
+impl MachineConfig {
+    /// Every fund hotkey, whatever its netuid.
+    pub fn fund_hotkey_list(&self) -> Vec<AccountId> {
+        self.fund_hotkeys.iter().map(|f| f.hotkey).collect()
+    }
 }
 
 /// A `CreationRequested` event.
@@ -162,6 +180,8 @@ pub struct RequestState {
     pub report: Option<CreationReport>,
     /// The refund report last emitted.
     pub refund: Option<RefundReport>,
+    /// Whether the contract refunded the delivery.
+    pub delivery_refunded: bool,
 }
 
 /// Stake in the vault that no request claims.
@@ -208,10 +228,13 @@ pub struct MintRecord {
 pub enum Event {
     /// A finalized substrate block.
     Block(SubstrateBlock),
-    /// A creation file the contract stored (`publishEpoch`).
+    /// `EpochPublished(epochId, fileHash, ..)` with the full file (the keeper's own computed file
+    /// for that epoch, or the one decoded from the `publishEpoch` calldata).
     CreationFilePublished {
         /// The file.
         file: CreationFile,
+        /// The event's `fileHash`; the file must hash to it.
+        file_hash: B256,
     },
     /// `CreationRequested`.
     CreationRequested(CreationRequest),
@@ -224,15 +247,13 @@ pub enum Event {
     },
     /// `CreationMinted`.
     CreationMinted(MintRecord),
-    /// A request's delivery was refunded.
+    /// `Refunded(requestId, coldkey, deliveryBlock, deliveryIndex, ..)`: a delivery was refunded,
+    /// by request (non-zero id) or as an orphan (zero id).
     Refunded {
-        /// The request.
+        /// The request, zero for an orphan.
         request_id: B256,
-    },
-    /// An orphan was refunded.
-    OrphanRefunded {
-        /// Its delivery id.
-        id: DeliveryId,
+        /// The refunded delivery.
+        delivery: DeliveryId,
     },
     /// `expire(requestId)` succeeded.
     Expired {
@@ -345,8 +366,14 @@ impl CreationMachine {
     fn apply_inner(&mut self, event: &Event) -> Result<Vec<Action>> {
         match event {
             Event::Block(b) => self.on_block(b),
-            Event::CreationFilePublished { file } => {
+            Event::CreationFilePublished { file, file_hash } => {
                 crate::eip712::check_assets(&file.assets)?;
+                if creation_file_hash(file) != *file_hash {
+                    return Err(lifecycle(format!(
+                        "the creation file given for epoch {} does not hash to {file_hash}",
+                        file.epoch_id
+                    )));
+                }
                 match self.files.iter().find(|f| f.epoch_id == file.epoch_id) {
                     Some(f) if f != file => Err(lifecycle(format!(
                         "a different creation file for epoch {} is already known",
@@ -376,38 +403,68 @@ impl CreationMachine {
                 self.minted.push(m.clone());
                 Ok(vec![])
             }
-            Event::Refunded { request_id } => {
-                self.transition(request_id, Status::Refunded)?;
-                Ok(vec![])
-            }
+            Event::Refunded {
+                request_id,
+                delivery,
+            } => self.on_refunded(request_id, *delivery),
             Event::Expired { request_id } => {
                 self.transition(request_id, Status::Expired)?;
-                // Whatever the request received is now an orphan, refundable by delivery id.
+                // A delivery no refund was signed for (a valid one that was never minted) is now an
+                // orphan, refundable by its delivery id; a signed request refund stays usable, as
+                // the contract refunds expired requests by id too.
                 let st = self.request_mut(request_id)?;
                 let coldkey = st.request.coldkey;
-                match st.delivery.clone() {
-                    Some(d) => Ok(self.add_orphan(d.id, Some(coldkey), d.positions)),
-                    None => Ok(vec![]),
+                match (&st.delivery, &st.refund) {
+                    (Some(d), None) if !st.delivery_refunded => {
+                        let (id, positions) = (d.id, d.positions.clone());
+                        Ok(self.add_orphan(id, Some(coldkey), positions))
+                    }
+                    _ => Ok(vec![]),
                 }
-            }
-            Event::OrphanRefunded { id } => {
-                let o = self
-                    .orphans
-                    .iter_mut()
-                    .find(|o| o.id == *id)
-                    .ok_or_else(|| {
-                        lifecycle(format!("unknown orphan ({}, {})", id.block, id.index))
-                    })?;
-                if o.refunded {
-                    return Err(lifecycle(format!(
-                        "orphan ({}, {}) refunded twice",
-                        id.block, id.index
-                    )));
-                }
-                o.refunded = true;
-                Ok(vec![])
             }
             Event::SignerSetChanged { version } => self.on_signer_set(*version),
+        }
+    }
+
+    fn on_refunded(&mut self, request_id: &B256, delivery: DeliveryId) -> Result<Vec<Action>> {
+        let mut known = false;
+        if let Some(o) = self.orphans.iter_mut().find(|o| o.id == delivery) {
+            if o.refunded {
+                return Err(lifecycle(format!(
+                    "delivery ({}, {}) refunded twice",
+                    delivery.block, delivery.index
+                )));
+            }
+            o.refunded = true;
+            known = true;
+        }
+        if *request_id != B256::ZERO {
+            let st = self.request_mut(request_id)?;
+            if st.delivery.as_ref().map(|d| d.id) != Some(delivery) {
+                return Err(lifecycle(format!(
+                    "refund of request {request_id} names delivery ({}, {}), not its delivery",
+                    delivery.block, delivery.index
+                )));
+            }
+            st.delivery_refunded = true;
+            match st.status {
+                Status::Pending => st.status = Status::Refunded,
+                Status::Expired => {}
+                other => {
+                    return Err(lifecycle(format!(
+                        "request {request_id} refunded while {other:?}"
+                    )))
+                }
+            }
+            known = true;
+        }
+        if known {
+            Ok(vec![])
+        } else {
+            Err(lifecycle(format!(
+                "refund of unknown delivery ({}, {})",
+                delivery.block, delivery.index
+            )))
         }
     }
 
@@ -463,6 +520,7 @@ impl CreationMachine {
             valued: None,
             report: None,
             refund: None,
+            delivery_refunded: false,
         });
         Ok(vec![Action::FetchValuation {
             request_id: r.request_id,
@@ -484,7 +542,7 @@ impl CreationMachine {
         self.last_block = Some(b.number);
         let mut actions = Vec::new();
         let vault = self.config.vault;
-        let fund = self.config.fund_hotkeys.clone();
+        let fund = self.config.fund_hotkey_list();
         for ext in &b.extrinsics {
             let id = DeliveryId {
                 block: b.number,
@@ -651,7 +709,7 @@ impl CreationMachine {
         let pending = self
             .requests
             .iter()
-            .filter(|r| r.status == Status::Pending)
+            .filter(|r| r.status == Status::Pending && !r.delivery_refunded)
             .filter_map(|r| r.delivery.as_ref())
             .flat_map(|d| d.positions.iter());
         let orphaned = self
@@ -670,7 +728,19 @@ impl CreationMachine {
         }
         let mut positions: Vec<Position> = Vec::new();
         for s in vault_stakes {
-            if self.config.fund_hotkeys.contains(&s.hotkey) {
+            // Fund-hotkey stake is the fund's; a netuid without a fund hotkey cannot be swept.
+            let has_fund_hotkey = self
+                .config
+                .fund_hotkeys
+                .iter()
+                .any(|f| f.netuid == s.netuid);
+            if !has_fund_hotkey
+                || self
+                    .config
+                    .fund_hotkeys
+                    .iter()
+                    .any(|f| f.hotkey == s.hotkey)
+            {
                 continue;
             }
             let claimed = claims

@@ -4,12 +4,12 @@
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use proptest::prelude::*;
-use tao20_creation::delivery::{Call, ChainEvent, Extrinsic, SubstrateBlock};
+use tao20_creation::delivery::{Call, ChainEvent, DeliveryId, Extrinsic, SubstrateBlock};
 use tao20_creation::eip712::{Asset, CreationFile};
 use tao20_creation::ids::delivery_remark;
 use tao20_creation::lifecycle::{
-    Action, CreationMachine, CreationRequest, Event, MachineConfig, MintRecord, SpotWindow, Status,
-    Valuation,
+    Action, CreationMachine, CreationRequest, Event, FundHotkey, MachineConfig, MintRecord,
+    SpotWindow, Status, Valuation,
 };
 use tao20_creation::nav::{FundState, Holding};
 use tao20_creation::pricing::SpotSample;
@@ -73,13 +73,36 @@ fn machine() -> CreationMachine {
             chain_id: CHAIN,
             contract: Address::repeat_byte(0x7a),
             vault: VAULT,
-            fund_hotkeys: vec![FUND_HOTKEY],
+            fund_hotkeys: vec![
+                FundHotkey {
+                    netuid: 1,
+                    hotkey: FUND_HOTKEY,
+                },
+                FundHotkey {
+                    netuid: 2,
+                    hotkey: B256::repeat_byte(0xf2),
+                },
+                FundHotkey {
+                    netuid: 9,
+                    hotkey: B256::repeat_byte(0xf9),
+                },
+            ],
             price_window: 3,
         },
         1,
     );
-    m.apply(&Event::CreationFilePublished { file: file() })
-        .unwrap();
+    let file_hash = tao20_creation::eip712::creation_file_hash(&file());
+    assert!(m
+        .apply(&Event::CreationFilePublished {
+            file: file(),
+            file_hash: B256::ZERO
+        })
+        .is_err());
+    m.apply(&Event::CreationFilePublished {
+        file: file(),
+        file_hash,
+    })
+    .unwrap();
     m
 }
 
@@ -275,7 +298,32 @@ fn invalid_delivery_is_refunded_only_after_expiry() {
     assert_eq!(r.len(), 1);
     assert_eq!((r[0].request_id, r[0].coldkey), (rid(1), COLDKEY));
     assert!(refunds(&m.apply(&block(402, vec![])).unwrap()).is_empty());
-    m.apply(&Event::Refunded { request_id: rid(1) }).unwrap();
+    // expire() before the refund landed: the signed refund stays valid, no second one is made.
+    let mut expired = m.clone();
+    assert!(refunds(
+        &expired
+            .apply(&Event::Expired { request_id: rid(1) })
+            .unwrap()
+    )
+    .is_empty());
+    expired
+        .apply(&Event::Refunded {
+            request_id: rid(1),
+            delivery: DeliveryId {
+                block: 120,
+                index: 0,
+            },
+        })
+        .unwrap();
+    assert_eq!(expired.request(&rid(1)).unwrap().status, Status::Expired);
+    m.apply(&Event::Refunded {
+        request_id: rid(1),
+        delivery: DeliveryId {
+            block: r[0].delivery_block,
+            index: r[0].delivery_index,
+        },
+    })
+    .unwrap();
     assert_eq!(m.request(&rid(1)).unwrap().status, Status::Refunded);
 }
 
@@ -310,9 +358,13 @@ fn an_expired_delivery_becomes_an_orphan_and_signer_changes_resign() {
         ),
         (B256::ZERO, 130, 2)
     );
-    let id = m.orphans[0].id;
-    m.apply(&Event::OrphanRefunded { id }).unwrap();
-    assert!(m.apply(&Event::OrphanRefunded { id }).is_err());
+    let delivery = m.orphans[0].id;
+    let refunded = Event::Refunded {
+        request_id: B256::ZERO,
+        delivery,
+    };
+    m.apply(&refunded).unwrap();
+    assert!(m.apply(&refunded).is_err());
 }
 
 #[test]
