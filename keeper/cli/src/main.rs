@@ -3,6 +3,9 @@
 //! Every subcommand prints JSON only on stdout and logs to stderr. Exit codes: 0 success, 2 bad
 //! input (the message names the JSON path or byte offset), 1 internal error.
 
+mod auction;
+mod commitment;
+mod consensus;
 mod index;
 mod nav;
 mod output;
@@ -36,6 +39,21 @@ enum Command {
     },
     /// NAV per share at a valuation block, and the value and shares of a delivery.
     Nav(nav::NavArgs),
+    /// Mechanism 1: decode commitment payloads.
+    Commitment {
+        #[command(subcommand)]
+        cmd: commitment::CommitmentCmd,
+    },
+    /// Mechanism 1: price consensus.
+    Consensus {
+        #[command(subcommand)]
+        cmd: consensus::ConsensusCmd,
+    },
+    /// Mechanism 1: validation windows and winner selection.
+    Auction {
+        #[command(subcommand)]
+        cmd: auction::AuctionCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +69,9 @@ fn main() -> ExitCode {
         Command::Index { cmd } => index::run(cmd),
         Command::Report { cmd } => report::run(cmd),
         Command::Nav(args) => nav::run(args),
+        Command::Commitment { cmd } => commitment::run(cmd),
+        Command::Consensus { cmd } => consensus::run(cmd),
+        Command::Auction { cmd } => auction::run(cmd),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {

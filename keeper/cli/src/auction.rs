@@ -1,0 +1,209 @@
+//! `tao20 auction window | solve | generate`: the hashrate auction, offline.
+//!
+//! - `window --netuid N --tempo T --block B` prints `{"subnet_epoch_start": E, "index": k,
+//!   "start": s, "end": e}` for the window containing B (for window 0, E > B).
+//! - `solve --input FILE`, FILE `{"budget_ph": "12.5", "max_price_multiplier": "1.05", "bids":
+//!   [{"hotkey", "hashrate", "price", "count"}]}` (`count` a positive integer, default 1;
+//!   `max_price_multiplier` default 1.05; rows with the same (hotkey, hashrate, price) are merged;
+//!   at most 1,000,000 worker items within the cap). Prints `{"winners": [{"hotkey", "hashrate",
+//!   "price", "count"}], "total_hashrate", "total_cost", "budget_ph"}`, winners by (price,
+//!   hashrate, hotkey), totals exact (`total_cost` may carry up to 36 decimals).
+//! - `generate --miners M --workers W --seed S` prints a deterministic `solve` input (the
+//!   benchmark instances).
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tao20_auction::solve::{select_winners, BidRow, Model, DEFAULT_MAX_PRICE};
+use tao20_auction::units::format_scaled;
+use tao20_auction::window::Schedule;
+use tao20_auction::Error;
+use tao20_core::Fp18;
+
+use crate::output::{print_json, read_json, CliError, CliResult};
+
+/// The hashrate auction.
+#[derive(Debug, Subcommand)]
+pub enum AuctionCmd {
+    /// The validation window that contains a block.
+    Window {
+        /// The subnet.
+        #[arg(long)]
+        netuid: u16,
+        /// The subnet's tempo (at least 300).
+        #[arg(long)]
+        tempo: u64,
+        /// The block.
+        #[arg(long)]
+        block: u64,
+    },
+    /// Select the winners of an auction described in FILE.
+    Solve {
+        /// The JSON input file.
+        #[arg(long)]
+        input: PathBuf,
+        /// The engine: `exact` (canonical, the default) or `milp` (good_lp, checked against the
+        /// exact optimum and replaced by it if it differs).
+        #[arg(long, value_enum, default_value_t = Engine::Exact)]
+        engine: Engine,
+    },
+    /// Print a deterministic benchmark instance in the `solve` input format.
+    Generate {
+        /// Number of miners.
+        #[arg(long)]
+        miners: u32,
+        /// Workers per miner.
+        #[arg(long)]
+        workers: u32,
+        /// The generator's seed.
+        #[arg(long, default_value_t = 20)]
+        seed: u64,
+    },
+}
+
+/// A winner-selection engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The exact Pareto dynamic programme.
+    Exact,
+    /// The good_lp two-phase MILP.
+    Milp,
+}
+
+/// Maps an auction-crate error to the CLI's: wrong input is exit 2, a solver limit exit 1.
+pub fn lib_error(e: Error) -> CliError {
+    match e {
+        Error::Invalid { input, reason } => {
+            CliError::Input(format!("at JSON path {input}: {reason}"))
+        }
+        Error::SolverLimit(_) | Error::Encode(_) => CliError::Internal(e.into()),
+        other => CliError::Input(other.to_string()),
+    }
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn default_max_price() -> Fp18 {
+    DEFAULT_MAX_PRICE
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Bid {
+    hotkey: String,
+    hashrate: Fp18,
+    price: Fp18,
+    #[serde(default = "one")]
+    count: u64,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SolveInput {
+    budget_ph: Fp18,
+    #[serde(default = "default_max_price")]
+    max_price_multiplier: Fp18,
+    bids: Vec<Bid>,
+}
+
+fn row(b: Bid) -> BidRow {
+    BidRow {
+        hotkey: b.hotkey,
+        hashrate: b.hashrate,
+        price: b.price,
+        count: b.count,
+    }
+}
+
+fn winner_json(w: &BidRow) -> serde_json::Value {
+    json!({
+        "hotkey": w.hotkey,
+        "hashrate": w.hashrate.to_string(),
+        "price": w.price.to_string(),
+        "count": w.count,
+    })
+}
+
+/// Runs an `auction` subcommand.
+pub fn run(cmd: AuctionCmd) -> CliResult {
+    match cmd {
+        AuctionCmd::Window {
+            netuid,
+            tempo,
+            block,
+        } => {
+            let arg_error = |e: Error| match e {
+                Error::Invalid { input, reason } => CliError::Input(format!("--{input}: {reason}")),
+                other => lib_error(other),
+            };
+            let schedule = Schedule::new(netuid, tempo).map_err(arg_error)?;
+            print_json(&schedule.window_at(block).map_err(arg_error)?)
+        }
+        AuctionCmd::Solve { input, engine } => {
+            let input: SolveInput = read_json(&input)?;
+            if let Some(i) = input.bids.iter().position(|b| b.count == 0) {
+                return Err(CliError::Input(format!(
+                    "at JSON path bids[{i}].count: must be a positive integer"
+                )));
+            }
+            let budget = input.budget_ph;
+            let max_price = input.max_price_multiplier;
+            let rows: Vec<BidRow> = input.bids.into_iter().map(row).collect();
+            let (winners, total_hashrate, total_cost) = match engine {
+                Engine::Exact => {
+                    let s = select_winners(&rows, budget, max_price).map_err(lib_error)?;
+                    (
+                        s.winners,
+                        s.total_hashrate,
+                        format_scaled(s.total_cost_e36, 36),
+                    )
+                }
+                Engine::Milp => solve_milp(&rows, budget, max_price)?,
+            };
+            print_json(&json!({
+                "winners": winners.iter().map(winner_json).collect::<Vec<_>>(),
+                "total_hashrate": total_hashrate.to_string(),
+                "total_cost": total_cost,
+                "budget_ph": budget.to_string(),
+            }))
+        }
+        AuctionCmd::Generate {
+            miners,
+            workers,
+            seed,
+        } => {
+            let inst = tao20_auction::instance::generate(miners, workers, seed);
+            print_json(&json!({
+                "budget_ph": inst.budget.to_string(),
+                "max_price_multiplier": inst.max_price.to_string(),
+                "bids": inst.rows.iter().map(winner_json).collect::<Vec<_>>(),
+            }))
+        }
+    }
+}
+
+/// Winners, total hashrate and the total cost as canonical text.
+type Outcome = (Vec<BidRow>, Fp18, String);
+
+fn solve_milp(rows: &[BidRow], budget: Fp18, max_price: Fp18) -> CliResult<Outcome> {
+    let model = Model::new(rows, budget, max_price).map_err(lib_error)?;
+    let (exact_counts, cert) = model.solve_counts().map_err(lib_error)?;
+    let counts = match tao20_auction::milp::solve_milp(&model) {
+        Ok(m) if (m.value, m.cost) == (cert.value, cert.cost) => m.counts,
+        Ok(m) => {
+            tracing::warn!(milp_value = %m.value, milp_cost = %m.cost, value = %cert.value, cost = %cert.cost,
+                "MILP answer differs from the exact optimum; using the exact one");
+            exact_counts
+        }
+        Err(e) => {
+            tracing::warn!(%e, "MILP failed; using the exact optimum");
+            exact_counts
+        }
+    };
+    let (winners, total_hashrate, total_cost) = model.winners(&counts).map_err(lib_error)?;
+    Ok((winners, total_hashrate, format_scaled(total_cost, 36)))
+}

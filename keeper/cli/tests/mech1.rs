@@ -1,0 +1,340 @@
+//! Mechanism 1's command-line contracts: `commitment decode`, `consensus price`, `auction window`,
+//! `auction solve` and `auction generate`, on valid and invalid input.
+
+use std::io::Write;
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+
+fn tao20(args: &[&str]) -> Output {
+    Command::cargo_bin("tao20")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Asserts exit code 2, an empty stdout and a stderr mentioning every `needle`.
+fn bad_input(out: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err:?}");
+    }
+}
+
+fn file(value: &str) -> tempfile_path::TempPath {
+    tempfile_path::write(value)
+}
+
+/// A tiny temporary-file helper (no extra dependency).
+mod tempfile_path {
+    use super::*;
+
+    pub struct TempPath(pub std::path::PathBuf);
+
+    impl Drop for TempPath {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    impl TempPath {
+        pub fn arg(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    pub fn write(text: &str) -> TempPath {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tao20-mech1-{}-{}.json",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        TempPath(path)
+    }
+}
+
+#[test]
+fn decode_bid_v1_and_v2() {
+    let v = ok_json(&tao20(&["commitment", "decode", "1;b;2=2;1=0.5,1.25"]));
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["type"], "bid");
+    assert_eq!(
+        v["bids"],
+        json!([{"price": "1", "hashrates": ["0.5", "1.25"]}, {"price": "2", "hashrates": ["2"]}])
+    );
+    assert_eq!(v["canonical"], "1;b;1=0.5,1.25;2=2");
+    let v = ok_json(&tao20(&["commitment", "decode", "2;b;BTC,1.10=0.2:2,.1:1"]));
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["algo"], "BTC");
+    assert_eq!(
+        v["bids"][0]["workers"],
+        json!([{"hashrate": "0.1", "count": 1}, {"hashrate": "0.2", "count": 2}])
+    );
+    assert_eq!(
+        v["lines"][1],
+        json!({"hashrate": "0.2", "price": "1.1", "count": 2})
+    );
+    assert_eq!(v["canonical"], "2;b;BTC,1.1=0.1:1,0.2:2");
+}
+
+#[test]
+fn decode_price_with_bitmap_from_hex() {
+    let mut payload = b"1;p;TAO_USDC=400;cap=.4".to_vec();
+    payload.push(0xFF);
+    let mut bitmap = [0u8; 32];
+    bitmap[0] = 0b0000_0101; // uids 0 and 2
+    bitmap[31] = 0x80; // uid 255
+    payload.extend_from_slice(&bitmap);
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    let v = ok_json(&tao20(&[
+        "commitment",
+        "decode",
+        "--hex",
+        &format!("0x{hex}"),
+    ]));
+    assert_eq!(v["type"], "price");
+    assert_eq!(v["prices"], json!({"TAO_USDC": "400", "cap": "0.4"}));
+    assert_eq!(v["bans"], json!([0, 2, 255]));
+    assert_eq!(v["canonical"], "1;p;TAO_USDC=400;cap=0.4");
+    let v = ok_json(&tao20(&["commitment", "decode", "1;p;cap=1"]));
+    assert_eq!(v["bans"], Value::Null);
+}
+
+#[test]
+fn decode_rejects_bad_payloads_naming_the_offset() {
+    bad_input(
+        &tao20(&["commitment", "decode", "1;b;1=0.5,x"]),
+        &["byte 10", "group 0"],
+    );
+    bad_input(
+        &tao20(&["commitment", "decode", "2;b;BTC,1=0.5:1"]),
+        &["group 0", "worker size"],
+    );
+    bad_input(
+        &tao20(&["commitment", "decode", "1;p;cap=1;cap=2"]),
+        &["byte 10", "repeated"],
+    );
+    bad_input(
+        &tao20(&["commitment", "decode", "--hex", "31zz"]),
+        &["offset 2"],
+    );
+    let long = format!("1;b;1={}", vec!["0.5"; 40].join(","));
+    bad_input(&tao20(&["commitment", "decode", &long]), &["byte 128"]);
+    bad_input(&tao20(&["commitment", "decode"]), &[]);
+}
+
+#[test]
+fn consensus_price_contract() {
+    let f = file(
+        r#"{"gamma": "0.67", "points": [
+        {"hotkey": "a", "stake": "40", "price": "10"},
+        {"hotkey": "b", "stake": "30", "price": "10.2"},
+        {"hotkey": "c", "stake": "20", "price": "11"},
+        {"hotkey": "d", "stake": "10", "price": "50"}]}"#,
+    );
+    assert_eq!(
+        ok_json(&tao20(&["consensus", "price", "--input", f.arg()])),
+        json!({"price": "10"})
+    );
+    let f = file(r#"{"gamma": "1.5", "points": [{"hotkey": "a", "stake": "1", "price": "1"}]}"#);
+    assert_eq!(
+        ok_json(&tao20(&["consensus", "price", "--input", f.arg()])),
+        json!({"price": null})
+    );
+    let big = format!(
+        r#"{{"points": [{{"hotkey": "a", "stake": "{}", "price": "2"}}]}}"#,
+        u128::MAX
+    );
+    let f = file(&big);
+    assert_eq!(
+        ok_json(&tao20(&["consensus", "price", "--input", f.arg()])),
+        json!({"price": "2"})
+    );
+}
+
+#[test]
+fn consensus_price_rejects_bad_input() {
+    for (text, needles) in [
+        (r#"{"gamma": "0", "points": []}"#, vec!["gamma"]),
+        (r#"{"gamma": "-1", "points": []}"#, vec!["gamma"]),
+        (
+            r#"{"points": [{"hotkey": "a", "stake": "1", "price": "1"}, {"hotkey": "a", "stake": "2", "price": "1"}]}"#,
+            vec!["points[1].hotkey", "repeated"],
+        ),
+        (
+            r#"{"points": [{"hotkey": "a", "stake": "1.5", "price": "1"}]}"#,
+            vec!["points[0].stake"],
+        ),
+        (
+            r#"{"points": [{"hotkey": "a", "stake": "340282366920938463463374607431768211456", "price": "1"}]}"#,
+            vec!["points[0].stake"],
+        ),
+        (
+            r#"{"points": [{"hotkey": "a", "stake": "1", "price": "1e3"}]}"#,
+            vec!["points[0].price"],
+        ),
+        (
+            r#"{"points": [{"hotkey": "a", "stake": 1, "price": "1"}]}"#,
+            vec!["points[0].stake"],
+        ),
+        (r#"{"points": "#, vec!["JSON"]),
+    ] {
+        let f = file(text);
+        bad_input(
+            &tao20(&["consensus", "price", "--input", f.arg()]),
+            &needles,
+        );
+    }
+    bad_input(
+        &tao20(&["consensus", "price", "--input", "/no/such/file.json"]),
+        &["cannot read"],
+    );
+}
+
+#[test]
+fn auction_window_contract() {
+    // netuid 1, tempo 360: epochs start at 358, 719, 1080, ...
+    let v = ok_json(&tao20(&[
+        "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "1021",
+    ]));
+    assert_eq!(
+        v,
+        json!({"subnet_epoch_start": 1080, "index": 0, "start": 1020, "end": 1079})
+    );
+    let v = ok_json(&tao20(&[
+        "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "1019",
+    ]));
+    assert_eq!(
+        v,
+        json!({"subnet_epoch_start": 719, "index": 5, "start": 959, "end": 1019})
+    );
+    bad_input(
+        &tao20(&[
+            "auction", "window", "--netuid", "1", "--tempo", "299", "--block", "5000",
+        ]),
+        &["--tempo"],
+    );
+    bad_input(
+        &tao20(&[
+            "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "5",
+        ]),
+        &["--block"],
+    );
+    bad_input(
+        &tao20(&[
+            "auction", "window", "--netuid", "x", "--tempo", "360", "--block", "5",
+        ]),
+        &["netuid"],
+    );
+}
+
+#[test]
+fn auction_solve_contract() {
+    let f = file(
+        r#"{"budget_ph": "1.2", "bids": [
+        {"hotkey": "a", "hashrate": "0.5", "price": "1", "count": 2},
+        {"hotkey": "b", "hashrate": "1", "price": "0.9"},
+        {"hotkey": "c", "hashrate": "0.3", "price": "0.5"},
+        {"hotkey": "d", "hashrate": "5", "price": "1.06"}]}"#,
+    );
+    let v = ok_json(&tao20(&["auction", "solve", "--input", f.arg()]));
+    assert_eq!(
+        v,
+        json!({
+            "winners": [
+                {"hotkey": "c", "hashrate": "0.3", "price": "0.5", "count": 1},
+                {"hotkey": "b", "hashrate": "1", "price": "0.9", "count": 1},
+            ],
+            "total_hashrate": "1.3",
+            "total_cost": "1.05",
+            "budget_ph": "1.2",
+        })
+    );
+    let milp = ok_json(&tao20(&[
+        "auction",
+        "solve",
+        "--input",
+        f.arg(),
+        "--engine",
+        "milp",
+    ]));
+    assert_eq!(milp, v);
+}
+
+#[test]
+fn auction_solve_output_is_byte_identical_under_permutation() {
+    let inst = ok_json(&tao20(&[
+        "auction",
+        "generate",
+        "--miners",
+        "12",
+        "--workers",
+        "15",
+        "--seed",
+        "3",
+    ]));
+    let f = file(&inst.to_string());
+    let a = tao20(&["auction", "solve", "--input", f.arg()]);
+    let mut reversed = inst.clone();
+    reversed["bids"].as_array_mut().unwrap().reverse();
+    let g = file(&reversed.to_string());
+    let b = tao20(&["auction", "solve", "--input", g.arg()]);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let v: Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert!(!v["winners"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn auction_solve_rejects_bad_input() {
+    for (text, needles) in [
+        (r#"{"bids": []}"#, vec!["budget_ph"]),
+        (
+            r#"{"budget_ph": "1", "bids": [{"hotkey": "a", "hashrate": "x", "price": "1"}]}"#,
+            vec!["bids[0].hashrate"],
+        ),
+        (
+            r#"{"budget_ph": "1", "bids": [{"hotkey": "a", "hashrate": "1", "price": "1", "count": 0}]}"#,
+            vec!["bids[0].count"],
+        ),
+        (
+            r#"{"budget_ph": "1", "bids": [{"hotkey": "a", "hashrate": "1", "price": "1", "count": -1}]}"#,
+            vec!["bids[0].count"],
+        ),
+        (
+            r#"{"budget_ph": "1", "bids": [{"hotkey": "a", "hashrate": "1", "price": "1", "extra": 1}]}"#,
+            vec!["bids[0]"],
+        ),
+        (
+            r#"{"budget_ph": "1", "max_price_multiplier": 1.05, "bids": []}"#,
+            vec!["max_price_multiplier"],
+        ),
+    ] {
+        let f = file(text);
+        bad_input(&tao20(&["auction", "solve", "--input", f.arg()]), &needles);
+    }
+}
