@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use tao20_creation::alloy_primitives::U256;
-use tao20_creation::nav::{holdings_value, nav, shares, FundState, Holding, Nav, Price, Shares};
+use tao20_creation::nav::{
+    holdings_value, nav, shares, FundState, Holding, Nav, Price, Shares, DEAD_SHARES,
+};
 
 use crate::output::{print_json, read_json, CliError, CliResult};
 
@@ -43,6 +45,12 @@ struct DeliveryOut {
     value_rao: U256,
     #[serde(flatten)]
     shares: Shares,
+    /// Locked by the first mint ever (supply zero at `v`).
+    #[serde(with = "tao20_creation::dec")]
+    dead_shares: U256,
+    /// `sharesOut - deadShares`: what the receiver gets.
+    #[serde(with = "tao20_creation::dec")]
+    receiver_shares: U256,
 }
 
 #[derive(Serialize)]
@@ -65,7 +73,24 @@ pub fn run(args: NavArgs) -> CliResult {
             let value_rao = holdings_value(holdings, &input.prices).map_err(bad)?;
             let shares =
                 shares(value_rao, fund_nav.nav_per_share, input.mint_fee_bps).map_err(bad)?;
-            Some(DeliveryOut { value_rao, shares })
+            let dead_shares = if fund_nav.supply.is_zero() {
+                U256::from(DEAD_SHARES)
+            } else {
+                U256::ZERO
+            };
+            let receiver_shares = shares.shares_out.checked_sub(dead_shares).ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: sharesOut {} does not cover the first mint's {dead_shares} dead shares",
+                    args.input.display(),
+                    shares.shares_out
+                ))
+            })?;
+            Some(DeliveryOut {
+                value_rao,
+                shares,
+                dead_shares,
+                receiver_shares,
+            })
         }
     };
     print_json(&NavOut {

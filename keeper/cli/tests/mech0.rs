@@ -126,6 +126,8 @@ fn nav_values_a_delivery() {
         .unwrap();
     assert_eq!(gross - fee, out);
     assert_eq!(fee, (gross * 30).div_ceil(10_000));
+    assert_eq!(v["delivery"]["deadShares"], "0");
+    assert_eq!(v["delivery"]["receiverShares"], v["delivery"]["sharesOut"]);
 }
 
 #[test]

@@ -30,7 +30,7 @@ use crate::eip712::{
     creation_file_hash, CreationFile, CreationReport, Position, RefundReport, Sweep,
 };
 use crate::ids::delivery_remark;
-use crate::nav::{holdings_value, nav, shares, FundState, Holding, Price, Shares};
+use crate::nav::{holdings_value, nav, shares, FundState, Holding, Price, Shares, DEAD_SHARES};
 use crate::pricing::{official_price, SpotSample};
 use crate::{Error, Result};
 
@@ -132,6 +132,12 @@ pub struct Valued {
     pub nav_per_share: U256,
     /// The shares `mint` will compute.
     pub shares: Shares,
+    /// Dead shares the mint will lock (1e15 when the fund's supply is zero, else 0).
+    #[serde(with = "crate::dec")]
+    pub dead_shares: U256,
+    /// What the receiver gets: `sharesOut - deadShares`.
+    #[serde(with = "crate::dec")]
+    pub receiver_shares: U256,
 }
 
 /// A request's status, as in the contract.
@@ -828,10 +834,24 @@ pub fn value_delivery(
     let value_rao = holdings_value(&holdings, &prices)?;
     let fund_nav = nav(&valuation.fund, &prices, v)?;
     let shares = shares(value_rao, fund_nav.nav_per_share, valuation.mint_fee_bps)?;
-    if shares.shares_out < request.min_shares_out {
+    // The first mint ever locks dead shares out of the miner's (judged on the supply at `v`, the
+    // state every keeper agrees on; a mint in between could only lower the lock to zero).
+    let dead_shares = if fund_nav.supply.is_zero() {
+        U256::from(DEAD_SHARES)
+    } else {
+        U256::ZERO
+    };
+    if shares.shares_out <= dead_shares {
         return Err(Error::Rejected(format!(
-            "sharesOut {} is below minSharesOut {}",
-            shares.shares_out, request.min_shares_out
+            "sharesOut {} does not exceed the {dead_shares} dead shares of a first mint",
+            shares.shares_out
+        )));
+    }
+    let receiver_shares = shares.shares_out - dead_shares;
+    if receiver_shares < request.min_shares_out {
+        return Err(Error::Rejected(format!(
+            "the receiver's {receiver_shares} shares are below minSharesOut {}",
+            request.min_shares_out
         )));
     }
     Ok(Valued {
@@ -839,5 +859,7 @@ pub fn value_delivery(
         value_rao,
         nav_per_share: fund_nav.nav_per_share,
         shares,
+        dead_shares,
+        receiver_shares,
     })
 }

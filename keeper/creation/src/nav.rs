@@ -28,6 +28,8 @@ pub const BLOCKS_PER_YEAR: u64 = 2_629_800;
 pub const INITIAL_NAV_PER_SHARE: u64 = 1_000_000_000;
 /// 1e18, one whole share.
 pub const ONE_SHARE: u128 = 1_000_000_000_000_000_000;
+/// Shares the first mint ever locks at the dead address (1e15), taken from the miner's shares.
+pub const DEAD_SHARES: u128 = 1_000_000_000_000_000;
 /// Largest mint or redeem fee, basis points.
 pub const MAX_TRADE_FEE_BPS: u16 = 100;
 /// Largest management fee, basis points a year.

@@ -11,7 +11,7 @@ use tao20_creation::lifecycle::{
     Action, CreationMachine, CreationRequest, Event, FundHotkey, MachineConfig, MintRecord,
     SpotWindow, Status, Valuation,
 };
-use tao20_creation::nav::{FundState, Holding};
+use tao20_creation::nav::{FundState, Holding, DEAD_SHARES, ONE_SHARE};
 use tao20_creation::pricing::SpotSample;
 use tao20_creation::Error;
 
@@ -401,6 +401,63 @@ fn stray_stake_fund_hotkey_deposits_and_order_errors() {
     // The state is plain serde data.
     let text = serde_json::to_string(&m).unwrap();
     assert_eq!(serde_json::from_str::<CreationMachine>(&text).unwrap(), m);
+}
+
+#[test]
+fn a_delivery_the_mint_would_revert_is_refunded_not_reported() {
+    // The valuation gives 2000 shares at 1 TAO per share; asking for more makes mint revert.
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(CreationRequest {
+        min_shares_out: U256::from(2_000u64) * U256::from(ONE_SHARE) + U256::from(1u8),
+        ..request(rid(1))
+    }))
+    .unwrap();
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: valuation(),
+    })
+    .unwrap();
+    let a = m
+        .apply(&block(101, vec![delivery(0, rid(1), &exact())]))
+        .unwrap();
+    assert!(reports(&a).is_empty());
+    assert!(matches!(
+        m.request(&rid(1))
+            .unwrap()
+            .delivery
+            .as_ref()
+            .unwrap()
+            .invalid,
+        Some(tao20_creation::delivery::Invalidity::WouldNotMint { .. })
+    ));
+    assert_eq!(
+        refunds(&m.apply(&block(EXPIRY + 1, vec![])).unwrap()).len(),
+        1
+    );
+}
+
+#[test]
+fn the_first_mint_accounts_for_the_dead_shares() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    let mut v = valuation();
+    v.fund.total_supply = U256::ZERO;
+    v.fund.positions.clear();
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: v,
+    })
+    .unwrap();
+    let a = m
+        .apply(&block(101, vec![delivery(0, rid(1), &exact())]))
+        .unwrap();
+    assert_eq!(reports(&a)[0].nav_per_share, U256::from(1_000_000_000u64));
+    let valued = m.request(&rid(1)).unwrap().valued.clone().unwrap();
+    assert_eq!(valued.dead_shares, U256::from(DEAD_SHARES));
+    assert_eq!(
+        valued.receiver_shares,
+        U256::from(2_000u64) * U256::from(ONE_SHARE) - U256::from(DEAD_SHARES)
+    );
 }
 
 #[test]
