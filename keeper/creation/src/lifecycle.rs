@@ -707,6 +707,22 @@ impl CreationMachine {
         Ok(vec![Action::SignCreationReport(report)])
     }
 
+    /// Forgets what can no longer change before `block`: closed requests whose window ended
+    /// before it, refunded orphans delivered before it, mint records before it, and files of
+    /// epochs that ended before it and that no remaining request uses. Keeps the state (cloned on
+    /// every `apply`) small; call it with the oldest block the weights window still needs.
+    pub fn prune(&mut self, block: u64) {
+        self.requests
+            .retain(|r| r.status == Status::Pending || r.request.expiry_block >= block);
+        self.orphans.retain(|o| !o.refunded || o.id.block >= block);
+        self.minted.retain(|m| m.block >= block);
+        let requests = &self.requests;
+        self.files.retain(|f| {
+            f.valid_until_block >= block
+                || requests.iter().any(|r| r.request.epoch_id == f.epoch_id)
+        });
+    }
+
     /// The sweep of stray stake: `vault_stakes` (the vault's stake under non-fund hotkeys, read at
     /// one finalized block) minus what pending requests' deliveries and unrefunded orphans still
     /// claim; `None` when nothing is left. Emissions earned by a waiting delivery are stray too.

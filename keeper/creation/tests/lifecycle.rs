@@ -243,6 +243,12 @@ fn valid_delivery_is_reported_then_minted() {
     m.apply(&Event::CreationMinted(record.clone())).unwrap();
     assert_eq!(m.request(&rid(1)).unwrap().status, Status::Minted);
     assert_eq!(m.minted, vec![record.clone()]);
+    let mut pruned = m.clone();
+    pruned.prune(EXPIRY);
+    assert_eq!(pruned, m, "nothing before the expiry block is final yet");
+    pruned.prune(1_000);
+    assert!(pruned.requests.is_empty() && pruned.minted.is_empty());
+    assert_eq!(pruned.files.len(), 1, "epoch 0 runs to block 100 799");
     // States move only out of Pending.
     assert!(matches!(
         m.apply(&Event::CreationMinted(record)),
