@@ -41,6 +41,20 @@ fn write_tmp(name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// `report digest` on chain 1 that must fail with exit code 2; returns stderr.
+fn digest_bad(input: &str, contract: &str) -> String {
+    run_bad(&[
+        "report",
+        "digest",
+        "--input",
+        input,
+        "--chain-id",
+        "1",
+        "--contract",
+        contract,
+    ])
+}
+
 const CONTRACT: &str = "0x7a0207a0207a0207a0207a0207a0207a0207a020";
 
 #[test]
@@ -136,16 +150,7 @@ fn bad_input_exits_2_naming_the_json_path() {
         "bad-digest.json",
         r#"{"type":"Sweep","value":{"positions":[{"netuid":"1","hotkey":"0x01","amount":"1"}],"nonce":"1","signerSetVersion":"1"}}"#,
     );
-    let err = run_bad(&[
-        "report",
-        "digest",
-        "--input",
-        f.to_str().unwrap(),
-        "--chain-id",
-        "1",
-        "--contract",
-        CONTRACT,
-    ]);
+    let err = digest_bad(f.to_str().unwrap(), CONTRACT);
     assert!(err.contains("value.positions[0].hotkey"), "{err}");
     let f = write_tmp(
         "unsorted.json",
@@ -153,30 +158,12 @@ fn bad_input_exits_2_naming_the_json_path() {
             .unwrap()
             .replace("\"netuid\": \"4\"", "\"netuid\": \"0\""),
     );
-    let err = run_bad(&[
-        "report",
-        "digest",
-        "--input",
-        f.to_str().unwrap(),
-        "--chain-id",
-        "1",
-        "--contract",
-        CONTRACT,
-    ]);
+    let err = digest_bad(f.to_str().unwrap(), CONTRACT);
     assert!(
         err.contains("positions must be strictly increasing"),
         "{err}"
     );
-    let err = run_bad(&[
-        "report",
-        "digest",
-        "--input",
-        example("sweep.json").to_str().unwrap(),
-        "--chain-id",
-        "1",
-        "--contract",
-        "0xnope",
-    ]);
+    let err = digest_bad(example("sweep.json").to_str().unwrap(), "0xnope");
     assert!(err.contains("--contract"), "{err}");
     let f = write_tmp(
         "bad-index.json",

@@ -106,6 +106,18 @@ fn machine() -> CreationMachine {
     m
 }
 
+/// A machine with request 1 known and valued, waiting for its delivery.
+fn requested_and_valued() -> CreationMachine {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: valuation(),
+    })
+    .unwrap();
+    m
+}
+
 fn valuation() -> Valuation {
     // netuid 1 at 0.5 TAO per alpha, netuid 2 at 0.25 (rao per alpha x 1e9 -> FP18).
     let window = |netuid, p| SpotWindow {
@@ -258,13 +270,7 @@ fn valid_delivery_is_reported_then_minted() {
 
 #[test]
 fn first_delivery_wins_and_the_second_is_an_orphan() {
-    let mut m = machine();
-    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
-    m.apply(&Event::Valuation {
-        request_id: rid(1),
-        valuation: valuation(),
-    })
-    .unwrap();
+    let mut m = requested_and_valued();
     let a = m
         .apply(&block(
             101,
@@ -285,13 +291,7 @@ fn first_delivery_wins_and_the_second_is_an_orphan() {
 
 #[test]
 fn invalid_delivery_is_refunded_only_after_expiry() {
-    let mut m = machine();
-    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
-    m.apply(&Event::Valuation {
-        request_id: rid(1),
-        valuation: valuation(),
-    })
-    .unwrap();
+    let mut m = requested_and_valued();
     // 0.1 % tolerance of 2000 alpha is 2 alpha; 3 alpha short is out.
     let short = vec![(1, H1, 1_997_000_000_000), (2, H2, 4_000_000_000_000)];
     let a = m
