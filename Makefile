@@ -42,6 +42,9 @@ fmt: deps ## Format Solidity and Rust in place.
 	$(FORGE) fmt
 	cargo fmt --all
 
+demo: deps ## The main job: TAO20 end to end on anvil (deploy, publish, mint, refund after expiry, redeem).
+	@bash tools/demo.sh
+
 bench: deps ## Benchmarks (criterion, forge gas snapshots); not part of `make test`.
 	@bash tools/bench.sh
 
