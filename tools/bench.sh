@@ -7,3 +7,5 @@ echo "==> forge gas snapshots (snapshots/)"
 forge test --isolate --mt '^test_Gas' -vv || true
 echo "==> criterion"
 cargo bench --workspace
+echo "==> auction winner selection against the Python original's PuLP/CBC formulation (~10 min)"
+python3 tools/bench_auction_reference.py
