@@ -1,6 +1,7 @@
 //! Mechanism 1 of TAO20, the hashrate auction: pure logic, no I/O, no async, no floating point on
 //! any consensus path.
 //!
+//! - [`bids`]: from posted commitments to bid rows, and the published ban bitmap.
 //! - [`commitment`]: the `v;t;d` commitment codec (price commitments with the ban bitmap, bid
 //!   commitments v1 and v2), canonical encoding and staleness.
 //! - [`window`]: subnet epochs, the six validation windows and the windows still to settle.
@@ -13,6 +14,7 @@
 //! - [`weights`]: per-window budgets and payments in alpha, the burn, and u16 weights.
 //! - [`instance`]: a deterministic instance generator for benchmarks and the reference comparison.
 
+pub mod bids;
 pub mod budget;
 pub mod commitment;
 pub mod consensus;

@@ -6,11 +6,13 @@
 //! (`max_price`, an absolute multiplier, 1.05 by default; a price equal to the cap is kept), with
 //! a zero hashrate or a zero count are dropped. Items that are identical for the optimisation, the
 //! same (price, hashrate) whoever offers them, form one *type* with an integer count. With
-//! `g` the gcd of all hashrates, a type's value is `hashrate / g` and its cost `value x price_raw`,
-//! and the capacity is `floor(budget_raw x 1e18 / g)`: `sum(hashrate x price x n) <= budget` holds
-//! exactly iff `sum(cost x n) <= capacity`. Costs and the capacity are then divided by the gcd of
-//! the costs. Everything is a `u128`; an instance whose total cost does not fit is rejected
-//! ([`Error::Overflow`]), never approximated.
+//! `g` the gcd of all hashrates and `q` the gcd of all prices, a type's value is `hashrate / g`
+//! and its cost `value x price / q`, and the capacity is `floor(budget_raw x 1e18 / (g x q))`:
+//! `sum(hashrate x price x n) <= budget` holds exactly iff `sum(cost x n) <= capacity`. Costs and
+//! the capacity are then divided by the gcd of the costs. Everything is a `u128`; an instance
+//! whose total cost does not fit is rejected ([`Error::Overflow`]), never approximated. With
+//! hashrates and prices of up to 9 decimals each that takes more than 10^13 items; only bids
+//! written to the last of 18 decimals in both can reach it (about 700 such items).
 //!
 //! # Exact engine
 //! Counts are binary-split (1, 2, 4, ... units) into 0/1 chunks, sorted by (price, hashrate), and
@@ -165,12 +167,18 @@ impl Model {
         let unit = merged
             .keys()
             .fold(0u128, |g, &(_, hashrate)| gcd(g, hashrate.raw()));
+        // Prices are factored by their gcd too, so that costs stay small for prices with few
+        // decimals; zero when every price is zero.
+        let price_unit = merged
+            .keys()
+            .fold(0u128, |g, &(price, _)| gcd(g, price.raw()))
+            .max(1);
         let mut types = Vec::with_capacity(merged.len());
         let mut total_cost: u128 = 0;
         for ((price, hashrate), offers) in merged {
             let value = hashrate.raw() / unit.max(1);
             let cost = value
-                .checked_mul(price.raw())
+                .checked_mul(price.raw() / price_unit)
                 .ok_or_else(|| Error::overflow(format!("cost of {hashrate} PH at {price}")))?;
             let count: u64 = offers.values().sum();
             total_cost = cost
@@ -186,11 +194,14 @@ impl Model {
                 offers: offers.into_iter().map(|(h, c)| (h.to_owned(), c)).collect(),
             });
         }
-        // capacity = floor(budget x 1e18 / unit), clipped to the total cost (which fits u128).
+        // capacity = floor(budget x 1e18 / (unit x price_unit)) (two floors in a row equal one),
+        // clipped to the total cost (which fits u128).
         let capacity = if unit == 0 {
             0
         } else {
-            let wide = U256::from(budget.raw()) * U256::from(SCALE) / U256::from(unit);
+            let wide = U256::from(budget.raw()) * U256::from(SCALE)
+                / U256::from(unit)
+                / U256::from(price_unit);
             u128::try_from(wide.min(U256::from(total_cost))).unwrap_or(total_cost)
         };
         let cost_unit = types.iter().fold(0u128, |g, t| gcd(g, t.cost));
@@ -285,12 +296,21 @@ impl Chunks {
         value.saturating_add(fraction)
     }
 
-    /// The LP lower bound on the cost of reaching `target` value (cheapest chunks first).
-    fn cost_bound(&self, target: u128) -> u128 {
-        let fit = self.prefix_value.partition_point(|&v| v <= target);
-        let j = fit.saturating_sub(1);
-        let value = self.prefix_value.get(j).copied().unwrap_or(0);
-        let cost = self.prefix_cost.get(j).copied().unwrap_or(0);
+    /// The LP lower bound on the cost of adding `target` value with the chunks `from..`
+    /// (cheapest first); `u128::MAX` if they cannot add that much.
+    fn cost_bound(&self, from: usize, target: u128) -> u128 {
+        let tail = self.prefix_value.get(from..).unwrap_or(&[]);
+        let base_value = tail.first().copied().unwrap_or(0);
+        if tail.last().copied().unwrap_or(0) - base_value < target {
+            return u128::MAX;
+        }
+        let j = from
+            + tail
+                .partition_point(|&v| v - base_value <= target)
+                .saturating_sub(1);
+        let value = self.prefix_value.get(j).copied().unwrap_or(0) - base_value;
+        let base_cost = self.prefix_cost.get(from).copied().unwrap_or(0);
+        let cost = self.prefix_cost.get(j).copied().unwrap_or(0) - base_cost;
         let fraction = match self.list.get(j) {
             Some(ch) if value < target && ch.value > 0 => {
                 mul_div_u128(target - value, ch.cost, ch.value, Rounding::Ceil).unwrap_or(u128::MAX)
@@ -332,7 +352,7 @@ struct State {
 fn pareto_dp(
     chunks: &Chunks,
     capacity: u128,
-    lower: u128,
+    incumbent: (u128, u128),
 ) -> Result<(u128, u128, Vec<bool>, usize)> {
     // Arena of (parent node, chunk index) for the states that took a chunk.
     let mut arena: Vec<(u32, u32)> = Vec::new();
@@ -342,7 +362,9 @@ fn pareto_dp(
         node: ROOT,
     }];
     let mut next: Vec<State> = Vec::new();
-    let mut best = lower;
+    // The lexicographically best (value, cost) reached so far: every state is a feasible
+    // selection, and so is the greedy one the incumbent starts from.
+    let (mut best, mut best_cost) = incumbent;
     let mut created = 1usize;
     for (j, ch) in chunks.list.iter().enumerate() {
         next.clear();
@@ -379,10 +401,19 @@ fn pareto_dp(
             if next.last().is_some_and(|l| l.value >= pick.value) {
                 continue;
             }
-            if pick
+            let reach = pick
                 .value
-                .saturating_add(chunks.value_bound(j + 1, capacity - pick.cost))
-                < best
+                .saturating_add(chunks.value_bound(j + 1, capacity - pick.cost));
+            if reach < best {
+                continue;
+            }
+            // It can at best tie the incumbent's value: then it must be able to do so at no
+            // more than the incumbent's cost.
+            if reach == best
+                && pick
+                    .cost
+                    .saturating_add(chunks.cost_bound(j + 1, best - pick.value))
+                    > best_cost
             {
                 continue;
             }
@@ -400,7 +431,9 @@ fn pareto_dp(
             next.push(State { node, ..pick });
         }
         if let Some(top) = next.last() {
-            best = best.max(top.value);
+            if top.value > best || (top.value == best && top.cost < best_cost) {
+                (best, best_cost) = (top.value, top.cost);
+            }
         }
         std::mem::swap(&mut front, &mut next);
     }
@@ -469,14 +502,15 @@ impl Model {
             }
             counts
         };
-        let (value, cost, taken, states) = pareto_dp(&chunks, self.capacity, greedy_value)?;
+        let (value, cost, taken, states) =
+            pareto_dp(&chunks, self.capacity, (greedy_value, greedy_cost))?;
         let counts = counts_of(&taken);
         let cert = Certificate {
             optimal: true,
             greedy_value,
             value_bound,
             value,
-            cost_bound: chunks.cost_bound(value),
+            cost_bound: chunks.cost_bound(0, value),
             cost,
             states,
         };
@@ -491,7 +525,7 @@ impl Model {
                 optimal: false,
                 value: greedy_value,
                 cost: greedy_cost,
-                cost_bound: chunks.cost_bound(greedy_value),
+                cost_bound: chunks.cost_bound(0, greedy_value),
                 ..cert
             },
         ))
