@@ -12,3 +12,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# PyPI scalecodec: the independent SCALE decoder of keeper/chain's offline call-data tests.
+SCALECODEC_VERSION=1.2.11
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('scalecodec') != '$SCALECODEC_VERSION')" 2>/dev/null; then
+  echo "deps: installing scalecodec==$SCALECODEC_VERSION" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "scalecodec==$SCALECODEC_VERSION" >&2
+fi

@@ -1,0 +1,263 @@
+//! The subtensor access surface: one async trait, implemented by the real subxt client
+//! ([`crate::client::SubxtClient`]) and by the simulator ([`crate::sim::SimClient`]).
+//!
+//! Reads take the block to read at (state at the end of that block); writes sign with the
+//! implementation's configured key and return once the extrinsic is included, or fail with
+//! [`crate::Error::Dispatch`] naming the runtime's error.
+
+use std::future::Future;
+
+use crate::drand;
+use crate::types::{
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, Extrinsic, Inclusion, NetUid,
+    Neuron, PoolReserves, TransferStake, WeightsSettings,
+};
+use crate::{Error, Result};
+
+/// The commit-reveal version the chain expects for drand-timelocked commits.
+pub const COMMIT_REVEAL_VERSION: u16 = 4;
+
+/// Subtensor reads and writes.
+pub trait Subtensor: Send + Sync {
+    /// The latest finalized block (GRANDPA on the real chain).
+    fn finalized_head(&self) -> impl Future<Output = Result<BlockRef>> + Send;
+
+    /// Alpha (rao) staked by `coldkey` on `hotkey` in subnet `netuid`.
+    fn stake(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Every commitment on a subnet, sorted by hotkey.
+    fn commitments(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<Vec<Commitment>>> + Send;
+
+    /// `MechanismEmissionSplit` of a subnet (u16 parts of 65 535 per mechanism); `None` if unset.
+    fn mechanism_emission_split(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<Option<Vec<u16>>>> + Send;
+
+    /// The swap runtime API `current_alpha_price(netuid)`: TAO per alpha x 1e9.
+    fn current_alpha_price(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// `SubnetTAO`, `SubnetAlphaIn`, `SubnetAlphaOut`.
+    fn pool_reserves(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<PoolReserves>> + Send;
+
+    /// The subnet's tempo (blocks per epoch, minus one).
+    fn tempo(&self, at: BlockNumber, netuid: NetUid) -> impl Future<Output = Result<u16>> + Send;
+
+    /// Registered neurons, sorted by uid.
+    fn neurons(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<Vec<Neuron>>> + Send;
+
+    /// The subnet owner's coldkey (`SubnetOwner`).
+    fn subnet_owner(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<AccountId>> + Send;
+
+    /// Whether stake transfers are enabled on the subnet (`TransferToggle`).
+    fn transfers_enabled(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Commit-reveal parameters of the subnet.
+    fn weights_settings(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<WeightsSettings>> + Send;
+
+    /// The weights row of `uid` on (netuid, mecid): `(target uid, u16 weight)` pairs.
+    fn weights(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        mecid: u8,
+        uid: u16,
+    ) -> impl Future<Output = Result<Vec<(u16, u16)>>> + Send;
+
+    /// The chain's clock at a block (`Timestamp::Now`), in unix seconds.
+    fn chain_time(&self, at: BlockNumber) -> impl Future<Output = Result<u64>> + Send;
+
+    /// The beacon whose rounds the chain reveals timelocked commits with.
+    fn beacon(&self) -> impl Future<Output = Result<BeaconInfo>> + Send;
+
+    /// The extrinsics of a block, each with its signer, call and events.
+    fn block_extrinsics(
+        &self,
+        number: BlockNumber,
+    ) -> impl Future<Output = Result<Vec<Extrinsic>>> + Send;
+
+    /// The account that signs this implementation's writes, if any.
+    fn signer(&self) -> Option<AccountId>;
+
+    /// Signs and submits one call, waiting for its inclusion.
+    fn submit(&self, call: Call) -> impl Future<Output = Result<Inclusion>> + Send;
+
+    /// `Commitments::set_commitment` of raw bytes (split into 128-byte raw fields).
+    fn set_commitment(
+        &self,
+        netuid: NetUid,
+        data: Vec<u8>,
+    ) -> impl Future<Output = Result<Inclusion>> + Send {
+        self.submit(Call::SetCommitment { netuid, data })
+    }
+
+    /// A miner's delivery: `utility.batch_all([system.remark(remark), transfer_stake...])`.
+    fn deliver(
+        &self,
+        remark: Vec<u8>,
+        transfers: Vec<TransferStake>,
+    ) -> impl Future<Output = Result<Inclusion>> + Send {
+        let mut calls = Vec::with_capacity(transfers.len().saturating_add(1));
+        calls.push(Call::Remark { data: remark });
+        calls.extend(transfers.into_iter().map(Call::TransferStake));
+        self.submit(Call::BatchAll { calls })
+    }
+
+    /// `SubtensorModule::set_mechanism_weights` (where commit-reveal is off).
+    fn set_mechanism_weights(
+        &self,
+        netuid: NetUid,
+        mecid: u8,
+        dests: Vec<u16>,
+        weights: Vec<u16>,
+        version_key: u64,
+    ) -> impl Future<Output = Result<Inclusion>> + Send {
+        self.submit(Call::SetMechanismWeights {
+            netuid,
+            mecid,
+            dests,
+            weights,
+            version_key,
+        })
+    }
+
+    /// `SubtensorModule::commit_timelocked_mechanism_weights` of a ready ciphertext.
+    fn commit_timelocked_mechanism_weights(
+        &self,
+        netuid: NetUid,
+        mecid: u8,
+        commit: Vec<u8>,
+        reveal_round: u64,
+    ) -> impl Future<Output = Result<Inclusion>> + Send {
+        self.submit(Call::CommitTimelockedMechanismWeights {
+            netuid,
+            mecid,
+            commit,
+            reveal_round,
+            commit_reveal_version: COMMIT_REVEAL_VERSION,
+        })
+    }
+
+    /// Commit-reveal v4 as the Bittensor SDK does it: SCALE-encodes (hotkey, uids, values,
+    /// version key), timelock-encrypts it to the beacon round at which the chain will reveal it
+    /// (from the subnet's tempo and reveal period at the finalized head), and commits it.
+    /// Returns the inclusion and the reveal round.
+    fn commit_weights_timelocked(
+        &self,
+        netuid: NetUid,
+        mecid: u8,
+        uids: Vec<u16>,
+        values: Vec<u16>,
+        version_key: u64,
+    ) -> impl Future<Output = Result<(Inclusion, u64)>> + Send {
+        async move {
+            let hotkey = self
+                .signer()
+                .ok_or_else(|| Error::invalid("signer", "no signing key configured"))?;
+            if uids.len() != values.len() {
+                return Err(Error::invalid(
+                    "weights",
+                    format!("{} uids but {} values", uids.len(), values.len()),
+                ));
+            }
+            let head = self.finalized_head().await?;
+            let tempo = self.tempo(head.number, netuid).await?;
+            let settings = self.weights_settings(head.number, netuid).await?;
+            let now = self.chain_time(head.number).await?;
+            let beacon = self.beacon().await?;
+            let round = drand::reveal_round(&drand::RevealSchedule {
+                tempo,
+                netuid,
+                current_block: head.number,
+                reveal_period_epochs: settings.reveal_period_epochs,
+                block_time_secs: drand::BLOCK_TIME_SECS,
+                now_unix: now,
+                beacon_genesis: beacon.genesis_time,
+                beacon_period: beacon.period,
+            })?;
+            let payload = drand::WeightsTlockPayload {
+                hotkey: hotkey.0.to_vec(),
+                uids,
+                values,
+                version_key,
+            };
+            let commit = drand::encrypt_payload(&beacon.public_key, round, &payload)?;
+            let inclusion = self
+                .commit_timelocked_mechanism_weights(netuid, mecid, commit, round)
+                .await?;
+            Ok((inclusion, round))
+        }
+    }
+
+    /// `SubtensorModule::serve_axon`.
+    fn serve_axon(
+        &self,
+        netuid: NetUid,
+        version: u32,
+        ip: u128,
+        port: u16,
+        ip_type: u8,
+        protocol: u8,
+    ) -> impl Future<Output = Result<Inclusion>> + Send {
+        self.submit(Call::ServeAxon {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+        })
+    }
+
+    /// The burn uid: the earliest-registered neuron on the subnet owner's coldkey (ties by uid).
+    fn burn_uid(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<Option<u16>>> + Send {
+        async move {
+            let owner = self.subnet_owner(at, netuid).await?;
+            let neurons = self.neurons(at, netuid).await?;
+            Ok(neurons
+                .iter()
+                .filter(|n| n.coldkey == owner)
+                .min_by_key(|n| (n.registered_at, n.uid))
+                .map(|n| n.uid))
+        }
+    }
+}

@@ -1,0 +1,869 @@
+//! The real subtensor client (subxt over JSON-RPC), with code generated at build time from the
+//! checked-in finney runtime metadata (`keeper/chain/metadata/finney.scale`, from the crates.io
+//! package `bittensor-rs` 0.1.1); nothing is fetched during a build.
+//!
+//! Calls are built as the generated `RuntimeCall` type and encoded against the metadata's type
+//! registry ([`encode_call`]); the same bytes are signed and submitted, and the offline tests
+//! decode them with an independent implementation (PyPI `scalecodec`).
+
+mod data;
+pub mod keys;
+
+use subxt::ext::scale_decode::DecodeAsType;
+use subxt::ext::scale_encode::EncodeAsType;
+use subxt::{OnlineClient, PolkadotConfig};
+
+pub use keys::Signer;
+
+use crate::api::Subtensor;
+use crate::error::DispatchError;
+use crate::types::{
+    AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment, Event,
+    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent, TransferStake, WeightsSettings,
+};
+use crate::{Error, Result};
+
+/// Code generated from `metadata/finney.scale` by subxt's macro.
+#[allow(missing_docs, clippy::all, clippy::pedantic, unused)]
+#[subxt::subxt(runtime_metadata_path = "metadata/finney.scale")]
+pub mod finney {}
+
+use finney::runtime_types as rt;
+use rt::node_subtensor_runtime::RuntimeCall;
+
+/// The checked-in runtime metadata.
+pub const METADATA: &[u8] = include_bytes!("../../metadata/finney.scale");
+
+/// The chain's configuration (`MultiAddress<AccountId32, ()>`, sr25519 `MultiSignature`).
+pub type ChainConfig = PolkadotConfig;
+
+/// Decodes the checked-in metadata.
+pub fn metadata() -> Result<subxt::Metadata> {
+    subxt::Metadata::decode_from(METADATA).map_err(|e| Error::decode("metadata/finney.scale", e))
+}
+
+fn acc(a: &AccountId) -> subxt::utils::AccountId32 {
+    subxt::utils::AccountId32(a.0)
+}
+
+fn ours(a: &subxt::utils::AccountId32) -> AccountId {
+    Bytes32(a.0)
+}
+
+/// Builds the generated `RuntimeCall` for one of our calls.
+pub fn runtime_call(call: &Call) -> Result<RuntimeCall> {
+    use rt::bounded_collections::bounded_vec::BoundedVec;
+    use rt::pallet_subtensor::pallet::Call as St;
+    Ok(match call {
+        Call::Remark { data } => RuntimeCall::System(rt::frame_system::pallet::Call::remark {
+            remark: data.clone(),
+        }),
+        Call::TransferStake(t) => RuntimeCall::SubtensorModule(St::transfer_stake {
+            destination_coldkey: acc(&t.destination_coldkey),
+            hotkey: acc(&t.hotkey),
+            origin_netuid: t.origin_netuid,
+            destination_netuid: t.destination_netuid,
+            alpha_amount: t.alpha_amount,
+        }),
+        Call::BatchAll { calls } => {
+            RuntimeCall::Utility(rt::pallet_subtensor_utility::pallet::Call::batch_all {
+                calls: calls.iter().map(runtime_call).collect::<Result<_>>()?,
+            })
+        }
+        Call::SetCommitment { netuid, data } => {
+            let fields = data
+                .chunks(128)
+                .map(data::to_data)
+                .collect::<Result<Vec<_>>>()?;
+            RuntimeCall::Commitments(rt::pallet_commitments::pallet::Call::set_commitment {
+                netuid: *netuid,
+                info: Box::new(rt::pallet_commitments::types::CommitmentInfo {
+                    fields: BoundedVec(fields),
+                }),
+            })
+        }
+        Call::SetMechanismWeights {
+            netuid,
+            mecid,
+            dests,
+            weights,
+            version_key,
+        } => RuntimeCall::SubtensorModule(St::set_mechanism_weights {
+            netuid: *netuid,
+            mecid: *mecid,
+            dests: dests.clone(),
+            weights: weights.clone(),
+            version_key: *version_key,
+        }),
+        Call::CommitTimelockedMechanismWeights {
+            netuid,
+            mecid,
+            commit,
+            reveal_round,
+            commit_reveal_version,
+        } => RuntimeCall::SubtensorModule(St::commit_timelocked_mechanism_weights {
+            netuid: *netuid,
+            mecid: *mecid,
+            commit: BoundedVec(commit.clone()),
+            reveal_round: *reveal_round,
+            commit_reveal_version: *commit_reveal_version,
+        }),
+        Call::ServeAxon {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+        } => RuntimeCall::SubtensorModule(St::serve_axon {
+            netuid: *netuid,
+            version: *version,
+            ip: *ip,
+            port: *port,
+            ip_type: *ip_type,
+            protocol: *protocol,
+            placeholder1: 0,
+            placeholder2: 0,
+        }),
+        Call::Other { pallet, call } => {
+            return Err(Error::invalid(
+                "call",
+                format!("{pallet}::{call} cannot be built by name"),
+            ))
+        }
+    })
+}
+
+fn other_call(rc: &RuntimeCall) -> Call {
+    // The Debug form starts with `Pallet(call_name ...`: enough to name calls we do not model.
+    let text = format!("{rc:?}");
+    let (pallet, rest) = text.split_once('(').unwrap_or((text.as_str(), ""));
+    let call: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    Call::Other {
+        pallet: pallet.to_string(),
+        call,
+    }
+}
+
+/// Maps a decoded `RuntimeCall` back to our plain call (unmodelled calls become [`Call::Other`]).
+pub fn from_runtime_call(rc: &RuntimeCall) -> Call {
+    use rt::pallet_subtensor::pallet::Call as St;
+    match rc {
+        RuntimeCall::System(rt::frame_system::pallet::Call::remark { remark }) => Call::Remark {
+            data: remark.clone(),
+        },
+        RuntimeCall::SubtensorModule(St::transfer_stake {
+            destination_coldkey,
+            hotkey,
+            origin_netuid,
+            destination_netuid,
+            alpha_amount,
+        }) => Call::TransferStake(TransferStake {
+            destination_coldkey: ours(destination_coldkey),
+            hotkey: ours(hotkey),
+            origin_netuid: *origin_netuid,
+            destination_netuid: *destination_netuid,
+            alpha_amount: *alpha_amount,
+        }),
+        RuntimeCall::Utility(rt::pallet_subtensor_utility::pallet::Call::batch_all { calls }) => {
+            Call::BatchAll {
+                calls: calls.iter().map(from_runtime_call).collect(),
+            }
+        }
+        RuntimeCall::Commitments(rt::pallet_commitments::pallet::Call::set_commitment {
+            netuid,
+            info,
+        }) => Call::SetCommitment {
+            netuid: *netuid,
+            data: info
+                .fields
+                .0
+                .iter()
+                .filter_map(data::from_data)
+                .flatten()
+                .copied()
+                .collect(),
+        },
+        RuntimeCall::SubtensorModule(St::set_mechanism_weights {
+            netuid,
+            mecid,
+            dests,
+            weights,
+            version_key,
+        }) => Call::SetMechanismWeights {
+            netuid: *netuid,
+            mecid: *mecid,
+            dests: dests.clone(),
+            weights: weights.clone(),
+            version_key: *version_key,
+        },
+        RuntimeCall::SubtensorModule(St::commit_timelocked_mechanism_weights {
+            netuid,
+            mecid,
+            commit,
+            reveal_round,
+            commit_reveal_version,
+        }) => Call::CommitTimelockedMechanismWeights {
+            netuid: *netuid,
+            mecid: *mecid,
+            commit: commit.0.clone(),
+            reveal_round: *reveal_round,
+            commit_reveal_version: *commit_reveal_version,
+        },
+        RuntimeCall::SubtensorModule(St::serve_axon {
+            netuid,
+            version,
+            ip,
+            port,
+            ip_type,
+            protocol,
+            ..
+        }) => Call::ServeAxon {
+            netuid: *netuid,
+            version: *version,
+            ip: *ip,
+            port: *port,
+            ip_type: *ip_type,
+            protocol: *protocol,
+        },
+        other => other_call(other),
+    }
+}
+
+/// Encodes a call as call data (pallet index, call index, arguments) against the metadata's
+/// type registry.
+pub fn encode_call(metadata: &subxt::Metadata, call: &Call) -> Result<Vec<u8>> {
+    let rc = runtime_call(call)?;
+    rc.encode_as_type(metadata.outer_enums().call_enum_ty(), metadata.types())
+        .map_err(|e| Error::invalid(format!("call {}", call.name()), e.to_string()))
+}
+
+/// Decodes call data against the metadata into our plain call.
+pub fn decode_call(metadata: &subxt::Metadata, bytes: &[u8]) -> Result<Call> {
+    let mut cursor = bytes;
+    let rc = RuntimeCall::decode_as_type(
+        &mut cursor,
+        metadata.outer_enums().call_enum_ty(),
+        metadata.types(),
+    )
+    .map_err(|e| Error::decode("call data", e))?;
+    if !cursor.is_empty() {
+        return Err(Error::decode(
+            "call data",
+            format!("{} bytes left over", cursor.len()),
+        ));
+    }
+    Ok(from_runtime_call(&rc))
+}
+
+fn dispatch_error(metadata: &subxt::Metadata, e: &rt::sp_runtime::DispatchError) -> DispatchError {
+    match e {
+        rt::sp_runtime::DispatchError::Module(m) => {
+            let pallet = metadata.pallet_by_error_index(m.index);
+            let error = pallet
+                .as_ref()
+                .and_then(|p| p.error_variant_by_index(m.error[0]))
+                .map(|v| v.name.clone())
+                .unwrap_or_else(|| format!("error #{}", m.error[0]));
+            DispatchError {
+                pallet: pallet
+                    .map(|p| p.name().to_string())
+                    .unwrap_or_else(|| format!("pallet #{}", m.index)),
+                error,
+            }
+        }
+        other => {
+            let text = format!("{other:?}");
+            DispatchError {
+                pallet: String::new(),
+                error: text,
+            }
+        }
+    }
+}
+
+fn stake_event(
+    f: (
+        &subxt::utils::AccountId32,
+        &subxt::utils::AccountId32,
+        u64,
+        u64,
+        u16,
+        u64,
+    ),
+) -> StakeEvent {
+    StakeEvent {
+        coldkey: ours(f.0),
+        hotkey: ours(f.1),
+        tao: f.2,
+        alpha: f.3,
+        netuid: f.4,
+        fee: f.5,
+    }
+}
+
+fn convert_event(
+    metadata: &subxt::Metadata,
+    ev: &subxt::events::Event<'_, ChainConfig>,
+) -> Result<Event> {
+    use finney::{commitments::events as ce, subtensor_module::events as se, system::events as sy};
+    fn get<E: subxt::events::DecodeAsEvent>(
+        ev: &subxt::events::Event<'_, ChainConfig>,
+    ) -> Result<E> {
+        match ev.decode_fields_as::<E>() {
+            Some(r) => r.map_err(|e| Error::decode(format!("event {}", ev.event_name()), e)),
+            None => Err(Error::decode(
+                format!("event {}", ev.event_name()),
+                "does not match the checked-in metadata",
+            )),
+        }
+    }
+    Ok(match (ev.pallet_name(), ev.event_name()) {
+        ("SubtensorModule", "StakeAdded") => {
+            let e: se::StakeAdded = get(ev)?;
+            Event::StakeAdded(stake_event((&e.0, &e.1, e.2, e.3, e.4, e.5)))
+        }
+        ("SubtensorModule", "StakeRemoved") => {
+            let e: se::StakeRemoved = get(ev)?;
+            Event::StakeRemoved(stake_event((&e.0, &e.1, e.2, e.3, e.4, e.5)))
+        }
+        ("SubtensorModule", "StakeTransferred") => {
+            let e: se::StakeTransferred = get(ev)?;
+            Event::StakeTransferred {
+                origin_coldkey: ours(&e.0),
+                destination_coldkey: ours(&e.1),
+                hotkey: ours(&e.2),
+                origin_netuid: e.3,
+                destination_netuid: e.4,
+                tao: e.5,
+            }
+        }
+        ("SubtensorModule", "WeightsSet") => {
+            let e: se::WeightsSet = get(ev)?;
+            Event::WeightsSet {
+                netuid_index: e.0,
+                uid: e.1,
+            }
+        }
+        ("SubtensorModule", "TimelockedWeightsCommitted") => {
+            let e: se::TimelockedWeightsCommitted = get(ev)?;
+            Event::TimelockedWeightsCommitted {
+                who: ours(&e.0),
+                netuid_index: e.1,
+                commit_hash: Bytes32(e.2 .0),
+                reveal_round: e.3,
+            }
+        }
+        ("SubtensorModule", "AxonServed") => {
+            let e: se::AxonServed = get(ev)?;
+            Event::AxonServed {
+                netuid: e.0,
+                hotkey: ours(&e.1),
+            }
+        }
+        ("System", "Remarked") => {
+            let e: sy::Remarked = get(ev)?;
+            Event::Remarked {
+                sender: ours(&e.sender),
+                hash: Bytes32(e.hash.0),
+            }
+        }
+        ("Commitments", "Commitment") => {
+            let e: ce::Commitment = get(ev)?;
+            Event::Commitment {
+                netuid: e.netuid,
+                who: ours(&e.who),
+            }
+        }
+        ("Utility", "ItemCompleted") => Event::ItemCompleted,
+        ("Utility", "BatchCompleted") => Event::BatchCompleted,
+        ("System", "ExtrinsicSuccess") => Event::ExtrinsicSuccess,
+        ("System", "ExtrinsicFailed") => {
+            let e: sy::ExtrinsicFailed = get(ev)?;
+            Event::ExtrinsicFailed {
+                error: dispatch_error(metadata, &e.dispatch_error),
+            }
+        }
+        (pallet, name) => Event::Other {
+            pallet: pallet.to_string(),
+            name: name.to_string(),
+        },
+    })
+}
+
+fn request_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
+    Error::Request {
+        what: what.into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The real client.
+#[derive(Clone)]
+pub struct SubxtClient {
+    api: OnlineClient<ChainConfig>,
+    endpoint: String,
+    signer: Option<Signer>,
+    metadata: std::sync::Arc<subxt::Metadata>,
+}
+
+impl std::fmt::Debug for SubxtClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubxtClient")
+            .field("endpoint", &self.endpoint)
+            .field("signer", &self.signer)
+            .finish_non_exhaustive()
+    }
+}
+
+type AtBlock =
+    subxt::client::ClientAtBlock<ChainConfig, subxt::client::OnlineClientAtBlockImpl<ChainConfig>>;
+
+impl SubxtClient {
+    /// Connects to a node (`ws://` or `wss://`); signs with `signer` if given.
+    pub async fn connect(endpoint: &str, signer: Option<Signer>) -> Result<Self> {
+        let api = if endpoint.starts_with("ws://") || endpoint.starts_with("http://") {
+            OnlineClient::<ChainConfig>::from_insecure_url(endpoint).await
+        } else {
+            OnlineClient::<ChainConfig>::from_url(endpoint).await
+        }
+        .map_err(|e| Error::Connection {
+            endpoint: endpoint.into(),
+            reason: e.to_string(),
+        })?;
+        Ok(SubxtClient {
+            api,
+            endpoint: endpoint.into(),
+            signer,
+            metadata: std::sync::Arc::new(metadata()?),
+        })
+    }
+
+    async fn at(&self, number: BlockNumber) -> Result<AtBlock> {
+        use subxt::error::OnlineClientAtBlockError as E;
+        self.api.at_block(number).await.map_err(|e| match e {
+            E::BlockNotFound { .. } => Error::NotFound {
+                what: format!("block {number}"),
+                later: true,
+            },
+            other => request_error(format!("block {number}"), other),
+        })
+    }
+
+    async fn extrinsics_at(&self, at: &AtBlock) -> Result<Vec<(Bytes32, Extrinsic)>> {
+        let number = at.block_number();
+        let exts = at
+            .extrinsics()
+            .fetch()
+            .await
+            .map_err(|e| request_error(format!("extrinsics of block {number}"), e))?;
+        let mut out = Vec::new();
+        for ext in exts.iter() {
+            let ext = ext.map_err(|e| Error::decode(format!("extrinsic of block {number}"), e))?;
+            let call = match ext.decode_call_data_as::<RuntimeCall>() {
+                Ok(rc) => from_runtime_call(&rc),
+                Err(_) => Call::Other {
+                    pallet: ext.pallet_name().to_string(),
+                    call: ext.call_name().to_string(),
+                },
+            };
+            let signer = ext
+                .address_bytes()
+                .and_then(|b| b.strip_prefix(&[0u8]))
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .map(Bytes32);
+            let events = ext
+                .events()
+                .await
+                .map_err(|e| request_error(format!("events of block {number}"), e))?;
+            let mut converted = Vec::new();
+            for ev in events.iter() {
+                let ev = ev.map_err(|e| Error::decode(format!("event of block {number}"), e))?;
+                converted.push(convert_event(&self.metadata, &ev)?);
+            }
+            let success = !converted
+                .iter()
+                .any(|e| matches!(e, Event::ExtrinsicFailed { .. }));
+            let index = u32::try_from(ext.index()).unwrap_or(u32::MAX);
+            out.push((
+                Bytes32(ext.hash().0),
+                Extrinsic {
+                    index,
+                    signer,
+                    call,
+                    events: converted,
+                    success,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
+
+macro_rules! fetch {
+    ($self:ident, $at:expr, $what:expr, $addr:expr, $keys:expr) => {{
+        let at = $self.at($at).await?;
+        let value = at
+            .storage()
+            .fetch($addr, $keys)
+            .await
+            .map_err(|e| request_error($what, e))?;
+        value.decode().map_err(|e| Error::decode($what, e))?
+    }};
+}
+
+impl Subtensor for SubxtClient {
+    async fn finalized_head(&self) -> Result<BlockRef> {
+        let at = self
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| request_error("finalized head", e))?;
+        Ok(BlockRef {
+            number: at.block_number(),
+            hash: Bytes32(at.block_hash().0),
+        })
+    }
+
+    async fn stake(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+    ) -> Result<u64> {
+        let client = self.at(at).await?;
+        let payload = finney::runtime_apis()
+            .stake_info_runtime_api()
+            .get_stake_info_for_hotkey_coldkey_netuid(acc(&hotkey), acc(&coldkey), netuid);
+        let info = client
+            .runtime_apis()
+            .call(payload)
+            .await
+            .map_err(|e| request_error(format!("stake at {at}"), e))?;
+        Ok(info.map(|i| i.stake).unwrap_or(0))
+    }
+
+    async fn commitments(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Commitment>> {
+        let client = self.at(at).await?;
+        let what = format!("Commitments::CommitmentOf({netuid}) at {at}");
+        let mut entries = client
+            .storage()
+            .iter(finney::storage().commitments().commitment_of(), (netuid,))
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        let mut out = Vec::new();
+        while let Some(entry) = entries.next().await {
+            let entry = entry.map_err(|e| request_error(what.clone(), e))?;
+            let key = entry.key().map_err(|e| Error::decode(what.clone(), e))?;
+            let (_, who) = key.decode().map_err(|e| Error::decode(what.clone(), e))?;
+            let reg = entry
+                .value()
+                .decode()
+                .map_err(|e| Error::decode(what.clone(), e))?;
+            out.push(Commitment {
+                hotkey: ours(&who),
+                block: u64::from(reg.block),
+                data: reg
+                    .info
+                    .fields
+                    .0
+                    .iter()
+                    .filter_map(data::from_data)
+                    .flatten()
+                    .copied()
+                    .collect(),
+            });
+        }
+        out.sort_by_key(|c| c.hotkey);
+        Ok(out)
+    }
+
+    async fn mechanism_emission_split(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> Result<Option<Vec<u16>>> {
+        let client = self.at(at).await?;
+        let what = format!("MechanismEmissionSplit({netuid}) at {at}");
+        let value = client
+            .storage()
+            .try_fetch(
+                finney::storage()
+                    .subtensor_module()
+                    .mechanism_emission_split(),
+                (netuid,),
+            )
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        value
+            .map(|v| v.decode().map_err(|e| Error::decode(what.clone(), e)))
+            .transpose()
+    }
+
+    async fn current_alpha_price(&self, at: BlockNumber, netuid: NetUid) -> Result<u64> {
+        let client = self.at(at).await?;
+        client
+            .runtime_apis()
+            .call(
+                finney::runtime_apis()
+                    .swap_runtime_api()
+                    .current_alpha_price(netuid),
+            )
+            .await
+            .map_err(|e| request_error(format!("current_alpha_price({netuid}) at {at}"), e))
+    }
+
+    async fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
+        let s = finney::storage().subtensor_module();
+        Ok(PoolReserves {
+            tao_in: fetch!(
+                self,
+                at,
+                format!("SubnetTAO({netuid})"),
+                s.subnet_tao(),
+                (netuid,)
+            ),
+            alpha_in: fetch!(
+                self,
+                at,
+                format!("SubnetAlphaIn({netuid})"),
+                s.subnet_alpha_in(),
+                (netuid,)
+            ),
+            alpha_out: fetch!(
+                self,
+                at,
+                format!("SubnetAlphaOut({netuid})"),
+                s.subnet_alpha_out(),
+                (netuid,)
+            ),
+        })
+    }
+
+    async fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {
+        Ok(fetch!(
+            self,
+            at,
+            format!("Tempo({netuid})"),
+            finney::storage().subtensor_module().tempo(),
+            (netuid,)
+        ))
+    }
+
+    async fn neurons(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {
+        let client = self.at(at).await?;
+        let what = format!("neurons of {netuid} at {at}");
+        let lite = client
+            .runtime_apis()
+            .call(
+                finney::runtime_apis()
+                    .neuron_info_runtime_api()
+                    .get_neurons_lite(netuid),
+            )
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        let mut registered = std::collections::BTreeMap::new();
+        let mut entries = client
+            .storage()
+            .iter(
+                finney::storage().subtensor_module().block_at_registration(),
+                (netuid,),
+            )
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        while let Some(entry) = entries.next().await {
+            let entry = entry.map_err(|e| request_error(what.clone(), e))?;
+            let key = entry.key().map_err(|e| Error::decode(what.clone(), e))?;
+            let (_, uid) = key.decode().map_err(|e| Error::decode(what.clone(), e))?;
+            let block: u64 = entry
+                .value()
+                .decode()
+                .map_err(|e| Error::decode(what.clone(), e))?;
+            registered.insert(uid, block);
+        }
+        let mut out: Vec<Neuron> = lite
+            .into_iter()
+            .map(|n| {
+                let a = &n.axon_info;
+                Neuron {
+                    uid: n.uid,
+                    hotkey: ours(&n.hotkey),
+                    coldkey: ours(&n.coldkey),
+                    stake: n
+                        .stake
+                        .iter()
+                        .map(|(_, s)| s.0)
+                        .fold(0u64, u64::saturating_add),
+                    validator_permit: n.validator_permit,
+                    registered_at: registered.get(&n.uid).copied().unwrap_or(0),
+                    axon: (a.ip != 0 || a.block != 0).then_some(AxonInfo {
+                        block: a.block,
+                        version: a.version,
+                        ip: a.ip,
+                        port: a.port,
+                        ip_type: a.ip_type,
+                        protocol: a.protocol,
+                    }),
+                }
+            })
+            .collect();
+        out.sort_by_key(|n| n.uid);
+        Ok(out)
+    }
+
+    async fn subnet_owner(&self, at: BlockNumber, netuid: NetUid) -> Result<AccountId> {
+        let owner: subxt::utils::AccountId32 = fetch!(
+            self,
+            at,
+            format!("SubnetOwner({netuid})"),
+            finney::storage().subtensor_module().subnet_owner(),
+            (netuid,)
+        );
+        Ok(ours(&owner))
+    }
+
+    async fn transfers_enabled(&self, at: BlockNumber, netuid: NetUid) -> Result<bool> {
+        Ok(fetch!(
+            self,
+            at,
+            format!("TransferToggle({netuid})"),
+            finney::storage().subtensor_module().transfer_toggle(),
+            (netuid,)
+        ))
+    }
+
+    async fn weights_settings(&self, at: BlockNumber, netuid: NetUid) -> Result<WeightsSettings> {
+        let s = finney::storage().subtensor_module();
+        Ok(WeightsSettings {
+            commit_reveal_enabled: fetch!(
+                self,
+                at,
+                format!("CommitRevealWeightsEnabled({netuid})"),
+                s.commit_reveal_weights_enabled(),
+                (netuid,)
+            ),
+            reveal_period_epochs: fetch!(
+                self,
+                at,
+                format!("RevealPeriodEpochs({netuid})"),
+                s.reveal_period_epochs(),
+                (netuid,)
+            ),
+            commit_reveal_version: fetch!(
+                self,
+                at,
+                "CommitRevealWeightsVersion".to_string(),
+                s.commit_reveal_weights_version(),
+                ()
+            ),
+        })
+    }
+
+    async fn weights(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        mecid: u8,
+        uid: u16,
+    ) -> Result<Vec<(u16, u16)>> {
+        let index = crate::types::netuid_index(netuid, mecid);
+        Ok(fetch!(
+            self,
+            at,
+            format!("Weights({index}, {uid})"),
+            finney::storage().subtensor_module().weights(),
+            (index, uid)
+        ))
+    }
+
+    async fn chain_time(&self, at: BlockNumber) -> Result<u64> {
+        let millis: u64 = fetch!(
+            self,
+            at,
+            "Timestamp::Now".to_string(),
+            finney::storage().timestamp().now(),
+            ()
+        );
+        Ok(millis / 1000)
+    }
+
+    async fn beacon(&self) -> Result<BeaconInfo> {
+        Ok(crate::drand::quicknet())
+    }
+
+    async fn block_extrinsics(&self, number: BlockNumber) -> Result<Vec<Extrinsic>> {
+        let at = self.at(number).await?;
+        Ok(self
+            .extrinsics_at(&at)
+            .await?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
+    fn signer(&self) -> Option<AccountId> {
+        self.signer.as_ref().map(Signer::account)
+    }
+
+    async fn submit(&self, call: Call) -> Result<Inclusion> {
+        let signer = self
+            .signer
+            .as_ref()
+            .ok_or_else(|| Error::invalid("signer", "no signing key configured"))?;
+        let bytes = encode_call(&self.metadata, &call)?;
+        let name = call.name();
+        let at = self
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| request_error("finalized head", e))?;
+        let mut tx = at.tx();
+        let payload = tx
+            .from_call_data_bytes(&bytes)
+            .map_err(|e| Error::decode(format!("{name} against the node's metadata"), e))?;
+        let progress = tx
+            .sign_and_submit_then_watch_default(&payload, signer.keypair())
+            .await
+            .map_err(|e| request_error(format!("submit {name}"), e))?;
+        let in_block = progress
+            .wait_for_finalized()
+            .await
+            .map_err(|e| request_error(format!("finalization of {name}"), e))?;
+        let block = in_block
+            .at()
+            .await
+            .map_err(|e| request_error(format!("block of {name}"), e))?;
+        let number = block.block_number();
+        let hash = Bytes32(in_block.extrinsic_hash().0);
+        let ext = self
+            .extrinsics_at(&block)
+            .await?
+            .into_iter()
+            .find(|(h, _)| *h == hash)
+            .map(|(_, e)| e)
+            .ok_or_else(|| Error::not_found(format!("{name} in block {number}")))?;
+        if let Some(Event::ExtrinsicFailed { error }) = ext
+            .events
+            .iter()
+            .find(|e| matches!(e, Event::ExtrinsicFailed { .. }))
+        {
+            return Err(Error::Dispatch {
+                call: name,
+                block: number,
+                error: error.clone(),
+            });
+        }
+        Ok(Inclusion {
+            block: BlockRef {
+                number,
+                hash: Bytes32(block.block_hash().0),
+            },
+            index: ext.index,
+            events: ext.events,
+        })
+    }
+}

@@ -1,0 +1,338 @@
+//! Commit-reveal v4: drand quicknet timelock encryption of a weights payload, the reveal round,
+//! and a local beacon for the simulator.
+//!
+//! The scheme is the one opentensor's `bittensor-drand` uses and the chain decrypts with:
+//! Boneh-Franklin IBE over BLS12-381 (`timelock`, the Ideal Labs implementation), identity
+//! `sha256(round as u64 big-endian)`, hashed to G1 with quicknet's DST
+//! `BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_`, the beacon's public key in G2, an AES-256-GCM
+//! body, and the ciphertext in arkworks' compressed serialization.
+//!
+//! A drand round's signature is `sk x H(identity(round))` in G1: exactly IBE's extracted key for
+//! that identity. So a [`LocalBeacon`] (a secret scalar with its G2 public key) is a faithful
+//! stand-in for quicknet: the same code encrypts to either public key, and a ciphertext decrypts
+//! with the matching beacon's signature of its round, and with nothing else. The tests check both
+//! (a published quicknet round, and the local beacon).
+
+use ark_ec::PrimeGroup;
+use ark_ff::PrimeField;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use codec::{Decode, Encode};
+use sha2::{Digest, Sha256};
+use timelock::block_ciphers::AESGCMBlockCipherProvider;
+use timelock::engines::drand::TinyBLS381;
+use timelock::engines::EngineBLS;
+use timelock::ibe::fullident::Identity;
+use timelock::tlock::{tld, tle, TLECiphertext};
+
+use crate::types::{BeaconInfo, NetUid};
+use crate::{Error, Result};
+
+/// drand quicknet's public key (compressed G2).
+pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a";
+/// drand quicknet's chain hash.
+pub const QUICKNET_CHAIN_HASH: &str =
+    "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
+/// Unix time of quicknet's genesis.
+pub const QUICKNET_GENESIS: u64 = 1_692_803_367;
+/// Seconds between quicknet rounds.
+pub const QUICKNET_PERIOD: u64 = 3;
+/// Seconds per subtensor block.
+pub const BLOCK_TIME_SECS: u64 = 12;
+/// The SDK aims the reveal round this many blocks after the first block of the reveal epoch, so
+/// the chain has ingested the pulse when it reveals.
+pub const SECURITY_BLOCK_OFFSET: u64 = 3;
+
+/// The weights payload of a v4 commit, SCALE-encoded before encryption (field order matters).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct WeightsTlockPayload {
+    /// The committing hotkey's 32 public key bytes.
+    pub hotkey: Vec<u8>,
+    /// Target uids.
+    pub uids: Vec<u16>,
+    /// u16 weights.
+    pub values: Vec<u16>,
+    /// The subnet's weights version key.
+    pub version_key: u64,
+}
+
+/// The quicknet beacon.
+pub fn quicknet() -> BeaconInfo {
+    BeaconInfo {
+        public_key: hex::decode(QUICKNET_PUBLIC_KEY).unwrap_or_default(),
+        genesis_time: QUICKNET_GENESIS,
+        period: QUICKNET_PERIOD,
+    }
+}
+
+/// What the reveal round depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevealSchedule {
+    /// The subnet's tempo.
+    pub tempo: u16,
+    /// The subnet.
+    pub netuid: NetUid,
+    /// The block the commit is made at (the finalized head).
+    pub current_block: u64,
+    /// `RevealPeriodEpochs`.
+    pub reveal_period_epochs: u64,
+    /// Seconds per block (12).
+    pub block_time_secs: u64,
+    /// Unix time at `current_block` (the chain's timestamp there).
+    pub now_unix: u64,
+    /// The beacon's genesis time.
+    pub beacon_genesis: u64,
+    /// The beacon's period.
+    pub beacon_period: u64,
+}
+
+/// The epoch index of a block as commit-reveal counts it: `(block + netuid + 1) / (tempo + 1)`.
+pub fn epoch_index(block: u64, netuid: NetUid, tempo: u16) -> u64 {
+    block.saturating_add(u64::from(netuid)).saturating_add(1) / (u64::from(tempo).saturating_add(1))
+}
+
+/// The first block of an epoch (`epoch x (tempo + 1) - netuid - 1`).
+pub fn epoch_start(epoch: u64, netuid: NetUid, tempo: u16) -> u64 {
+    epoch
+        .saturating_mul(u64::from(tempo).saturating_add(1))
+        .saturating_sub(u64::from(netuid).saturating_add(1))
+}
+
+/// The beacon round to encrypt to, as `bittensor-drand`'s `generate_commit` computes it, in
+/// integers: the first block of epoch `current + reveal_period`, plus [`SECURITY_BLOCK_OFFSET`],
+/// converted to time from `now_unix` and to a round, rounding down (never a pulse the chain has
+/// not ingested), at least 1.
+pub fn reveal_round(s: &RevealSchedule) -> Result<u64> {
+    if s.beacon_period == 0 {
+        return Err(Error::invalid("beacon period", "zero"));
+    }
+    let current_epoch = epoch_index(s.current_block, s.netuid, s.tempo);
+    let reveal_epoch = current_epoch.saturating_add(s.reveal_period_epochs);
+    let first_reveal_block = epoch_start(reveal_epoch, s.netuid, s.tempo);
+    let target_block = first_reveal_block.saturating_add(SECURITY_BLOCK_OFFSET);
+    let blocks_until = target_block.saturating_sub(s.current_block);
+    let target_secs = s
+        .now_unix
+        .saturating_add(blocks_until.saturating_mul(s.block_time_secs));
+    let round = target_secs.saturating_sub(s.beacon_genesis) / s.beacon_period;
+    Ok(round.max(1))
+}
+
+/// The beacon round current at a unix time (the latest round whose time has come).
+pub fn round_at(unix: u64, genesis: u64, period: u64) -> u64 {
+    if period == 0 {
+        return 0;
+    }
+    unix.saturating_sub(genesis) / period
+}
+
+fn identity(round: u64) -> Identity {
+    let digest = Sha256::digest(round.to_be_bytes());
+    Identity::new(b"", &digest[..])
+}
+
+fn public_key(bytes: &[u8]) -> Result<<TinyBLS381 as EngineBLS>::PublicKeyGroup> {
+    <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(bytes).map_err(|e| {
+        Error::Timelock {
+            reason: format!("beacon public key ({} bytes): {e}", bytes.len()),
+        }
+    })
+}
+
+/// Timelock-encrypts `plaintext` to `round` of the beacon with `public_key` (compressed G2).
+pub fn encrypt(public_key_bytes: &[u8], round: u64, plaintext: &[u8]) -> Result<Vec<u8>> {
+    use rand::RngCore;
+    let pk = public_key(public_key_bytes)?;
+    let mut rng = rand::rngs::OsRng;
+    let mut ephemeral = [0u8; 32];
+    rng.fill_bytes(&mut ephemeral);
+    let ct = tle::<TinyBLS381, AESGCMBlockCipherProvider, _>(
+        pk,
+        ephemeral,
+        plaintext,
+        identity(round),
+        rng,
+    )
+    .map_err(|e| Error::Timelock {
+        reason: format!("encryption to round {round}: {e:?}"),
+    })?;
+    let mut out = Vec::new();
+    ct.serialize_compressed(&mut out)
+        .map_err(|e| Error::Timelock {
+            reason: format!("ciphertext serialization: {e}"),
+        })?;
+    Ok(out)
+}
+
+/// SCALE-encodes and encrypts a weights payload to `round`.
+pub fn encrypt_payload(
+    public_key_bytes: &[u8],
+    round: u64,
+    payload: &WeightsTlockPayload,
+) -> Result<Vec<u8>> {
+    encrypt(public_key_bytes, round, &payload.encode())
+}
+
+/// Decrypts a ciphertext with the beacon's signature (compressed G1, 48 bytes) of its round.
+pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
+    let ct = TLECiphertext::<TinyBLS381>::deserialize_compressed(ciphertext).map_err(|e| {
+        Error::Timelock {
+            reason: format!("ciphertext ({} bytes): {e}", ciphertext.len()),
+        }
+    })?;
+    let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
+        .map_err(|e| Error::Timelock {
+            reason: format!("beacon signature ({} bytes): {e}", signature.len()),
+        })?;
+    tld::<TinyBLS381, AESGCMBlockCipherProvider>(ct, sig).map_err(|e| Error::Timelock {
+        reason: format!("decryption: {e:?}"),
+    })
+}
+
+/// Decrypts and SCALE-decodes a weights payload.
+pub fn decrypt_payload(ciphertext: &[u8], signature: &[u8]) -> Result<WeightsTlockPayload> {
+    let bytes = decrypt(ciphertext, signature)?;
+    WeightsTlockPayload::decode(&mut bytes.as_slice())
+        .map_err(|e| Error::decode("weights timelock payload", e))
+}
+
+/// A locally generated beacon key standing in for quicknet (see the module docs), with quicknet's
+/// genesis and period so rounds line up with the real schedule.
+#[derive(Clone)]
+pub struct LocalBeacon {
+    secret: <TinyBLS381 as EngineBLS>::Scalar,
+}
+
+impl std::fmt::Debug for LocalBeacon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalBeacon { .. }")
+    }
+}
+
+impl LocalBeacon {
+    /// A beacon key derived from a seed (reproducible runs).
+    pub fn from_seed(seed: u64) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"tao20-sim-beacon");
+        h.update(seed.to_le_bytes());
+        let secret = <TinyBLS381 as EngineBLS>::Scalar::from_le_bytes_mod_order(&h.finalize()[..]);
+        LocalBeacon { secret }
+    }
+
+    /// Its compressed G2 public key.
+    pub fn public_key(&self) -> Result<Vec<u8>> {
+        let pk = <TinyBLS381 as EngineBLS>::PublicKeyGroup::generator() * self.secret;
+        let mut out = Vec::new();
+        pk.serialize_compressed(&mut out)
+            .map_err(|e| Error::Timelock {
+                reason: format!("public key serialization: {e}"),
+            })?;
+        Ok(out)
+    }
+
+    /// Its beacon description (quicknet's genesis and period).
+    pub fn info(&self) -> Result<BeaconInfo> {
+        Ok(BeaconInfo {
+            public_key: self.public_key()?,
+            genesis_time: QUICKNET_GENESIS,
+            period: QUICKNET_PERIOD,
+        })
+    }
+
+    /// Its signature of a round (compressed G1), the round's decryption key.
+    pub fn signature(&self, round: u64) -> Result<Vec<u8>> {
+        let sig = identity(round).extract::<TinyBLS381>(self.secret).0;
+        let mut out = Vec::new();
+        sig.serialize_compressed(&mut out)
+            .map_err(|e| Error::Timelock {
+                reason: format!("signature serialization: {e}"),
+            })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Quicknet round 1000's published signature
+    /// (`api.drand.sh/52db9ba7.../public/1000`).
+    const QUICKNET_ROUND_1000_SIG: &str =
+        "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
+
+    fn payload() -> WeightsTlockPayload {
+        WeightsTlockPayload {
+            hotkey: vec![0xAB; 32],
+            uids: vec![0, 3, 7],
+            values: vec![65535, 12, 0],
+            version_key: 843_000,
+        }
+    }
+
+    #[test]
+    fn a_commit_to_a_published_quicknet_round_decrypts_with_its_signature() {
+        let sig = hex::decode(QUICKNET_ROUND_1000_SIG).unwrap();
+        let ct = encrypt_payload(&quicknet().public_key, 1000, &payload()).unwrap();
+        assert_eq!(decrypt_payload(&ct, &sig).unwrap(), payload());
+        // The same signature does not open a commit to another round.
+        let other = encrypt_payload(&quicknet().public_key, 1001, &payload()).unwrap();
+        assert!(decrypt(&other, &sig).is_err());
+    }
+
+    #[test]
+    fn the_local_beacon_opens_its_own_rounds_only() {
+        let beacon = LocalBeacon::from_seed(7);
+        let pk = beacon.public_key().unwrap();
+        assert_eq!(pk.len(), 96);
+        let ct = encrypt_payload(&pk, 42, &payload()).unwrap();
+        let sig = beacon.signature(42).unwrap();
+        assert_eq!(sig.len(), 48);
+        assert_eq!(decrypt_payload(&ct, &sig).unwrap(), payload());
+        assert!(decrypt(&ct, &beacon.signature(43).unwrap()).is_err());
+        assert!(decrypt(&ct, &LocalBeacon::from_seed(8).signature(42).unwrap()).is_err());
+        // Quicknet's round-1000 signature is a valid G1 point but not this beacon's key.
+        let ct1000 = encrypt_payload(&pk, 1000, &payload()).unwrap();
+        assert!(decrypt(&ct1000, &hex::decode(QUICKNET_ROUND_1000_SIG).unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_payload_encodes_as_the_sdk_struct() {
+        let bytes = payload().encode();
+        // Vec<u8> of 32: compact(32) = 0x80, then the bytes; uids: compact(3) = 0x0c, ...
+        assert_eq!(bytes[0], 0x80);
+        assert_eq!(&bytes[1..33], &[0xAB; 32]);
+        assert_eq!(&bytes[33..40], &[0x0c, 0, 0, 3, 0, 7, 0]);
+        assert_eq!(&bytes[bytes.len() - 8..], &843_000u64.to_le_bytes());
+    }
+
+    #[test]
+    fn reveal_round_follows_the_sdk_formula() {
+        // tempo 360, netuid 1: epochs start at k x 361 - 2. Block 1000 is in epoch 2
+        // ((1000 + 2) / 361); reveal period 1 -> epoch 3 starts at 1081; +3 -> block 1084,
+        // 84 blocks = 1008 s after now.
+        let s = RevealSchedule {
+            tempo: 360,
+            netuid: 1,
+            current_block: 1000,
+            reveal_period_epochs: 1,
+            block_time_secs: 12,
+            now_unix: QUICKNET_GENESIS + 3_000,
+            beacon_genesis: QUICKNET_GENESIS,
+            beacon_period: 3,
+        };
+        assert_eq!(epoch_index(1000, 1, 360), 2);
+        assert_eq!(epoch_start(3, 1, 360), 1081);
+        assert_eq!(reveal_round(&s).unwrap(), (3_000 + 84 * 12) / 3);
+        let later = RevealSchedule {
+            reveal_period_epochs: 2,
+            ..s
+        };
+        assert_eq!(reveal_round(&later).unwrap(), (3_000 + (84 + 361) * 12) / 3);
+        let before_genesis = RevealSchedule { now_unix: 0, ..s };
+        assert_eq!(reveal_round(&before_genesis).unwrap(), 1);
+        assert!(reveal_round(&RevealSchedule {
+            beacon_period: 0,
+            ..s
+        })
+        .is_err());
+    }
+}

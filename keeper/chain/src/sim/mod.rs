@@ -1,0 +1,1226 @@
+//! The subtensor simulator: an in-process, integer, seeded state machine behind the same
+//! [`crate::Subtensor`] trait as the real client, for the demo and the tests.
+//!
+//! Modelled: blocks (instant seal: every submitted extrinsic gets its own block, index 1 after the
+//! timestamp inherent; `advance` produces empty blocks), finality (a configurable lag), state
+//! reads at past blocks within a pruning window, subnets with tempo and epochs, neuron
+//! registration, weighted alpha pools whose price moves each block (seeded random walk) and which
+//! swap on stake add/remove, commitments, the mechanism emission split, `transfer_stake` with the
+//! runtime's rules (clamp to available, minimum stake value, per-subnet transfer toggle, events),
+//! `utility.batch_all` atomicity, weights (set directly, or committed timelocked and revealed at
+//! their round by a local drand-style beacon), axons.
+//!
+//! Not modelled: fees and balances (stake is added from a faucet), emissions and Yuma consensus,
+//! rate limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
+
+mod ledger;
+mod pool;
+mod protocol;
+mod server;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use ledger::{MemoryLedger, StakeKey, StakeLedger};
+pub use pool::{Pool, WEIGHT_ONE};
+pub use protocol::{LocalTransport, Op, RemoteTransport, SimClient, Transport};
+pub use server::{serve, SimServer};
+
+use crate::drand::{self, LocalBeacon};
+use crate::error::DispatchError;
+use crate::types::{
+    netuid_index, AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call,
+    Commitment, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent,
+    TransferStake, WeightsSettings,
+};
+use crate::{Error, Result};
+
+/// The runtime's `DefaultMinStake`: 0.002 TAO.
+pub const DEFAULT_MIN_STAKE: u64 = 2_000_000;
+/// Raw commitment fields hold at most 128 bytes each.
+pub const COMMITMENT_FIELD_BYTES: usize = 128;
+/// At most this many fields per commitment.
+pub const COMMITMENT_MAX_FIELDS: usize = 3;
+
+/// Simulator parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Seed of the price walk, block hashes and the beacon key: same seed, same run.
+    pub seed: u64,
+    /// Unix time of block 0; block `n` is at `genesis_unix + 12 n`.
+    pub genesis_unix: u64,
+    /// Minimum TAO value (rao) of a stake movement.
+    pub min_stake: u64,
+    /// Largest per-block price move, parts per million of the TAO reserve.
+    pub volatility_ppm: u32,
+    /// Finalized head = head - this.
+    pub finality_lag: u64,
+    /// Blocks of state kept for reads at past blocks (a pruned node keeps 256).
+    pub state_window: u64,
+    /// Uids per subnet.
+    pub max_uids: u16,
+    /// Validator permits per subnet (top stake).
+    pub max_validators: u16,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 0,
+            genesis_unix: 1_767_225_600,
+            min_stake: DEFAULT_MIN_STAKE,
+            volatility_ppm: 2_000,
+            finality_lag: 0,
+            state_window: 256,
+            max_uids: 256,
+            max_validators: 64,
+        }
+    }
+}
+
+/// A subnet to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetSpec {
+    /// Subnet id (not 0).
+    pub netuid: NetUid,
+    /// Owner coldkey.
+    pub owner: AccountId,
+    /// Owner hotkey, registered as uid 0 (the burn uid).
+    pub owner_hotkey: AccountId,
+    /// Tempo.
+    pub tempo: u16,
+    /// Initial TAO reserve (rao).
+    pub tao_in: u64,
+    /// Initial alpha reserve (rao).
+    pub alpha_in: u64,
+    /// TAO-side pool weight, parts of [`WEIGHT_ONE`] (half for a fresh pool).
+    pub weight_tao: u64,
+}
+
+/// A subnet's epoch position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochInfo {
+    /// Epoch index of the block (`(block + netuid + 1) / (tempo + 1)`).
+    pub epoch: u64,
+    /// Last block at which the epoch ran (0 if never).
+    pub last_epoch_block: BlockNumber,
+    /// Epochs run since the subnet was created.
+    pub epochs_run: u64,
+}
+
+#[derive(Debug, Clone)]
+struct NeuronRec {
+    uid: u16,
+    hotkey: AccountId,
+    coldkey: AccountId,
+    registered_at: BlockNumber,
+    axon: Option<AxonInfo>,
+}
+
+#[derive(Debug, Clone)]
+struct PendingCommit {
+    who: AccountId,
+    uid: u16,
+    mecid: u8,
+    commit: Vec<u8>,
+    reveal_round: u64,
+    commit_epoch: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Subnet {
+    owner: AccountId,
+    tempo: u16,
+    pool: Pool,
+    transfers_enabled: bool,
+    split: Option<Vec<u16>>,
+    mechanism_count: u8,
+    commit_reveal_enabled: bool,
+    reveal_period_epochs: u64,
+    last_epoch_block: BlockNumber,
+    epochs_run: u64,
+    neurons: Arc<Vec<NeuronRec>>,
+    commitments: Arc<BTreeMap<AccountId, Commitment>>,
+    weights: Arc<WeightRows>,
+    pending: Arc<Vec<PendingCommit>>,
+}
+
+impl Subnet {
+    fn uid_of(&self, hotkey: &AccountId) -> Option<u16> {
+        self.neurons
+            .iter()
+            .find(|n| n.hotkey == *hotkey)
+            .map(|n| n.uid)
+    }
+}
+
+type Subnets = BTreeMap<NetUid, Subnet>;
+
+/// Weight rows by (mechanism, uid).
+type WeightRows = BTreeMap<(u8, u16), Vec<(u16, u16)>>;
+
+fn dispatch_error(pallet: &str, error: &str) -> DispatchError {
+    DispatchError {
+        pallet: pallet.into(),
+        error: error.into(),
+    }
+}
+
+fn subtensor(error: &str) -> DispatchError {
+    dispatch_error("SubtensorModule", error)
+}
+
+fn internal(e: Error) -> DispatchError {
+    // Arithmetic or ledger failures inside a dispatch surface as the runtime's `Other`.
+    tracing::warn!(target: "tao20::sim", %e, "internal failure during dispatch");
+    dispatch_error("", "Other")
+}
+
+fn blake2_256(data: &[u8]) -> Bytes32 {
+    Bytes32(sp_crypto_hashing::blake2_256(data))
+}
+
+/// splitmix64: a tiny, portable mixer, so the walk is the same on every machine and release.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The simulated chain.
+pub struct Simulator {
+    config: SimConfig,
+    head: BlockNumber,
+    subnets: Subnets,
+    history: BTreeMap<BlockNumber, Arc<Subnets>>,
+    ledger: Box<dyn StakeLedger>,
+    blocks: BTreeMap<BlockNumber, Vec<Extrinsic>>,
+    beacon: LocalBeacon,
+    beacon_info: BeaconInfo,
+    batch_depth: u32,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("head", &self.head)
+            .field("subnets", &self.subnets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// A simulator at block 0 with the in-memory ledger.
+    pub fn new(config: SimConfig) -> Result<Self> {
+        Self::with_ledger(config, Box::new(MemoryLedger::new()))
+    }
+
+    /// A simulator at block 0 over a given stake ledger (e.g. one backed by anvil).
+    pub fn with_ledger(config: SimConfig, ledger: Box<dyn StakeLedger>) -> Result<Self> {
+        let beacon = LocalBeacon::from_seed(config.seed);
+        let beacon_info = beacon.info()?;
+        let mut sim = Simulator {
+            config,
+            head: 0,
+            subnets: BTreeMap::new(),
+            history: BTreeMap::new(),
+            ledger,
+            blocks: BTreeMap::new(),
+            beacon,
+            beacon_info,
+            batch_depth: 0,
+        };
+        sim.snapshot();
+        Ok(sim)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The latest block.
+    pub fn head(&self) -> BlockNumber {
+        self.head
+    }
+
+    /// The local beacon's signature of a round (what a drand relay would publish).
+    pub fn beacon_signature(&self, round: u64) -> Result<Vec<u8>> {
+        self.beacon.signature(round)
+    }
+
+    fn block_hash(&self, number: BlockNumber) -> Bytes32 {
+        let mut h = Sha256::new();
+        h.update(b"tao20-sim-block");
+        h.update(self.config.seed.to_le_bytes());
+        h.update(number.to_le_bytes());
+        Bytes32(h.finalize().into())
+    }
+
+    fn block_ref(&self, number: BlockNumber) -> BlockRef {
+        BlockRef {
+            number,
+            hash: self.block_hash(number),
+        }
+    }
+
+    fn time_of(&self, block: BlockNumber) -> u64 {
+        self.config
+            .genesis_unix
+            .saturating_add(block.saturating_mul(drand::BLOCK_TIME_SECS))
+    }
+
+    fn snapshot(&mut self) {
+        self.history
+            .insert(self.head, Arc::new(self.subnets.clone()));
+        let keep_from = self.head.saturating_sub(self.config.state_window);
+        self.history = self.history.split_off(&keep_from);
+    }
+
+    fn check_produced(&self, at: BlockNumber) -> Result<()> {
+        if at > self.head {
+            return Err(Error::NotFound {
+                what: format!("block {at} (head is {})", self.head),
+                later: true,
+            });
+        }
+        Ok(())
+    }
+
+    fn state_at(&self, at: BlockNumber) -> Result<&Subnets> {
+        self.check_produced(at)?;
+        self.history.get(&at).map(|s| s.as_ref()).ok_or_else(|| {
+            Error::not_found(format!(
+                "state at block {at}: pruned (window of {} blocks)",
+                self.config.state_window
+            ))
+        })
+    }
+
+    fn subnet_at(&self, at: BlockNumber, netuid: NetUid) -> Result<&Subnet> {
+        self.state_at(at)?
+            .get(&netuid)
+            .ok_or_else(|| Error::not_found(format!("subnet {netuid} at block {at}")))
+    }
+
+    fn subnet_mut(&mut self, netuid: NetUid) -> Result<&mut Subnet> {
+        self.subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| Error::not_found(format!("subnet {netuid}")))
+    }
+
+    // ----- blocks -------------------------------------------------------------------------------
+
+    fn begin_block(&mut self) -> Result<()> {
+        self.head = self.head.saturating_add(1);
+        let block = self.head;
+        self.ledger.advance(block)?;
+        let span = u64::from(self.config.volatility_ppm)
+            .saturating_mul(2)
+            .saturating_add(1);
+        let now = self.time_of(block);
+        let round = drand::round_at(now, self.beacon_info.genesis_time, self.beacon_info.period);
+        let netuids: Vec<NetUid> = self.subnets.keys().copied().collect();
+        for netuid in netuids {
+            let r = mix(self.config.seed ^ (u64::from(netuid) << 48) ^ block);
+            let delta =
+                i64::try_from(r % span).unwrap_or(0) - i64::from(self.config.volatility_ppm);
+            let beacon = self.beacon.clone();
+            let sn = self.subnet_mut(netuid)?;
+            sn.pool.drift(delta);
+            if (block + u64::from(netuid) + 1) % (u64::from(sn.tempo) + 1) == 0 {
+                sn.last_epoch_block = block;
+                sn.epochs_run = sn.epochs_run.saturating_add(1);
+            }
+            reveal_due(sn, netuid, block, round, &beacon);
+        }
+        Ok(())
+    }
+
+    fn finish_block(&mut self) {
+        self.snapshot();
+    }
+
+    /// Produces `n` empty blocks (fast-forward).
+    pub fn advance(&mut self, n: u64) -> Result<BlockRef> {
+        for _ in 0..n {
+            self.begin_block()?;
+            self.finish_block();
+        }
+        Ok(self.block_ref(self.head))
+    }
+
+    // ----- administration (what sudo, the owner or a faucet does) -------------------------------
+
+    /// Creates a subnet and registers its owner hotkey as uid 0.
+    pub fn register_subnet(&mut self, spec: SubnetSpec) -> Result<()> {
+        if spec.netuid == 0 {
+            return Err(Error::invalid("netuid", "0 is the root subnet"));
+        }
+        if self.subnets.contains_key(&spec.netuid) {
+            return Err(Error::invalid(
+                format!("netuid {}", spec.netuid),
+                "already registered",
+            ));
+        }
+        if spec.weight_tao == 0
+            || spec.weight_tao >= WEIGHT_ONE
+            || spec.tao_in == 0
+            || spec.alpha_in == 0
+        {
+            return Err(Error::invalid(
+                "pool",
+                "weights must be in (0, 1) and reserves non-zero",
+            ));
+        }
+        let neurons = vec![NeuronRec {
+            uid: 0,
+            hotkey: spec.owner_hotkey,
+            coldkey: spec.owner,
+            registered_at: self.head,
+            axon: None,
+        }];
+        self.subnets.insert(
+            spec.netuid,
+            Subnet {
+                owner: spec.owner,
+                tempo: spec.tempo,
+                pool: Pool {
+                    tao_in: spec.tao_in,
+                    alpha_in: spec.alpha_in,
+                    alpha_out: 0,
+                    weight_tao: spec.weight_tao,
+                    weight_alpha: WEIGHT_ONE - spec.weight_tao,
+                },
+                transfers_enabled: true,
+                split: None,
+                mechanism_count: 1,
+                commit_reveal_enabled: false,
+                reveal_period_epochs: 1,
+                last_epoch_block: 0,
+                epochs_run: 0,
+                neurons: Arc::new(neurons),
+                commitments: Arc::new(BTreeMap::new()),
+                weights: Arc::new(BTreeMap::new()),
+                pending: Arc::new(Vec::new()),
+            },
+        );
+        self.snapshot();
+        Ok(())
+    }
+
+    /// Registers a hotkey on a subnet under a coldkey; returns its uid.
+    pub fn register_neuron(
+        &mut self,
+        netuid: NetUid,
+        hotkey: AccountId,
+        coldkey: AccountId,
+    ) -> Result<u16> {
+        for (n, sn) in &self.subnets {
+            if let Some(rec) = sn.neurons.iter().find(|r| r.hotkey == hotkey) {
+                if rec.coldkey != coldkey {
+                    return Err(Error::invalid(
+                        format!("hotkey {hotkey}"),
+                        format!("owned by coldkey {} (subnet {n})", rec.coldkey),
+                    ));
+                }
+            }
+        }
+        let max = self.config.max_uids;
+        let head = self.head;
+        let sn = self.subnet_mut(netuid)?;
+        if sn.uid_of(&hotkey).is_some() {
+            return Err(Error::invalid(
+                format!("hotkey {hotkey}"),
+                format!("already registered on subnet {netuid}"),
+            ));
+        }
+        let uid = u16::try_from(sn.neurons.len())
+            .ok()
+            .filter(|u| *u < max)
+            .ok_or_else(|| Error::invalid(format!("subnet {netuid}"), "full"))?;
+        Arc::make_mut(&mut sn.neurons).push(NeuronRec {
+            uid,
+            hotkey,
+            coldkey,
+            registered_at: head,
+            axon: None,
+        });
+        self.snapshot();
+        Ok(uid)
+    }
+
+    /// Sets the subnet owner's transfer toggle.
+    pub fn set_transfers_enabled(&mut self, netuid: NetUid, enabled: bool) -> Result<()> {
+        self.subnet_mut(netuid)?.transfers_enabled = enabled;
+        self.snapshot();
+        Ok(())
+    }
+
+    /// Sets the number of mechanisms and their emission split.
+    pub fn set_mechanisms(
+        &mut self,
+        netuid: NetUid,
+        count: u8,
+        split: Option<Vec<u16>>,
+    ) -> Result<()> {
+        if count == 0 {
+            return Err(Error::invalid("mechanism count", "0"));
+        }
+        if let Some(s) = &split {
+            if s.len() != usize::from(count) {
+                return Err(Error::invalid(
+                    "mechanism split",
+                    format!("{} parts for {count} mechanisms", s.len()),
+                ));
+            }
+        }
+        let sn = self.subnet_mut(netuid)?;
+        sn.mechanism_count = count;
+        sn.split = split;
+        self.snapshot();
+        Ok(())
+    }
+
+    /// Turns commit-reveal on or off and sets the reveal period.
+    pub fn set_commit_reveal(
+        &mut self,
+        netuid: NetUid,
+        enabled: bool,
+        reveal_period_epochs: u64,
+    ) -> Result<()> {
+        let sn = self.subnet_mut(netuid)?;
+        sn.commit_reveal_enabled = enabled;
+        sn.reveal_period_epochs = reveal_period_epochs;
+        self.snapshot();
+        Ok(())
+    }
+
+    /// The subnet's epoch position at the head.
+    pub fn epoch_info(&self, netuid: NetUid) -> Result<EpochInfo> {
+        let sn = self.subnet_at(self.head, netuid)?;
+        Ok(EpochInfo {
+            epoch: drand::epoch_index(self.head, netuid, sn.tempo),
+            last_epoch_block: sn.last_epoch_block,
+            epochs_run: sn.epochs_run,
+        })
+    }
+
+    /// `add_stake` from a faucet: swaps `tao` into the pool and credits the alpha, in a new block
+    /// with a `StakeAdded` event. Returns the alpha bought.
+    pub fn add_stake(
+        &mut self,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        tao: u64,
+    ) -> Result<Inclusion> {
+        let call = Call::Other {
+            pallet: "SubtensorModule".into(),
+            call: "add_stake".into(),
+        };
+        self.include(Some(coldkey), call, |sim, signer| {
+            sim.do_add_stake(signer, hotkey, netuid, tao)
+        })
+    }
+
+    /// `remove_stake`: swaps alpha out of the pool, in a new block with a `StakeRemoved` event.
+    pub fn remove_stake(
+        &mut self,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) -> Result<Inclusion> {
+        let call = Call::Other {
+            pallet: "SubtensorModule".into(),
+            call: "remove_stake".into(),
+        };
+        self.include(Some(coldkey), call, |sim, signer| {
+            sim.do_remove_stake(signer, hotkey, netuid, alpha)
+        })
+    }
+
+    // ----- reads --------------------------------------------------------------------------------
+
+    /// The finalized head.
+    pub fn finalized_head(&self) -> BlockRef {
+        self.block_ref(self.head.saturating_sub(self.config.finality_lag))
+    }
+
+    /// Stake of a position at a block.
+    pub fn stake(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+    ) -> Result<u64> {
+        self.check_produced(at)?;
+        self.ledger.stake(
+            at,
+            &StakeKey {
+                coldkey,
+                hotkey,
+                netuid,
+            },
+        )
+    }
+
+    /// Commitments of a subnet.
+    pub fn commitments(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Commitment>> {
+        Ok(self
+            .subnet_at(at, netuid)?
+            .commitments
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    /// `MechanismEmissionSplit`.
+    pub fn mechanism_emission_split(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> Result<Option<Vec<u16>>> {
+        Ok(self.subnet_at(at, netuid)?.split.clone())
+    }
+
+    /// `current_alpha_price`.
+    pub fn current_alpha_price(&self, at: BlockNumber, netuid: NetUid) -> Result<u64> {
+        Ok(self.subnet_at(at, netuid)?.pool.price())
+    }
+
+    /// Pool reserves.
+    pub fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
+        Ok(self.subnet_at(at, netuid)?.pool.reserves())
+    }
+
+    /// Tempo.
+    pub fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {
+        Ok(self.subnet_at(at, netuid)?.tempo)
+    }
+
+    /// Neurons with their stake and permits (top `max_validators` by stake, ties by uid).
+    pub fn neurons(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {
+        self.neurons_of(self.subnet_at(at, netuid)?, at, netuid)
+    }
+
+    fn neurons_of(&self, sn: &Subnet, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {
+        let mut out = Vec::with_capacity(sn.neurons.len());
+        for rec in sn.neurons.iter() {
+            out.push(Neuron {
+                uid: rec.uid,
+                hotkey: rec.hotkey,
+                coldkey: rec.coldkey,
+                stake: self.ledger.hotkey_total(at, &rec.hotkey, netuid)?,
+                validator_permit: false,
+                registered_at: rec.registered_at,
+                axon: rec.axon,
+            });
+        }
+        let mut ranked: Vec<(u64, u16)> = out
+            .iter()
+            .filter(|n| n.stake > 0)
+            .map(|n| (n.stake, n.uid))
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.truncate(usize::from(self.config.max_validators));
+        for (_, uid) in ranked {
+            if let Some(n) = out.iter_mut().find(|n| n.uid == uid) {
+                n.validator_permit = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// `SubnetOwner`.
+    pub fn subnet_owner(&self, at: BlockNumber, netuid: NetUid) -> Result<AccountId> {
+        Ok(self.subnet_at(at, netuid)?.owner)
+    }
+
+    /// `TransferToggle`.
+    pub fn transfers_enabled(&self, at: BlockNumber, netuid: NetUid) -> Result<bool> {
+        Ok(self.subnet_at(at, netuid)?.transfers_enabled)
+    }
+
+    /// Commit-reveal settings.
+    pub fn weights_settings(&self, at: BlockNumber, netuid: NetUid) -> Result<WeightsSettings> {
+        let sn = self.subnet_at(at, netuid)?;
+        Ok(WeightsSettings {
+            commit_reveal_enabled: sn.commit_reveal_enabled,
+            reveal_period_epochs: sn.reveal_period_epochs,
+            commit_reveal_version: crate::api::COMMIT_REVEAL_VERSION,
+        })
+    }
+
+    /// A weights row.
+    pub fn weights(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        mecid: u8,
+        uid: u16,
+    ) -> Result<Vec<(u16, u16)>> {
+        Ok(self
+            .subnet_at(at, netuid)?
+            .weights
+            .get(&(mecid, uid))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// The clock at a block.
+    pub fn chain_time(&self, at: BlockNumber) -> Result<u64> {
+        self.check_produced(at)?;
+        Ok(self.time_of(at))
+    }
+
+    /// The local beacon.
+    pub fn beacon(&self) -> BeaconInfo {
+        self.beacon_info.clone()
+    }
+
+    /// A block's extrinsics: the timestamp inherent, then what was submitted.
+    pub fn block_extrinsics(&self, number: BlockNumber) -> Result<Vec<Extrinsic>> {
+        self.check_produced(number)?;
+        let mut out = vec![Extrinsic {
+            index: 0,
+            signer: None,
+            call: Call::Other {
+                pallet: "Timestamp".into(),
+                call: "set".into(),
+            },
+            events: vec![Event::ExtrinsicSuccess],
+            success: true,
+        }];
+        if let Some(list) = self.blocks.get(&number) {
+            out.extend(list.iter().cloned());
+        }
+        Ok(out)
+    }
+
+    // ----- writes -------------------------------------------------------------------------------
+
+    /// Includes a signed call in a new block; a failed dispatch is included too (with
+    /// `ExtrinsicFailed`) and returned as [`Error::Dispatch`].
+    pub fn submit(&mut self, signer: Option<AccountId>, call: Call) -> Result<Inclusion> {
+        let dispatched = call.clone();
+        self.include(signer, call, move |sim, who| sim.dispatch(who, &dispatched))
+    }
+
+    fn include<F>(&mut self, signer: Option<AccountId>, call: Call, apply: F) -> Result<Inclusion>
+    where
+        F: FnOnce(&mut Simulator, AccountId) -> Result<Vec<Event>, DispatchError>,
+    {
+        let signer = signer.ok_or_else(|| Error::invalid("signer", "a write needs a signer"))?;
+        self.begin_block()?;
+        let outcome = apply(self, signer);
+        let (events, failure) = match outcome {
+            Ok(mut events) => {
+                events.push(Event::ExtrinsicSuccess);
+                (events, None)
+            }
+            Err(error) => (
+                vec![Event::ExtrinsicFailed {
+                    error: error.clone(),
+                }],
+                Some(error),
+            ),
+        };
+        let block = self.head;
+        let name = call.name();
+        self.blocks.entry(block).or_default().push(Extrinsic {
+            index: 1,
+            signer: Some(signer),
+            call,
+            events: events.clone(),
+            success: failure.is_none(),
+        });
+        self.finish_block();
+        match failure {
+            Some(error) => Err(Error::Dispatch {
+                call: name,
+                block,
+                error,
+            }),
+            None => Ok(Inclusion {
+                block: self.block_ref(block),
+                index: 1,
+                events,
+            }),
+        }
+    }
+
+    fn dispatch(&mut self, who: AccountId, call: &Call) -> Result<Vec<Event>, DispatchError> {
+        match call {
+            Call::Remark { data } => Ok(vec![Event::Remarked {
+                sender: who,
+                hash: blake2_256(data),
+            }]),
+            Call::TransferStake(t) => self.do_transfer_stake(who, t),
+            Call::BatchAll { calls } => self.do_batch_all(who, calls),
+            Call::SetCommitment { netuid, data } => self.do_set_commitment(who, *netuid, data),
+            Call::SetMechanismWeights {
+                netuid,
+                mecid,
+                dests,
+                weights,
+                version_key: _,
+            } => self.do_set_weights(who, *netuid, *mecid, dests, weights),
+            Call::CommitTimelockedMechanismWeights {
+                netuid,
+                mecid,
+                commit,
+                reveal_round,
+                commit_reveal_version,
+            } => self.do_commit_timelocked(
+                who,
+                *netuid,
+                *mecid,
+                commit,
+                *reveal_round,
+                *commit_reveal_version,
+            ),
+            Call::ServeAxon {
+                netuid,
+                version,
+                ip,
+                port,
+                ip_type,
+                protocol,
+            } => {
+                let block = self.head;
+                let sn = self
+                    .subnets
+                    .get_mut(netuid)
+                    .ok_or_else(|| subtensor("SubnetNotExists"))?;
+                let rec = Arc::make_mut(&mut sn.neurons)
+                    .iter_mut()
+                    .find(|r| r.hotkey == who)
+                    .ok_or_else(|| subtensor("HotKeyNotRegisteredInSubNet"))?;
+                rec.axon = Some(AxonInfo {
+                    block,
+                    version: *version,
+                    ip: *ip,
+                    port: *port,
+                    ip_type: *ip_type,
+                    protocol: *protocol,
+                });
+                Ok(vec![Event::AxonServed {
+                    netuid: *netuid,
+                    hotkey: who,
+                }])
+            }
+            Call::Other { .. } => Err(dispatch_error("", "CallFiltered")),
+        }
+    }
+
+    fn do_batch_all(
+        &mut self,
+        who: AccountId,
+        calls: &[Call],
+    ) -> Result<Vec<Event>, DispatchError> {
+        let outermost = self.batch_depth == 0;
+        let saved = if outermost {
+            self.ledger.begin().map_err(internal)?;
+            Some(self.subnets.clone())
+        } else {
+            None
+        };
+        self.batch_depth = self.batch_depth.saturating_add(1);
+        let mut events = Vec::new();
+        let mut failure = None;
+        for call in calls {
+            match self.dispatch(who, call) {
+                Ok(evs) => {
+                    events.extend(evs);
+                    events.push(Event::ItemCompleted);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        self.batch_depth = self.batch_depth.saturating_sub(1);
+        if let Some(e) = failure {
+            if let Some(saved) = saved {
+                self.ledger.rollback().map_err(internal)?;
+                self.subnets = saved;
+            }
+            return Err(e);
+        }
+        if outermost {
+            self.ledger.commit().map_err(internal)?;
+        }
+        events.push(Event::BatchCompleted);
+        Ok(events)
+    }
+
+    fn hotkey_exists(&self, hotkey: &AccountId) -> bool {
+        self.subnets.values().any(|sn| sn.uid_of(hotkey).is_some())
+    }
+
+    fn do_transfer_stake(
+        &mut self,
+        who: AccountId,
+        t: &TransferStake,
+    ) -> Result<Vec<Event>, DispatchError> {
+        let origin = self
+            .subnets
+            .get(&t.origin_netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        let destination = self
+            .subnets
+            .get(&t.destination_netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if !self.hotkey_exists(&t.hotkey) {
+            return Err(subtensor("HotKeyAccountNotExists"));
+        }
+        if who != t.destination_coldkey
+            && (!origin.transfers_enabled || !destination.transfers_enabled)
+        {
+            return Err(subtensor("TransferDisallowed"));
+        }
+        if t.alpha_amount == 0 {
+            return Err(subtensor("AmountTooLow"));
+        }
+        let from = StakeKey {
+            coldkey: who,
+            hotkey: t.hotkey,
+            netuid: t.origin_netuid,
+        };
+        let to = StakeKey {
+            coldkey: t.destination_coldkey,
+            hotkey: t.hotkey,
+            netuid: t.destination_netuid,
+        };
+        let available = self.ledger.stake(self.head, &from).map_err(internal)?;
+        if available == 0 {
+            return Err(subtensor("NotEnoughStakeToWithdraw"));
+        }
+        // The runtime clamps the request to what the origin holds.
+        let amount = t.alpha_amount.min(available);
+        let tao_value = origin.pool.value(amount);
+        if tao_value < self.config.min_stake {
+            return Err(subtensor("AmountTooLow"));
+        }
+        let (tao, received) = if t.origin_netuid == t.destination_netuid {
+            self.ledger.debit(&from, amount).map_err(internal)?;
+            self.ledger.credit(&to, amount).map_err(internal)?;
+            (tao_value, amount)
+        } else {
+            self.ledger.debit(&from, amount).map_err(internal)?;
+            let tao = self
+                .subnets
+                .get_mut(&t.origin_netuid)
+                .ok_or_else(|| subtensor("SubnetNotExists"))?
+                .pool
+                .sell_alpha(amount)
+                .map_err(internal)?;
+            let bought = self
+                .subnets
+                .get_mut(&t.destination_netuid)
+                .ok_or_else(|| subtensor("SubnetNotExists"))?
+                .pool
+                .buy_alpha(tao)
+                .map_err(internal)?;
+            if bought == 0 {
+                return Err(subtensor("InsufficientLiquidity"));
+            }
+            self.ledger.credit(&to, bought).map_err(internal)?;
+            (tao, bought)
+        };
+        Ok(vec![
+            Event::StakeRemoved(StakeEvent {
+                coldkey: who,
+                hotkey: t.hotkey,
+                tao,
+                alpha: amount,
+                netuid: t.origin_netuid,
+                fee: 0,
+            }),
+            Event::StakeAdded(StakeEvent {
+                coldkey: t.destination_coldkey,
+                hotkey: t.hotkey,
+                tao,
+                alpha: received,
+                netuid: t.destination_netuid,
+                fee: 0,
+            }),
+            Event::StakeTransferred {
+                origin_coldkey: who,
+                destination_coldkey: t.destination_coldkey,
+                hotkey: t.hotkey,
+                origin_netuid: t.origin_netuid,
+                destination_netuid: t.destination_netuid,
+                tao,
+            },
+        ])
+    }
+
+    fn do_add_stake(
+        &mut self,
+        who: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        tao: u64,
+    ) -> Result<Vec<Event>, DispatchError> {
+        if !self.hotkey_exists(&hotkey) {
+            return Err(subtensor("HotKeyAccountNotExists"));
+        }
+        if tao < self.config.min_stake {
+            return Err(subtensor("AmountTooLow"));
+        }
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        let alpha = sn.pool.buy_alpha(tao).map_err(internal)?;
+        if alpha == 0 {
+            return Err(subtensor("InsufficientLiquidity"));
+        }
+        let key = StakeKey {
+            coldkey: who,
+            hotkey,
+            netuid,
+        };
+        self.ledger.credit(&key, alpha).map_err(internal)?;
+        Ok(vec![Event::StakeAdded(StakeEvent {
+            coldkey: who,
+            hotkey,
+            tao,
+            alpha,
+            netuid,
+            fee: 0,
+        })])
+    }
+
+    fn do_remove_stake(
+        &mut self,
+        who: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) -> Result<Vec<Event>, DispatchError> {
+        let key = StakeKey {
+            coldkey: who,
+            hotkey,
+            netuid,
+        };
+        let available = self.ledger.stake(self.head, &key).map_err(internal)?;
+        if available == 0 || alpha == 0 {
+            return Err(subtensor("NotEnoughStakeToWithdraw"));
+        }
+        let amount = alpha.min(available);
+        let min_stake = self.config.min_stake;
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if sn.pool.value(amount) < min_stake {
+            return Err(subtensor("AmountTooLow"));
+        }
+        let tao = sn.pool.sell_alpha(amount).map_err(internal)?;
+        self.ledger.debit(&key, amount).map_err(internal)?;
+        Ok(vec![Event::StakeRemoved(StakeEvent {
+            coldkey: who,
+            hotkey,
+            tao,
+            alpha: amount,
+            netuid,
+            fee: 0,
+        })])
+    }
+
+    fn do_set_commitment(
+        &mut self,
+        who: AccountId,
+        netuid: NetUid,
+        data: &[u8],
+    ) -> Result<Vec<Event>, DispatchError> {
+        if data.len() > COMMITMENT_FIELD_BYTES * COMMITMENT_MAX_FIELDS {
+            return Err(dispatch_error(
+                "Commitments",
+                "TooManyFieldsInCommitmentInfo",
+            ));
+        }
+        let block = self.head;
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if sn.uid_of(&who).is_none() {
+            return Err(dispatch_error("Commitments", "AccountNotAllowedCommit"));
+        }
+        Arc::make_mut(&mut sn.commitments).insert(
+            who,
+            Commitment {
+                hotkey: who,
+                block,
+                data: data.to_vec(),
+            },
+        );
+        Ok(vec![Event::Commitment { netuid, who }])
+    }
+
+    fn do_set_weights(
+        &mut self,
+        who: AccountId,
+        netuid: NetUid,
+        mecid: u8,
+        dests: &[u16],
+        weights: &[u16],
+    ) -> Result<Vec<Event>, DispatchError> {
+        let current = self
+            .subnets
+            .get(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        let permits = self
+            .neurons_of(current, self.head, netuid)
+            .map_err(internal)?;
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if mecid >= sn.mechanism_count {
+            return Err(subtensor("MechanismDoesNotExist"));
+        }
+        let uid = sn
+            .uid_of(&who)
+            .ok_or_else(|| subtensor("HotKeyNotRegisteredInSubNet"))?;
+        if sn.commit_reveal_enabled {
+            return Err(subtensor("CommitRevealEnabled"));
+        }
+        let row = check_weights(sn, uid, dests, weights, &permits)?;
+        Arc::make_mut(&mut sn.weights).insert((mecid, uid), row);
+        Ok(vec![Event::WeightsSet {
+            netuid_index: netuid_index(netuid, mecid),
+            uid,
+        }])
+    }
+
+    fn do_commit_timelocked(
+        &mut self,
+        who: AccountId,
+        netuid: NetUid,
+        mecid: u8,
+        commit: &[u8],
+        reveal_round: u64,
+        version: u16,
+    ) -> Result<Vec<Event>, DispatchError> {
+        let block = self.head;
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if mecid >= sn.mechanism_count {
+            return Err(subtensor("MechanismDoesNotExist"));
+        }
+        let uid = sn
+            .uid_of(&who)
+            .ok_or_else(|| subtensor("HotKeyNotRegisteredInSubNet"))?;
+        if !sn.commit_reveal_enabled {
+            return Err(subtensor("CommitRevealDisabled"));
+        }
+        if version != crate::api::COMMIT_REVEAL_VERSION {
+            return Err(subtensor("IncorrectCommitRevealVersion"));
+        }
+        let commit_epoch = drand::epoch_index(block, netuid, sn.tempo);
+        Arc::make_mut(&mut sn.pending).push(PendingCommit {
+            who,
+            uid,
+            mecid,
+            commit: commit.to_vec(),
+            reveal_round,
+            commit_epoch,
+        });
+        Ok(vec![Event::TimelockedWeightsCommitted {
+            who,
+            netuid_index: netuid_index(netuid, mecid),
+            commit_hash: blake2_256(commit),
+            reveal_round,
+        }])
+    }
+}
+
+fn check_weights(
+    sn: &Subnet,
+    uid: u16,
+    dests: &[u16],
+    weights: &[u16],
+    neurons: &[Neuron],
+) -> Result<Vec<(u16, u16)>, DispatchError> {
+    if dests.len() != weights.len() {
+        return Err(subtensor("WeightVecNotEqualSize"));
+    }
+    if dests.iter().any(|d| usize::from(*d) >= sn.neurons.len()) {
+        return Err(subtensor("UidVecContainInvalidOne"));
+    }
+    let self_only = dests.iter().all(|d| *d == uid);
+    let permitted = neurons.iter().any(|n| n.uid == uid && n.validator_permit);
+    if !self_only && !permitted {
+        return Err(subtensor("NeuronNoValidatorPermit"));
+    }
+    Ok(dests.iter().copied().zip(weights.iter().copied()).collect())
+}
+
+/// Reveals the commits of a subnet that are due at `block`: their reveal epoch has started and
+/// the beacon has reached their round. A commit that does not decrypt, decode, or match its
+/// committer is dropped, as the chain drops it.
+fn reveal_due(
+    sn: &mut Subnet,
+    netuid: NetUid,
+    block: BlockNumber,
+    round: u64,
+    beacon: &LocalBeacon,
+) {
+    if sn.pending.is_empty() {
+        return;
+    }
+    let epoch = drand::epoch_index(block, netuid, sn.tempo);
+    let period = sn.reveal_period_epochs;
+    let (due, waiting): (Vec<PendingCommit>, Vec<PendingCommit>) =
+        sn.pending.iter().cloned().partition(|c| {
+            epoch >= c.commit_epoch.saturating_add(period) && round >= c.reveal_round
+        });
+    if due.is_empty() {
+        return;
+    }
+    sn.pending = Arc::new(waiting);
+    for c in due {
+        let payload = beacon
+            .signature(c.reveal_round)
+            .and_then(|sig| drand::decrypt_payload(&c.commit, &sig));
+        match payload {
+            Ok(p) if p.hotkey == c.who.0 && p.uids.len() == p.values.len() => {
+                if p.uids.iter().any(|u| usize::from(*u) >= sn.neurons.len()) {
+                    tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, "revealed weights name unknown uids; dropped");
+                    continue;
+                }
+                let row = p
+                    .uids
+                    .iter()
+                    .copied()
+                    .zip(p.values.iter().copied())
+                    .collect();
+                Arc::make_mut(&mut sn.weights).insert((c.mecid, c.uid), row);
+                tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, block, "timelocked weights revealed");
+            }
+            Ok(_) => {
+                tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, "payload hotkey mismatch; dropped")
+            }
+            Err(e) => {
+                tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, %e, "commit does not decrypt; dropped")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,704 @@
+//! The simulator's request set, its transports (in-process and JSON-lines over TCP), and
+//! [`SimClient`], the [`Subtensor`] implementation over either.
+//!
+//! Wire format (one JSON object per line, UTF-8):
+//! request `{"id": 1, "signer": "0x..." | null, "request": {"method": "stake", "params": {...}}}`,
+//! response `{"id": 1, "result": ...}` or `{"id": 1, "error": {"kind": "not_found", ...}}`.
+//! Both transports go through [`Simulator::execute`], so in-process and remote runs behave alike.
+
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+use super::{EpochInfo, SimConfig, Simulator, SubnetSpec};
+use crate::api::Subtensor;
+use crate::types::{
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, Extrinsic, Inclusion, NetUid,
+    Neuron, PoolReserves, WeightsSettings,
+};
+use crate::{Error, Result};
+
+/// Everything the simulator answers: the trait's reads and writes, and administration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", content = "params", rename_all = "snake_case")]
+pub enum Op {
+    /// [`Subtensor::finalized_head`].
+    FinalizedHead,
+    /// [`Subtensor::stake`].
+    Stake {
+        /// Block.
+        at: BlockNumber,
+        /// Coldkey.
+        coldkey: AccountId,
+        /// Hotkey.
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::commitments`].
+    Commitments {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::mechanism_emission_split`].
+    MechanismEmissionSplit {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::current_alpha_price`].
+    CurrentAlphaPrice {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::pool_reserves`].
+    PoolReserves {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::tempo`].
+    Tempo {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::neurons`].
+    Neurons {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::subnet_owner`].
+    SubnetOwner {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::transfers_enabled`].
+    TransfersEnabled {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::weights_settings`].
+    WeightsSettings {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::weights`].
+    Weights {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+        /// Mechanism.
+        mecid: u8,
+        /// Uid.
+        uid: u16,
+    },
+    /// [`Subtensor::chain_time`].
+    ChainTime {
+        /// Block.
+        at: BlockNumber,
+    },
+    /// [`Subtensor::beacon`].
+    Beacon,
+    /// [`Subtensor::block_extrinsics`].
+    BlockExtrinsics {
+        /// Block.
+        number: BlockNumber,
+    },
+    /// [`Subtensor::submit`] (signed by the request's signer).
+    Submit {
+        /// The call.
+        call: Call,
+    },
+    /// Produce `n` empty blocks.
+    Advance {
+        /// How many.
+        n: u64,
+    },
+    /// Create a subnet.
+    RegisterSubnet(SubnetSpec),
+    /// Register a neuron; answers its uid.
+    RegisterNeuron {
+        /// Subnet.
+        netuid: NetUid,
+        /// Hotkey.
+        hotkey: AccountId,
+        /// Coldkey.
+        coldkey: AccountId,
+    },
+    /// Stake TAO from a faucet (signed by the coldkey: the request's signer).
+    AddStake {
+        /// Hotkey.
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+        /// TAO (rao).
+        tao: u64,
+    },
+    /// Unstake alpha (signed by the coldkey: the request's signer).
+    RemoveStake {
+        /// Hotkey.
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+        /// Alpha (rao).
+        alpha: u64,
+    },
+    /// Set the transfer toggle.
+    SetTransfersEnabled {
+        /// Subnet.
+        netuid: NetUid,
+        /// On or off.
+        enabled: bool,
+    },
+    /// Set mechanisms and split.
+    SetMechanisms {
+        /// Subnet.
+        netuid: NetUid,
+        /// Mechanism count.
+        count: u8,
+        /// Split, one u16 per mechanism.
+        split: Option<Vec<u16>>,
+    },
+    /// Set commit-reveal.
+    SetCommitReveal {
+        /// Subnet.
+        netuid: NetUid,
+        /// On or off.
+        enabled: bool,
+        /// Reveal period in epochs.
+        reveal_period_epochs: u64,
+    },
+    /// A subnet's epoch position at the head.
+    EpochInfo {
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// The simulator's configuration.
+    Config,
+}
+
+fn to_value<T: Serialize>(value: T) -> Result<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| Error::decode("simulator answer", e))
+}
+
+impl Simulator {
+    /// Answers one request; `signer` signs writes.
+    pub fn execute(&mut self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
+        match op {
+            Op::FinalizedHead => to_value(self.finalized_head()),
+            Op::Stake {
+                at,
+                coldkey,
+                hotkey,
+                netuid,
+            } => to_value(self.stake(at, coldkey, hotkey, netuid)?),
+            Op::Commitments { at, netuid } => to_value(self.commitments(at, netuid)?),
+            Op::MechanismEmissionSplit { at, netuid } => {
+                to_value(self.mechanism_emission_split(at, netuid)?)
+            }
+            Op::CurrentAlphaPrice { at, netuid } => to_value(self.current_alpha_price(at, netuid)?),
+            Op::PoolReserves { at, netuid } => to_value(self.pool_reserves(at, netuid)?),
+            Op::Tempo { at, netuid } => to_value(self.tempo(at, netuid)?),
+            Op::Neurons { at, netuid } => to_value(self.neurons(at, netuid)?),
+            Op::SubnetOwner { at, netuid } => to_value(self.subnet_owner(at, netuid)?),
+            Op::TransfersEnabled { at, netuid } => to_value(self.transfers_enabled(at, netuid)?),
+            Op::WeightsSettings { at, netuid } => to_value(self.weights_settings(at, netuid)?),
+            Op::Weights {
+                at,
+                netuid,
+                mecid,
+                uid,
+            } => to_value(self.weights(at, netuid, mecid, uid)?),
+            Op::ChainTime { at } => to_value(self.chain_time(at)?),
+            Op::Beacon => to_value(self.beacon()),
+            Op::BlockExtrinsics { number } => to_value(self.block_extrinsics(number)?),
+            Op::Submit { call } => to_value(self.submit(signer, call)?),
+            Op::Advance { n } => to_value(self.advance(n)?),
+            Op::RegisterSubnet(spec) => to_value(self.register_subnet(spec)?),
+            Op::RegisterNeuron {
+                netuid,
+                hotkey,
+                coldkey,
+            } => to_value(self.register_neuron(netuid, hotkey, coldkey)?),
+            Op::AddStake {
+                hotkey,
+                netuid,
+                tao,
+            } => {
+                let coldkey =
+                    signer.ok_or_else(|| Error::invalid("signer", "add_stake needs one"))?;
+                to_value(self.add_stake(coldkey, hotkey, netuid, tao)?)
+            }
+            Op::RemoveStake {
+                hotkey,
+                netuid,
+                alpha,
+            } => {
+                let coldkey =
+                    signer.ok_or_else(|| Error::invalid("signer", "remove_stake needs one"))?;
+                to_value(self.remove_stake(coldkey, hotkey, netuid, alpha)?)
+            }
+            Op::SetTransfersEnabled { netuid, enabled } => {
+                to_value(self.set_transfers_enabled(netuid, enabled)?)
+            }
+            Op::SetMechanisms {
+                netuid,
+                count,
+                split,
+            } => to_value(self.set_mechanisms(netuid, count, split)?),
+            Op::SetCommitReveal {
+                netuid,
+                enabled,
+                reveal_period_epochs,
+            } => to_value(self.set_commit_reveal(netuid, enabled, reveal_period_epochs)?),
+            Op::EpochInfo { netuid } => to_value(self.epoch_info(netuid)?),
+            Op::Config => to_value(self.config().clone()),
+        }
+    }
+}
+
+/// How a [`SimClient`] reaches the simulator.
+pub trait Transport: Send + Sync {
+    /// Sends one request and returns the answer.
+    fn call(
+        &self,
+        signer: Option<AccountId>,
+        op: Op,
+    ) -> impl std::future::Future<Output = Result<serde_json::Value>> + Send;
+}
+
+/// The simulator in this process.
+#[derive(Debug, Clone)]
+pub struct LocalTransport {
+    sim: Arc<Mutex<Simulator>>,
+}
+
+impl LocalTransport {
+    /// Wraps a shared simulator.
+    pub fn new(sim: Arc<Mutex<Simulator>>) -> Self {
+        LocalTransport { sim }
+    }
+
+    /// The shared simulator.
+    pub fn simulator(&self) -> &Arc<Mutex<Simulator>> {
+        &self.sim
+    }
+}
+
+pub(crate) fn lock(sim: &Mutex<Simulator>) -> Result<std::sync::MutexGuard<'_, Simulator>> {
+    sim.lock().map_err(|_| Error::Request {
+        what: "simulator".into(),
+        reason: "state lock poisoned by an earlier panic".into(),
+    })
+}
+
+impl Transport for LocalTransport {
+    async fn call(&self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
+        lock(&self.sim)?.execute(signer, op)
+    }
+}
+
+/// Request line.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WireRequest {
+    pub id: u64,
+    #[serde(default)]
+    pub signer: Option<AccountId>,
+    pub request: Op,
+}
+
+/// Response line.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct WireResponse {
+    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+struct Connection {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    next_id: u64,
+}
+
+/// A `tao20 sim serve` process over TCP; reconnects on the next call after a failure.
+#[derive(Debug)]
+pub struct RemoteTransport {
+    endpoint: String,
+    conn: tokio::sync::Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connection")
+    }
+}
+
+impl RemoteTransport {
+    /// A transport to `host:port` (connects lazily).
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        RemoteTransport {
+            endpoint: endpoint.into(),
+            conn: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn connection_error(&self, e: impl std::fmt::Display) -> Error {
+        Error::Connection {
+            endpoint: self.endpoint.clone(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+impl Transport for RemoteTransport {
+    async fn call(&self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
+        let mut guard = self.conn.lock().await;
+        if guard.is_none() {
+            let stream = TcpStream::connect(&self.endpoint)
+                .await
+                .map_err(|e| self.connection_error(e))?;
+            let (r, w) = stream.into_split();
+            *guard = Some(Connection {
+                reader: BufReader::new(r),
+                writer: w,
+                next_id: 1,
+            });
+        }
+        let result = match guard.as_mut() {
+            Some(conn) => self.exchange(conn, signer, op).await,
+            None => Err(self.connection_error("not connected")),
+        };
+        if matches!(result, Err(Error::Connection { .. })) {
+            // Drop the broken connection; the next call reconnects.
+            *guard = None;
+        }
+        result
+    }
+}
+
+impl RemoteTransport {
+    async fn exchange(
+        &self,
+        conn: &mut Connection,
+        signer: Option<AccountId>,
+        op: Op,
+    ) -> Result<serde_json::Value> {
+        let id = conn.next_id;
+        conn.next_id = conn.next_id.wrapping_add(1);
+        let mut line = serde_json::to_vec(&WireRequest {
+            id,
+            signer,
+            request: op,
+        })
+        .map_err(|e| Error::invalid("request", e.to_string()))?;
+        line.push(b'\n');
+        conn.writer
+            .write_all(&line)
+            .await
+            .map_err(|e| self.connection_error(e))?;
+        let mut answer = String::new();
+        let n = conn
+            .reader
+            .read_line(&mut answer)
+            .await
+            .map_err(|e| self.connection_error(e))?;
+        if n == 0 {
+            return Err(self.connection_error("server closed the connection"));
+        }
+        let response: WireResponse =
+            serde_json::from_str(&answer).map_err(|e| Error::decode("simulator response", e))?;
+        if response.id != id {
+            return Err(Error::decode(
+                "simulator response",
+                format!("id {} answers request {id}", response.id),
+            ));
+        }
+        match (response.result, response.error) {
+            (_, Some(error)) => Err(error),
+            (Some(value), None) => Ok(value),
+            (None, None) => Ok(serde_json::Value::Null),
+        }
+    }
+}
+
+/// The simulator behind the [`Subtensor`] trait, in-process or remote, signing as `signer`.
+#[derive(Debug, Clone)]
+pub struct SimClient<T> {
+    transport: T,
+    signer: Option<AccountId>,
+}
+
+impl SimClient<LocalTransport> {
+    /// A fresh in-process simulator.
+    pub fn in_process(config: SimConfig) -> Result<Self> {
+        let sim = Simulator::new(config)?;
+        Ok(SimClient::new(LocalTransport::new(Arc::new(Mutex::new(
+            sim,
+        )))))
+    }
+}
+
+impl SimClient<RemoteTransport> {
+    /// A client of `tao20 sim serve` at `host:port`.
+    pub fn connect(endpoint: impl Into<String>) -> Self {
+        SimClient::new(RemoteTransport::new(endpoint))
+    }
+}
+
+impl<T: Transport + Clone> SimClient<T> {
+    /// The same simulator, signing as another account.
+    pub fn as_signer(&self, signer: AccountId) -> Self {
+        SimClient {
+            transport: self.transport.clone(),
+            signer: Some(signer),
+        }
+    }
+}
+
+impl<T: Transport> SimClient<T> {
+    /// A client over a transport, without a signer.
+    pub fn new(transport: T) -> Self {
+        SimClient {
+            transport,
+            signer: None,
+        }
+    }
+
+    /// Sets the signer.
+    pub fn with_signer(mut self, signer: AccountId) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    async fn ask<R: DeserializeOwned>(&self, op: Op) -> Result<R> {
+        let value = self.transport.call(self.signer, op).await?;
+        serde_json::from_value(value).map_err(|e| Error::decode("simulator answer", e))
+    }
+
+    /// Produces `n` empty blocks; returns the new head.
+    pub async fn advance(&self, n: u64) -> Result<BlockRef> {
+        self.ask(Op::Advance { n }).await
+    }
+
+    /// Creates a subnet.
+    pub async fn register_subnet(&self, spec: SubnetSpec) -> Result<()> {
+        self.ask(Op::RegisterSubnet(spec)).await
+    }
+
+    /// Registers a neuron; returns its uid.
+    pub async fn register_neuron(
+        &self,
+        netuid: NetUid,
+        hotkey: AccountId,
+        coldkey: AccountId,
+    ) -> Result<u16> {
+        self.ask(Op::RegisterNeuron {
+            netuid,
+            hotkey,
+            coldkey,
+        })
+        .await
+    }
+
+    /// Stakes TAO from the faucet as the signer (coldkey).
+    pub async fn add_stake(
+        &self,
+        hotkey: AccountId,
+        netuid: NetUid,
+        tao: u64,
+    ) -> Result<Inclusion> {
+        self.ask(Op::AddStake {
+            hotkey,
+            netuid,
+            tao,
+        })
+        .await
+    }
+
+    /// Unstakes alpha as the signer (coldkey).
+    pub async fn remove_stake(
+        &self,
+        hotkey: AccountId,
+        netuid: NetUid,
+        alpha: u64,
+    ) -> Result<Inclusion> {
+        self.ask(Op::RemoveStake {
+            hotkey,
+            netuid,
+            alpha,
+        })
+        .await
+    }
+
+    /// Sets the transfer toggle.
+    pub async fn set_transfers_enabled(&self, netuid: NetUid, enabled: bool) -> Result<()> {
+        self.ask(Op::SetTransfersEnabled { netuid, enabled }).await
+    }
+
+    /// Sets mechanisms and split.
+    pub async fn set_mechanisms(
+        &self,
+        netuid: NetUid,
+        count: u8,
+        split: Option<Vec<u16>>,
+    ) -> Result<()> {
+        self.ask(Op::SetMechanisms {
+            netuid,
+            count,
+            split,
+        })
+        .await
+    }
+
+    /// Sets commit-reveal.
+    pub async fn set_commit_reveal(
+        &self,
+        netuid: NetUid,
+        enabled: bool,
+        reveal_period_epochs: u64,
+    ) -> Result<()> {
+        self.ask(Op::SetCommitReveal {
+            netuid,
+            enabled,
+            reveal_period_epochs,
+        })
+        .await
+    }
+
+    /// The subnet's epoch position.
+    pub async fn epoch_info(&self, netuid: NetUid) -> Result<EpochInfo> {
+        self.ask(Op::EpochInfo { netuid }).await
+    }
+
+    /// The simulator's configuration.
+    pub async fn config(&self) -> Result<SimConfig> {
+        self.ask(Op::Config).await
+    }
+}
+
+impl<T: Transport> Subtensor for SimClient<T> {
+    async fn finalized_head(&self) -> Result<BlockRef> {
+        self.ask(Op::FinalizedHead).await
+    }
+
+    async fn stake(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+    ) -> Result<u64> {
+        self.ask(Op::Stake {
+            at,
+            coldkey,
+            hotkey,
+            netuid,
+        })
+        .await
+    }
+
+    async fn commitments(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Commitment>> {
+        self.ask(Op::Commitments { at, netuid }).await
+    }
+
+    async fn mechanism_emission_split(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> Result<Option<Vec<u16>>> {
+        self.ask(Op::MechanismEmissionSplit { at, netuid }).await
+    }
+
+    async fn current_alpha_price(&self, at: BlockNumber, netuid: NetUid) -> Result<u64> {
+        self.ask(Op::CurrentAlphaPrice { at, netuid }).await
+    }
+
+    async fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
+        self.ask(Op::PoolReserves { at, netuid }).await
+    }
+
+    async fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {
+        self.ask(Op::Tempo { at, netuid }).await
+    }
+
+    async fn neurons(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {
+        self.ask(Op::Neurons { at, netuid }).await
+    }
+
+    async fn subnet_owner(&self, at: BlockNumber, netuid: NetUid) -> Result<AccountId> {
+        self.ask(Op::SubnetOwner { at, netuid }).await
+    }
+
+    async fn transfers_enabled(&self, at: BlockNumber, netuid: NetUid) -> Result<bool> {
+        self.ask(Op::TransfersEnabled { at, netuid }).await
+    }
+
+    async fn weights_settings(&self, at: BlockNumber, netuid: NetUid) -> Result<WeightsSettings> {
+        self.ask(Op::WeightsSettings { at, netuid }).await
+    }
+
+    async fn weights(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        mecid: u8,
+        uid: u16,
+    ) -> Result<Vec<(u16, u16)>> {
+        self.ask(Op::Weights {
+            at,
+            netuid,
+            mecid,
+            uid,
+        })
+        .await
+    }
+
+    async fn chain_time(&self, at: BlockNumber) -> Result<u64> {
+        self.ask(Op::ChainTime { at }).await
+    }
+
+    async fn beacon(&self) -> Result<BeaconInfo> {
+        self.ask(Op::Beacon).await
+    }
+
+    async fn block_extrinsics(&self, number: BlockNumber) -> Result<Vec<Extrinsic>> {
+        self.ask(Op::BlockExtrinsics { number }).await
+    }
+
+    fn signer(&self) -> Option<AccountId> {
+        self.signer
+    }
+
+    async fn submit(&self, call: Call) -> Result<Inclusion> {
+        self.ask(Op::Submit { call }).await
+    }
+}

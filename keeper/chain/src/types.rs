@@ -1,0 +1,437 @@
+//! Plain data types of subtensor access: accounts, neurons, commitments, and the calls and events
+//! of an extrinsic. They carry no subxt or simulator types, so other crates (the creation core's
+//! delivery recogniser) can convert them with a plain `match`. Amounts are integers in rao (1e-9
+//! TAO or alpha); JSON writes byte strings as `0x` hex.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Block heights, as the chain counts them.
+pub type BlockNumber = u64;
+
+/// A subnet id.
+pub type NetUid = u16;
+
+/// 32 bytes: an sr25519 public key (coldkey, hotkey) or a block hash. JSON: `0x` + 64 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Bytes32(pub [u8; 32]);
+
+/// A substrate account (an sr25519 public key, or an EVM contract's mirror account).
+pub type AccountId = Bytes32;
+
+/// A block hash.
+pub type BlockHash = Bytes32;
+
+impl std::fmt::Debug for Bytes32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Display for Bytes32 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::str::FromStr for Bytes32 {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let digits = s.strip_prefix("0x").unwrap_or(s);
+        let bytes = hex::decode(digits)
+            .map_err(|e| crate::Error::invalid(format!("32-byte hex {s:?}"), e.to_string()))?;
+        let array: [u8; 32] = bytes.try_into().map_err(|v: Vec<u8>| {
+            crate::Error::invalid(
+                format!("32-byte hex {s:?}"),
+                format!("{} bytes, expected 32", v.len()),
+            )
+        })?;
+        Ok(Bytes32(array))
+    }
+}
+
+impl Serialize for Bytes32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes32 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers writing `Vec<u8>` as `0x` hex.
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `0x` + hex.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(bytes)))
+    }
+
+    /// Reads `0x` + hex (the prefix is optional).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text.strip_prefix("0x").unwrap_or(&text)).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A block: its height and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockRef {
+    /// Height.
+    pub number: BlockNumber,
+    /// Hash.
+    pub hash: BlockHash,
+}
+
+/// A neuron's served axon (`SubtensorModule::Axons`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AxonInfo {
+    /// Block at which it was served.
+    pub block: BlockNumber,
+    /// Software version.
+    pub version: u32,
+    /// IPv4 or IPv6 address as an integer.
+    pub ip: u128,
+    /// Port.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_type: u8,
+    /// Protocol tag.
+    pub protocol: u8,
+}
+
+/// A registered neuron of a subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neuron {
+    /// Its uid on the subnet.
+    pub uid: u16,
+    /// Its hotkey.
+    pub hotkey: AccountId,
+    /// The coldkey owning the hotkey.
+    pub coldkey: AccountId,
+    /// Alpha (rao) staked to the hotkey on this subnet, all coldkeys together.
+    pub stake: u64,
+    /// Whether it holds a validator permit.
+    pub validator_permit: bool,
+    /// Block at which it registered (`BlockAtRegistration`), the burn uid's tie-break.
+    pub registered_at: BlockNumber,
+    /// Its axon, if served.
+    pub axon: Option<AxonInfo>,
+}
+
+/// A hotkey's commitment on a subnet (`Commitments::CommitmentOf`), its raw fields concatenated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    /// The committing hotkey.
+    pub hotkey: AccountId,
+    /// Block at which it was set.
+    pub block: BlockNumber,
+    /// The committed bytes.
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// A subnet pool's reserves: `SubnetTAO`, `SubnetAlphaIn`, `SubnetAlphaOut` (rao).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolReserves {
+    /// TAO in the pool (`SubnetTAO`).
+    pub tao_in: u64,
+    /// Alpha in the pool (`SubnetAlphaIn`).
+    pub alpha_in: u64,
+    /// Alpha outstanding, held as stake (`SubnetAlphaOut`).
+    pub alpha_out: u64,
+}
+
+/// A subnet's weight-setting parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsSettings {
+    /// `CommitRevealWeightsEnabled`: weights must be committed (timelocked), not set.
+    pub commit_reveal_enabled: bool,
+    /// `RevealPeriodEpochs`: how many epochs after the commit the chain reveals it.
+    pub reveal_period_epochs: u64,
+    /// `CommitRevealWeightsVersion` (4 for drand-timelocked commits).
+    pub commit_reveal_version: u16,
+}
+
+/// The randomness beacon the chain reveals timelocked commits with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeaconInfo {
+    /// Compressed G2 public key (96 bytes).
+    #[serde(with = "hex_bytes")]
+    pub public_key: Vec<u8>,
+    /// Unix time of round 0... the beacon's genesis.
+    pub genesis_time: u64,
+    /// Seconds between rounds.
+    pub period: u64,
+}
+
+/// One `SubtensorModule::transfer_stake` call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferStake {
+    /// The coldkey receiving the stake.
+    pub destination_coldkey: AccountId,
+    /// The hotkey the stake stays on.
+    pub hotkey: AccountId,
+    /// Subnet the alpha comes from.
+    pub origin_netuid: NetUid,
+    /// Subnet the alpha goes to (the same for a delivery).
+    pub destination_netuid: NetUid,
+    /// Alpha (rao) requested; the runtime clamps it to what is available.
+    pub alpha_amount: u64,
+}
+
+/// A call of an extrinsic, as far as TAO20 needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Call {
+    /// `System::remark`.
+    Remark {
+        /// The remark bytes.
+        #[serde(with = "hex_bytes")]
+        data: Vec<u8>,
+    },
+    /// `SubtensorModule::transfer_stake`.
+    TransferStake(TransferStake),
+    /// `Utility::batch_all`: all calls or none.
+    BatchAll {
+        /// The inner calls, in order.
+        calls: Vec<Call>,
+    },
+    /// `Commitments::set_commitment`, its raw fields concatenated.
+    SetCommitment {
+        /// Subnet.
+        netuid: NetUid,
+        /// The committed bytes.
+        #[serde(with = "hex_bytes")]
+        data: Vec<u8>,
+    },
+    /// `SubtensorModule::set_mechanism_weights`.
+    SetMechanismWeights {
+        /// Subnet.
+        netuid: NetUid,
+        /// Mechanism (0 = main, 1 = the auction).
+        mecid: u8,
+        /// Target uids.
+        dests: Vec<u16>,
+        /// u16 weights, one per uid.
+        weights: Vec<u16>,
+        /// The subnet's weights version key.
+        version_key: u64,
+    },
+    /// `SubtensorModule::commit_timelocked_mechanism_weights`.
+    CommitTimelockedMechanismWeights {
+        /// Subnet.
+        netuid: NetUid,
+        /// Mechanism.
+        mecid: u8,
+        /// The timelock ciphertext of the SCALE-encoded weights payload.
+        #[serde(with = "hex_bytes")]
+        commit: Vec<u8>,
+        /// The drand round it decrypts at.
+        reveal_round: u64,
+        /// Commit-reveal version (4).
+        commit_reveal_version: u16,
+    },
+    /// `SubtensorModule::serve_axon`.
+    ServeAxon {
+        /// Subnet.
+        netuid: NetUid,
+        /// Software version.
+        version: u32,
+        /// Address as an integer.
+        ip: u128,
+        /// Port.
+        port: u16,
+        /// 4 or 6.
+        ip_type: u8,
+        /// Protocol tag.
+        protocol: u8,
+    },
+    /// Any other call, by name only.
+    Other {
+        /// Pallet name.
+        pallet: String,
+        /// Call name.
+        call: String,
+    },
+}
+
+impl Call {
+    /// `Pallet::call` as the runtime names it.
+    pub fn name(&self) -> String {
+        match self {
+            Call::Remark { .. } => "System::remark".into(),
+            Call::TransferStake(_) => "SubtensorModule::transfer_stake".into(),
+            Call::BatchAll { .. } => "Utility::batch_all".into(),
+            Call::SetCommitment { .. } => "Commitments::set_commitment".into(),
+            Call::SetMechanismWeights { .. } => "SubtensorModule::set_mechanism_weights".into(),
+            Call::CommitTimelockedMechanismWeights { .. } => {
+                "SubtensorModule::commit_timelocked_mechanism_weights".into()
+            }
+            Call::ServeAxon { .. } => "SubtensorModule::serve_axon".into(),
+            Call::Other { pallet, call } => format!("{pallet}::{call}"),
+        }
+    }
+}
+
+/// A stake movement event's fields (`StakeAdded` / `StakeRemoved`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeEvent {
+    /// Coldkey whose stake changed.
+    pub coldkey: AccountId,
+    /// Hotkey the stake is on.
+    pub hotkey: AccountId,
+    /// TAO value (rao) of the movement.
+    pub tao: u64,
+    /// Alpha (rao) added or removed: the amount a delivery counts.
+    pub alpha: u64,
+    /// Subnet.
+    pub netuid: NetUid,
+    /// Fee charged (rao).
+    pub fee: u64,
+}
+
+/// An event emitted while applying an extrinsic, as far as TAO20 needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// `SubtensorModule::StakeAdded`.
+    StakeAdded(StakeEvent),
+    /// `SubtensorModule::StakeRemoved`.
+    StakeRemoved(StakeEvent),
+    /// `SubtensorModule::StakeTransferred`; its amount is TAO-valued, never a delivery amount.
+    StakeTransferred {
+        /// Sender.
+        origin_coldkey: AccountId,
+        /// Receiver.
+        destination_coldkey: AccountId,
+        /// Hotkey.
+        hotkey: AccountId,
+        /// Subnet the alpha came from.
+        origin_netuid: NetUid,
+        /// Subnet it went to.
+        destination_netuid: NetUid,
+        /// TAO value (rao).
+        tao: u64,
+    },
+    /// `System::Remarked`.
+    Remarked {
+        /// Signer.
+        sender: AccountId,
+        /// blake2-256 of the remark.
+        hash: Bytes32,
+    },
+    /// `Commitments::Commitment`.
+    Commitment {
+        /// Subnet.
+        netuid: NetUid,
+        /// Committing hotkey.
+        who: AccountId,
+    },
+    /// `SubtensorModule::WeightsSet` (netuid index = mecid x 4096 + netuid).
+    WeightsSet {
+        /// Subnet and mechanism as the storage index.
+        netuid_index: u16,
+        /// Uid that set weights.
+        uid: u16,
+    },
+    /// `SubtensorModule::TimelockedWeightsCommitted`.
+    TimelockedWeightsCommitted {
+        /// Committing hotkey.
+        who: AccountId,
+        /// Subnet and mechanism as the storage index.
+        netuid_index: u16,
+        /// blake2-256 of the commit.
+        commit_hash: Bytes32,
+        /// Drand round of the reveal.
+        reveal_round: u64,
+    },
+    /// `SubtensorModule::AxonServed`.
+    AxonServed {
+        /// Subnet.
+        netuid: NetUid,
+        /// Hotkey.
+        hotkey: AccountId,
+    },
+    /// `Utility::ItemCompleted`.
+    ItemCompleted,
+    /// `Utility::BatchCompleted`.
+    BatchCompleted,
+    /// `System::ExtrinsicSuccess`.
+    ExtrinsicSuccess,
+    /// `System::ExtrinsicFailed`.
+    ExtrinsicFailed {
+        /// The dispatch error.
+        error: crate::DispatchError,
+    },
+    /// Any other event, by name only.
+    Other {
+        /// Pallet name.
+        pallet: String,
+        /// Event name.
+        name: String,
+    },
+}
+
+/// An extrinsic of a block with its signer, call and events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extrinsic {
+    /// Index in the block (0 is the timestamp inherent).
+    pub index: u32,
+    /// The signing account (a coldkey for a delivery); `None` for inherents.
+    pub signer: Option<AccountId>,
+    /// The call.
+    pub call: Call,
+    /// Events in emission order (ending with `ExtrinsicSuccess` or `ExtrinsicFailed`).
+    pub events: Vec<Event>,
+    /// Whether the dispatch succeeded.
+    pub success: bool,
+}
+
+/// Where a submitted extrinsic landed and what it emitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inclusion {
+    /// The including block.
+    pub block: BlockRef,
+    /// Index in that block.
+    pub index: u32,
+    /// Its events.
+    pub events: Vec<Event>,
+}
+
+/// The storage index of a (subnet, mechanism) pair: `mecid x 4096 + netuid`, as the runtime
+/// keys weights of sub-mechanisms (`GLOBAL_MAX_SUBNET_COUNT` = 4096).
+pub fn netuid_index(netuid: NetUid, mecid: u8) -> u16 {
+    u16::from(mecid).saturating_mul(4096).saturating_add(netuid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes32_hex_round_trip_and_rejects_bad_lengths() {
+        let a = Bytes32([7u8; 32]);
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, format!("\"0x{}\"", "07".repeat(32)));
+        assert_eq!(serde_json::from_str::<Bytes32>(&json).unwrap(), a);
+        assert!("0x0102".parse::<Bytes32>().is_err());
+        assert!("zz".parse::<Bytes32>().is_err());
+    }
+
+    #[test]
+    fn calls_serialize_with_their_tag() {
+        let call = Call::BatchAll {
+            calls: vec![Call::Remark { data: vec![1, 2] }],
+        };
+        let json = serde_json::to_value(&call).unwrap();
+        assert_eq!(json["type"], "batch_all");
+        assert_eq!(json["calls"][0]["data"], "0x0102");
+        assert_eq!(serde_json::from_value::<Call>(json).unwrap(), call);
+        assert_eq!(netuid_index(3, 1), 4099);
+    }
+}
