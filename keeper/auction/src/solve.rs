@@ -19,10 +19,14 @@
 //! a Nemhauser-Ullmann dynamic programme keeps the Pareto front of (value, cost) states: a state
 //! is dropped when another has at least its value for at most its cost (exact ties keep the state
 //! without the new chunk), or when its value plus the LP (Dantzig) bound of the remaining chunks
-//! is below the best value already reached. Both rules only drop states that cannot lead to a
-//! lexicographically better end, so the front's best state is the lexicographic optimum; its
-//! integers are the proof. The front is sparse, so tiny hashrate units cost nothing; its size is
-//! capped at [`MAX_STATES`] arena entries ([`Error::SolverLimit`] beyond).
+//! is below the best (value, cost) already reached, the incumbent, or when it can at best tie
+//! the incumbent's value and the LP lower bound on its cost exceeds the incumbent's cost. These
+//! rules only drop states that cannot lead to a lexicographically better end, so the front's best
+//! state is the lexicographic optimum; its integers are the proof. The incumbent starts from the
+//! greedy selection sharpened by single swaps (drop one chunk, add the most valuable one that then
+//! fits), which keeps the front small even when values are fine-grained. The front is sparse, so
+//! tiny hashrate units cost nothing in themselves; its size is capped at [`MAX_STATES`] arena
+//! entries ([`Error::SolverLimit`] beyond).
 //!
 //! # Verification and fallback
 //! The result is re-checked in integers: every count within what was offered, every price within
@@ -53,6 +57,8 @@ use crate::{Error, Result};
 pub const DEFAULT_MAX_PRICE: Fp18 = Fp18::from_raw(1_050_000_000_000_000_000);
 /// The largest number of worker items (sum of counts after filtering) an auction takes.
 pub const MAX_ITEMS: u64 = 1_000_000;
+/// Swap rounds that sharpen the greedy incumbent before the exact engine runs.
+const IMPROVE_ROUNDS: usize = 256;
 /// The largest number of states the exact engine may create.
 pub const MAX_STATES: usize = 40_000_000;
 
@@ -337,6 +343,73 @@ impl Chunks {
             .collect();
         (value, cost, taken)
     }
+
+    /// Improves a feasible selection by single swaps: drop one taken chunk and add the most
+    /// valuable untaken chunk that then fits, the best swap first, at most `rounds` times. Only
+    /// sharpens the incumbent the exact engine prunes against; returns the new (value, cost).
+    fn improve(
+        &self,
+        capacity: u128,
+        taken: &mut [bool],
+        start: (u128, u128),
+        rounds: usize,
+    ) -> (u128, u128) {
+        let (mut value, mut cost) = start;
+        let chunk = |k: usize| self.list.get(k).copied();
+        // Untaken chunks by (cost, index), and the position of the best value in each prefix.
+        let mut free: Vec<usize> = (0..self.list.len())
+            .filter(|&k| !taken.get(k).copied().unwrap_or(true))
+            .collect();
+        free.sort_by_key(|&k| (chunk(k).map_or(0, |c| c.cost), k));
+        let prefix_best = |free: &[usize]| {
+            let mut out = Vec::with_capacity(free.len());
+            let mut best: Option<(u128, usize)> = None;
+            for (pos, &k) in free.iter().enumerate() {
+                let v = chunk(k).map_or(0, |c| c.value);
+                if best.is_none_or(|(bv, _)| v > bv) {
+                    best = Some((v, pos));
+                }
+                out.push(best.map_or(pos, |(_, p)| p));
+            }
+            out
+        };
+        let mut best_at = prefix_best(&free);
+        for _ in 0..rounds {
+            let residual = capacity - cost;
+            let mut best: Option<(u128, usize, usize)> = None;
+            for (i, _) in taken.iter().enumerate().filter(|(_, &t)| t) {
+                let Some(out) = chunk(i) else { continue };
+                let room = residual + out.cost;
+                let fit = free.partition_point(|&k| chunk(k).map_or(0, |c| c.cost) <= room);
+                let Some(&pos) = fit.checked_sub(1).and_then(|f| best_at.get(f)) else {
+                    continue;
+                };
+                let Some(&k) = free.get(pos) else { continue };
+                let gain = chunk(k).map_or(0, |c| c.value).saturating_sub(out.value);
+                if gain > 0 && best.is_none_or(|(g, _, _)| gain > g) {
+                    best = Some((gain, i, pos));
+                }
+            }
+            let Some((_, i, pos)) = best else { break };
+            let (Some(out), Some(&k)) = (chunk(i), free.get(pos)) else {
+                break;
+            };
+            let Some(inn) = chunk(k) else { break };
+            value = value - out.value + inn.value;
+            cost = cost - out.cost + inn.cost;
+            if let Some(t) = taken.get_mut(i) {
+                *t = false;
+            }
+            if let Some(t) = taken.get_mut(k) {
+                *t = true;
+            }
+            free.remove(pos);
+            let at = free.partition_point(|&f| (chunk(f).map_or(0, |c| c.cost), f) < (out.cost, i));
+            free.insert(at, i);
+            best_at = prefix_best(&free);
+        }
+        (value, cost)
+    }
 }
 
 const ROOT: u32 = u32::MAX;
@@ -502,8 +575,18 @@ impl Model {
             }
             counts
         };
-        let (value, cost, taken, states) =
-            pareto_dp(&chunks, self.capacity, (greedy_value, greedy_cost))?;
+        let mut improved = greedy_taken.clone();
+        let incumbent = if greedy_value < value_bound {
+            chunks.improve(
+                self.capacity,
+                &mut improved,
+                (greedy_value, greedy_cost),
+                IMPROVE_ROUNDS,
+            )
+        } else {
+            (greedy_value, greedy_cost)
+        };
+        let (value, cost, taken, states) = pareto_dp(&chunks, self.capacity, incumbent)?;
         let counts = counts_of(&taken);
         let cert = Certificate {
             optimal: true,
@@ -785,6 +868,22 @@ mod tests {
             let (_, cert) = model.solve_counts().unwrap();
             prop_assert!(cert.optimal);
             prop_assert_eq!((cert.value, cert.cost), brute(&model));
+        }
+
+        #[test]
+        fn optimal_against_brute_force_with_18_decimal_values(
+            rows in prop::collection::vec((0u8..3, 50_000_000_000_000_000u128..450_000_000_000_000_000,
+                900_000_000_000_000_000u128..1_050_000_000_000_000_000, 1u64..=3), 0..6),
+            budget in 0u128..2_000_000_000_000_000_000,
+        ) {
+            let rows: Vec<BidRow> = rows.into_iter().map(|(h, hr, p, c)| BidRow {
+                hotkey: format!("hk{h}"), hashrate: Fp18::from_raw(hr), price: Fp18::from_raw(p), count: c,
+            }).collect();
+            let model = Model::new(&rows, Fp18::from_raw(budget), DEFAULT_MAX_PRICE).unwrap();
+            let (counts, cert) = model.solve_counts().unwrap();
+            prop_assert!(cert.optimal);
+            prop_assert_eq!((cert.value, cert.cost), brute(&model));
+            prop_assert!(model.verify_counts(&counts, &cert));
         }
 
         #[test]
