@@ -147,3 +147,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn mechanism0_weights_ignore_record_order(
+        values in prop::collection::vec((0u8..6, 0u64..1_000_000_000_000, 0u64..200), 0..30),
+        target in prop::option::of(0u64..10_000_000_000_000),
+        seed in any::<u64>(),
+    ) {
+        use alloy_primitives::{Address, B256};
+        use tao20_creation::lifecycle::MintRecord;
+        use tao20_creation::weights::{mechanism0_weights, Miner, WeightParams};
+        let records: Vec<MintRecord> = values
+            .iter()
+            .map(|(miner, value, block)| MintRecord {
+                request_id: B256::repeat_byte(*miner),
+                miner: Address::repeat_byte(*miner),
+                epoch_id: 0,
+                units: 1,
+                value_rao: U256::from(*value),
+                shares_out: U256::ZERO,
+                block: *block,
+            })
+            .collect();
+        // Miners 0..4 are registered (uids 10..14); 5 is not and is burned.
+        let miners: Vec<Miner> = (0u8..5)
+            .map(|m| Miner { address: Address::repeat_byte(m), uid: 10 + u16::from(m) })
+            .collect();
+        let params = WeightParams {
+            from_block: 50,
+            to_block: 149,
+            burn_uid: 0,
+            target_value_rao: target.map(U256::from),
+        };
+        let w = mechanism0_weights(&records, &miners, &params).unwrap();
+        prop_assert!(w.windows(2).all(|p| p[0].uid < p[1].uid));
+        prop_assert_eq!(w.iter().map(|x| x.weight).max(), Some(u16::MAX));
+        let mut shuffled = records.clone();
+        let mut s = seed;
+        for i in (1..shuffled.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, usize::try_from(s >> 33).unwrap() % (i + 1));
+        }
+        let mut miners_rev = miners.clone();
+        miners_rev.reverse();
+        prop_assert_eq!(mechanism0_weights(&shuffled, &miners_rev, &params).unwrap(), w);
+    }
+}
