@@ -187,8 +187,9 @@ pub fn verify_delivery(
     for list in by_hotkey.values_mut() {
         list.sort_unstable_by(|a, b| b.cmp(a));
     }
-    let skipped = !telemetry.from_proxy
-        && has_sampling_gap(window, &telemetry.samples, params.max_gap_blocks);
+    // Proxy data overrides the gap rule, but an empty proxy answer is no data at all.
+    let proxied = telemetry.from_proxy && !telemetry.samples.is_empty();
+    let skipped = !proxied && has_sampling_gap(window, &telemetry.samples, params.max_gap_blocks);
     let averages = if skipped {
         BTreeMap::new()
     } else {
@@ -399,6 +400,18 @@ mod tests {
         )
         .unwrap();
         assert!(r.skipped && r.items[0].passed && r.items[0].delivered == fp("0.3"));
+        let empty_proxy = Telemetry {
+            samples: vec![],
+            from_proxy: true,
+        };
+        let r = verify_delivery(
+            &[win("c", "0.3", "1", 1)],
+            &w,
+            &empty_proxy,
+            &DeliveryParams::default(),
+        )
+        .unwrap();
+        assert!(r.skipped && r.items[0].passed);
         let proxied = Telemetry {
             from_proxy: true,
             ..gap
