@@ -63,6 +63,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ immutables
 
     bytes32 internal immutable VAULT;
+    /// @notice The hotkey the fund stakes every netuid under unless governance set another for it.
+    bytes32 public immutable DEFAULT_FUND_HOTKEY;
     /// @notice First block of epoch 0.
     uint64 public immutable GENESIS_BLOCK;
     /// @notice Blocks per epoch.
@@ -136,8 +138,11 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     /// @notice Bonds the contract could not push back at mint, claimable with `claimBond`.
     mapping(address miner => uint256) public bondOwed;
 
-    /// @notice The hotkey the fund stakes `netuid` under (zero: not a fund netuid).
-    mapping(uint16 netuid => bytes32) public fundHotkey;
+    /// @dev Two bits per netuid, 128 netuids a word (word `n / 128`, bits `2 * (n % 128)`): bit 0 a
+    ///      fund netuid, bit 1 one with its own hotkey. One warm slot answers for a whole basket,
+    ///      where a per-netuid hotkey slot would cost a cold read per asset in every mint and redemption.
+    mapping(uint256 word => uint256) internal netuidBits;
+    mapping(uint16 netuid => bytes32) internal hotkeyOverride;
     uint16[] internal netuidList;
 
     PendingSigners internal pendingSigners;
@@ -151,6 +156,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         if (p.epochLength == 0) revert ErrorsLib.InvalidParameter("epochLength");
         if (p.deliveryWindow == 0) revert ErrorsLib.InvalidParameter("deliveryWindow");
         if (p.fundNetuids.length != p.fundHotkeys.length) revert ErrorsLib.InvalidParameter("fundHotkeys");
+        if (p.defaultFundHotkey == bytes32(0)) revert ErrorsLib.InvalidParameter("defaultFundHotkey");
+        DEFAULT_FUND_HOTKEY = p.defaultFundHotkey;
         _checkFees(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         _checkSigners(p.signers, p.threshold);
 
@@ -185,10 +192,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         emit EventsLib.GuardianUpdated(p.guardian);
         for (uint256 i; i < p.fundNetuids.length; ++i) {
             uint16 netuid = p.fundNetuids[i];
-            if (netuid == 0 || p.fundHotkeys[i] == bytes32(0) || fundHotkey[netuid] != bytes32(0)) {
-                revert ErrorsLib.InvalidParameter("fundHotkeys");
-            }
-            _addFundNetuid(netuid, p.fundHotkeys[i]);
+            if (netuid == 0 || _isFundNetuid(netuid)) revert ErrorsLib.InvalidParameter("fundNetuids");
+            _addFundNetuid(netuid, p.fundHotkeys[i] == bytes32(0) ? p.defaultFundHotkey : p.fundHotkeys[i]);
         }
     }
 
@@ -454,19 +459,20 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         uint256 fee;
         uint256 burned;
         bytes32[] memory hotkeys;
+        uint16[] memory netuids;
         {
             Config memory c = cfg;
             uint256 supply = totalSupply() + _accrue(c);
             fee = SharesMathLib.feeUp(shares, c.redeemFeeBps);
             burned = shares - fee;
             if (burned == 0) revert ErrorsLib.ZeroRedemption();
-            (amounts, hotkeys) = _redemptionAmounts(burned, supply, skip);
+            (amounts, hotkeys, netuids) = _redemptionAmounts(burned, supply, skip);
         }
 
         if (fee != 0) _transfer(msg.sender, feeRecipient, fee);
         _burn(msg.sender, burned);
 
-        _payPositions(coldkey, hotkeys, amounts, minAmounts);
+        _payPositions(coldkey, netuids, hotkeys, amounts, minAmounts);
         if (amounts[n] < minAmounts[n]) revert ErrorsLib.AmountBelowMinimum(n, amounts[n], minAmounts[n]);
         // Emitted after the runtime answered: only then are the amounts actually paid known.
         emit EventsLib.Redeemed(msg.sender, coldkey, shares, fee, burned, amounts);
@@ -483,15 +489,23 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     function _redemptionAmounts(uint256 burned, uint256 supply, bool[] calldata skip)
         internal
         view
-        returns (uint256[] memory amounts, bytes32[] memory hotkeys)
+        returns (uint256[] memory amounts, bytes32[] memory hotkeys, uint16[] memory netuids)
     {
-        uint256 n = netuidList.length;
+        netuids = netuidList;
+        uint256 n = netuids.length;
         amounts = new uint256[](n + 1);
         hotkeys = new bytes32[](n);
+        uint256 word = type(uint256).max;
+        uint256 bits;
         for (uint256 i; i < n; ++i) {
             if (skip[i]) continue;
-            uint16 netuid = netuidList[i];
-            bytes32 hk = fundHotkey[netuid];
+            uint16 netuid = netuids[i];
+            // Every listed netuid is a fund netuid; read its bitmap word once per 128 netuids.
+            if (netuid >> 7 != word) {
+                word = netuid >> 7;
+                bits = netuidBits[word];
+            }
+            bytes32 hk = (bits >> ((netuid & 0x7f) << 1)) & 2 == 0 ? DEFAULT_FUND_HOTKEY : hotkeyOverride[netuid];
             hotkeys[i] = hk;
             uint256 stake = StakingLib.stakeOf(hk, VAULT, netuid);
             amounts[i] = SharesMathLib.redeemAmount(stake, burned, supply);
@@ -502,6 +516,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     /// @dev Transfers each stake amount to `coldkey`; dust the runtime refuses stays in the fund.
     function _payPositions(
         bytes32 coldkey,
+        uint16[] memory netuids,
         bytes32[] memory hotkeys,
         uint256[] memory amounts,
         uint256[] calldata minAmounts
@@ -509,7 +524,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         for (uint256 i; i < hotkeys.length; ++i) {
             uint256 amount = amounts[i];
             if (amount != 0) {
-                uint16 netuid = netuidList[i];
+                uint16 netuid = netuids[i];
                 if (!StakingLib.tryTransfer(coldkey, hotkeys[i], netuid, amount)) {
                     // Only an amount the runtime refuses as dust stays in the fund; anything else is
                     // a real failure and undoes the whole redemption.
@@ -552,7 +567,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     function setFundHotkey(uint16 netuid, bytes32 hotkey) external onlyOwner {
         if (netuid == 0) revert ErrorsLib.InvalidNetuid(netuid);
         if (hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
-        if (fundHotkey[netuid] == bytes32(0) && netuidList.length >= MAX_FUND_POSITIONS) {
+        if (!_isFundNetuid(netuid) && netuidList.length >= MAX_FUND_POSITIONS) {
             revert ErrorsLib.TooManyPositions();
         }
         uint64 eta = uint64(block.number + TIMELOCK_BLOCKS);
@@ -565,13 +580,13 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         PendingHotkey memory q = pendingHotkeys[netuid];
         _checkEta(q.eta);
         delete pendingHotkeys[netuid];
-        bytes32 old = fundHotkey[netuid];
+        bytes32 old = fundHotkey(netuid);
         if (old == bytes32(0)) {
             if (netuidList.length >= MAX_FUND_POSITIONS) revert ErrorsLib.TooManyPositions();
             _addFundNetuid(netuid, q.hotkey);
             return;
         }
-        fundHotkey[netuid] = q.hotkey;
+        _setHotkey(netuid, q.hotkey);
         emit EventsLib.FundHotkeyUpdated(netuid, old, q.hotkey);
         uint256 stake = StakingLib.stakeOf(old, VAULT, netuid);
         if (stake != 0) {
@@ -652,6 +667,13 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc ITAO20
+    function fundHotkey(uint16 netuid) public view returns (bytes32) {
+        uint256 bits = netuidBits[netuid >> 7] >> ((netuid & 0x7f) << 1);
+        if (bits & 1 == 0) return bytes32(0);
+        return bits & 2 == 0 ? DEFAULT_FUND_HOTKEY : hotkeyOverride[netuid];
+    }
+
+    /// @inheritdoc ITAO20
     function vault() external view returns (bytes32) {
         return VAULT;
     }
@@ -710,16 +732,6 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     /// @notice Block of the last management fee accrual.
     function lastAccrual() external view returns (uint64) {
         return cfg.lastAccrual;
-    }
-
-    /// @notice Queued changes: signers (eta), fees (eta), bond (eta) and a fund hotkey.
-    function pendingChanges(uint16 netuid)
-        external
-        view
-        returns (uint64 signersEta, uint64 feesEta, uint64 bondEta, bytes32 hotkey, uint64 hotkeyEta)
-    {
-        PendingHotkey memory h = pendingHotkeys[netuid];
-        return (pendingSigners.eta, pendingFees.eta, pendingBond.eta, h.hotkey, h.eta);
     }
 
     /// @inheritdoc ITAO20
@@ -792,7 +804,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             prevKey = key;
             if (p.amount == 0) revert ErrorsLib.ZeroPositionAmount(i);
             if (p.hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
-            bytes32 fundHk = fundHotkey[p.netuid];
+            bytes32 fundHk = fundHotkey(p.netuid);
             if (toFund && fundHk == bytes32(0)) revert ErrorsLib.UnknownNetuid(p.netuid);
             if (p.hotkey == fundHk) revert ErrorsLib.FundHotkeyPosition(p.netuid, p.hotkey);
             toHotkeys[i] = fundHk;
@@ -814,7 +826,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             if (a.netuid <= prev) revert ErrorsLib.AssetsNotSorted(i);
             prev = a.netuid;
             if (a.qtyPerUnit == 0) revert ErrorsLib.ZeroQtyPerUnit(i);
-            if (fundHotkey[a.netuid] == bytes32(0)) revert ErrorsLib.UnknownNetuid(a.netuid);
+            if (!_isFundNetuid(a.netuid)) revert ErrorsLib.UnknownNetuid(a.netuid);
             weights += a.weightBps;
         }
         if (weights != SharesMathLib.BPS) revert ErrorsLib.WeightsNotFull(weights);
@@ -918,8 +930,24 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         emit EventsLib.SignersUpdated(version, list, threshold_);
     }
 
+    function _isFundNetuid(uint16 netuid) internal view returns (bool) {
+        return (netuidBits[netuid >> 7] >> ((netuid & 0x7f) << 1)) & 1 != 0;
+    }
+
+    function _setHotkey(uint16 netuid, bytes32 hotkey) internal {
+        uint256 ownBit = 2 << ((netuid & 0x7f) << 1);
+        if (hotkey == DEFAULT_FUND_HOTKEY) {
+            netuidBits[netuid >> 7] &= ~ownBit;
+            delete hotkeyOverride[netuid];
+        } else {
+            netuidBits[netuid >> 7] |= ownBit;
+            hotkeyOverride[netuid] = hotkey;
+        }
+    }
+
     function _addFundNetuid(uint16 netuid, bytes32 hotkey) internal {
-        fundHotkey[netuid] = hotkey;
+        netuidBits[netuid >> 7] |= 1 << ((netuid & 0x7f) << 1);
+        _setHotkey(netuid, hotkey);
         netuidList.push(netuid);
         emit EventsLib.FundHotkeyUpdated(netuid, bytes32(0), hotkey);
     }

@@ -42,6 +42,7 @@ contract Deploy is Script {
         p.expiryGrace = uint32(vm.parseJsonUint(cfg, ".expiryGrace"));
         p.minStakeRao = vm.parseJsonUint(cfg, ".minStakeRao");
         p.vaultColdkey = vm.parseJsonBytes32(cfg, ".vaultColdkey");
+        p.defaultFundHotkey = vm.parseJsonBytes32(cfg, ".defaultFundHotkey");
         uint256 n;
         while (vm.keyExistsJson(cfg, string.concat(".fundHotkeys[", vm.toString(n), "]"))) {
             n++;

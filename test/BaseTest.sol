@@ -107,16 +107,18 @@ abstract contract BaseTest is Test {
         p.deliveryWindow = WINDOW;
         p.expiryGrace = GRACE;
         p.minStakeRao = MIN_STAKE;
+        p.defaultFundHotkey = fundHk(1);
         p.fundNetuids = new uint16[](N_FUND);
         p.fundHotkeys = new bytes32[](N_FUND);
         for (uint256 i; i < N_FUND; ++i) {
             p.fundNetuids[i] = uint16(i + 1);
-            p.fundHotkeys[i] = fundHk(uint16(i + 1));
+            p.fundHotkeys[i] = bytes32(0); // the default
         }
     }
 
-    function fundHk(uint16 netuid) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked("tao20.fund", netuid));
+    /// @dev The fund stakes every netuid under one validator hotkey (the deployment default).
+    function fundHk(uint16) internal pure returns (bytes32) {
+        return keccak256("tao20.fund");
     }
 
     function minerHk(uint16 netuid) internal pure returns (bytes32) {
@@ -222,7 +224,7 @@ abstract contract BaseTest is Test {
         for (uint256 i; i < assetCount; ++i) {
             uint16 n = uint16(i + 1);
             staking.setStake(
-                minerHk(n), minerColdkey, n, uint256(amountEach) + staking.getStake(minerHk(n), minerColdkey, n)
+                minerHk(n), minerColdkey, n, uint256(amountEach) + staking.stakeOf(minerHk(n), minerColdkey, n)
             );
             staking.transferStakeFrom(minerColdkey, vault, minerHk(n), n, amountEach);
             ps[i] = Position({netuid: n, hotkey: minerHk(n), amount: amountEach});
@@ -283,7 +285,7 @@ abstract contract BaseTest is Test {
     }
 
     function _fundStake(uint16 netuid) internal view returns (uint256) {
-        return staking.getStake(fundHk(netuid), vault, netuid);
+        return staking.stakeOf(fundHk(netuid), vault, netuid);
     }
 
     function _noSkip() internal view returns (uint256[] memory mins, bool[] memory skip) {

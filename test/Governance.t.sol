@@ -128,8 +128,31 @@ contract GovernanceTest is BaseTest {
         t.setFundHotkey(1, keccak256("new hk"));
         vm.roll(block.number + t.TIMELOCK_BLOCKS());
         t.applyFundHotkey(1);
-        assertEq(staking.getStake(keccak256("new hk"), vault, 1), 10e9);
-        assertEq(staking.getStake(fundHk(1), vault, 1), 0);
+        assertEq(staking.stakeOf(keccak256("new hk"), vault, 1), 10e9);
+        assertEq(staking.stakeOf(fundHk(1), vault, 1), 0);
+    }
+
+    function test_SetFundHotkey_OwnHotkeyUsedByMintAndRedeemThenBackToDefault() public {
+        bytes32 own = keccak256("own hk");
+        vm.prank(owner);
+        t.setFundHotkey(1, own);
+        vm.roll(block.number + t.TIMELOCK_BLOCKS());
+        t.applyFundHotkey(1);
+        assertEq(t.fundHotkey(1), own);
+        assertEq(t.fundHotkey(2), t.DEFAULT_FUND_HOTKEY(), "other netuids keep the default");
+        _createShares(10e9, 10e9, 1e9);
+        assertEq(staking.stakeOf(own, vault, 1), 10e9, "minted onto the netuid's own hotkey");
+        (uint256[] memory mins, bool[] memory skip) = _noSkip();
+        vm.prank(miner);
+        uint256 got = t.redeem(1e18, holderColdkey, mins, skip)[0];
+        assertEq(staking.stakeOf(own, holderColdkey, 1), got, "redeemed from the netuid's own hotkey");
+        vm.prank(owner);
+        t.setFundHotkey(1, t.DEFAULT_FUND_HOTKEY());
+        vm.roll(block.number + t.TIMELOCK_BLOCKS());
+        t.applyFundHotkey(1);
+        assertEq(t.fundHotkey(1), t.DEFAULT_FUND_HOTKEY());
+        assertEq(staking.stakeOf(own, vault, 1), 0, "moved back to the default hotkey");
+        assertEq(_fundStake(1), 10e9 - got);
     }
 
     function test_RevertWhen_SetFundHotkey_RootNetuid() public {

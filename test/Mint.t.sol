@@ -57,7 +57,7 @@ contract MintTest is BaseTest {
         _mint(r);
         for (uint16 n = 1; n <= 2; ++n) {
             assertEq(_fundStake(n), 3e9, "fund stake");
-            assertEq(staking.getStake(minerHk(n), vault, n), 0, "delivery hotkey emptied");
+            assertEq(staking.stakeOf(minerHk(n), vault, n), 0, "delivery hotkey emptied");
         }
     }
 

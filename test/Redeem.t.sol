@@ -29,7 +29,7 @@ contract RedeemTest is BaseTest {
         uint256 expected = 10e9 * burned / supply;
         uint256[] memory amounts = _redeem(2e18);
         assertEq(amounts[0], expected, "floor(stake * burned / S)");
-        assertEq(staking.getStake(fundHk(1), holderColdkey, 1), expected, "stake under the fund hotkey, holder coldkey");
+        assertEq(staking.stakeOf(fundHk(1), holderColdkey, 1), expected, "stake under the fund hotkey, holder coldkey");
         assertEq(_fundStake(1), 10e9 - expected);
         assertEq(t.balanceOf(holder), 2e18);
         assertEq(t.totalSupply(), supply - burned, "only the burned part leaves the supply");

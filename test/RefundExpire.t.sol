@@ -37,8 +37,8 @@ contract RefundExpireTest is BaseTest {
         RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
         t.refund(r, _refundSigs(r));
         for (uint16 n = 1; n <= 2; ++n) {
-            assertEq(staking.getStake(minerHk(n), minerColdkey, n), 3e9, "back to the miner's coldkey");
-            assertEq(staking.getStake(minerHk(n), vault, n), 0);
+            assertEq(staking.stakeOf(minerHk(n), minerColdkey, n), 3e9, "back to the miner's coldkey");
+            assertEq(staking.stakeOf(minerHk(n), vault, n), 0);
         }
         assertEq(uint8(t.request(id).status), uint8(RequestStatus.Refunded));
         assertEq(t.fundNativeBalance(), BOND, "the bond went to the fund");
@@ -53,7 +53,7 @@ contract RefundExpireTest is BaseTest {
         ps[0] = Position({netuid: 5, hotkey: minerHk(5), amount: 1e9});
         RefundReport memory r = _refundReport(bytes32(0), stranger, ps, 777);
         t.refund(r, _refundSigs(r));
-        assertEq(staking.getStake(minerHk(5), stranger, 5), 1e9);
+        assertEq(staking.stakeOf(minerHk(5), stranger, 5), 1e9);
         _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.DeliveryAlreadyRefunded.selector, 777, 3));
     }
 
@@ -62,7 +62,7 @@ contract RefundExpireTest is BaseTest {
         t.expire(id);
         RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
         t.refund(r, _refundSigs(r));
-        assertEq(staking.getStake(minerHk(1), minerColdkey, 1), 3e9);
+        assertEq(staking.stakeOf(minerHk(1), minerColdkey, 1), 3e9);
         assertEq(uint8(t.request(id).status), uint8(RequestStatus.Expired), "stays Expired");
     }
 

@@ -24,7 +24,7 @@ contract SweepTest is BaseTest {
         Sweep memory s = _order(0);
         t.sweep(s, _sweepSigs(s));
         assertEq(_fundStake(4), 5e7);
-        assertEq(staking.getStake(strayHk, vault, 4), 0);
+        assertEq(staking.stakeOf(strayHk, vault, 4), 0);
         assertEq(t.sweepNonce(), 1);
     }
 

@@ -430,6 +430,7 @@ contract VectorsTest is Test {
         p.expiryGrace = 600;
         p.minStakeRao = 2_000_000;
         p.vaultColdkey = vault == bytes32(0) ? keccak256("tao20.vectors.vault") : vault;
+        p.defaultFundHotkey = keccak256("tao20.vectors.fund");
         p.fundNetuids = new uint16[](f.assets.length);
         p.fundHotkeys = new bytes32[](f.assets.length);
         for (uint256 k; k < f.assets.length; ++k) {

@@ -96,6 +96,8 @@ struct Epoch {
 
 /// @notice Deployment parameters of the TAO20 contract.
 /// @param vaultColdkey the contract's mirror account; zero to ask the AddressMapping precompile.
+/// @param defaultFundHotkey the hotkey every fund netuid stakes under unless it has its own.
+/// @param fundHotkeys per fund netuid: its own hotkey, or zero for the default one.
 struct InitParams {
     address owner;
     address guardian;
@@ -112,6 +114,7 @@ struct InitParams {
     uint32 expiryGrace;
     uint256 minStakeRao;
     bytes32 vaultColdkey;
+    bytes32 defaultFundHotkey;
     uint16[] fundNetuids;
     bytes32[] fundHotkeys;
 }
@@ -263,11 +266,6 @@ interface ITAO20 is IERC20 {
     function sweepNonce() external view returns (uint64);
     /// @notice Block of the last management fee accrual.
     function lastAccrual() external view returns (uint64);
-    /// @notice Queued changes: eta of signers, fees and bond (0: none), and `netuid`'s queued hotkey.
-    function pendingChanges(uint16 netuid)
-        external
-        view
-        returns (uint64 signersEta, uint64 feesEta, uint64 bondEta, bytes32 hotkey, uint64 hotkeyEta);
     /// @notice Receives fee shares.
     function feeRecipient() external view returns (address);
     /// @notice Native TAO (wei) `requestCreation` requires at least.
@@ -282,6 +280,8 @@ interface ITAO20 is IERC20 {
     function bondOwed(address miner) external view returns (uint256);
     /// @notice The hotkey the fund stakes `netuid` under (zero: not a fund netuid).
     function fundHotkey(uint16 netuid) external view returns (bytes32);
+    /// @notice The hotkey of every fund netuid without one of its own (immutable).
+    function DEFAULT_FUND_HOTKEY() external view returns (bytes32);
     /// @notice Blocks between queueing a governance change and applying it (48 hours).
     function TIMELOCK_BLOCKS() external view returns (uint256);
     /// @notice Shares the first mint locks forever.

@@ -62,7 +62,7 @@ contract TAO20Handler is Test {
 
     /// @dev Fund value in rao: alpha at 1 TAO per alpha plus native TAO (wei / 1e9).
     function fundValue() public view returns (uint256) {
-        return staking.getStake(fundHk, t.vault(), 1) + t.fundNativeBalance() / 1e9;
+        return staking.stakeOf(fundHk, t.vault(), 1) + t.fundNativeBalance() / 1e9;
     }
 
     function nav() public view returns (uint256) {
@@ -157,13 +157,13 @@ contract TAO20Handler is Test {
         if (bal == 0) return;
         uint256 shares = bound(fractionSeed, 1, bal);
         uint256 navBefore = nav();
-        uint256 stakeBefore = staking.getStake(fundHk, t.vault(), 1);
+        uint256 stakeBefore = staking.stakeOf(fundHk, t.vault(), 1);
         uint256 feeBefore = t.balanceOf(feeRecipient);
         uint256 mgmt = t.pendingManagementFee();
         uint256 n = t.positionCount();
         vm.prank(a);
         try t.redeem(shares, keccak256(abi.encode(a)), new uint256[](n), new bool[](n)) {
-            ghostRedeemedOut += stakeBefore - staking.getStake(fundHk, t.vault(), 1);
+            ghostRedeemedOut += stakeBefore - staking.stakeOf(fundHk, t.vault(), 1);
             uint256 redeemFee = t.balanceOf(feeRecipient) - feeBefore - mgmt;
             if (redeemFee * 10_000 > shares * 100 + 10_000) ghostFeeViolations++;
         } catch {}

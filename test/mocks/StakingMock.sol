@@ -9,10 +9,13 @@ import {Blake2b} from "./Blake2b.sol";
 ///         coldkey is its mirror account blake2_256("evm:" ++ h160), as in the runtime. Like the
 ///         runtime it clamps a move to the stake available, refuses amounts worth less than
 ///         `DefaultMinStake`, and refuses `transferStake` on a subnet whose owner disabled transfers.
-/// @dev Same-subnet moves only (all TAO20 needs); the minimum is checked on the alpha's TAO value at
+/// @dev The three precompile calls TAO20 makes are served by `fallback` straight from calldata (the
+///      runtime's precompile has no ABI decoder to pay for either), so gas snapshots measure the
+///      contract and the storage it touches rather than Solidity's dispatch in a test double.
+///      Same-subnet moves only (all TAO20 needs); the minimum is checked on the alpha's TAO value at
 ///      the subnet price (1 TAO per alpha unless set). Code placed at an address runs no constructor,
 ///      so every default is a constant or a zero-means-default.
-contract StakingMock is IStaking {
+contract StakingMock {
     /// @notice The runtime's `DefaultMinStake`, in rao.
     uint256 public constant DEFAULT_MIN_STAKE = 2_000_000;
 
@@ -41,35 +44,39 @@ contract StakingMock is IStaking {
 
     // ------------------------------------------------------------------ the precompile
 
-    function getStake(bytes32 hotkey, bytes32 coldkey, uint256 netuid) external view returns (uint256) {
-        return stakes[_key(hotkey, coldkey, netuid)];
-    }
+    error UnknownSelector(bytes4 selector);
 
-    function moveStake(
-        bytes32 origin_hotkey,
-        bytes32 destination_hotkey,
-        uint256 origin_netuid,
-        uint256 destination_netuid,
-        uint256 amount
-    ) external {
-        if (origin_netuid != destination_netuid) {
-            revert CrossSubnetUnsupported(origin_netuid, destination_netuid);
+    /// @notice `getStake`, `moveStake` and `transferStake` of the StakingV2 precompile.
+    fallback() external {
+        bytes4 sel = msg.sig;
+        bytes32 a;
+        bytes32 b;
+        uint256 originNetuid;
+        uint256 destinationNetuid;
+        uint256 amount;
+        assembly ("memory-safe") {
+            a := calldataload(4)
+            b := calldataload(36)
+            originNetuid := calldataload(68)
+            destinationNetuid := calldataload(100)
+            amount := calldataload(132)
         }
-        bytes32 coldkey = _mirror(msg.sender);
-        _move(origin_hotkey, coldkey, destination_hotkey, coldkey, origin_netuid, amount);
-    }
-
-    function transferStake(
-        bytes32 destination_coldkey,
-        bytes32 hotkey,
-        uint256 origin_netuid,
-        uint256 destination_netuid,
-        uint256 amount
-    ) external {
-        if (origin_netuid != destination_netuid) {
-            revert CrossSubnetUnsupported(origin_netuid, destination_netuid);
+        if (sel == IStaking.getStake.selector) {
+            uint256 held = stakes[_key(a, b, originNetuid)];
+            assembly ("memory-safe") {
+                mstore(0, held)
+                return(0, 32)
+            }
         }
-        _transfer(_mirror(msg.sender), destination_coldkey, hotkey, origin_netuid, amount);
+        if (originNetuid != destinationNetuid) revert CrossSubnetUnsupported(originNetuid, destinationNetuid);
+        if (sel == IStaking.moveStake.selector) {
+            bytes32 coldkey = _mirror(msg.sender);
+            _move(a, coldkey, b, coldkey, originNetuid, amount);
+        } else if (sel == IStaking.transferStake.selector) {
+            _transfer(_mirror(msg.sender), a, b, originNetuid, amount);
+        } else {
+            revert UnknownSelector(sel);
+        }
     }
 
     // ------------------------------------------------------------------ test controls
@@ -96,6 +103,11 @@ contract StakingMock is IStaking {
         external
     {
         _transfer(fromColdkey, toColdkey, hotkey, netuid, amount);
+    }
+
+    /// @notice `getStake` for tests (the precompile's own selector is served by `fallback`).
+    function stakeOf(bytes32 hotkey, bytes32 coldkey, uint256 netuid) external view returns (uint256) {
+        return stakes[_key(hotkey, coldkey, netuid)];
     }
 
     /// @notice The alpha price the Alpha precompile mock reports (rao per alpha).
@@ -126,17 +138,38 @@ contract StakingMock is IStaking {
         uint256 netuid,
         uint256 amount
     ) internal {
-        bytes32 fromKey = _key(fromHotkey, fromColdkey, netuid);
-        uint256 available = stakes[fromKey];
+        bytes32 fromSlot = _slot(fromHotkey, fromColdkey, netuid);
+        uint256 available;
+        assembly ("memory-safe") {
+            available := sload(fromSlot)
+        }
         if (available == 0) revert NoStake(fromHotkey, fromColdkey, netuid);
         if (amount > available) amount = available; // the runtime clamps to what is there
-        uint256 lowest = lowestPrice == 0 ? 1e9 : lowestPrice;
+        uint256 lowest = lowestPrice;
+        if (lowest == 0) lowest = 1e9;
         if (amount * lowest / 1e9 < DEFAULT_MIN_STAKE) {
             uint256 value = amount * alphaPrice(netuid) / 1e9;
             if (value < DEFAULT_MIN_STAKE) revert AmountTooLow(amount, value, DEFAULT_MIN_STAKE);
         }
-        stakes[fromKey] = available - amount;
-        stakes[_key(toHotkey, toColdkey, netuid)] += amount;
+        bytes32 toSlot = _slot(toHotkey, toColdkey, netuid);
+        // Stakes are alpha amounts (u64 in the runtime): the sum cannot overflow 256 bits.
+        assembly ("memory-safe") {
+            sstore(fromSlot, sub(available, amount))
+            sstore(toSlot, add(sload(toSlot), amount))
+        }
+    }
+
+    /// @dev Storage slot of `stakes[_key(hotkey, coldkey, netuid)]` (`stakes` is slot 0).
+    function _slot(bytes32 hotkey, bytes32 coldkey, uint256 netuid) internal pure returns (bytes32 slot) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, hotkey)
+            mstore(add(ptr, 0x20), coldkey)
+            mstore(add(ptr, 0x40), netuid)
+            mstore(ptr, keccak256(ptr, 0x60))
+            mstore(add(ptr, 0x20), stakes.slot)
+            slot := keccak256(ptr, 0x40)
+        }
     }
 
     function _mirror(address account) internal returns (bytes32 m) {
