@@ -146,8 +146,9 @@ contract GovernanceTest is BaseTest {
         vm.prank(miner);
         uint256 got = t.redeem(1e18, holderColdkey, mins, skip)[0];
         assertEq(staking.stakeOf(own, holderColdkey, 1), got, "redeemed from the netuid's own hotkey");
+        bytes32 defaultHk = t.DEFAULT_FUND_HOTKEY();
         vm.prank(owner);
-        t.setFundHotkey(1, t.DEFAULT_FUND_HOTKEY());
+        t.setFundHotkey(1, defaultHk);
         vm.roll(block.number + t.TIMELOCK_BLOCKS());
         t.applyFundHotkey(1);
         assertEq(t.fundHotkey(1), t.DEFAULT_FUND_HOTKEY());
