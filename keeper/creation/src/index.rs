@@ -276,7 +276,13 @@ pub fn capped_bps(netuids: &[u16], caps: &[U256], cap: u16) -> Result<Vec<u16>> 
     let mut pinned = vec![false; n];
     let (budget, total) = loop {
         let pinned_count = pinned.iter().filter(|p| **p).count() as u64;
-        let budget = u64::from(BPS) - pinned_count * u64::from(cap);
+        // Pinning only happens where c x budget > cap x total, so the pinned caps stay below the
+        // budget they came from; checked all the same.
+        let budget = u64::from(BPS)
+            .checked_sub(pinned_count * u64::from(cap))
+            .ok_or_else(|| {
+                Error::range("pinned weight", pinned_count * u64::from(cap), "10000 bps")
+            })?;
         let total = caps
             .iter()
             .zip(&pinned)
@@ -361,8 +367,11 @@ pub fn qty_per_unit(
     if price == 0 {
         return Err(Error::MissingPrice { netuid });
     }
+    let scaled = unit_value_rao
+        .checked_mul(U256::from(weight_bps))
+        .ok_or_else(|| Error::range("unitValue x weightBps", unit_value_rao, "uint256"))?;
     let q = mul_div(
-        unit_value_rao * U256::from(weight_bps),
+        scaled,
         U256::from(ONE_SHARE),
         U256::from(BPS) * U256::from(price),
         Rounding::Floor,
@@ -730,6 +739,12 @@ mod tests {
             compute_index(&IndexParams::default(), U256::from(TAO), &[subnet(0, 1, 1)]),
             Err(Error::EmptyIndex(_))
         ));
+        // An absurd unit value is an error, not an overflow.
+        let p = IndexParams {
+            shares_per_unit: U256::MAX,
+            ..IndexParams::default()
+        };
+        assert!(compute_index(&p, U256::from(ONE_SHARE), &[subnet(1, 1, 1)]).is_err());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! largest score gets 65 535. Scores are summed in `U256` and the output is sorted by uid, so the
 //! result is independent of the order of the records.
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, U256, U512};
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::MintRecord;
@@ -142,12 +142,14 @@ pub fn mechanism0_weights(
     }
     scores.sort_by_key(|(u, _)| *u);
     let max = scores.iter().map(|(_, s)| *s).max().unwrap_or(U256::ZERO);
-    let scale = U256::from(u16::MAX);
+    // 512-bit intermediates: scores are sums of on-chain values and may be as wide as U256.
+    let scale = U512::from(u16::MAX);
+    let two = U512::from(2u8);
+    let max_wide = U512::from(max);
     scores
         .into_iter()
         .map(|(uid, score)| {
-            let two = U256::from(2u8);
-            let w = (two * score * scale + max) / (two * max);
+            let w = (two * U512::from(score) * scale + max_wide) / (two * max_wide);
             let weight = u16::try_from(w).map_err(|_| Error::range("weight", w, "uint16"))?;
             Ok(UidWeight { uid, score, weight })
         })
@@ -216,6 +218,16 @@ mod tests {
                 score: U256::from(1000),
                 weight: 65535
             }]
+        );
+        // Scores as wide as U256 neither overflow nor panic ((2^254 - 1) / (2^255 - 1) is just
+        // under one half, so 32 767.49.. rounds down).
+        let mut huge = [rec(1, 0, 10), rec(2, 0, 10)];
+        huge[0].value_rao = U256::MAX / U256::from(2u8);
+        huge[1].value_rao = U256::MAX / U256::from(4u8);
+        let w = mechanism0_weights(&huge, &miners, &no_target).unwrap();
+        assert_eq!(
+            w.iter().map(|x| x.weight).collect::<Vec<_>>(),
+            vec![65535, 32768]
         );
         // An unregistered miner's value is burned.
         let w = mechanism0_weights(&[rec(7, 10, 10)], &miners, &no_target).unwrap();
