@@ -227,7 +227,7 @@ mod tests {
         let w = mechanism0_weights(&huge, &miners, &no_target).unwrap();
         assert_eq!(
             w.iter().map(|x| x.weight).collect::<Vec<_>>(),
-            vec![65535, 32768]
+            vec![65535, 32767]
         );
         // An unregistered miner's value is burned.
         let w = mechanism0_weights(&[rec(7, 10, 10)], &miners, &no_target).unwrap();
