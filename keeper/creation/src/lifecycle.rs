@@ -397,11 +397,18 @@ impl CreationMachine {
                 request_id,
                 valuation,
             } => {
-                let st = self.request_mut(request_id)?;
+                let window = self.config.price_window;
+                let st = self
+                    .request(request_id)
+                    .ok_or_else(|| lifecycle(format!("unknown request {request_id}")))?;
                 if st.valuation.is_some() {
                     return Err(lifecycle(format!("request {request_id} is already valued")));
                 }
-                st.valuation = Some(valuation.clone());
+                // Everything that can be wrong with the data is caught here, where the feeder can
+                // fix it and send it again, not later inside a block.
+                let file = self.file(st.request.epoch_id)?;
+                check_valuation(&st.request, file, valuation, window)?;
+                self.request_mut(request_id)?.valuation = Some(valuation.clone());
                 self.try_report(request_id)
             }
             Event::CreationMinted(m) => {
@@ -677,13 +684,18 @@ impl CreationMachine {
         let st = self.request_mut(id)?;
         let valued = match outcome {
             Ok(valued) => valued,
-            Err(Error::Rejected(detail)) => {
+            // The valuation was checked on arrival, so this is a mint that would revert (no shares,
+            // below minSharesOut, or an overflow): the delivery cannot mint and is refunded.
+            Err(e) => {
+                let detail = match e {
+                    Error::Rejected(detail) => detail,
+                    other => other.to_string(),
+                };
                 if let Some(d) = &mut st.delivery {
                     d.invalid = Some(Invalidity::WouldNotMint { detail });
                 }
                 return Ok(vec![]);
             }
-            Err(e) => return Err(e),
         };
         let d = st
             .delivery
@@ -817,6 +829,41 @@ impl CreationMachine {
         }
         Ok(out)
     }
+}
+
+/// Checks valuation data on arrival: a full spot window for every netuid of the creation file and
+/// of the fund's positions, and a computable NAV at the valuation block.
+pub fn check_valuation(
+    request: &CreationRequest,
+    file: &CreationFile,
+    valuation: &Valuation,
+    window: u64,
+) -> Result<()> {
+    let v = request.request_block;
+    let mut prices = Vec::with_capacity(valuation.spot.len());
+    for w in &valuation.spot {
+        if prices.iter().any(|p: &Price| p.netuid == w.netuid) {
+            return Err(Error::DuplicateNetuid {
+                netuid: w.netuid,
+                list: "spot windows",
+            });
+        }
+        prices.push(Price {
+            netuid: w.netuid,
+            price: official_price(w.netuid, v, window, &w.samples)?.raw(),
+        });
+    }
+    let needed = file
+        .assets
+        .iter()
+        .map(|a| a.netuid)
+        .chain(valuation.fund.positions.iter().map(|h| h.netuid));
+    for netuid in needed {
+        if !prices.iter().any(|p| p.netuid == netuid && p.price > 0) {
+            return Err(Error::MissingPrice { netuid });
+        }
+    }
+    nav(&valuation.fund, &prices, v).map(|_| ())
 }
 
 /// Values a delivery at its request's valuation block: official prices from the spot windows,

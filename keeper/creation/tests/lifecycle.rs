@@ -443,6 +443,36 @@ fn a_delivery_the_mint_would_revert_is_refunded_not_reported() {
 }
 
 #[test]
+fn incomplete_valuation_data_is_refused_on_arrival() {
+    let mut m = machine();
+    m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
+    let mut v = valuation();
+    v.spot.pop(); // netuid 2 of the file is missing
+    assert!(matches!(
+        m.apply(&Event::Valuation {
+            request_id: rid(1),
+            valuation: v,
+        }),
+        Err(Error::MissingPrice { netuid: 2 })
+    ));
+    let mut v = valuation();
+    v.spot[0].samples.pop(); // a block of the window is missing
+    assert!(matches!(
+        m.apply(&Event::Valuation {
+            request_id: rid(1),
+            valuation: v,
+        }),
+        Err(Error::PriceWindow { netuid: 1, .. })
+    ));
+    // The feeder can send correct data afterwards.
+    m.apply(&Event::Valuation {
+        request_id: rid(1),
+        valuation: valuation(),
+    })
+    .unwrap();
+}
+
+#[test]
 fn the_first_mint_accounts_for_the_dead_shares() {
     let mut m = machine();
     m.apply(&Event::CreationRequested(request(rid(1)))).unwrap();
