@@ -15,9 +15,12 @@
 //! - an invalid delivery, once the request's expiry block has passed: a [`RefundReport`] naming
 //!   the request;
 //! - an orphan (stake arriving in the vault under a non-fund hotkey that is no request's winning
-//!   delivery, including the delivery of a request that then expired): a [`RefundReport`] with a
-//!   zero request id, named by its delivery id, back to the extrinsic's signer. Orphans from
+//!   delivery, including a valid delivery whose request expired unminted): a [`RefundReport`] with
+//!   a zero request id, named by its delivery id, back to the extrinsic's signer. Orphans from
 //!   unsigned extrinsics have no coldkey to return to and are left for the sweep.
+//!
+//! Valuation data is checked when it arrives ([`check_valuation`]); a delivery whose valuation
+//! would make `mint` revert (no shares, fewer than `minSharesOut`) is treated as invalid.
 
 use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
