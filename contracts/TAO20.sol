@@ -271,7 +271,9 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             requestBlock: uint40(block.number),
             status: RequestStatus.Pending,
             coldkey: coldkey,
-            minSharesOut: uint128(minSharesOut),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            minSharesOut: uint128(minSharesOut), // both checked against 2^128 - 1 above
+            // forge-lint: disable-next-line(unsafe-typecast)
             bond: uint128(msg.value)
         });
         lockedNative += msg.value;
@@ -550,7 +552,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     /// @inheritdoc ITAO20
     function setSigners(address[] calldata newSigners, uint8 newThreshold) external onlyOwner {
         _checkSigners(newSigners, newThreshold);
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
         pendingSigners = PendingSigners({signers: newSigners, threshold: newThreshold, eta: eta});
         emit EventsLib.ChangeQueued(CHANGE_SIGNERS, 0, eta);
     }
@@ -570,7 +573,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         if (!_isFundNetuid(netuid) && netuidList.length >= MAX_FUND_POSITIONS) {
             revert ErrorsLib.TooManyPositions();
         }
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
         pendingHotkeys[netuid] = PendingHotkey({hotkey: hotkey, eta: eta});
         emit EventsLib.ChangeQueued(CHANGE_FUND_HOTKEY, netuid, eta);
     }
@@ -601,7 +605,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         onlyOwner
     {
         _checkFees(mintFeeBps_, redeemFeeBps_, managementFeeBps_, recipient);
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
         pendingFees = PendingFees(mintFeeBps_, redeemFeeBps_, managementFeeBps_, recipient, eta);
         emit EventsLib.ChangeQueued(CHANGE_FEES, 0, eta);
     }
@@ -622,7 +627,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
 
     /// @inheritdoc ITAO20
     function setCreationBond(uint96 bond) external onlyOwner {
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
         pendingBond = PendingBond(bond, eta);
         emit EventsLib.ChangeQueued(CHANGE_BOND, 0, eta);
     }
@@ -935,7 +941,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     }
 
     function _setHotkey(uint16 netuid, bytes32 hotkey) internal {
-        uint256 ownBit = 2 << ((netuid & 0x7f) << 1);
+        // forge-lint: disable-next-line(incorrect-shift)
+        uint256 ownBit = 2 << ((netuid & 0x7f) << 1); // the mask (bit 1) moved to the netuid's pair
         if (hotkey == DEFAULT_FUND_HOTKEY) {
             netuidBits[netuid >> 7] &= ~ownBit;
             delete hotkeyOverride[netuid];
@@ -946,7 +953,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     }
 
     function _addFundNetuid(uint16 netuid, bytes32 hotkey) internal {
-        netuidBits[netuid >> 7] |= 1 << ((netuid & 0x7f) << 1);
+        // forge-lint: disable-next-line(incorrect-shift)
+        netuidBits[netuid >> 7] |= 1 << ((netuid & 0x7f) << 1); // the mask (bit 0) moved to the netuid's pair
         _setHotkey(netuid, hotkey);
         netuidList.push(netuid);
         emit EventsLib.FundHotkeyUpdated(netuid, bytes32(0), hotkey);

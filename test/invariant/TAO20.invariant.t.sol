@@ -15,6 +15,10 @@ contract TAO20InvariantTest is BaseTest {
         for (uint256 i; i < 5; ++i) {
             keys[i] = signerKeys[i];
         }
+        vm.prank(owner);
+        t.setCreationBond(0);
+        vm.roll(block.number + t.TIMELOCK_BLOCKS());
+        t.applyCreationBond();
         handler = new TAO20Handler(t, staking, hasher, keys, THRESHOLD, feeRecipient);
         targetContract(address(handler));
         bytes4[] memory selectors = new bytes4[](5);
