@@ -54,6 +54,8 @@ pub struct EpochWeights {
     pub burn_alpha: Fp18,
     /// Alpha per uid, the burn uid included.
     pub alpha_by_uid: BTreeMap<u16, Fp18>,
+    /// Each uid's share of the total, rounded down (the shares add up to at most 1).
+    pub normalised: Vec<(u16, Fp18)>,
     /// u16 weights, by uid, zeros left out.
     pub weights: Vec<(u16, u16)>,
 }
@@ -113,6 +115,17 @@ pub fn epoch_weights(windows: &[WindowSettlement], burn_uid: u16) -> Result<Epoc
     if !out.burn_alpha.is_zero() {
         let slot = out.alpha_by_uid.entry(burn_uid).or_default();
         *slot = slot.checked_add(out.burn_alpha)?;
+    }
+    let total = out
+        .alpha_by_uid
+        .values()
+        .try_fold(Fp18::ZERO, |acc, &a| acc.checked_add(a))?;
+    if !total.is_zero() {
+        out.normalised = out
+            .alpha_by_uid
+            .iter()
+            .map(|(&uid, &a)| Ok((uid, a.div(total, tao20_core::Rounding::Floor)?)))
+            .collect::<Result<_>>()?;
     }
     let max = out
         .alpha_by_uid
@@ -192,6 +205,15 @@ mod tests {
         assert_eq!(e.alpha_by_uid[&0], fp("29.2"));
         // max 29.2: uid 3 -> round(15/29.2 x 65535) = 33665, uid 7 -> 11222.
         assert_eq!(e.weights, vec![(0, 65535), (3, 33665), (7, 11222)]);
+        // 29.2 + 15 + 5 = 49.2: shares rounded down.
+        assert_eq!(
+            e.normalised,
+            vec![
+                (0, fp("0.593495934959349593")),
+                (3, fp("0.304878048780487804")),
+                (7, fp("0.101626016260162601")),
+            ]
+        );
     }
 
     #[test]
