@@ -464,7 +464,8 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         uint16[] memory netuids;
         {
             Config memory c = cfg;
-            uint256 supply = totalSupply() + _accrue(c);
+            _accrue(c); // mints the fee first: `supply` below includes it
+            uint256 supply = totalSupply();
             fee = SharesMathLib.feeUp(shares, c.redeemFeeBps);
             burned = shares - fee;
             if (burned == 0) revert ErrorsLib.ZeroRedemption();
@@ -590,6 +591,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             _addFundNetuid(netuid, q.hotkey);
             return;
         }
+        if (q.hotkey == old) return;
         _setHotkey(netuid, q.hotkey);
         emit EventsLib.FundHotkeyUpdated(netuid, old, q.hotkey);
         uint256 stake = StakingLib.stakeOf(old, VAULT, netuid);
