@@ -78,6 +78,24 @@ pub mod hex_bytes {
     }
 }
 
+/// Serde helpers writing `u128` as a decimal string: serde cannot buffer 128-bit integers inside
+/// tagged enums, and JSON readers in other languages lose precision above 2^53.
+pub mod u128_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the decimal digits as a string.
+    pub fn serialize<S: Serializer>(value: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    /// Reads decimal digits from a string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A block: its height and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockRef {
@@ -94,7 +112,8 @@ pub struct AxonInfo {
     pub block: BlockNumber,
     /// Software version.
     pub version: u32,
-    /// IPv4 or IPv6 address as an integer.
+    /// IPv4 or IPv6 address as an integer (a decimal string in JSON).
+    #[serde(with = "u128_string")]
     pub ip: u128,
     /// Port.
     pub port: u16,
@@ -242,7 +261,8 @@ pub enum Call {
         netuid: NetUid,
         /// Software version.
         version: u32,
-        /// Address as an integer.
+        /// Address as an integer (a decimal string in JSON).
+        #[serde(with = "u128_string")]
         ip: u128,
         /// Port.
         port: u16,

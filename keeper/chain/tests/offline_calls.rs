@@ -23,7 +23,9 @@ fn hex32(byte: u8) -> String {
 
 /// Non-UTF-8 bytes so scalecodec prints them as hex.
 fn blob(len: usize) -> Vec<u8> {
-    (0..len).map(|i| 0x80u8 | (u8::try_from(i % 128).unwrap())).collect()
+    (0..len)
+        .map(|i| 0x80u8 | (u8::try_from(i % 128).unwrap()))
+        .collect()
 }
 
 fn transfer(netuid: u16, amount: u64) -> TransferStake {

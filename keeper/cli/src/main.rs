@@ -10,6 +10,7 @@ mod index;
 mod nav;
 mod output;
 mod report;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         cmd: auction::AuctionCmd,
     },
+    /// The subtensor simulator: `sim serve` for keepers and miners in other processes.
+    Sim {
+        #[command(subcommand)]
+        cmd: sim::SimCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         Command::Commitment { cmd } => commitment::run(cmd),
         Command::Consensus { cmd } => consensus::run(cmd),
         Command::Auction { cmd } => auction::run(cmd),
+        Command::Sim { cmd } => sim::run(cmd),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {

@@ -356,8 +356,57 @@ impl Simulator {
 
     // ----- administration (what sudo, the owner or a faucet does) -------------------------------
 
-    /// Creates a subnet and registers its owner hotkey as uid 0.
+    /// Applies an administrative change in a block of its own, so state already read at earlier
+    /// blocks never changes.
+    fn in_new_block<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        self.begin_block()?;
+        let result = f(self);
+        self.finish_block();
+        result
+    }
+
+    /// Creates a subnet and registers its owner hotkey as uid 0, in a new block.
     pub fn register_subnet(&mut self, spec: SubnetSpec) -> Result<()> {
+        self.in_new_block(|sim| sim.register_subnet_now(spec))
+    }
+
+    /// Registers a hotkey on a subnet under a coldkey, in a new block; returns its uid.
+    pub fn register_neuron(
+        &mut self,
+        netuid: NetUid,
+        hotkey: AccountId,
+        coldkey: AccountId,
+    ) -> Result<u16> {
+        self.in_new_block(|sim| sim.register_neuron_now(netuid, hotkey, coldkey))
+    }
+
+    /// Sets the subnet owner's transfer toggle, in a new block.
+    pub fn set_transfers_enabled(&mut self, netuid: NetUid, enabled: bool) -> Result<()> {
+        self.in_new_block(|sim| sim.set_transfers_enabled_now(netuid, enabled))
+    }
+
+    /// Sets the number of mechanisms and their emission split, in a new block.
+    pub fn set_mechanisms(
+        &mut self,
+        netuid: NetUid,
+        count: u8,
+        split: Option<Vec<u16>>,
+    ) -> Result<()> {
+        self.in_new_block(|sim| sim.set_mechanisms_now(netuid, count, split))
+    }
+
+    /// Turns commit-reveal on or off and sets the reveal period, in a new block.
+    pub fn set_commit_reveal(
+        &mut self,
+        netuid: NetUid,
+        enabled: bool,
+        reveal_period_epochs: u64,
+    ) -> Result<()> {
+        self.in_new_block(|sim| sim.set_commit_reveal_now(netuid, enabled, reveal_period_epochs))
+    }
+
+    /// Creates a subnet and registers its owner hotkey as uid 0.
+    fn register_subnet_now(&mut self, spec: SubnetSpec) -> Result<()> {
         if spec.netuid == 0 {
             return Err(Error::invalid("netuid", "0 is the root subnet"));
         }
@@ -409,12 +458,11 @@ impl Simulator {
                 pending: Arc::new(Vec::new()),
             },
         );
-        self.snapshot();
         Ok(())
     }
 
     /// Registers a hotkey on a subnet under a coldkey; returns its uid.
-    pub fn register_neuron(
+    fn register_neuron_now(
         &mut self,
         netuid: NetUid,
         hotkey: AccountId,
@@ -450,19 +498,17 @@ impl Simulator {
             registered_at: head,
             axon: None,
         });
-        self.snapshot();
         Ok(uid)
     }
 
     /// Sets the subnet owner's transfer toggle.
-    pub fn set_transfers_enabled(&mut self, netuid: NetUid, enabled: bool) -> Result<()> {
+    fn set_transfers_enabled_now(&mut self, netuid: NetUid, enabled: bool) -> Result<()> {
         self.subnet_mut(netuid)?.transfers_enabled = enabled;
-        self.snapshot();
         Ok(())
     }
 
     /// Sets the number of mechanisms and their emission split.
-    pub fn set_mechanisms(
+    fn set_mechanisms_now(
         &mut self,
         netuid: NetUid,
         count: u8,
@@ -482,12 +528,11 @@ impl Simulator {
         let sn = self.subnet_mut(netuid)?;
         sn.mechanism_count = count;
         sn.split = split;
-        self.snapshot();
         Ok(())
     }
 
     /// Turns commit-reveal on or off and sets the reveal period.
-    pub fn set_commit_reveal(
+    fn set_commit_reveal_now(
         &mut self,
         netuid: NetUid,
         enabled: bool,
@@ -496,7 +541,6 @@ impl Simulator {
         let sn = self.subnet_mut(netuid)?;
         sn.commit_reveal_enabled = enabled;
         sn.reveal_period_epochs = reveal_period_epochs;
-        self.snapshot();
         Ok(())
     }
 

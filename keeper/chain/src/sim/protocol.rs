@@ -344,11 +344,12 @@ struct Connection {
     next_id: u64,
 }
 
-/// A `tao20 sim serve` process over TCP; reconnects on the next call after a failure.
-#[derive(Debug)]
+/// A `tao20 sim serve` process over TCP; reconnects on the next call after a failure. Clones
+/// share one connection (requests are answered in order).
+#[derive(Debug, Clone)]
 pub struct RemoteTransport {
     endpoint: String,
-    conn: tokio::sync::Mutex<Option<Connection>>,
+    conn: Arc<tokio::sync::Mutex<Option<Connection>>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -362,7 +363,7 @@ impl RemoteTransport {
     pub fn new(endpoint: impl Into<String>) -> Self {
         RemoteTransport {
             endpoint: endpoint.into(),
-            conn: tokio::sync::Mutex::new(None),
+            conn: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 

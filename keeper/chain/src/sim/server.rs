@@ -98,11 +98,19 @@ async fn handle(stream: TcpStream, sim: Arc<Mutex<Simulator>>) -> std::io::Resul
 }
 
 fn answer(line: &str, sim: &Mutex<Simulator>) -> WireResponse {
-    let request: WireRequest = match serde_json::from_str(line) {
+    // Parse in two steps so a malformed request is still answered under its own id.
+    let parsed = serde_json::from_str::<serde_json::Value>(line);
+    let id = parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("id"))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    let request: WireRequest = match parsed.and_then(serde_json::from_value) {
         Ok(r) => r,
         Err(e) => {
             return WireResponse {
-                id: 0,
+                id,
                 result: None,
                 error: Some(Error::invalid("request", e.to_string())),
             }

@@ -1,0 +1,281 @@
+//! One behavioural suite over the [`Subtensor`] trait, run against the in-process simulator and
+//! against a simulator server (started in-process on 127.0.0.1:0) through its TCP client: both
+//! must behave identically, wire format included.
+
+use std::sync::{Arc, Mutex};
+
+use tao20_chain::sim::{
+    LocalTransport, SimClient, SimConfig, SimServer, Simulator, SubnetSpec, Transport, WEIGHT_ONE,
+};
+use tao20_chain::types::{Bytes32, Call, Event, TransferStake};
+use tao20_chain::{Error, Retry, Subtensor};
+
+const TAO: u64 = 1_000_000_000;
+const OWNER: Bytes32 = Bytes32([0x11; 32]);
+const OWNER_HOT: Bytes32 = Bytes32([0x12; 32]);
+const MINER: Bytes32 = Bytes32([0x21; 32]);
+const MINER_HOT: Bytes32 = Bytes32([0x22; 32]);
+const VAULT: Bytes32 = Bytes32([0x31; 32]);
+const VALI: Bytes32 = Bytes32([0x41; 32]);
+const VALI_HOT: Bytes32 = Bytes32([0x42; 32]);
+
+fn config() -> SimConfig {
+    SimConfig {
+        seed: 7,
+        ..SimConfig::default()
+    }
+}
+
+fn subnet(netuid: u16, owner_hotkey: Bytes32) -> SubnetSpec {
+    SubnetSpec {
+        netuid,
+        owner: OWNER,
+        owner_hotkey,
+        tempo: 20,
+        tao_in: 2_000 * TAO,
+        alpha_in: 2_000 * TAO,
+        weight_tao: WEIGHT_ONE / 2,
+    }
+}
+
+/// The suite. Returns a transcript of observable values so the two runs can be compared.
+async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
+    let mut transcript = Vec::new();
+    admin.register_subnet(subnet(3, OWNER_HOT)).await.unwrap();
+    admin
+        .register_subnet(subnet(5, Bytes32([0x13; 32])))
+        .await
+        .unwrap();
+    assert!(admin.register_subnet(subnet(3, OWNER_HOT)).await.is_err());
+    let miner_uid = admin.register_neuron(3, MINER_HOT, MINER).await.unwrap();
+    admin.register_neuron(5, MINER_HOT, MINER).await.unwrap();
+    let vali_uid = admin.register_neuron(3, VALI_HOT, VALI).await.unwrap();
+    assert_eq!((miner_uid, vali_uid), (1, 2));
+
+    let miner = admin.as_signer(MINER);
+    miner.add_stake(MINER_HOT, 3, 20 * TAO).await.unwrap();
+    miner.add_stake(MINER_HOT, 5, 20 * TAO).await.unwrap();
+    admin
+        .as_signer(VALI)
+        .add_stake(VALI_HOT, 3, 100 * TAO)
+        .await
+        .unwrap();
+    admin.advance(5).await.unwrap();
+
+    // Reads at the finalized head.
+    let head = admin.finalized_head().await.unwrap();
+    assert_eq!(admin.tempo(head.number, 3).await.unwrap(), 20);
+    assert_eq!(admin.subnet_owner(head.number, 3).await.unwrap(), OWNER);
+    assert!(admin.transfers_enabled(head.number, 3).await.unwrap());
+    let reserves = admin.pool_reserves(head.number, 3).await.unwrap();
+    let price = admin.current_alpha_price(head.number, 3).await.unwrap();
+    assert!(reserves.alpha_out > 0);
+    assert!(price > 0);
+    transcript.push(format!("price {price} reserves {reserves:?}"));
+    let staked = admin.stake(head.number, MINER, MINER_HOT, 3).await.unwrap();
+    assert!(staked > 0);
+    let neurons = admin.neurons(head.number, 3).await.unwrap();
+    assert_eq!(neurons.len(), 3);
+    assert_eq!(neurons[1].stake, staked);
+    assert_eq!(admin.burn_uid(head.number, 3).await.unwrap(), Some(0));
+    assert_eq!(
+        admin
+            .mechanism_emission_split(head.number, 3)
+            .await
+            .unwrap(),
+        None
+    );
+    admin
+        .set_mechanisms(3, 2, Some(vec![40_000, 25_535]))
+        .await
+        .unwrap();
+    let now = admin.finalized_head().await.unwrap().number;
+    assert_eq!(
+        admin.mechanism_emission_split(now, 3).await.unwrap(),
+        Some(vec![40_000, 25_535])
+    );
+
+    // A delivery: batch_all(remark, transfer_stake x2) signed by the miner's coldkey.
+    let remark = b"TAO20 delivery".to_vec();
+    let transfers = vec![
+        TransferStake {
+            destination_coldkey: VAULT,
+            hotkey: MINER_HOT,
+            origin_netuid: 3,
+            destination_netuid: 3,
+            alpha_amount: 2 * TAO,
+        },
+        TransferStake {
+            destination_coldkey: VAULT,
+            hotkey: MINER_HOT,
+            origin_netuid: 5,
+            destination_netuid: 5,
+            alpha_amount: 3 * TAO,
+        },
+    ];
+    let inc = miner
+        .deliver(remark.clone(), transfers.clone())
+        .await
+        .unwrap();
+    let block = miner.block_extrinsics(inc.block.number).await.unwrap();
+    let ext = block.iter().find(|e| e.index == inc.index).unwrap();
+    assert_eq!(ext.signer, Some(MINER));
+    assert!(ext.success);
+    assert_eq!(
+        ext.call,
+        Call::BatchAll {
+            calls: vec![
+                Call::Remark { data: remark },
+                Call::TransferStake(transfers[0].clone()),
+                Call::TransferStake(transfers[1].clone()),
+            ]
+        }
+    );
+    let delivered: Vec<(u16, u64)> = ext
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StakeAdded(s) if s.coldkey == VAULT => Some((s.netuid, s.alpha)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, vec![(3, 2 * TAO), (5, 3 * TAO)]);
+    assert_eq!(block[0].signer, None, "index 0 is the timestamp inherent");
+    let at = inc.block.number;
+    assert_eq!(admin.stake(at, VAULT, MINER_HOT, 5).await.unwrap(), 3 * TAO);
+    assert_eq!(admin.stake(at - 1, VAULT, MINER_HOT, 5).await.unwrap(), 0);
+    transcript.push(format!("delivery {:?}", inc.block));
+
+    // A failed delivery: the toggle is off on 5, so nothing moves, with the runtime's error name.
+    admin.set_transfers_enabled(5, false).await.unwrap();
+    let err = miner.deliver(vec![1], transfers.clone()).await.unwrap_err();
+    assert_eq!(err.dispatch_error_name(), Some("TransferDisallowed"));
+    assert_eq!(err.retry(), Retry::Never);
+    let Error::Dispatch {
+        block: failed_at, ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    let failed = admin.block_extrinsics(failed_at).await.unwrap();
+    assert!(!failed[1].success);
+    assert_eq!(
+        admin.stake(failed_at, VAULT, MINER_HOT, 3).await.unwrap(),
+        2 * TAO,
+        "batch_all kept nothing"
+    );
+
+    // Commitments and axons.
+    let hot = admin.as_signer(MINER_HOT);
+    hot.set_commitment(3, b"2;b;BTC,1=0.1:2".to_vec())
+        .await
+        .unwrap();
+    hot.serve_axon(3, 1, 0x0a00_0001, 8091, 4, 4).await.unwrap();
+    let now = admin.finalized_head().await.unwrap().number;
+    let commitments = admin.commitments(now, 3).await.unwrap();
+    assert_eq!(commitments.len(), 1);
+    assert_eq!(commitments[0].hotkey, MINER_HOT);
+    assert_eq!(commitments[0].data, b"2;b;BTC,1=0.1:2");
+    let axon = admin.neurons(now, 3).await.unwrap()[1].axon.unwrap();
+    assert_eq!((axon.ip, axon.port), (0x0a00_0001, 8091));
+
+    // Weights: set directly, then commit-reveal v4 through the trait's own commit helper.
+    let vali = admin.as_signer(VALI_HOT);
+    vali.set_mechanism_weights(3, 1, vec![0, 1], vec![65535, 100], 0)
+        .await
+        .unwrap();
+    let now = admin.finalized_head().await.unwrap().number;
+    assert_eq!(
+        admin.weights(now, 3, 1, vali_uid).await.unwrap(),
+        vec![(0, 65535), (1, 100)]
+    );
+    admin.set_commit_reveal(3, true, 1).await.unwrap();
+    let after = admin.finalized_head().await.unwrap().number;
+    assert!(
+        after > now,
+        "administrative changes get a block of their own"
+    );
+    assert!(
+        !admin
+            .weights_settings(now, 3)
+            .await
+            .unwrap()
+            .commit_reveal_enabled
+    );
+    assert!(
+        admin
+            .weights_settings(after, 3)
+            .await
+            .unwrap()
+            .commit_reveal_enabled
+    );
+    let (commit, round) = vali
+        .commit_weights_timelocked(3, 1, vec![1, 2], vec![7, 65535], 0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        commit.events[0],
+        Event::TimelockedWeightsCommitted { reveal_round, .. } if reveal_round == round
+    ));
+    let tempo_blocks = 21;
+    let mut revealed = false;
+    for _ in 0..(2 * tempo_blocks) {
+        let head = admin.advance(1).await.unwrap();
+        let row = admin.weights(head.number, 3, 1, vali_uid).await.unwrap();
+        if row == vec![(1, 7), (2, 65535)] {
+            revealed = true;
+            transcript.push(format!("revealed at {} round {round}", head.number));
+            break;
+        }
+    }
+    assert!(revealed, "the chain reveals the commit within two epochs");
+
+    // Typed errors across the transport.
+    let later = admin.tempo(u64::MAX, 3).await.unwrap_err();
+    assert_eq!(later.retry(), Retry::Later);
+    let missing = admin.tempo(now, 42).await.unwrap_err();
+    assert!(matches!(missing, Error::NotFound { later: false, .. }));
+    let unsigned = admin
+        .submit(Call::Remark { data: vec![] })
+        .await
+        .unwrap_err();
+    assert!(matches!(unsigned, Error::Invalid { .. }));
+    transcript
+}
+
+#[tokio::test]
+async fn in_process() {
+    let client = SimClient::in_process(config()).unwrap();
+    let transcript = behaviour(client).await;
+    assert_eq!(transcript.len(), 3);
+}
+
+#[tokio::test]
+async fn over_tcp_through_sim_serve_and_identical_to_in_process() {
+    let sim = Arc::new(Mutex::new(Simulator::new(config()).unwrap()));
+    let server = SimServer::bind("127.0.0.1:0", sim).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let task = tokio::spawn(server.run());
+    let remote = SimClient::connect(addr.to_string());
+    let over_tcp = behaviour(remote).await;
+    let local = behaviour(SimClient::new(LocalTransport::new(Arc::new(Mutex::new(
+        Simulator::new(config()).unwrap(),
+    )))))
+    .await;
+    assert_eq!(
+        over_tcp, local,
+        "same seed, same run, whatever the transport"
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn a_dead_server_is_a_connection_error_that_says_reconnect() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = SimClient::connect(addr.to_string());
+    let err = client.finalized_head().await.unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert_eq!(err.retry(), Retry::Reconnect);
+}
