@@ -21,9 +21,11 @@ library SharesMathLib {
         return Math.mulDiv(amount, price, WAD);
     }
 
-    /// @notice floor(valueRao * 1e18 / supply), or 1e9 when `supply` is zero.
+    /// @notice ceil(valueRao * 1e18 / supply), or 1e9 when `supply` is zero.
+    /// @dev Rounded up, unlike PROTOCOL.md's floor: `gross = floor(value * 1e18 / nav)` then never
+    ///      pays the minter for the NAV's rounding dust, so value per share cannot fall by it.
     function navPerShare(uint256 valueRao, uint256 supply) internal pure returns (uint256) {
-        return supply == 0 ? INITIAL_NAV : Math.mulDiv(valueRao, WAD, supply);
+        return supply == 0 ? INITIAL_NAV : Math.mulDiv(valueRao, WAD, supply, Math.Rounding.Ceil);
     }
 
     /// @notice Shares of a delivery: gross rounded down, fee rounded up.

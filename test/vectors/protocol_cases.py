@@ -122,7 +122,7 @@ def main():
                           ("management_fee_one_year_200bps", 10**24, 200, 2629800),
                           ("management_fee_odd", 123456789123456789123, 137, 7201)]:
         case(name, "management_fee", {"supply": str(s), "bps": str(b), "blocks": str(n)}, {"fee": "0"})
-    for name, v, s in [("nav_per_share_zero_supply", 0, 0), ("nav_per_share_rounds_down", 10**9, 3 * 10**18),
+    for name, v, s in [("nav_per_share_zero_supply", 0, 0), ("nav_per_share_rounds_up", 10**9, 3 * 10**18),
                        ("nav_per_share_large", 21 * 10**15, 7 * 10**24 + 1)]:
         case(name, "nav_per_share", {"valueRao": str(v), "supply": str(s)}, {"navPerShare": "0"})
     for name, v, nav, b in [("shares_fee_rounds_up", 10**9 + 1, 3 * 10**9, 50), ("shares_no_fee", 6 * 10**9, 10**9, 0),

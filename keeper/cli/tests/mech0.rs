@@ -130,7 +130,8 @@ fn nav_values_a_delivery() {
     let v = run_ok(&["nav", "--input", p.to_str().unwrap()]);
     // 1.2M x 0.085 + 2M x 0.05 + 0.8M x 0.12 TAO = 298 000 TAO.
     assert_eq!(v["valueRao"], "298000000000000");
-    assert_eq!(v["navPerShare"], "993323890");
+    // ceil(V x 1e18 / S), S = 300 000 shares plus 2500 blocks of a 1 % management fee.
+    assert_eq!(v["navPerShare"], "993323891");
     let gross: u128 = v["delivery"]["gross"].as_str().unwrap().parse().unwrap();
     let fee: u128 = v["delivery"]["fee"].as_str().unwrap().parse().unwrap();
     let out: u128 = v["delivery"]["sharesOut"]

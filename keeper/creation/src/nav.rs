@@ -4,7 +4,8 @@
 //! Rounding, each named where it happens:
 //! - `value(amount) = floor(amount x price / 1e18)` rao: a delivery is never over-valued.
 //! - management fee `floor(S x bps x blocks / (10 000 x 2 629 800))` shares.
-//! - `navPerShare = floor(V x 1e18 / S)` rao per share, 1e9 when `S == 0`.
+//! - `navPerShare = ceil(V x 1e18 / S)` rao per share, 1e9 when `S == 0` (rounded up for the fund;
+//!   PROTOCOL.md says floor, see docs/protocol-deviations.md).
 //! - `gross = floor(valueRao x 1e18 / navPerShare)`, `fee = ceil(gross x mintFeeBps / 10 000)`,
 //!   `sharesOut = gross - fee`: the depositor never receives more than `valueRao` at `navPerShare`.
 //! - redemption `fee = ceil(shares x redeemFeeBps / 10 000)`, `burned = shares - fee`,
@@ -60,12 +61,14 @@ pub fn management_fee(supply: U256, bps: u16, blocks: u64) -> Result<U256> {
     )?)
 }
 
-/// `floor(value x 1e18 / supply)` rao per whole share; 1e9 when `supply == 0`.
+/// `ceil(value x 1e18 / supply)` rao per whole share; 1e9 when `supply == 0`.
 pub fn nav_per_share(value_rao: U256, supply: U256) -> Result<U256> {
     if supply.is_zero() {
         return Ok(U256::from(INITIAL_NAV_PER_SHARE));
     }
-    Ok(mul_div(value_rao, u(ONE_SHARE), supply, Rounding::Floor)?)
+    // Rounded up, unlike PROTOCOL.md's floor: a floored NAV would hand each minter up to
+    // 1/navPerShare of extra value at the holders' expense (docs/protocol-deviations.md).
+    Ok(mul_div(value_rao, u(ONE_SHARE), supply, Rounding::Ceil)?)
 }
 
 /// Shares of a creation: what `mint` computes from a report.
@@ -229,7 +232,7 @@ pub struct Nav {
     /// `S = totalSupply + accruedFee`.
     #[serde(with = "crate::dec")]
     pub supply: U256,
-    /// `floor(V x 1e18 / S)`, 1e9 when `S == 0`.
+    /// `ceil(V x 1e18 / S)`, 1e9 when `S == 0`.
     #[serde(with = "crate::dec")]
     pub nav_per_share: U256,
 }
@@ -346,7 +349,7 @@ mod tests {
         assert_eq!(nav.supply, n(2_040_000_000_000_000_000));
         assert_eq!(
             nav.nav_per_share,
-            n(1_500_000_005u128 * ONE_SHARE / 2_040_000_000_000_000_000)
+            n((1_500_000_005u128 * ONE_SHARE).div_ceil(2_040_000_000_000_000_000))
         );
         assert_eq!(
             super::nav(&fund, &[], 1),

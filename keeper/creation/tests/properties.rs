@@ -4,7 +4,9 @@ use alloy_primitives::U256;
 use proptest::prelude::*;
 use tao20_core::Fp18;
 use tao20_creation::index::{compute_index, effective_cap, IndexParams, SubnetSnapshot};
-use tao20_creation::nav::{holdings_value, redemption, shares, Holding, Price, ONE_SHARE};
+use tao20_creation::nav::{
+    holdings_value, nav_per_share, redemption, shares, Holding, Price, ONE_SHARE,
+};
 use tao20_creation::Error;
 
 fn subnets() -> impl Strategy<Value = Vec<SubnetSnapshot>> {
@@ -149,6 +151,16 @@ proptest! {
 }
 
 proptest! {
+    /// The NAV is rounded up: a minter priced at it never receives the rounding dust.
+    #[test]
+    fn nav_per_share_never_undervalues_the_fund(value in 0u128..u128::MAX, supply in 1u128..u128::MAX) {
+        let (value, supply) = (U256::from(value), U256::from(supply));
+        let nav = nav_per_share(value, supply).unwrap();
+        let scaled = value * U256::from(ONE_SHARE);
+        prop_assert!(nav * supply >= scaled);
+        prop_assert!(nav.is_zero() || (nav - U256::from(1u8)) * supply < scaled);
+    }
+
     #[test]
     fn mechanism0_weights_ignore_record_order(
         values in prop::collection::vec((0u8..6, 0u64..1_000_000_000_000, 0u64..200), 0..30),
