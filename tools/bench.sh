@@ -9,5 +9,5 @@ forge test --mc GasTest -vv
 cat snapshots/TAO20.json
 echo "==> criterion"
 cargo bench --workspace
-echo "==> auction winner selection against the Python original's PuLP/CBC formulation (~10 min)"
+echo "==> auction winner selection against the Python original's PuLP/CBC formulation (10-15 min)"
 python3 tools/bench_auction_reference.py
