@@ -63,9 +63,16 @@ pub fn parse_json<T: DeserializeOwned>(text: &str) -> CliResult<T> {
 
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> CliResult {
+    use std::io::Write;
     let text = serde_json::to_string(value).map_err(|e| CliError::Internal(e.into()))?;
-    println!("{text}");
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    // `println!` would panic on a closed pipe (`tao20 ... | head`); a reader that went away is
+    // not an error worth a backtrace, anything else is an internal failure.
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Internal(e.into())),
+    }
 }
 
 /// Turns a subcommand's result into the process exit code, reporting errors on stderr.
