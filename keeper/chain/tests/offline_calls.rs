@@ -160,22 +160,21 @@ fn the_reverse_mapping_restores_every_call() {
     .is_err());
 }
 
+/// An offline client for finney's runtime (finney's genesis hash).
+fn offline_client() -> subxt::OfflineClient<client::ChainConfig> {
+    let genesis: [u8; 32] =
+        hex::decode("2f0555cc76fc2840a25a6ea3b9637146806f1f44b090c175ffde2a7e5ab36c03")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let metadata = subxt::ArcMetadata::from(client::metadata().unwrap());
+    subxt::OfflineClient::new_with_config(client::SubtensorConfig::offline(metadata, 1, 1, genesis))
+}
+
 #[test]
 fn our_encoding_matches_subxt_static_payloads() {
-    use subxt::config::substrate::SpecVersionForRange;
     let metadata = client::metadata().unwrap();
-    let config = client::ChainConfig::builder()
-        .set_metadata_for_spec_versions([(
-            1,
-            subxt::ArcMetadata::from(client::metadata().unwrap()),
-        )])
-        .set_spec_version_for_block_ranges([SpecVersionForRange {
-            block_range: 0..u64::MAX,
-            spec_version: 1,
-            transaction_version: 1,
-        }])
-        .build();
-    let offline = subxt::OfflineClient::new_with_config(config);
+    let offline = offline_client();
     let at = offline.at_block(0u64).unwrap();
     let static_transfer = finney::tx().subtensor_module().transfer_stake(
         subxt::utils::AccountId32([0xAA; 32]),
@@ -205,5 +204,43 @@ fn our_encoding_matches_subxt_static_payloads() {
             }
         )
         .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_delivery_is_signed_offline_and_decodes_back_with_its_signer() {
+    let metadata = client::metadata().unwrap();
+    let offline = offline_client();
+    let at = offline.at_block(0u64).unwrap();
+    let delivery = Call::BatchAll {
+        calls: vec![
+            Call::Remark { data: blob(32) },
+            Call::TransferStake(transfer(3, 1_500_000_000)),
+        ],
+    };
+    let bytes = client::encode_call(&metadata, &delivery).unwrap();
+    let tx = at.tx();
+    let payload = tx.from_call_data_bytes(&bytes).unwrap();
+    let signer = client::Signer::from_suri("//Alice", "test").unwrap();
+    let mut signable = tx
+        .create_v4_signable_offline(&payload, Default::default())
+        .unwrap();
+    let signed = signable.sign(signer.keypair()).unwrap();
+    let encoded = signed.encoded().to_vec();
+
+    let extrinsics = at.extrinsics().from_bytes(vec![encoded]).await;
+    let ext = extrinsics.iter().next().unwrap().unwrap();
+    assert!(ext.is_signed());
+    assert_eq!(
+        (ext.pallet_name(), ext.call_name()),
+        ("Utility", "batch_all")
+    );
+    let mut address = vec![0u8];
+    address.extend_from_slice(&signer.account().0);
+    assert_eq!(ext.address_bytes().unwrap(), &address[..]);
+    assert_eq!(ext.call_data_bytes(), &bytes[..]);
+    assert_eq!(
+        client::decode_call(&metadata, ext.call_data_bytes()).unwrap(),
+        delivery
     );
 }

@@ -6,13 +6,15 @@
 //! registry ([`encode_call`]); the same bytes are signed and submitted, and the offline tests
 //! decode them with an independent implementation (PyPI `scalecodec`).
 
+mod config;
 mod data;
 pub mod keys;
 
 use subxt::ext::scale_decode::DecodeAsType;
 use subxt::ext::scale_encode::EncodeAsType;
-use subxt::{OnlineClient, PolkadotConfig};
+use subxt::OnlineClient;
 
+pub use config::SubtensorConfig;
 pub use keys::Signer;
 
 use crate::api::Subtensor;
@@ -34,8 +36,8 @@ use rt::node_subtensor_runtime::RuntimeCall;
 /// The checked-in runtime metadata.
 pub const METADATA: &[u8] = include_bytes!("../../metadata/finney.scale");
 
-/// The chain's configuration (`MultiAddress<AccountId32, ()>`, sr25519 `MultiSignature`).
-pub type ChainConfig = PolkadotConfig;
+/// The chain's configuration.
+pub type ChainConfig = SubtensorConfig;
 
 /// Decodes the checked-in metadata.
 pub fn metadata() -> Result<subxt::Metadata> {
@@ -426,9 +428,14 @@ impl SubxtClient {
     /// Connects to a node (`ws://` or `wss://`); signs with `signer` if given.
     pub async fn connect(endpoint: &str, signer: Option<Signer>) -> Result<Self> {
         let api = if endpoint.starts_with("ws://") || endpoint.starts_with("http://") {
-            OnlineClient::<ChainConfig>::from_insecure_url(endpoint).await
+            OnlineClient::<ChainConfig>::from_insecure_url_with_config(
+                SubtensorConfig::new(),
+                endpoint,
+            )
+            .await
         } else {
-            OnlineClient::<ChainConfig>::from_url(endpoint).await
+            OnlineClient::<ChainConfig>::from_url_with_config(SubtensorConfig::new(), endpoint)
+                .await
         }
         .map_err(|e| Error::Connection {
             endpoint: endpoint.into(),
