@@ -26,7 +26,9 @@
 //! greedy selection sharpened by single swaps (drop one chunk, add the most valuable one that then
 //! fits), which keeps the front small even when values are fine-grained. The front is sparse, so
 //! tiny hashrate units cost nothing in themselves; its size is capped at [`MAX_STATES`] arena
-//! entries ([`Error::SolverLimit`] beyond).
+//! entries; beyond it the answer is the verified incumbent flagged `optimal: false` (see
+//! [`Model::solve_counts_within`]), never an error, so adversarially fine-grained bids cannot
+//! leave a window without winners.
 //!
 //! # Verification and fallback
 //! The result is re-checked in integers: every count within what was offered, every price within
@@ -426,6 +428,7 @@ fn pareto_dp(
     chunks: &Chunks,
     capacity: u128,
     incumbent: (u128, u128),
+    max_states: usize,
 ) -> Result<(u128, u128, Vec<bool>, usize)> {
     // Arena of (parent node, chunk index) for the states that took a chunk.
     let mut arena: Vec<(u32, u32)> = Vec::new();
@@ -498,7 +501,7 @@ fn pareto_dp(
                 pick.node
             };
             created += 1;
-            if created > MAX_STATES {
+            if created > max_states {
                 return Err(limit());
             }
             next.push(State { node, ..pick });
@@ -563,6 +566,14 @@ fn share(offers: &[(String, u64)], mut units: u64) -> Vec<u64> {
 impl Model {
     /// The units of each type chosen by the exact engine, with the certificate.
     pub fn solve_counts(&self) -> Result<(Vec<u64>, Certificate)> {
+        self.solve_counts_within(MAX_STATES)
+    }
+
+    /// [`Self::solve_counts`] with the state budget `max_states`. When the proof would need more
+    /// states (bids posted with many decimals make every item its own type), the answer is the
+    /// incumbent, the greedy selection sharpened by swaps: feasible, verified, flagged
+    /// `optimal: false`, and the same on every validator, since the budget counts states, not time.
+    pub fn solve_counts_within(&self, max_states: usize) -> Result<(Vec<u64>, Certificate)> {
         let chunks = Chunks::new(self)?;
         let (greedy_value, greedy_cost, greedy_taken) = chunks.greedy(self.capacity);
         let value_bound = chunks.value_bound(0, self.capacity);
@@ -586,7 +597,34 @@ impl Model {
         } else {
             (greedy_value, greedy_cost)
         };
-        let (value, cost, taken, states) = pareto_dp(&chunks, self.capacity, incumbent)?;
+        let (value, cost, taken, states) =
+            match pareto_dp(&chunks, self.capacity, incumbent, max_states) {
+                Ok(found) => found,
+                Err(Error::SolverLimit(_)) => {
+                    let cert = Certificate {
+                        optimal: false,
+                        greedy_value,
+                        value_bound,
+                        value: incumbent.0,
+                        cost_bound: chunks.cost_bound(0, incumbent.0),
+                        cost: incumbent.1,
+                        states: max_states,
+                    };
+                    let counts = counts_of(&improved);
+                    if self.verify_counts(&counts, &cert) {
+                        return Ok((counts, cert));
+                    }
+                    // Never expected: the swaps keep the selection feasible.
+                    let greedy = Certificate {
+                        value: greedy_value,
+                        cost: greedy_cost,
+                        cost_bound: chunks.cost_bound(0, greedy_value),
+                        ..cert
+                    };
+                    return Ok((counts_of(&greedy_taken), greedy));
+                }
+                Err(e) => return Err(e),
+            };
         let counts = counts_of(&taken);
         let cert = Certificate {
             optimal: true,
@@ -740,6 +778,17 @@ mod tests {
     }
 
     #[test]
+    fn a_state_limit_yields_the_unproven_incumbent_not_an_error() {
+        let rows = [row("a", "0.2", "0.5", 1), row("b", "1", "0.9", 1)];
+        let model = Model::new(&rows, fp("0.9"), DEFAULT_MAX_PRICE).unwrap();
+        let (counts, cert) = model.solve_counts_within(1).unwrap();
+        assert!(!cert.optimal);
+        assert!(model.verify_counts(&counts, &cert));
+        // The swap step finds the optimum here even without the proof.
+        assert_eq!(cert.value, model.solve_counts().unwrap().1.value);
+    }
+
+    #[test]
     fn drops_items_above_the_cap_and_keeps_the_cap() {
         let rows = [
             row("a", "1", "1.05", 1),
@@ -884,6 +933,29 @@ mod tests {
             prop_assert!(cert.optimal);
             prop_assert_eq!((cert.value, cert.cost), brute(&model));
             prop_assert!(model.verify_counts(&counts, &cert));
+        }
+
+        /// With a state budget too small for the proof, the answer is still feasible, verified,
+        /// at least the greedy value, and flagged as unproven; with enough states it is proven.
+        #[test]
+        fn state_limit_falls_back_to_the_verified_incumbent(
+            rows in prop::collection::vec((0u8..3, 50_000_000_000_000_000u128..450_000_000_000_000_000,
+                900_000_000_000_000_000u128..1_050_000_000_000_000_000, 1u64..=3), 4..10),
+            budget in 500_000_000_000_000_000u128..2_000_000_000_000_000_000,
+        ) {
+            let rows: Vec<BidRow> = rows.into_iter().map(|(h, hr, p, c)| BidRow {
+                hotkey: format!("hk{h}"), hashrate: Fp18::from_raw(hr), price: Fp18::from_raw(p), count: c,
+            }).collect();
+            let model = Model::new(&rows, Fp18::from_raw(budget), DEFAULT_MAX_PRICE).unwrap();
+            let (full_counts, full) = model.solve_counts().unwrap();
+            prop_assert!(full.optimal);
+            prop_assert!(model.verify_counts(&full_counts, &full));
+            let (counts, cert) = model.solve_counts_within(1).unwrap();
+            prop_assert!(model.verify_counts(&counts, &cert));
+            prop_assert!(cert.value >= cert.greedy_value && cert.value <= full.value);
+            if cert.optimal {
+                prop_assert_eq!((cert.value, cert.cost), (full.value, full.cost));
+            }
         }
 
         #[test]

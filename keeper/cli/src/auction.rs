@@ -156,6 +156,10 @@ pub fn run(cmd: AuctionCmd) -> CliResult {
             let (winners, total_hashrate, total_cost) = match engine {
                 Engine::Exact => {
                     let s = select_winners(&rows, budget, max_price).map_err(lib_error)?;
+                    if !s.certificate.optimal {
+                        tracing::warn!(value = %s.certificate.value, bound = %s.certificate.value_bound,
+                            "state limit reached: winners are the verified incumbent, not a proven optimum");
+                    }
                     (
                         s.winners,
                         s.total_hashrate,
