@@ -151,6 +151,16 @@ pub(crate) fn to_data(bytes: &[u8]) -> Result<Data> {
     })
 }
 
+/// A commitment's payload: its raw fields concatenated in order (hash fields carry no bytes).
+pub(crate) fn fields_bytes(fields: &[Data]) -> Vec<u8> {
+    fields
+        .iter()
+        .filter_map(from_data)
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// The bytes of a raw field; `None` for non-raw fields (hashes, `None`).
 pub(crate) fn from_data(data: &Data) -> Option<&[u8]> {
     Some(match data {

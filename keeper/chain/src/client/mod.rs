@@ -180,14 +180,7 @@ pub fn from_runtime_call(rc: &RuntimeCall) -> Call {
             info,
         }) => Call::SetCommitment {
             netuid: *netuid,
-            data: info
-                .fields
-                .0
-                .iter()
-                .filter_map(data::from_data)
-                .flatten()
-                .copied()
-                .collect(),
+            data: data::fields_bytes(&info.fields.0),
         },
         RuntimeCall::SubtensorModule(St::set_mechanism_weights {
             netuid,
@@ -574,15 +567,7 @@ impl Subtensor for SubxtClient {
             out.push(Commitment {
                 hotkey: ours(&who),
                 block: u64::from(reg.block),
-                data: reg
-                    .info
-                    .fields
-                    .0
-                    .iter()
-                    .filter_map(data::from_data)
-                    .flatten()
-                    .copied()
-                    .collect(),
+                data: data::fields_bytes(&reg.info.fields.0),
             });
         }
         out.sort_by_key(|c| c.hotkey);
