@@ -294,3 +294,26 @@ abstract contract BaseTest is Test {
         skip = new bool[](n);
     }
 }
+
+/// @notice A published two-asset epoch and one request whose delivery (3e9 rao of each asset)
+///         has arrived, the starting point of the refund and expiry suites.
+abstract contract DeliveredRequestTest is BaseTest {
+    bytes32 internal id;
+    uint64 internal deliveryBlock;
+
+    function setUp() public override {
+        super.setUp();
+        _publish(2);
+        id = _request(1, 0);
+        vm.roll(block.number + 1);
+        deliveryBlock = uint64(block.number);
+        _deliver(2, 3e9);
+    }
+
+    function _ps() internal view returns (Position[] memory ps) {
+        ps = new Position[](2);
+        for (uint16 n = 1; n <= 2; ++n) {
+            ps[n - 1] = Position({netuid: n, hotkey: minerHk(n), amount: 3e9});
+        }
+    }
+}

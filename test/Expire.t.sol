@@ -1,31 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {BaseTest} from "./BaseTest.sol";
+import {DeliveredRequestTest} from "./BaseTest.sol";
 import {Position, CreationReport, RequestStatus} from "../contracts/interfaces/ITAO20.sol";
 import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
 
 /// @notice `expire`: closing a Pending request after its grace.
-contract ExpireTest is BaseTest {
-    bytes32 internal id;
-    uint64 internal deliveryBlock;
-
-    function setUp() public override {
-        super.setUp();
-        _publish(2);
-        id = _request(1, 0);
-        vm.roll(block.number + 1);
-        deliveryBlock = uint64(block.number);
-        _deliver(2, 3e9);
-    }
-
-    function _ps() internal view returns (Position[] memory ps) {
-        ps = new Position[](2);
-        for (uint16 n = 1; n <= 2; ++n) {
-            ps[n - 1] = Position({netuid: n, hotkey: minerHk(n), amount: 3e9});
-        }
-    }
-
+contract ExpireTest is DeliveredRequestTest {
     function test_Expire_SendsTheBondToTheFund() public {
         vm.roll(block.number + WINDOW + GRACE + 1);
         vm.prank(makeAddr("anyone"));

@@ -1,31 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {BaseTest} from "./BaseTest.sol";
+import {DeliveredRequestTest} from "./BaseTest.sol";
 import {Position, RefundReport, CreationReport, RequestStatus} from "../contracts/interfaces/ITAO20.sol";
 import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
 
 /// @notice `refund`: request deliveries after expiry, orphans, and every revert.
-contract RefundTest is BaseTest {
-    bytes32 internal id;
-    uint64 internal deliveryBlock;
-
-    function setUp() public override {
-        super.setUp();
-        _publish(2);
-        id = _request(1, 0);
-        vm.roll(block.number + 1);
-        deliveryBlock = uint64(block.number);
-        _deliver(2, 3e9);
-    }
-
-    function _ps() internal view returns (Position[] memory ps) {
-        ps = new Position[](2);
-        for (uint16 n = 1; n <= 2; ++n) {
-            ps[n - 1] = Position({netuid: n, hotkey: minerHk(n), amount: 3e9});
-        }
-    }
-
+contract RefundTest is DeliveredRequestTest {
     function _expectRefundRevert(RefundReport memory r, bytes memory err) internal {
         bytes[] memory sigs = _refundSigs(r);
         vm.expectRevert(err);
