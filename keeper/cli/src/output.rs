@@ -18,7 +18,6 @@ pub enum CliError {
 
 impl CliError {
     /// Bad input, with a message that names it.
-    #[allow(dead_code)]
     pub fn input(msg: impl Into<String>) -> Self {
         Self::Input(msg.into())
     }
@@ -35,7 +34,6 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 
 /// Reads `path` as JSON into `T`; a malformed file or value is an input error naming the JSON path
 /// (e.g. `bids[3].price`) and what was wrong there.
-#[allow(dead_code)]
 pub fn read_json<T: DeserializeOwned>(path: &Path) -> CliResult<T> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
@@ -46,7 +44,6 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> CliResult<T> {
 }
 
 /// Parses JSON text into `T`, naming the JSON path of the first error.
-#[allow(dead_code)]
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> CliResult<T> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
