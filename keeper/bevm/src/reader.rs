@@ -1,0 +1,484 @@
+//! Reads of the fund at a block: supply, fees, positions (through the staking precompile), native
+//! TAO, signer set, the current epoch's creation file, requests, and the contract's logs.
+//!
+//! Every read names its block, so a keeper reading at a finalized block gets the same answer from
+//! any honest node, now or later.
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{BlockNumberOrTag, Filter};
+use serde::{Deserialize, Serialize};
+use tao20_creation::eip712::CreationFile;
+use tao20_creation::nav::{FundState, Holding};
+
+use crate::bindings::{IStaking, TAO20};
+use crate::deployment::Deployment;
+use crate::events::{decode_log, LoggedEvent};
+use crate::{Error, Result};
+
+/// Largest block range one `eth_getLogs` asks for (public nodes refuse wider ones).
+pub const MAX_LOG_RANGE: u64 = 2_000;
+
+/// The contract's signer set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignerSet {
+    /// `signerSetVersion`.
+    pub version: u64,
+    /// Signers, ascending.
+    pub signers: Vec<Address>,
+    /// Signatures a report needs.
+    pub threshold: u8,
+}
+
+impl SignerSet {
+    /// Whether `who` is in the set.
+    pub fn contains(&self, who: &Address) -> bool {
+        self.signers.binary_search(who).is_ok()
+    }
+}
+
+/// One fund position: the vault's stake under the fund hotkey of a netuid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FundPosition {
+    /// The subnet.
+    pub netuid: u16,
+    /// Its fund hotkey.
+    pub hotkey: B256,
+    /// Rao of alpha (`getStake(hotkey, vault, netuid)`).
+    pub amount: u64,
+}
+
+/// The contract's fees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fees {
+    /// Mint fee, bps.
+    pub mint_bps: u16,
+    /// Redeem fee, bps.
+    pub redeem_bps: u16,
+    /// Management fee, bps a year.
+    pub management_bps: u16,
+}
+
+/// The fund at one block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FundSnapshot {
+    /// The block read.
+    pub block: u64,
+    /// `totalSupply()`.
+    #[serde(with = "tao20_creation::dec")]
+    pub total_supply: U256,
+    /// Fees.
+    pub fees: Fees,
+    /// Block of the last management-fee accrual.
+    pub last_accrual: u64,
+    /// `pendingManagementFee()`: shares accrued but not yet minted.
+    #[serde(with = "tao20_creation::dec")]
+    pub pending_management_fee: U256,
+    /// Positions, in the contract's netuid order.
+    pub positions: Vec<FundPosition>,
+    /// `fundNativeBalance()`, wei.
+    #[serde(with = "tao20_creation::dec")]
+    pub native_wei: U256,
+    /// The signer set.
+    pub signer_set: SignerSet,
+    /// Whether requests and mints are paused.
+    pub paused: bool,
+    /// The epoch current at the block.
+    pub current_epoch: u64,
+    /// Its creation file, once published.
+    pub creation_file: Option<CreationFile>,
+    /// The nonce the next sweep must carry.
+    pub sweep_nonce: u64,
+}
+
+/// Wei per rao: BEVM's native TAO has 18 decimals, substrate's 9.
+pub const WEI_PER_RAO: u64 = 1_000_000_000;
+
+impl FundSnapshot {
+    /// The fund as the creation core values it (native TAO in whole rao, rounded down).
+    pub fn fund_state(&self) -> FundState {
+        FundState {
+            positions: self
+                .positions
+                .iter()
+                .map(|p| Holding {
+                    netuid: p.netuid,
+                    amount: p.amount,
+                })
+                .collect(),
+            native_tao_rao: self.native_wei / U256::from(WEI_PER_RAO),
+            total_supply: self.total_supply,
+            management_fee_bps: self.fees.management_bps,
+            last_accrual_block: self.last_accrual,
+        }
+    }
+}
+
+/// A request as the contract stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestInfo {
+    /// The request id.
+    pub request_id: B256,
+    /// The miner.
+    pub miner: Address,
+    /// Units.
+    pub units: u32,
+    /// Epoch.
+    pub epoch_id: u64,
+    /// Receiver of the shares.
+    pub receiver: Address,
+    /// Block of the request.
+    pub request_block: u64,
+    /// `None`, `Pending`, `Minted`, `Refunded` or `Expired`.
+    pub status: RequestStatus,
+    /// The coldkey that must sign the delivery.
+    pub coldkey: B256,
+    /// Slippage bound.
+    #[serde(with = "tao20_creation::dec")]
+    pub min_shares_out: U256,
+    /// Bond, wei.
+    #[serde(with = "tao20_creation::dec")]
+    pub bond: U256,
+}
+
+/// A request's status in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RequestStatus {
+    /// No such request.
+    None,
+    /// Open.
+    Pending,
+    /// Minted.
+    Minted,
+    /// Refunded.
+    Refunded,
+    /// Expired.
+    Expired,
+}
+
+impl RequestStatus {
+    fn from_u8(v: u8) -> Result<Self> {
+        Ok(match v {
+            0 => Self::None,
+            1 => Self::Pending,
+            2 => Self::Minted,
+            3 => Self::Refunded,
+            4 => Self::Expired,
+            other => {
+                return Err(Error::decode(
+                    "request status",
+                    format!("unknown value {other}"),
+                ))
+            }
+        })
+    }
+}
+
+/// Reads of one TAO20 deployment.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    provider: DynProvider,
+    contract: TAO20::TAO20Instance<DynProvider>,
+    staking: IStaking::IStakingInstance<DynProvider>,
+    vault: B256,
+}
+
+fn at(block: u64) -> BlockId {
+    BlockId::number(block)
+}
+
+fn call_err(what: &str, block: u64) -> impl FnOnce(alloy::contract::Error) -> Error + '_ {
+    move |e| crate::writer::classify(format!("{what} at block {block}"), e)
+}
+
+impl Reader {
+    /// A reader of the deployment through `provider`.
+    pub fn new(provider: DynProvider, deployment: &Deployment) -> Self {
+        Self {
+            contract: TAO20::new(deployment.tao20, provider.clone()),
+            staking: IStaking::new(deployment.staking_precompile, provider.clone()),
+            provider,
+            vault: deployment.vault_coldkey,
+        }
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The contract's address.
+    pub fn address(&self) -> Address {
+        *self.contract.address()
+    }
+
+    /// The latest block number.
+    pub async fn head(&self) -> Result<u64> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| Error::rpc("eth_blockNumber", e))
+    }
+
+    /// The node's `finalized` block (Frontier maps it to the substrate finalized head).
+    pub async fn finalized(&self) -> Result<u64> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+            .map_err(|e| Error::rpc("eth_getBlockByNumber(finalized)", e))?
+            .ok_or_else(|| Error::rpc("eth_getBlockByNumber(finalized)", "no block"))?;
+        Ok(block.header.number)
+    }
+
+    /// The hash of block `number`, `None` if the node has no such block.
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(|e| Error::rpc(format!("eth_getBlockByNumber({number})"), e))?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// `getStake(hotkey, coldkey, netuid)` at a block.
+    pub async fn stake(&self, hotkey: B256, coldkey: B256, netuid: u16, block: u64) -> Result<u64> {
+        let raw = self
+            .staking
+            .getStake(hotkey, coldkey, U256::from(netuid))
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("getStake", block))?;
+        u64::try_from(raw).map_err(|_| Error::decode("getStake", format!("{raw} exceeds u64")))
+    }
+
+    /// The signer set at a block.
+    pub async fn signer_set(&self, block: u64) -> Result<SignerSet> {
+        let s = self
+            .contract
+            .signers()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("signers", block))?;
+        let version = self
+            .contract
+            .signerSetVersion()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("signerSetVersion", block))?;
+        Ok(SignerSet {
+            version,
+            signers: s._0,
+            threshold: s._1,
+        })
+    }
+
+    /// The creation file of `epoch` as stored by `publishEpoch`, read at `block`; `None` before it
+    /// is published. The signer-set version is the one current when it was published (the
+    /// contract requires it), found by matching the stored struct hash.
+    pub async fn creation_file(&self, epoch: u64, block: u64) -> Result<Option<CreationFile>> {
+        let stored = self
+            .contract
+            .epoch(epoch)
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("epoch", block))?;
+        if stored.fileHash == B256::ZERO {
+            return Ok(None);
+        }
+        let assets = self
+            .contract
+            .epochAssets(epoch)
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("epochAssets", block))?;
+        let version = self.signer_set(block).await?.version;
+        let mut file = CreationFile {
+            epoch_id: epoch,
+            valid_from_block: stored.validFromBlock,
+            valid_until_block: stored.validUntilBlock,
+            shares_per_unit: stored.sharesPerUnit,
+            tolerance_bps: stored.toleranceBps,
+            min_units: stored.minUnits,
+            assets: assets.iter().map(Into::into).collect(),
+            signer_set_version: version,
+        };
+        // A signer-set change after publication leaves an older version in the stored hash.
+        for v in (1..=version).rev() {
+            file.signer_set_version = v;
+            if tao20_creation::eip712::creation_file_hash(&file) == stored.fileHash {
+                return Ok(Some(file));
+            }
+        }
+        Err(Error::decode(
+            format!("creation file of epoch {epoch}"),
+            format!(
+                "no signer-set version up to {version} reproduces the stored hash {}",
+                stored.fileHash
+            ),
+        ))
+    }
+
+    /// A request at a block; `None` if unknown.
+    pub async fn request(&self, request_id: B256, block: u64) -> Result<Option<RequestInfo>> {
+        let r = self
+            .contract
+            .request(request_id)
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("request", block))?;
+        let status = RequestStatus::from_u8(r.status)?;
+        if status == RequestStatus::None {
+            return Ok(None);
+        }
+        Ok(Some(RequestInfo {
+            request_id,
+            miner: r.miner,
+            units: r.units,
+            epoch_id: r.epochId,
+            receiver: r.receiver,
+            request_block: u64::try_from(r.requestBlock).unwrap_or(u64::MAX),
+            status,
+            coldkey: r.coldkey,
+            min_shares_out: U256::from(r.minSharesOut),
+            bond: U256::from(r.bond),
+        }))
+    }
+
+    /// The fund at `block`.
+    pub async fn fund(&self, block: u64) -> Result<FundSnapshot> {
+        let c = &self.contract;
+        let total_supply = c
+            .totalSupply()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("totalSupply", block))?;
+        let f = c
+            .fees()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("fees", block))?;
+        let last_accrual = c
+            .lastAccrual()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("lastAccrual", block))?;
+        let pending_management_fee = c
+            .pendingManagementFee()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("pendingManagementFee", block))?;
+        let netuids = c
+            .fundNetuids()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("fundNetuids", block))?;
+        let mut positions = Vec::with_capacity(netuids.len());
+        for netuid in netuids {
+            let hotkey = c
+                .fundHotkey(netuid)
+                .block(at(block))
+                .call()
+                .await
+                .map_err(call_err("fundHotkey", block))?;
+            let amount = self.stake(hotkey, self.vault, netuid, block).await?;
+            positions.push(FundPosition {
+                netuid,
+                hotkey,
+                amount,
+            });
+        }
+        let native_wei = c
+            .fundNativeBalance()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("fundNativeBalance", block))?;
+        let paused = c
+            .paused()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("paused", block))?;
+        let sweep_nonce = c
+            .sweepNonce()
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("sweepNonce", block))?;
+        let current_epoch = c
+            .epochAt(U256::from(block))
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("epochAt", block))?;
+        let creation_file = self.creation_file(current_epoch, block).await?;
+        Ok(FundSnapshot {
+            block,
+            total_supply,
+            fees: Fees {
+                mint_bps: f.mintFeeBps,
+                redeem_bps: f.redeemFeeBps,
+                management_bps: f.managementFeeBps,
+            },
+            last_accrual,
+            pending_management_fee,
+            positions,
+            native_wei,
+            signer_set: self.signer_set(block).await?,
+            paused,
+            current_epoch,
+            creation_file,
+            sweep_nonce,
+        })
+    }
+
+    /// The contract's events in blocks `[from, to]`, in chain order, fetched in ranges of at most
+    /// [`MAX_LOG_RANGE`] blocks.
+    pub async fn logs(&self, from: u64, to: u64) -> Result<Vec<LoggedEvent>> {
+        let mut out = Vec::new();
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
+            let filter = Filter::new()
+                .address(self.address())
+                .from_block(start)
+                .to_block(end);
+            let logs = self
+                .provider
+                .get_logs(&filter)
+                .await
+                .map_err(|e| Error::rpc(format!("eth_getLogs({start}..={end})"), e))?;
+            for log in &logs {
+                if log.removed {
+                    continue;
+                }
+                out.push(decode_log(log)?);
+            }
+            if end == u64::MAX {
+                break;
+            }
+            start = end + 1;
+        }
+        out.sort_by_key(|e| (e.block, e.log_index));
+        Ok(out)
+    }
+}
