@@ -1,0 +1,94 @@
+//! Errors of the keeper node.
+
+/// Errors of the node.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database failed.
+    #[error("store {what}: {reason}")]
+    Store {
+        /// The operation or file.
+        what: String,
+        /// What SQLite or the file system said.
+        reason: String,
+    },
+    /// Another process holds the database's lock.
+    #[error("{path} is in use by another keeper (pid {holder}); stop it first")]
+    Locked {
+        /// The database.
+        path: String,
+        /// The holder's pid, as it wrote it.
+        holder: String,
+    },
+    /// The database belongs to another deployment or signer.
+    #[error(
+        "the database was made for {key} {stored}, the configuration says {configured}: \
+         point the keeper at its own database"
+    )]
+    Identity {
+        /// `chain_id`, `contract` or `signer`.
+        key: String,
+        /// What the database records.
+        stored: String,
+        /// What the configuration says.
+        configured: String,
+    },
+    /// The configuration is invalid.
+    #[error("config {what}: {reason}")]
+    Config {
+        /// The key or file.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// Stored data does not decode (a bug or a damaged database).
+    #[error("decoding {what}: {reason}")]
+    Decode {
+        /// What.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// The journal refused to sign different content for a subject it signed before.
+    #[error("refusing to sign {subject}: different content ({proposed}) than signed before ({signed})")]
+    Refused {
+        /// The subject.
+        subject: String,
+        /// The content signed before.
+        signed: String,
+        /// The content proposed now.
+        proposed: String,
+    },
+    /// A journal import would let the keeper sign something it must not.
+    #[error("journal import: {0}")]
+    Import(String),
+    /// A pure core refused an input.
+    #[error(transparent)]
+    Creation(#[from] tao20_creation::Error),
+    /// The auction core refused an input.
+    #[error(transparent)]
+    Auction(#[from] tao20_auction::Error),
+    /// Subtensor access failed.
+    #[error("subtensor: {0}")]
+    Subtensor(#[from] tao20_chain::Error),
+    /// BEVM access failed.
+    #[error("BEVM: {0}")]
+    Bevm(#[from] tao20_bevm::Error),
+    /// A peer's message was refused.
+    #[error("peer message: {0}")]
+    Peer(String),
+}
+
+impl Error {
+    /// Whether the failure is the environment's (an endpoint down, a timeout): the keeper waits
+    /// and retries the same step rather than giving up on it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Subtensor(e) => e.retry() != tao20_chain::Retry::Never,
+            Error::Bevm(e) => e.retry() == tao20_bevm::Retry::Later,
+            _ => false,
+        }
+    }
+}
+
+/// The node's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,11 @@
+//! The TAO20 validator keeper (`tao20 validator run`): it follows subtensor and BEVM at their
+//! finalized blocks, applies the pure cores, persists every decision before acting on it, signs
+//! through a slashing-protection journal, exchanges signatures with its peers over HTTP, and
+//! submits each quorum-signed report once. The design is `KEEPER.md`; this crate is the node
+//! (engine, store, exchange, executors, config, metrics); the rules live in the pure crates.
+
+pub mod error;
+pub mod journal;
+pub mod store;
+
+pub use error::{Error, Result};

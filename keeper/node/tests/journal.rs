@@ -1,0 +1,277 @@
+//! The signing journal in SQLite: against a plain reference over every short history, under ten
+//! racing threads, and through export and import.
+
+use std::sync::{Arc, Mutex};
+
+use alloy_primitives::{address, keccak256, Address, B256};
+use tao20_creation::eip712::{Eip712Message, Position, RefundReport, Sweep};
+use tao20_creation::journal::Subject;
+use tao20_creation::signing::{recover, ReportSigner};
+use tao20_node::journal::{self, Checked};
+use tao20_node::store::Store;
+
+const CHAIN: u64 = 31337;
+const CONTRACT: Address = address!("00000000000000000000000000000000000000c0");
+
+fn signer() -> ReportSigner {
+    ReportSigner::from_bytes(&keccak256("tao20.test.signer0")).unwrap()
+}
+
+/// A refund of request `request` moving `amount`, under signer-set `version`.
+fn refund(request: u8, amount: u64, version: u64) -> Eip712Message {
+    Eip712Message::RefundReport(RefundReport {
+        request_id: B256::repeat_byte(request),
+        coldkey: B256::repeat_byte(9),
+        positions: vec![Position {
+            netuid: 1,
+            hotkey: B256::repeat_byte(2),
+            amount,
+        }],
+        delivery_block: 10,
+        delivery_index: 3,
+        signer_set_version: version,
+    })
+}
+
+fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
+    // Durability is not what these tests are about: skip the fsyncs.
+    store
+        .conn()
+        .pragma_update(None, "synchronous", "OFF")
+        .unwrap();
+    (dir, store)
+}
+
+fn check(store: &mut Store, m: &Eip712Message) -> Checked {
+    store
+        .write(|tx| journal::check_and_record(tx, signer().address(), m, CHAIN, CONTRACT, 1))
+        .unwrap()
+}
+
+/// The rule in ten lines: a subject keeps the first content signed for it; the same content may
+/// be signed again under a version at least as high; anything else is refused.
+#[derive(Default)]
+struct Reference {
+    signed: std::collections::BTreeMap<u8, (u64, u64)>, // request -> (amount, highest version)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Sign,
+    AlreadySigned,
+    Refused,
+}
+
+impl Reference {
+    fn propose(&mut self, request: u8, amount: u64, version: u64) -> Verdict {
+        match self.signed.get_mut(&request) {
+            None => {
+                self.signed.insert(request, (amount, version));
+                Verdict::Sign
+            }
+            Some((a, _)) if *a != amount => Verdict::Refused,
+            Some((_, v)) if version > *v => {
+                *v = version;
+                Verdict::Sign
+            }
+            Some(_) => Verdict::AlreadySigned,
+        }
+    }
+}
+
+fn verdict(c: &Checked) -> Verdict {
+    match c {
+        Checked::Sign { .. } => Verdict::Sign,
+        Checked::Signed { .. } => Verdict::AlreadySigned,
+        Checked::Refused { .. } => Verdict::Refused,
+    }
+}
+
+#[test]
+fn agrees_with_the_reference_over_every_history_of_up_to_three_proposals() {
+    // Universe: 2 subjects x 2 contents x 2 versions = 8 proposals; every sequence of length
+    // 0..=3 (585 histories), as lighthouse's exhaustive slashing-protection test does.
+    let universe: Vec<(u8, u64, u64)> = (0..8u8)
+        .map(|i| (1 + (i & 1), 5 + u64::from((i >> 1) & 1), 1 + u64::from(i >> 2)))
+        .collect();
+    let (_dir, mut store) = fresh();
+    let mut histories = 0;
+    let mut stack: Vec<Vec<usize>> = vec![vec![]];
+    while let Some(h) = stack.pop() {
+        histories += 1;
+        store
+            .write(|tx| {
+                tx.execute_batch("DELETE FROM journal; DELETE FROM journal_refusals;")
+                    .unwrap();
+                Ok(())
+            })
+            .unwrap();
+        let mut reference = Reference::default();
+        let mut refused = 0;
+        for &i in &h {
+            let (request, amount, version) = universe[i];
+            let m = refund(request, amount, version);
+            let got = check(&mut store, &m);
+            let want = reference.propose(request, amount, version);
+            assert_eq!(verdict(&got), want, "history {h:?}, step {i}");
+            if want == Verdict::Refused {
+                refused += 1;
+            }
+        }
+        assert_eq!(journal::refusals(store.conn()).unwrap(), refused, "{h:?}");
+        if h.len() < 3 {
+            for i in 0..universe.len() {
+                let mut next = h.clone();
+                next.push(i);
+                stack.push(next);
+            }
+        }
+    }
+    assert_eq!(histories, 1 + 8 + 64 + 512);
+}
+
+#[test]
+fn ten_threads_racing_on_one_subject_sign_one_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(
+        Store::open(&dir.path().join("keeper.sqlite")).unwrap(),
+    ));
+    let handles: Vec<_> = (0..10u64)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                // Even threads propose content A, odd threads content B.
+                let m = refund(1, 100 + (t % 2), 1);
+                let checked = {
+                    let mut s = store.lock().unwrap();
+                    s.write(|tx| {
+                        journal::check_and_record(tx, signer().address(), &m, CHAIN, CONTRACT, 1)
+                    })
+                    .unwrap()
+                };
+                let sig = match &checked {
+                    Checked::Sign { subject, digest }
+                    | Checked::Signed {
+                        subject, digest, ..
+                    } => {
+                        let mut s = store.lock().unwrap();
+                        Some(journal::signature_for(&mut s, &signer(), subject, *digest).unwrap())
+                    }
+                    Checked::Refused { .. } => None,
+                };
+                (t % 2, verdict(&checked), sig)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let winners: std::collections::BTreeSet<u64> = results
+        .iter()
+        .filter(|(_, v, _)| *v != Verdict::Refused)
+        .map(|(c, _, _)| *c)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one content is signed: {results:?}");
+    assert_eq!(
+        results.iter().filter(|(_, v, _)| *v == Verdict::Sign).count(),
+        1,
+        "one thread signs; the others get the stored signature or a refusal"
+    );
+    let sigs: std::collections::BTreeSet<_> = results.iter().filter_map(|r| r.2.clone()).collect();
+    assert_eq!(sigs.len(), 1, "every winner holds the same signature");
+    assert_eq!(
+        journal::refusals(store.lock().unwrap().conn()).unwrap(),
+        5
+    );
+}
+
+#[test]
+fn a_new_signer_set_version_resigns_the_same_content_only() {
+    let (_dir, mut store) = fresh();
+    let Checked::Sign { subject, digest } = check(&mut store, &refund(1, 5, 1)) else {
+        panic!()
+    };
+    let s1 = journal::signature_for(&mut store, &signer(), &subject, digest).unwrap();
+    assert_eq!(recover(&digest, &s1).unwrap(), signer().address());
+    let Checked::Signed {
+        signature: Some(again),
+        ..
+    } = check(&mut store, &refund(1, 5, 1))
+    else {
+        panic!("identical content answers with the stored signature")
+    };
+    assert_eq!(again, s1);
+    let Checked::Sign { digest: d2, .. } = check(&mut store, &refund(1, 5, 2)) else {
+        panic!("a new version is a new digest")
+    };
+    assert_ne!(d2, digest);
+    // The old digest is no longer the subject's: signing it is refused.
+    assert!(journal::signature_for(&mut store, &signer(), &subject, digest).is_err());
+    assert!(matches!(
+        check(&mut store, &refund(1, 6, 2)),
+        Checked::Refused { .. }
+    ));
+}
+
+#[test]
+fn export_import_round_trip_never_allows_other_content() {
+    let (dir, mut store) = fresh();
+    check(&mut store, &refund(1, 5, 3));
+    let sweep = Eip712Message::Sweep(Sweep {
+        positions: vec![],
+        nonce: 4,
+        signer_set_version: 1,
+    });
+    check(&mut store, &sweep);
+    let doc = journal::export(&store, CHAIN, CONTRACT).unwrap();
+    let json = serde_json::to_value(&doc).unwrap();
+    assert_eq!(json["metadata"]["chain_id"], "31337");
+    assert_eq!(json["data"][0]["signed"][0]["signer_set_version"], "3");
+    assert_eq!(json["data"][0]["signed"][1]["subject"], "sweep:4");
+
+    // Into a new keeper's database: the subjects are known, only their content may be signed.
+    let mut other = Store::open(&dir.path().join("moved.sqlite")).unwrap();
+    let s = journal::import(&mut other, &doc, CHAIN, CONTRACT).unwrap();
+    assert_eq!((s.added, s.merged), (2, 0));
+    assert!(matches!(
+        other
+            .write(|tx| journal::check_and_record(
+                tx,
+                signer().address(),
+                &refund(1, 6, 3),
+                CHAIN,
+                CONTRACT,
+                9
+            ))
+            .unwrap(),
+        Checked::Refused { .. }
+    ));
+    assert!(matches!(
+        other
+            .write(|tx| journal::check_and_record(
+                tx,
+                signer().address(),
+                &refund(1, 5, 3),
+                CHAIN,
+                CONTRACT,
+                9
+            ))
+            .unwrap(),
+        Checked::Sign { .. }
+    ));
+    // Importing again merges; a conflicting file is refused whole.
+    assert_eq!(journal::import(&mut other, &doc, CHAIN, CONTRACT).unwrap().merged, 2);
+    let mut conflicting = doc.clone();
+    conflicting.data[0].signed[0].content_hash = B256::repeat_byte(7).to_string();
+    assert!(journal::import(&mut other, &conflicting, CHAIN, CONTRACT).is_err());
+    let mut wrong_chain = doc.clone();
+    wrong_chain.metadata.chain_id = "964".into();
+    assert!(journal::import(&mut other, &wrong_chain, CHAIN, CONTRACT).is_err());
+    // Export and import need the writer's lock: not while a keeper holds it.
+    drop(other);
+    let reader = Store::open_read_only(&dir.path().join("moved.sqlite")).unwrap();
+    assert!(journal::export(&reader, CHAIN, CONTRACT).is_err());
+    let subject: Subject = journal::parse_subject("delivery:10:3").unwrap();
+    assert_eq!(journal::subject_key(&subject), "delivery:10:3");
+    assert!(journal::parse_subject("request:xyz").is_err());
+}
