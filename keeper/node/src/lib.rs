@@ -4,8 +4,11 @@
 //! submits each quorum-signed report once. The design is `KEEPER.md`; this crate is the node
 //! (engine, store, exchange, executors, config, metrics); the rules live in the pure crates.
 
+pub mod config;
 pub mod error;
 pub mod journal;
+pub mod metrics;
+pub mod reports;
 pub mod store;
 
 pub use error::{Error, Result};

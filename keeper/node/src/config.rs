@@ -1,0 +1,508 @@
+//! The keeper's configuration: `keeper.toml` (every key documented in `keeper.example.toml`),
+//! then `TAO20_…` environment variables (`TAO20_BEVM__RPC`, a double underscore between section
+//! and key), then Bittensor's usual flags (`--netuid`, `--subtensor.network`,
+//! `--subtensor.chain_endpoint`, `--wallet.name`, `--wallet.hotkey`, `--wallet.path`). Secrets are
+//! never configuration values: the config names the file or variable that holds them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use tao20_creation::index::IndexParams;
+
+use crate::{Error, Result};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeeperConfig {
+    /// Subtensor.
+    pub subtensor: SubtensorConfig,
+    /// BEVM.
+    pub bevm: BevmConfig,
+    /// The substrate hotkey (a btcli wallet, or a secret URI file for development chains).
+    #[serde(default)]
+    pub wallet: WalletConfig,
+    /// The report-signing key.
+    pub signer: SignerConfig,
+    /// The database.
+    pub store: StoreConfig,
+    /// The signature exchange (HTTP) and metrics.
+    #[serde(default)]
+    pub exchange: ExchangeConfig,
+    /// Mechanism 0: creation.
+    #[serde(default)]
+    pub creation: CreationConfig,
+    /// Quorum transmission.
+    #[serde(default)]
+    pub transmit: TransmitConfig,
+    /// The block loop.
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Follow the chain and log what would be signed, signing and sending nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Fault injection for demonstrations and tests; never set on a real network.
+    #[serde(default)]
+    pub testing: TestingConfig,
+}
+
+/// Which subtensor network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Mainnet.
+    Finney,
+    /// Testnet.
+    Test,
+    /// A local node (ws://127.0.0.1:9944).
+    Local,
+    /// The TAO20 simulator (`tao20 sim serve` or a devnet), at `host:port`.
+    Sim,
+}
+
+/// Subtensor access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubtensorConfig {
+    /// The network.
+    pub network: Network,
+    /// The endpoint; defaults to the network's public entry point.
+    #[serde(default)]
+    pub chain_endpoint: Option<String>,
+    /// The TAO20 subnet.
+    pub netuid: u16,
+}
+
+impl SubtensorConfig {
+    /// The endpoint to connect to.
+    pub fn endpoint(&self) -> Result<String> {
+        if let Some(e) = &self.chain_endpoint {
+            return Ok(e.clone());
+        }
+        match self.network {
+            Network::Finney => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
+            Network::Test => Ok("wss://test.finney.opentensor.ai:443".into()),
+            Network::Local => Ok("ws://127.0.0.1:9944".into()),
+            Network::Sim => Err(Error::Config {
+                what: "subtensor.chain_endpoint".into(),
+                reason: "the simulator has no default address: set host:port".into(),
+            }),
+        }
+    }
+}
+
+/// BEVM access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BevmConfig {
+    /// JSON-RPC URL.
+    pub rpc: String,
+    /// `deployments/<chainid>.json`.
+    pub deployment: PathBuf,
+    /// Blocks the keeper stays behind the subtensor finalized head for BEVM reads (0 on BEVM,
+    /// where finality is shared; a depth on anvil).
+    #[serde(default)]
+    pub confirmations: u64,
+    /// Seconds to wait for a transaction's receipt.
+    #[serde(default = "default_tx_timeout")]
+    pub tx_timeout_secs: u64,
+}
+
+fn default_tx_timeout() -> u64 {
+    120
+}
+
+/// The substrate hotkey.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletConfig {
+    /// btcli wallets directory (`~/.bittensor/wallets`).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Wallet name (`default`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Hotkey name (`default`).
+    #[serde(default)]
+    pub hotkey: Option<String>,
+    /// Instead of a wallet: a file whose first line is a secret URI (development chains).
+    #[serde(default)]
+    pub suri_file: Option<PathBuf>,
+}
+
+/// The report-signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerConfig {
+    /// The keystore file (`~/.foundry/keystores/NAME`).
+    pub keystore: PathBuf,
+    /// A file holding the keystore password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// An environment variable holding it.
+    #[serde(default)]
+    pub password_env: Option<String>,
+}
+
+impl SignerConfig {
+    /// Where the password comes from.
+    pub fn password(&self) -> Result<tao20_bevm::keys::PasswordSource> {
+        match (&self.password_file, &self.password_env) {
+            (Some(f), None) => Ok(tao20_bevm::keys::PasswordSource::File(expand(f))),
+            (None, Some(v)) => Ok(tao20_bevm::keys::PasswordSource::Env(v.clone())),
+            _ => Err(Error::Config {
+                what: "signer".into(),
+                reason: "set exactly one of password_file and password_env".into(),
+            }),
+        }
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file.
+    pub path: PathBuf,
+}
+
+/// The signature exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// Where the HTTP server listens (signatures, status, metrics).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The address peers reach this keeper at, served as the hotkey's axon; none: not served.
+    #[serde(default)]
+    pub external: Option<SocketAddr>,
+    /// Peers besides those found in the metagraph (`http://host:port`).
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// Find peers among the subnet's neurons with a validator permit and an axon.
+    #[serde(default = "yes")]
+    pub metagraph_peers: bool,
+    /// Largest request body accepted, bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Requests per second one remote address may make (bursts of twice that).
+    #[serde(default = "default_rate")]
+    pub requests_per_sec: u32,
+    /// Signatures held for digests this keeper has not computed yet, at most.
+    #[serde(default = "default_held")]
+    pub max_held_signatures: usize,
+    /// Seconds a peer request may take.
+    #[serde(default = "default_peer_timeout")]
+    pub peer_timeout_secs: u64,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8091))
+}
+fn yes() -> bool {
+    true
+}
+fn default_max_body() -> usize {
+    64 * 1024
+}
+fn default_rate() -> u32 {
+    50
+}
+fn default_held() -> usize {
+    4096
+}
+fn default_peer_timeout() -> u64 {
+    5
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            external: None,
+            peers: Vec::new(),
+            metagraph_peers: true,
+            max_body_bytes: default_max_body(),
+            requests_per_sec: default_rate(),
+            max_held_signatures: default_held(),
+            peer_timeout_secs: default_peer_timeout(),
+        }
+    }
+}
+
+/// Mechanism 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreationConfig {
+    /// Official price window W, blocks.
+    #[serde(default = "default_price_window")]
+    pub price_window: u64,
+    /// The index methodology (camelCase keys, as `tao20 index compute` takes them).
+    #[serde(default)]
+    pub index: IndexParams,
+    /// Sign a sweep of stray vault stake every this many blocks (0: never).
+    #[serde(default)]
+    pub sweep_every_blocks: u64,
+}
+
+fn default_price_window() -> u64 {
+    tao20_creation::pricing::DEFAULT_PRICE_WINDOW
+}
+
+impl Default for CreationConfig {
+    fn default() -> Self {
+        Self {
+            price_window: default_price_window(),
+            index: IndexParams::default(),
+            sweep_every_blocks: 0,
+        }
+    }
+}
+
+/// Quorum transmission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransmitConfig {
+    /// Blocks between one signer's turn to transmit and the next's (OCR2's stage).
+    #[serde(default = "default_stage")]
+    pub stage_blocks: u64,
+}
+
+fn default_stage() -> u64 {
+    2
+}
+
+impl Default for TransmitConfig {
+    fn default() -> Self {
+        Self {
+            stage_blocks: default_stage(),
+        }
+    }
+}
+
+/// The block loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Milliseconds between polls of the finalized head.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// Blocks processed per round before the executors get a turn.
+    #[serde(default = "default_batch")]
+    pub max_blocks_per_round: u64,
+    /// Blocks of strategy state kept to undo a reorganised BEVM block.
+    #[serde(default = "default_history")]
+    pub state_history_blocks: u64,
+    /// Where to start on a new database (default: the deployment block).
+    #[serde(default)]
+    pub start_block: Option<u64>,
+}
+
+fn default_poll_ms() -> u64 {
+    500
+}
+fn default_batch() -> u64 {
+    32
+}
+fn default_history() -> u64 {
+    64
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            poll_ms: default_poll_ms(),
+            max_blocks_per_round: default_batch(),
+            state_history_blocks: default_history(),
+            start_block: None,
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    #[serde(default = "default_format")]
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `keeper=debug`).
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn default_format() -> LogFormat {
+    LogFormat::Text
+}
+fn default_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: default_format(),
+            level: default_level(),
+        }
+    }
+}
+
+/// Fault injection.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestingConfig {
+    /// A deliberate fault, for demonstrations of the quorum outvoting a bad keeper.
+    #[serde(default)]
+    pub fault: Option<Fault>,
+}
+
+/// A deliberate fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Sign every creation report with a NAV per share 1 % too high.
+    WrongNav,
+}
+
+/// Bittensor's flags, each overriding its config key when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FlagOverrides {
+    /// `--netuid`.
+    pub netuid: Option<u16>,
+    /// `--subtensor.network`.
+    pub network: Option<String>,
+    /// `--subtensor.chain_endpoint`.
+    pub chain_endpoint: Option<String>,
+    /// `--wallet.name`.
+    pub wallet_name: Option<String>,
+    /// `--wallet.hotkey`.
+    pub wallet_hotkey: Option<String>,
+    /// `--wallet.path`.
+    pub wallet_path: Option<PathBuf>,
+}
+
+impl FlagOverrides {
+    fn figment(&self) -> Figment {
+        let mut f = Figment::new();
+        let mut set = |key: &str, value: figment::value::Value| {
+            f = std::mem::take(&mut f).merge(Serialized::default(key, value));
+        };
+        if let Some(n) = self.netuid {
+            set("subtensor.netuid", n.into());
+        }
+        if let Some(n) = &self.network {
+            set("subtensor.network", n.clone().into());
+        }
+        if let Some(e) = &self.chain_endpoint {
+            set("subtensor.chain_endpoint", e.clone().into());
+        }
+        if let Some(n) = &self.wallet_name {
+            set("wallet.name", n.clone().into());
+        }
+        if let Some(h) = &self.wallet_hotkey {
+            set("wallet.hotkey", h.clone().into());
+        }
+        if let Some(p) = &self.wallet_path {
+            set("wallet.path", p.display().to_string().into());
+        }
+        f
+    }
+}
+
+/// `~/` expanded with `$HOME`.
+pub fn expand(p: &Path) -> PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(rest))
+            .unwrap_or_else(|| p.to_path_buf()),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+impl KeeperConfig {
+    /// Loads `file`, then the `TAO20_` environment, then the flags; validates the result.
+    pub fn load(file: &Path, flags: &FlagOverrides) -> Result<Self> {
+        if !file.exists() {
+            return Err(Error::Config {
+                what: file.display().to_string(),
+                reason: "no such file (see keeper.example.toml)".into(),
+            });
+        }
+        let figment = Figment::new()
+            .merge(Toml::file(file))
+            // Only SECTION__KEY variables: TAO20_LOG, TAO20_WALLET_PASSWORD and the like are read
+            // by the keeper itself and are not configuration keys.
+            .merge(
+                Env::prefixed("TAO20_")
+                    .filter(|k| k.as_str().contains("__"))
+                    .split("__"),
+            )
+            .merge(flags.figment());
+        Self::from_figment(figment, &file.display().to_string())
+    }
+
+    /// Parses a configuration from TOML text (tests, `--print-config`).
+    pub fn from_toml(text: &str) -> Result<Self> {
+        Self::from_figment(Figment::new().merge(Toml::string(text)), "config")
+    }
+
+    fn from_figment(figment: Figment, source: &str) -> Result<Self> {
+        let mut cfg: KeeperConfig = figment.extract().map_err(|e| Error::Config {
+            what: source.to_string(),
+            reason: e.to_string(),
+        })?;
+        cfg.bevm.deployment = expand(&cfg.bevm.deployment);
+        cfg.signer.keystore = expand(&cfg.signer.keystore);
+        cfg.store.path = expand(&cfg.store.path);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Rejects configurations the keeper cannot run with.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, reason: &str| {
+            Err(Error::Config {
+                what: what.into(),
+                reason: reason.into(),
+            })
+        };
+        self.signer.password()?;
+        self.subtensor.endpoint()?;
+        self.creation.index.validate()?;
+        if self.creation.price_window == 0 {
+            return bad("creation.price_window", "must be at least 1 block");
+        }
+        if self.transmit.stage_blocks == 0 {
+            return bad("transmit.stage_blocks", "must be at least 1 block");
+        }
+        if self.engine.max_blocks_per_round == 0 {
+            return bad("engine.max_blocks_per_round", "must be at least 1");
+        }
+        if self.exchange.max_body_bytes < 1024 {
+            return bad("exchange.max_body_bytes", "below 1 KiB no report fits");
+        }
+        if self.wallet.suri_file.is_some() && (self.wallet.name.is_some() || self.wallet.hotkey.is_some()) {
+            return bad("wallet", "give either suri_file or a wallet name and hotkey, not both");
+        }
+        if self.testing.fault.is_some() && self.subtensor.network == Network::Finney {
+            return bad("testing.fault", "fault injection is refused on finney");
+        }
+        Ok(())
+    }
+}

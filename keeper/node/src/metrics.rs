@@ -1,0 +1,111 @@
+//! Prometheus metrics, served as text on `/metrics`.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::{Error, Result};
+
+/// The keeper's metrics.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Finalized blocks processed.
+    pub blocks_processed: IntCounter,
+    /// The last block processed.
+    pub last_block: IntGauge,
+    /// Finalized head minus the last processed block.
+    pub finality_lag: IntGauge,
+    /// Reports signed, by kind.
+    pub reports_signed: IntCounterVec,
+    /// Signatures refused by the journal (different content for a signed subject).
+    pub reports_refused: IntCounter,
+    /// Transactions sent, by call and outcome.
+    pub reports_submitted: IntCounterVec,
+    /// Blocks from a report's creation to its quorum.
+    pub quorum_latency_blocks: Histogram,
+    /// Peer requests that failed or were refused, by cause.
+    pub peer_errors: IntCounterVec,
+    /// Peer signatures accepted.
+    pub peer_signatures: IntCounter,
+    /// Outbox items not yet done.
+    pub outbox_depth: IntGauge,
+    /// Endpoint failures the keeper waited out, by endpoint.
+    pub rpc_failures: IntCounterVec,
+}
+
+fn m(e: prometheus::Error) -> Error {
+    Error::Config {
+        what: "metrics".into(),
+        reason: e.to_string(),
+    }
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(r: &Registry, c: C) -> Result<C> {
+    r.register(Box::new(c.clone())).map_err(m)?;
+    Ok(c)
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Result<Self> {
+        let r = Registry::new_custom(Some("tao20".into()), None).map_err(m)?;
+        let counter = |name: &str, help: &str| {
+            register(&r, IntCounter::new(name, help).map_err(m)?)
+        };
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            register(&r, IntCounterVec::new(Opts::new(name, help), labels).map_err(m)?)
+        };
+        let gauge = |name: &str, help: &str| register(&r, IntGauge::new(name, help).map_err(m)?);
+        Ok(Metrics {
+            blocks_processed: counter("blocks_processed_total", "finalized blocks processed")?,
+            last_block: gauge("last_block", "the last finalized block processed")?,
+            finality_lag: gauge(
+                "finality_lag_blocks",
+                "finalized head minus the last block processed",
+            )?,
+            reports_signed: counter_vec("reports_signed_total", "reports signed", &["kind"])?,
+            reports_refused: counter(
+                "reports_refused_total",
+                "signatures the journal refused (different content for a signed subject)",
+            )?,
+            reports_submitted: counter_vec(
+                "reports_submitted_total",
+                "transactions sent",
+                &["call", "outcome"],
+            )?,
+            quorum_latency_blocks: register(
+                &r,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "quorum_latency_blocks",
+                        "blocks from a report's creation to its quorum",
+                    )
+                    .buckets(vec![0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+                )
+                .map_err(m)?,
+            )?,
+            peer_errors: counter_vec(
+                "peer_errors_total",
+                "peer requests failed or refused",
+                &["cause"],
+            )?,
+            peer_signatures: counter("peer_signatures_total", "peer signatures accepted")?,
+            outbox_depth: gauge("outbox_depth", "outbox items not yet done")?,
+            rpc_failures: counter_vec(
+                "rpc_failures_total",
+                "endpoint failures waited out",
+                &["endpoint"],
+            )?,
+            registry: r,
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}

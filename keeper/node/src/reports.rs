@@ -1,0 +1,426 @@
+//! Reports, their signatures and their quorum progress in the store, and the outbox of actions
+//! decided in block transactions.
+
+use alloy_primitives::{keccak256, Address, B256};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use tao20_creation::eip712::Eip712Message;
+use tao20_creation::journal::Subject;
+
+use crate::journal::subject_key;
+use crate::store::db;
+use crate::{Error, Result};
+
+fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn u(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Decode {
+        what: what.into(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(what: &str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Decode {
+        what: what.into(),
+        reason: e.to_string(),
+    })
+}
+
+/// A report this keeper computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Its EIP-712 digest.
+    pub digest: B256,
+    /// Its subject.
+    pub subject: String,
+    /// The message.
+    pub message: Eip712Message,
+    /// The signer-set version it is signed under.
+    pub signer_set_version: u64,
+    /// Block it was computed at.
+    pub created_block: u64,
+    /// Block a quorum was first seen, if any.
+    pub quorum_block: Option<u64>,
+    /// Block its subject was settled on chain, if known.
+    pub settled_block: Option<u64>,
+    /// How it was settled.
+    pub outcome: Option<String>,
+}
+
+/// Records a report (idempotent: a known digest is left as it is).
+pub fn insert_report(
+    tx: &Transaction<'_>,
+    digest: B256,
+    subject: &Subject,
+    message: &Eip712Message,
+    block: u64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO reports (digest, subject, kind, message, signer_set_version, created_block)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            digest.to_string(),
+            subject_key(subject),
+            message.type_name(),
+            encode("report", message)?,
+            i(version_of(message)),
+            i(block)
+        ],
+    )
+    .map_err(db("report"))?;
+    Ok(())
+}
+
+/// The signer-set version a message carries.
+pub fn version_of(message: &Eip712Message) -> u64 {
+    match message {
+        Eip712Message::CreationFile(f) => f.signer_set_version,
+        Eip712Message::CreationReport(r) => r.signer_set_version,
+        Eip712Message::RefundReport(r) => r.signer_set_version,
+        Eip712Message::Sweep(s) => s.signer_set_version,
+        Eip712Message::Asset(_) | Eip712Message::Position(_) => 0,
+    }
+}
+
+/// The report with `digest`, if this keeper computed it.
+pub fn report(conn: &Connection, digest: &B256) -> Result<Option<Report>> {
+    conn.query_row(
+        "SELECT subject, message, signer_set_version, created_block, quorum_block, settled_block, outcome
+         FROM reports WHERE digest = ?1",
+        [digest.to_string()],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        },
+    )
+    .optional()
+    .map_err(db("report"))?
+    .map(|(subject, message, version, created, quorum, settled, outcome)| {
+        Ok(Report {
+            digest: *digest,
+            subject,
+            message: decode("report message", &message)?,
+            signer_set_version: u(version),
+            created_block: u(created),
+            quorum_block: quorum.map(u),
+            settled_block: settled.map(u),
+            outcome,
+        })
+    })
+    .transpose()
+}
+
+/// Unsettled reports created at or after `since`, oldest first.
+pub fn open_reports(conn: &Connection, since: u64) -> Result<Vec<Report>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT digest FROM reports WHERE settled_block IS NULL AND created_block >= ?1
+             ORDER BY created_block, digest",
+        )
+        .map_err(db("open reports"))?;
+    let digests: Vec<String> = stmt
+        .query_map([i(since)], |r| r.get(0))
+        .map_err(db("open reports"))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(db("open reports"))?;
+    let mut out = Vec::new();
+    for d in digests {
+        let digest: B256 = d.parse().map_err(|_| Error::Decode {
+            what: "report digest".into(),
+            reason: d.clone(),
+        })?;
+        if let Some(r) = report(conn, &digest)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Records a verified signature; returns how many signatures the digest now has.
+pub fn add_signature(
+    conn: &Connection,
+    digest: &B256,
+    signer: &Address,
+    signature: &[u8],
+    source: &str,
+) -> Result<u64> {
+    conn.execute(
+        "INSERT OR IGNORE INTO signatures (digest, signer, signature, source, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![
+            digest.to_string(),
+            signer.to_string().to_lowercase(),
+            signature,
+            source,
+            now()
+        ],
+    )
+    .map_err(db("signature"))?;
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM signatures WHERE digest = ?1",
+            [digest.to_string()],
+            |r| r.get(0),
+        )
+        .map_err(db("signatures"))?;
+    Ok(u(n))
+}
+
+/// The verified signatures of a digest, ascending by signer.
+pub fn signatures(conn: &Connection, digest: &B256) -> Result<Vec<(Address, Vec<u8>)>> {
+    let mut stmt = conn
+        .prepare("SELECT signer, signature FROM signatures WHERE digest = ?1 ORDER BY signer")
+        .map_err(db("signatures"))?;
+    let rows = stmt
+        .query_map([digest.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .map_err(db("signatures"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (signer, sig) = row.map_err(db("signatures"))?;
+        let addr: Address = signer.parse().map_err(|_| Error::Decode {
+            what: "signature signer".into(),
+            reason: signer.clone(),
+        })?;
+        out.push((addr, sig));
+    }
+    out.sort_by_key(|(a, _)| *a);
+    Ok(out)
+}
+
+/// Marks the first block a quorum was seen (kept if already set); returns whether it was new.
+pub fn set_quorum(conn: &Connection, digest: &B256, block: u64) -> Result<bool> {
+    let n = conn
+        .execute(
+            "UPDATE reports SET quorum_block = ?2 WHERE digest = ?1 AND quorum_block IS NULL",
+            rusqlite::params![digest.to_string(), i(block)],
+        )
+        .map_err(db("report quorum"))?;
+    Ok(n > 0)
+}
+
+/// Marks every report of a subject settled (its digest under any signer-set version).
+pub fn settle_subject(conn: &Connection, subject: &str, block: u64, outcome: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE reports SET settled_block = ?2, outcome = ?3 WHERE subject = ?1 AND settled_block IS NULL",
+        rusqlite::params![subject, i(block), outcome],
+    )
+    .map_err(db("report settled"))?;
+    Ok(())
+}
+
+/// An action decided in a block transaction, carried out after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "action")]
+pub enum Action {
+    /// Sign a committed journal digest and publish the signature.
+    Sign {
+        /// The subject.
+        subject: Subject,
+        /// The digest.
+        digest: B256,
+    },
+    /// Push this keeper's signature of a digest to every peer.
+    Push {
+        /// The digest.
+        digest: B256,
+    },
+    /// Send the quorum-signed report of a digest, if it is still unsettled.
+    Transmit {
+        /// The digest.
+        digest: B256,
+    },
+    /// Send `expire(requestId)`, if the request is still pending.
+    Expire {
+        /// The request.
+        request_id: B256,
+    },
+}
+
+impl Action {
+    /// The idempotency key: one outbox item per key, ever.
+    pub fn key(&self) -> String {
+        match self {
+            Action::Sign { digest, .. } => format!("sign:{digest}"),
+            Action::Push { digest } => format!("push:{digest}"),
+            Action::Transmit { digest } => format!("transmit:{digest}"),
+            Action::Expire { request_id } => format!("expire:{request_id}"),
+        }
+    }
+
+    /// A short name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Sign { .. } => "sign",
+            Action::Push { .. } => "push",
+            Action::Transmit { .. } => "transmit",
+            Action::Expire { .. } => "expire",
+        }
+    }
+}
+
+/// One outbox item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// Row id.
+    pub id: i64,
+    /// The action.
+    pub action: Action,
+    /// Attempts so far.
+    pub attempts: u64,
+    /// Not before this block.
+    pub not_before_block: u64,
+}
+
+/// Enqueues an action (a no-op when its key was ever enqueued); returns whether it was new.
+pub fn enqueue(conn: &Connection, action: &Action, block: u64, not_before: u64) -> Result<bool> {
+    let n = conn
+        .execute(
+            "INSERT OR IGNORE INTO outbox (key, kind, payload, created_block, not_before_block)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                action.key(),
+                action.kind(),
+                encode("outbox action", action)?,
+                i(block),
+                i(not_before)
+            ],
+        )
+        .map_err(db("outbox"))?;
+    Ok(n > 0)
+}
+
+/// Items not done whose time has come at `block`, oldest first.
+pub fn due(conn: &Connection, block: u64, limit: usize) -> Result<Vec<OutboxItem>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, payload, attempts, not_before_block FROM outbox
+             WHERE done_at IS NULL AND not_before_block <= ?1 ORDER BY not_before_block, id LIMIT ?2",
+        )
+        .map_err(db("outbox"))?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![i(block), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )
+        .map_err(db("outbox"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, payload, attempts, nb) = row.map_err(db("outbox"))?;
+        out.push(OutboxItem {
+            id,
+            action: decode("outbox action", &payload)?,
+            attempts: u(attempts),
+            not_before_block: u(nb),
+        });
+    }
+    Ok(out)
+}
+
+/// Marks an item done.
+pub fn complete(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET done_at = ?2 WHERE id = ?1",
+        rusqlite::params![id, now()],
+    )
+    .map_err(db("outbox"))?;
+    Ok(())
+}
+
+/// Records a failed attempt and when to try again.
+pub fn retry_later(conn: &Connection, id: i64, error: &str, not_before: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, not_before_block = ?3 WHERE id = ?1",
+        rusqlite::params![id, error, i(not_before)],
+    )
+    .map_err(db("outbox"))?;
+    Ok(())
+}
+
+/// Items not done.
+pub fn depth(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL", [], |r| {
+            r.get(0)
+        })
+        .map_err(db("outbox"))?;
+    Ok(u(n))
+}
+
+/// OCR2's transmission order: the signers sorted by `keccak256(digest ‖ signer)`. Every keeper
+/// computes the same order, so the first in it transmits first and the others only if it has
+/// not done so `stage` blocks later.
+pub fn transmission_rank(digest: &B256, signers: &[Address], me: &Address) -> Option<usize> {
+    let mut order: Vec<(B256, Address)> = signers
+        .iter()
+        .map(|s| {
+            let mut buf = [0u8; 52];
+            buf[..32].copy_from_slice(digest.as_slice());
+            buf[32..].copy_from_slice(s.as_slice());
+            (keccak256(buf), *s)
+        })
+        .collect();
+    order.sort();
+    order.iter().position(|(_, s)| s == me)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signer_gets_a_distinct_rank_and_the_order_depends_on_the_digest() {
+        let signers: Vec<Address> = (1..=5u8).map(|i| Address::repeat_byte(i)).collect();
+        let ranks = |d: B256| -> Vec<usize> {
+            signers
+                .iter()
+                .map(|s| transmission_rank(&d, &signers, s).unwrap())
+                .collect()
+        };
+        let a = ranks(B256::repeat_byte(1));
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, vec![0, 1, 2, 3, 4]);
+        // Some digest puts a different signer first (the load spreads over the set).
+        let firsts: std::collections::BTreeSet<usize> = (0..32u8)
+            .map(|i| {
+                let r = ranks(B256::repeat_byte(i));
+                r.iter().position(|x| *x == 0).unwrap()
+            })
+            .collect();
+        assert!(firsts.len() > 1, "{firsts:?}");
+        assert_eq!(
+            transmission_rank(&B256::ZERO, &signers, &Address::repeat_byte(9)),
+            None
+        );
+    }
+}
