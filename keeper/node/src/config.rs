@@ -497,8 +497,13 @@ impl KeeperConfig {
         if self.exchange.max_body_bytes < 1024 {
             return bad("exchange.max_body_bytes", "below 1 KiB no report fits");
         }
-        if self.wallet.suri_file.is_some() && (self.wallet.name.is_some() || self.wallet.hotkey.is_some()) {
-            return bad("wallet", "give either suri_file or a wallet name and hotkey, not both");
+        if self.wallet.suri_file.is_some()
+            && (self.wallet.name.is_some() || self.wallet.hotkey.is_some())
+        {
+            return bad(
+                "wallet",
+                "give either suri_file or a wallet name and hotkey, not both",
+            );
         }
         if self.testing.fault.is_some() && self.subtensor.network == Network::Finney {
             return bad("testing.fault", "fault injection is refused on finney");

@@ -49,7 +49,9 @@ pub enum Error {
         reason: String,
     },
     /// The journal refused to sign different content for a subject it signed before.
-    #[error("refusing to sign {subject}: different content ({proposed}) than signed before ({signed})")]
+    #[error(
+        "refusing to sign {subject}: different content ({proposed}) than signed before ({signed})"
+    )]
     Refused {
         /// The subject.
         subject: String,

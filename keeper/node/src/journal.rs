@@ -112,8 +112,11 @@ fn parse_b256(what: &str, text: &str) -> Result<B256> {
     })
 }
 
+/// A journal row as SQLite returns it.
+type RawRow = (String, Option<String>, i64, Option<Vec<u8>>);
+
 fn read_row(conn: &Connection, key: &str) -> Result<Option<Row>> {
-    let raw: Option<(String, Option<String>, i64, Option<Vec<u8>>)> = conn
+    let raw: Option<RawRow> = conn
         .query_row(
             "SELECT content_hash, digest, signer_set_version, signature FROM journal WHERE subject = ?1",
             [key],
@@ -296,11 +299,9 @@ pub fn refusals(conn: &Connection) -> Result<u64> {
 /// Subjects signed so far.
 pub fn signed(conn: &Connection) -> Result<u64> {
     let n: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM journal WHERE imported = 0",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM journal WHERE imported = 0", [], |r| {
+            r.get(0)
+        })
         .map_err(db("journal"))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }

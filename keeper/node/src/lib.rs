@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+pub mod exchange;
 pub mod journal;
 pub mod metrics;
 pub mod reports;

@@ -51,11 +51,13 @@ impl Metrics {
     /// A fresh registry with every metric registered.
     pub fn new() -> Result<Self> {
         let r = Registry::new_custom(Some("tao20".into()), None).map_err(m)?;
-        let counter = |name: &str, help: &str| {
-            register(&r, IntCounter::new(name, help).map_err(m)?)
-        };
+        let counter =
+            |name: &str, help: &str| register(&r, IntCounter::new(name, help).map_err(m)?);
         let counter_vec = |name: &str, help: &str, labels: &[&str]| {
-            register(&r, IntCounterVec::new(Opts::new(name, help), labels).map_err(m)?)
+            register(
+                &r,
+                IntCounterVec::new(Opts::new(name, help), labels).map_err(m)?,
+            )
         };
         let gauge = |name: &str, help: &str| register(&r, IntGauge::new(name, help).map_err(m)?);
         Ok(Metrics {

@@ -369,9 +369,11 @@ pub fn retry_later(conn: &Connection, id: i64, error: &str, not_before: u64) -> 
 /// Items not done.
 pub fn depth(conn: &Connection) -> Result<u64> {
     let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL", [], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
         .map_err(db("outbox"))?;
     Ok(u(n))
 }
@@ -399,7 +401,7 @@ mod tests {
 
     #[test]
     fn every_signer_gets_a_distinct_rank_and_the_order_depends_on_the_digest() {
-        let signers: Vec<Address> = (1..=5u8).map(|i| Address::repeat_byte(i)).collect();
+        let signers: Vec<Address> = (1..=5u8).map(Address::repeat_byte).collect();
         let ranks = |d: B256| -> Vec<usize> {
             signers
                 .iter()

@@ -117,7 +117,11 @@ fn migrate(conn: &mut Connection) -> Result<i64> {
             ),
         });
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+    for (i, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
         tx.execute_batch(step)
             .map_err(sql(format!("migration to version {}", i + 1)))?;
     }

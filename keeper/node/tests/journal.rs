@@ -94,7 +94,13 @@ fn agrees_with_the_reference_over_every_history_of_up_to_three_proposals() {
     // Universe: 2 subjects x 2 contents x 2 versions = 8 proposals; every sequence of length
     // 0..=3 (585 histories), as lighthouse's exhaustive slashing-protection test does.
     let universe: Vec<(u8, u64, u64)> = (0..8u8)
-        .map(|i| (1 + (i & 1), 5 + u64::from((i >> 1) & 1), 1 + u64::from(i >> 2)))
+        .map(|i| {
+            (
+                1 + (i & 1),
+                5 + u64::from((i >> 1) & 1),
+                1 + u64::from(i >> 2),
+            )
+        })
         .collect();
     let (_dir, mut store) = fresh();
     let mut histories = 0;
@@ -171,18 +177,22 @@ fn ten_threads_racing_on_one_subject_sign_one_content() {
         .filter(|(_, v, _)| *v != Verdict::Refused)
         .map(|(c, _, _)| *c)
         .collect();
-    assert_eq!(winners.len(), 1, "exactly one content is signed: {results:?}");
     assert_eq!(
-        results.iter().filter(|(_, v, _)| *v == Verdict::Sign).count(),
+        winners.len(),
+        1,
+        "exactly one content is signed: {results:?}"
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|(_, v, _)| *v == Verdict::Sign)
+            .count(),
         1,
         "one thread signs; the others get the stored signature or a refusal"
     );
     let sigs: std::collections::BTreeSet<_> = results.iter().filter_map(|r| r.2.clone()).collect();
     assert_eq!(sigs.len(), 1, "every winner holds the same signature");
-    assert_eq!(
-        journal::refusals(store.lock().unwrap().conn()).unwrap(),
-        5
-    );
+    assert_eq!(journal::refusals(store.lock().unwrap().conn()).unwrap(), 5);
 }
 
 #[test]
@@ -260,7 +270,12 @@ fn export_import_round_trip_never_allows_other_content() {
         Checked::Sign { .. }
     ));
     // Importing again merges; a conflicting file is refused whole.
-    assert_eq!(journal::import(&mut other, &doc, CHAIN, CONTRACT).unwrap().merged, 2);
+    assert_eq!(
+        journal::import(&mut other, &doc, CHAIN, CONTRACT)
+            .unwrap()
+            .merged,
+        2
+    );
     let mut conflicting = doc.clone();
     conflicting.data[0].signed[0].content_hash = B256::repeat_byte(7).to_string();
     assert!(journal::import(&mut other, &conflicting, CHAIN, CONTRACT).is_err());

@@ -42,7 +42,10 @@ fn a_database_belongs_to_one_deployment_and_signer() {
     store.bind_identity(31337, "0xAbC", "0x01").unwrap();
     store.bind_identity(31337, "0xabc", "0x01").unwrap();
     let err = store.bind_identity(964, "0xabc", "0x01").unwrap_err();
-    assert!(matches!(err, Error::Identity { ref key, .. } if key == "chain_id"), "{err}");
+    assert!(
+        matches!(err, Error::Identity { ref key, .. } if key == "chain_id"),
+        "{err}"
+    );
     assert!(store.bind_identity(31337, "0xabc", "0x02").is_err());
 }
 

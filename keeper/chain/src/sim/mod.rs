@@ -332,7 +332,7 @@ impl Simulator {
             let beacon = self.beacon.clone();
             let sn = self.subnet_mut(netuid)?;
             sn.pool.drift(delta);
-            if (block + u64::from(netuid) + 1) % (u64::from(sn.tempo) + 1) == 0 {
+            if (block + u64::from(netuid) + 1).is_multiple_of(u64::from(sn.tempo) + 1) {
                 sn.last_epoch_block = block;
                 sn.epochs_run = sn.epochs_run.saturating_add(1);
             }

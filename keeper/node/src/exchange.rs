@@ -1,0 +1,561 @@
+//! The signature exchange between keepers: plain HTTP, because every message authenticates
+//! itself.
+//!
+//! - `POST /v1/signatures` — a peer pushes `{"message": <EIP-712 message>, "signature": "0x…"}`.
+//!   The digest is computed here from the message; the signature must recover to a member of the
+//!   current signer set and the message must carry the current signer-set version. A signature
+//!   over a digest this keeper computed itself is stored (`200 {"status":"accepted"}`); one over a
+//!   digest it has not computed (yet) is held in a bounded pool until its own observation arrives,
+//!   as Wormhole's guardians do (`202 {"status":"held"}`), and dropped when the pool is full.
+//! - `GET /v1/signatures/{digest}` — the verified signatures this keeper holds for a digest it
+//!   computed (a peer pulls what it missed).
+//! - `GET /metrics` (Prometheus text) and `GET /v1/status`.
+//!
+//! Bodies are bounded (`exchange.max_body_bytes`), every remote address has a token bucket
+//! (`exchange.requests_per_sec`), and the held pool has a total and a per-signer bound: nothing a
+//! peer sends can crash the keeper or grow it without bound. Refusals are counted by cause.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{Address, Bytes, B256};
+use axum::body::Bytes as Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tao20_bevm::reader::SignerSet;
+use tao20_creation::eip712::Eip712Message;
+use tao20_creation::signing::recover;
+use tokio::sync::Notify;
+
+use crate::metrics::Metrics;
+use crate::reports;
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// A pushed signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedMessage {
+    /// The message.
+    pub message: Eip712Message,
+    /// 65 bytes `r || s || v`.
+    pub signature: Bytes,
+}
+
+/// The answer to a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signatures {
+    /// The digest.
+    pub digest: B256,
+    /// Verified signatures, ascending by signer.
+    pub signatures: Vec<SignerSignature>,
+}
+
+/// One signer's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerSignature {
+    /// The signer.
+    pub signer: Address,
+    /// Its signature.
+    pub signature: Bytes,
+}
+
+/// Signatures over digests this keeper has not computed yet, bounded in total and per signer.
+#[derive(Debug, Default)]
+pub struct HeldPool {
+    by_digest: HashMap<B256, BTreeMap<Address, Vec<u8>>>,
+    order: VecDeque<(B256, Address)>,
+    per_signer: HashMap<Address, usize>,
+    max_total: usize,
+}
+
+impl HeldPool {
+    /// A pool of at most `max_total` signatures.
+    pub fn new(max_total: usize) -> Self {
+        Self {
+            max_total: max_total.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// Holds a verified signature; the oldest one goes when the pool is full, and no signer may
+    /// hold more than its share (`max_total / signers`).
+    pub fn hold(&mut self, digest: B256, signer: Address, signature: Vec<u8>, signers: usize) {
+        let share = (self.max_total / signers.max(1)).max(1);
+        if self
+            .by_digest
+            .get(&digest)
+            .is_some_and(|m| m.contains_key(&signer))
+        {
+            return;
+        }
+        if self.per_signer.get(&signer).copied().unwrap_or(0) >= share {
+            // The signer's oldest held signature makes room.
+            if let Some(pos) = self.order.iter().position(|(_, s)| *s == signer) {
+                if let Some((d, s)) = self.order.remove(pos) {
+                    self.drop_one(&d, &s);
+                }
+            }
+        }
+        while self.order.len() >= self.max_total {
+            match self.order.pop_front() {
+                Some((d, s)) => self.drop_one(&d, &s),
+                None => break,
+            }
+        }
+        self.by_digest
+            .entry(digest)
+            .or_default()
+            .insert(signer, signature);
+        self.order.push_back((digest, signer));
+        *self.per_signer.entry(signer).or_default() += 1;
+    }
+
+    fn drop_one(&mut self, digest: &B256, signer: &Address) {
+        if let Some(m) = self.by_digest.get_mut(digest) {
+            if m.remove(signer).is_some() {
+                if let Some(c) = self.per_signer.get_mut(signer) {
+                    *c = c.saturating_sub(1);
+                }
+            }
+            if m.is_empty() {
+                self.by_digest.remove(digest);
+            }
+        }
+    }
+
+    /// Takes every signature held for `digest`.
+    pub fn take(&mut self, digest: &B256) -> Vec<(Address, Vec<u8>)> {
+        let Some(m) = self.by_digest.remove(digest) else {
+            return Vec::new();
+        };
+        self.order.retain(|(d, _)| d != digest);
+        for s in m.keys() {
+            if let Some(c) = self.per_signer.get_mut(s) {
+                *c = c.saturating_sub(1);
+            }
+        }
+        m.into_iter().collect()
+    }
+
+    /// Signatures held.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+/// A token bucket per remote address (at most 10 000 addresses remembered).
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_sec: f64,
+    buckets: HashMap<IpAddr, (f64, Instant)>,
+}
+
+impl RateLimiter {
+    /// `per_sec` requests a second, bursts of twice that.
+    pub fn new(per_sec: u32) -> Self {
+        Self {
+            per_sec: f64::from(per_sec.max(1)),
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Whether `ip` may make a request now.
+    #[allow(clippy::float_arithmetic)] // rate limiting is not a consensus path
+    pub fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
+        let cap = 2.0 * self.per_sec;
+        if self.buckets.len() > 10_000 {
+            let per_sec = self.per_sec;
+            self.buckets.retain(|_, (tokens, at)| {
+                *tokens + per_sec * now.duration_since(*at).as_secs_f64() < cap
+            });
+        }
+        let (tokens, at) = self.buckets.entry(ip).or_insert((cap, now));
+        *tokens = (*tokens + self.per_sec * now.duration_since(*at).as_secs_f64()).min(cap);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What the exchange shares with the rest of the keeper.
+#[derive(Debug)]
+pub struct Exchange {
+    /// BEVM chain id (the EIP-712 domain).
+    pub chain_id: u64,
+    /// The contract (the EIP-712 domain).
+    pub contract: Address,
+    /// The store.
+    pub store: Arc<Mutex<Store>>,
+    /// The current signer set.
+    pub signers: Arc<RwLock<SignerSet>>,
+    /// Signatures over digests not computed yet.
+    pub held: Mutex<HeldPool>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Woken when a signature arrives, so quorums are checked at once.
+    pub wake: Arc<Notify>,
+    /// Per-address rate limits.
+    pub limiter: Mutex<RateLimiter>,
+    /// Largest body accepted.
+    pub max_body: usize,
+    /// A status document, refreshed by the engine.
+    pub status: RwLock<serde_json::Value>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind: keep serving.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn refuse(ex: &Exchange, status: StatusCode, cause: &str, detail: String) -> Response {
+    ex.metrics.peer_errors.with_label_values(&[cause]).inc();
+    tracing::debug!(target: "keeper::exchange", cause, %detail, "refused a peer request");
+    (
+        status,
+        Json(serde_json::json!({"error": cause, "detail": detail})),
+    )
+        .into_response()
+}
+
+/// What became of a pushed signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Accepted {
+    /// Stored: the digest is one this keeper computed.
+    Accepted,
+    /// Held until this keeper computes the digest.
+    Held,
+}
+
+impl Exchange {
+    /// Verifies a pushed signature and stores or holds it.
+    pub fn receive(
+        &self,
+        pushed: &SignedMessage,
+        source: &str,
+    ) -> std::result::Result<Accepted, (StatusCode, &'static str, String)> {
+        if let Err(e) = pushed.message.validate() {
+            return Err((StatusCode::BAD_REQUEST, "invalid_message", e.to_string()));
+        }
+        if matches!(
+            pushed.message,
+            Eip712Message::Asset(_) | Eip712Message::Position(_)
+        ) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "invalid_message",
+                "never signed on its own".into(),
+            ));
+        }
+        let digest = pushed.message.digest(self.chain_id, self.contract);
+        let signer = recover(&digest, &pushed.signature)
+            .map_err(|e| (StatusCode::BAD_REQUEST, "bad_signature", e.to_string()))?;
+        let (member, version, n) = {
+            let set = self
+                .signers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (set.contains(&signer), set.version, set.signers.len())
+        };
+        if !member {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "not_a_signer",
+                format!("{signer} is not in signer set {version}"),
+            ));
+        }
+        let message_version = reports::version_of(&pushed.message);
+        if message_version != version {
+            return Err((
+                StatusCode::CONFLICT,
+                "stale_signer_set",
+                format!(
+                    "message is for signer set {message_version}, the current one is {version}"
+                ),
+            ));
+        }
+        let own = {
+            let store = lock(&self.store);
+            match reports::report(store.conn(), &digest) {
+                Ok(Some(_)) => reports::add_signature(
+                    store.conn(),
+                    &digest,
+                    &signer,
+                    &pushed.signature,
+                    source,
+                )
+                .map(|_| true)
+                .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?,
+                Ok(None) => false,
+                Err(e) => return Err((StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string())),
+            }
+        };
+        if own {
+            self.metrics.peer_signatures.inc();
+            self.wake.notify_one();
+            return Ok(Accepted::Accepted);
+        }
+        lock(&self.held).hold(digest, signer, pushed.signature.to_vec(), n);
+        Ok(Accepted::Held)
+    }
+
+    /// The HTTP routes.
+    pub fn router(self: Arc<Self>) -> Router {
+        let limit = self.max_body;
+        Router::new()
+            .route("/v1/signatures", post(push))
+            .route("/v1/signatures/{digest}", get(pull))
+            .route("/v1/status", get(status))
+            .route("/metrics", get(metrics))
+            .layer(DefaultBodyLimit::max(limit))
+            .with_state(self)
+    }
+
+    /// Serves the routes on `listener` until the task is dropped.
+    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) -> Result<()> {
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .await
+            .map_err(|e| Error::Peer(format!("server: {e}")))
+    }
+}
+
+fn limited(ex: &Exchange, peer: &SocketAddr) -> bool {
+    !lock(&ex.limiter).allow(peer.ip(), Instant::now())
+}
+
+async fn push(
+    State(ex): State<Arc<Exchange>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Response {
+    if limited(&ex, &peer) {
+        return refuse(
+            &ex,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            peer.to_string(),
+        );
+    }
+    let pushed: SignedMessage = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return refuse(&ex, StatusCode::BAD_REQUEST, "malformed", e.to_string()),
+    };
+    match ex.receive(&pushed, &format!("peer {peer}")) {
+        Ok(a) => {
+            let code = if a == Accepted::Accepted {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            (code, Json(serde_json::json!({"status": a}))).into_response()
+        }
+        Err((code, cause, detail)) => refuse(&ex, code, cause, detail),
+    }
+}
+
+async fn pull(
+    State(ex): State<Arc<Exchange>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(digest): Path<String>,
+) -> Response {
+    if limited(&ex, &peer) {
+        return refuse(
+            &ex,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            peer.to_string(),
+        );
+    }
+    let Ok(digest) = digest.parse::<B256>() else {
+        return refuse(
+            &ex,
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            format!("digest {digest:?}"),
+        );
+    };
+    let store = lock(&ex.store);
+    match reports::report(store.conn(), &digest) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return refuse(
+                &ex,
+                StatusCode::NOT_FOUND,
+                "unknown_digest",
+                digest.to_string(),
+            )
+        }
+        Err(e) => return refuse(&ex, StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()),
+    }
+    match reports::signatures(store.conn(), &digest) {
+        Ok(sigs) => Json(Signatures {
+            digest,
+            signatures: sigs
+                .into_iter()
+                .map(|(signer, s)| SignerSignature {
+                    signer,
+                    signature: s.into(),
+                })
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => refuse(&ex, StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()),
+    }
+}
+
+async fn status(State(ex): State<Arc<Exchange>>) -> Response {
+    let doc = ex.status.read().map(|s| s.clone()).unwrap_or_default();
+    Json(doc).into_response()
+}
+
+async fn metrics(State(ex): State<Arc<Exchange>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        ex.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The client side: pushes and pulls to peers at `http://host:port`.
+#[derive(Debug, Clone)]
+pub struct PeerClient {
+    http: reqwest::Client,
+    max_body: usize,
+}
+
+impl PeerClient {
+    /// A client with a per-request timeout; answers larger than `max_body` are refused.
+    pub fn new(timeout: Duration, max_body: usize) -> Result<Self> {
+        tao20_bevm::rpc::ensure_tls();
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Peer(format!("HTTP client: {e}")))?;
+        Ok(Self { http, max_body })
+    }
+
+    /// Pushes a signature; the peer's verdict.
+    pub async fn push(&self, peer: &str, signed: &SignedMessage) -> Result<Accepted> {
+        let url = format!("{}/v1/signatures", peer.trim_end_matches('/'));
+        let resp = self
+            .http
+            .post(&url)
+            .json(signed)
+            .send()
+            .await
+            .map_err(|e| Error::Peer(format!("push to {peer}: {e}")))?;
+        let code = resp.status();
+        let body = self.read(resp, peer).await?;
+        if !code.is_success() {
+            return Err(Error::Peer(format!(
+                "push to {peer}: {code} {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )));
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            status: Accepted,
+        }
+        let a: Answer = serde_json::from_slice(&body)
+            .map_err(|e| Error::Peer(format!("push to {peer}: answer: {e}")))?;
+        Ok(a.status)
+    }
+
+    /// Pulls a peer's signatures of a digest (unverified: the caller verifies each).
+    pub async fn pull(&self, peer: &str, digest: &B256) -> Result<Signatures> {
+        let url = format!("{}/v1/signatures/{digest}", peer.trim_end_matches('/'));
+        let resp = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| Error::Peer(format!("pull from {peer}: {e}")))?;
+        let code = resp.status();
+        let body = self.read(resp, peer).await?;
+        if !code.is_success() {
+            return Err(Error::Peer(format!("pull from {peer}: {code}")));
+        }
+        serde_json::from_slice(&body).map_err(|e| Error::Peer(format!("pull from {peer}: {e}")))
+    }
+
+    async fn read(&self, mut resp: reqwest::Response, peer: &str) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| Error::Peer(format!("{peer}: {e}")))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(Error::Peer(format!(
+                    "{peer}: answer larger than {} bytes",
+                    self.max_body
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_held_pool_is_bounded_in_total_and_per_signer() {
+        let mut pool = HeldPool::new(8);
+        let a = Address::repeat_byte(1);
+        let b = Address::repeat_byte(2);
+        for i in 0..20u8 {
+            pool.hold(B256::repeat_byte(i), a, vec![i], 2);
+        }
+        assert_eq!(pool.len(), 4, "one signer may hold only its share");
+        for i in 0..3u8 {
+            pool.hold(B256::repeat_byte(100 + i), b, vec![i], 2);
+        }
+        assert_eq!(pool.len(), 7);
+        assert_eq!(pool.take(&B256::repeat_byte(19)), vec![(a, vec![19])]);
+        assert!(
+            pool.take(&B256::repeat_byte(0)).is_empty(),
+            "the oldest went first"
+        );
+        assert_eq!(pool.len(), 6);
+    }
+
+    #[test]
+    fn the_rate_limiter_allows_a_burst_then_refills() {
+        let mut l = RateLimiter::new(5);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        let allowed = (0..20).filter(|_| l.allow(ip, t0)).count();
+        assert_eq!(allowed, 10);
+        assert!(l.allow(ip, t0 + Duration::from_millis(250)));
+        assert!(l.allow("10.0.0.2".parse().unwrap(), t0));
+    }
+}
