@@ -5,6 +5,8 @@
 //! (engine, store, exchange, executors, config, metrics); the rules live in the pure crates.
 
 pub mod config;
+pub mod convert;
+pub mod engine;
 pub mod error;
 pub mod exchange;
 pub mod journal;
