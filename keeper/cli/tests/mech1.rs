@@ -328,7 +328,11 @@ fn auction_solve_takes_full_precision_bids() {
     let cost = v["total_cost"].as_str().unwrap();
     let budget = inst["budget_ph"].as_str().unwrap();
     assert!(exact(cost) <= exact(budget), "{cost} > {budget}");
-    assert_ne!(exact(cost).1 % 1_000_000_000, 0, "{cost} has no fine digits");
+    assert_ne!(
+        exact(cost).1 % 1_000_000_000,
+        0,
+        "{cost} has no fine digits"
+    );
     let milp = ok_json(&tao20(&[
         "auction",
         "solve",
