@@ -34,10 +34,11 @@
 //! state is the lexicographic optimum; its integers are the proof. The incumbent starts from the
 //! greedy selection sharpened by single swaps (drop one chunk, add the most valuable one that then
 //! fits), which keeps the front small even when values are fine-grained. The front is sparse, so
-//! tiny hashrate units cost nothing in themselves; its size is capped at [`MAX_STATES`] arena
-//! entries; beyond it the answer is the verified incumbent flagged `optimal: false` (see
-//! [`Model::solve_counts_within`]), never an error, so adversarially fine-grained bids cannot
-//! leave a window without winners.
+//! tiny hashrate units cost nothing in themselves; the states it may create are capped at
+//! [`MAX_STATES`]. Beyond that the answer is the best of the incumbent and greedy completions of
+//! states of the last complete front (a deterministic sample), verified and flagged
+//! `optimal: false` (see [`Model::solve_counts_within`]), never an error, so adversarially
+//! fine-grained bids cannot leave a window without winners.
 //!
 //! # Verification and fallback
 //! The result is re-checked in integers: every count within what was offered, every price within
@@ -826,9 +827,11 @@ impl Model {
     }
 
     /// [`Self::solve_counts`] with the state budget `max_states`. When the proof would need more
-    /// states (bids posted with many decimals make every item its own type), the answer is the
-    /// incumbent, the greedy selection sharpened by swaps: feasible, verified, flagged
-    /// `optimal: false`, and the same on every validator, since the budget counts states, not time.
+    /// states (bids posted with many decimals make values fine-grained), the answer is the best
+    /// of the incumbent (the greedy selection sharpened by swaps) and the swap-sharpened greedy
+    /// completions of the best sampled states of the last complete front: feasible, verified,
+    /// flagged `optimal: false`, and the same on every validator, since the budget counts
+    /// states, not time.
     ///
     /// The engine runs in `u128` when the total cost fits it and in `U256` otherwise (see the
     /// module documentation); the answer does not depend on which.
