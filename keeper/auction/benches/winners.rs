@@ -1,43 +1,84 @@
 //! Winner selection at the sizes of the reference comparison (miners x workers per miner), on the
-//! instances `tao20 auction generate` writes for the same seed.
+//! instances `tao20 auction generate` writes for the same seed, and on adversarial variants: the
+//! same honest miners plus miners posting legal v2 bids of 1000 workers written to the last of 18
+//! decimals (`instance::adversary`), which make every gcd of the model 1 and its costs wider
+//! than 128 bits.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use tao20_auction::instance::generate;
+use tao20_auction::instance::{generate, with_adversaries, Instance};
 use tao20_auction::solve::select_winners;
 
 /// The seed the reference script uses too (tools/bench_auction_reference.py).
 const SEED: u64 = 20;
 
-fn winners(c: &mut Criterion) {
-    let mut group = c.benchmark_group("select_winners");
+fn report(name: &str, inst: &Instance) {
+    let s = select_winners(&inst.rows, inst.budget, inst.max_price).unwrap();
+    let adversarial: u64 = s
+        .winners
+        .iter()
+        .filter(|w| w.hotkey.starts_with("5adv"))
+        .map(|w| w.count)
+        .sum();
+    eprintln!(
+        "{name}: total {} PH, optimal {}, {} states, value bound gap {}, {adversarial} adversarial workers won",
+        s.total_hashrate,
+        s.certificate.optimal,
+        s.certificate.states,
+        s.certificate.value_bound - s.certificate.value
+    );
+}
+
+fn bench(c: &mut Criterion, group: &str, cases: &[(String, Instance, bool)]) {
+    let mut group = c.benchmark_group(group);
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    for (miners, workers) in [(16u32, 20u32), (64, 100), (256, 300), (256, 1000)] {
-        let inst = generate(miners, workers, SEED);
+    for (name, inst, proven) in cases {
         let s = select_winners(&inst.rows, inst.budget, inst.max_price).unwrap();
-        assert!(s.certificate.optimal);
-        eprintln!(
-            "{miners}x{workers}: total {} PH, {} states, value bound gap {}",
-            s.total_hashrate,
-            s.certificate.states,
-            s.certificate.value_bound - s.certificate.value
-        );
-        group.bench_with_input(
-            BenchmarkId::from_parameter(format!("{miners}x{workers}")),
-            &inst,
-            |b, inst| {
-                b.iter(|| {
-                    select_winners(black_box(&inst.rows), inst.budget, inst.max_price).unwrap()
-                })
-            },
-        );
+        assert_eq!(s.certificate.optimal, *proven, "{name}");
+        report(name, inst);
+        group.bench_with_input(BenchmarkId::from_parameter(name), inst, |b, inst| {
+            b.iter(|| select_winners(black_box(&inst.rows), inst.budget, inst.max_price).unwrap())
+        });
     }
     group.finish();
+}
+
+fn winners(c: &mut Criterion) {
+    let honest: Vec<(String, Instance, bool)> =
+        [(16u32, 20u32), (64, 100), (256, 300), (256, 1000)]
+            .into_iter()
+            .map(|(m, w)| (format!("{m}x{w}"), generate(m, w, SEED), true))
+            .collect();
+    bench(c, "select_winners", &honest);
+    let adversarial = vec![
+        (
+            "256x300+1adv".to_owned(),
+            with_adversaries(generate(256, 300, SEED), 1, SEED),
+            true,
+        ),
+        (
+            "256x1000+1adv".to_owned(),
+            with_adversaries(generate(256, 1000, SEED), 1, SEED),
+            true,
+        ),
+        (
+            "256x300+8adv".to_owned(),
+            with_adversaries(generate(256, 300, SEED), 8, SEED),
+            true,
+        ),
+        // The legal worst case: all 256 uids adversarial; past the state budget.
+        (
+            "0x0+256adv".to_owned(),
+            with_adversaries(generate(0, 0, SEED), 256, SEED),
+            false,
+        ),
+    ];
+    bench(c, "select_winners_adversarial", &adversarial);
 }
 
 criterion_group!(benches, winners);

@@ -8,7 +8,9 @@
 //!   `ALPHA_TAO`, `HASHP_USDC`, `TAO_USDC` and `cap`, unknown keys are kept. Any key order is
 //!   accepted, a repeated key is rejected. A suffix of exactly 32 bytes is the ban bitmap over uids
 //!   0..255 (bit `uid % 8` of byte `uid / 8`); a suffix of any other length is ignored.
-//! - Bid v1, `1;b;PRICE=HR,HR;PRICE=HR`: no size limits, `1;b;` is an empty list.
+//! - Bid v1, `1;b;PRICE=HR,HR;PRICE=HR`: worker sizes at most [`MAX_V1_WORKER_HASHRATE`] (a
+//!   limit the original does not have, for the auction's integer range), no count limit beyond
+//!   the payload's; `1;b;` is an empty list.
 //! - Bid v2, `2;b;BTC,PRICE=HR:COUNT,HR:COUNT;...`: only `BTC`, worker size in
 //!   [[`MIN_WORKER_HASHRATE`], [`MAX_WORKER_HASHRATE`]], counts positive, total count at most
 //!   [`MAX_WORKERS`]; one malformed group rejects the whole commitment. A bid's suffix is ignored.
@@ -41,6 +43,10 @@ pub const MIN_WORKER_HASHRATE: Fp18 = Fp18::from_raw(50_000_000_000_000_000);
 pub const MAX_WORKER_HASHRATE: Fp18 = Fp18::from_raw(450_000_000_000_000_000);
 /// Largest total worker count of a v2 bid commitment.
 pub const MAX_WORKERS: u32 = 1000;
+/// Largest v1 worker, 1 000 000 PH (more than the whole Bitcoin network). The original protocol
+/// sets no v1 limit; this one keeps the auction's integer totals within their range (see
+/// [`crate::solve`]) without excluding any real bid.
+pub const MAX_V1_WORKER_HASHRATE: Fp18 = Fp18::from_raw(1_000_000 * 1_000_000_000_000_000_000);
 /// The only algorithm v2 bids may name.
 pub const ALGO_BTC: &str = "BTC";
 
@@ -297,6 +303,9 @@ impl Commitment {
                     if hashrates.is_empty() {
                         continue;
                     }
+                    for &hashrate in hashrates {
+                        check_v1_worker(hashrate).map_err(Error::Encode)?;
+                    }
                     let mut texts: Vec<String> = hashrates.iter().map(Fp18::to_string).collect();
                     texts.sort();
                     parts.push(format!("{price}={}", texts.join(",")));
@@ -373,7 +382,9 @@ fn decode_bids_v1(data: &str, base: usize) -> Result<BTreeMap<Fp18, Vec<Fp18>>> 
         let price = decimal(price, at, "price").map_err(|e| regroup(e, g))?;
         let list = groups.entry(price).or_default();
         for (hat, hr) in split_with_offsets(hashrates, at + group.len() - hashrates.len(), ',') {
-            list.push(decimal(hr, hat, "hashrate").map_err(|e| regroup(e, g))?);
+            let hashrate = decimal(hr, hat, "hashrate").map_err(|e| regroup(e, g))?;
+            check_v1_worker(hashrate).map_err(|r| group_err(g, hat, r))?;
+            list.push(hashrate);
         }
     }
     for list in groups.values_mut() {
@@ -388,6 +399,15 @@ fn regroup(e: Error, group: usize) -> Error {
         Error::Commitment { offset, reason } => group_err(group, offset, reason),
         other => other,
     }
+}
+
+fn check_v1_worker(hashrate: Fp18) -> std::result::Result<(), String> {
+    if hashrate > MAX_V1_WORKER_HASHRATE {
+        return Err(format!(
+            "worker size {hashrate} above {MAX_V1_WORKER_HASHRATE} PH"
+        ));
+    }
+    Ok(())
 }
 
 fn check_worker(hashrate: Fp18, count: u32) -> std::result::Result<(), String> {
@@ -575,6 +595,8 @@ mod tests {
     #[test]
     fn bid_v1_errors_name_group_and_offset() {
         for (text, group, offset) in [
+            ("1;b;1=0.5;2=1000000.000000000000000001", 1, 12),
+            ("1;b;1=0.5,1000001", 0, 10),
             ("1;b;1=0.5;2", 1, 10),
             ("1;b;1=0.5;x=1", 1, 10),
             ("1;b;1=0.5,,1", 0, 10),
@@ -619,6 +641,17 @@ mod tests {
         }
         assert!(Commitment::decode(b"2;b;BTC,1=0.1:1000").is_ok());
         assert!(Commitment::decode(b"2;b;BTC,1=0.05:1,0.45:1").is_ok());
+    }
+
+    #[test]
+    fn v1_worker_size_limit() {
+        assert!(Commitment::decode(b"1;b;0=1000000").is_ok());
+        let mut g = BTreeMap::new();
+        g.insert(fp("1"), vec![fp("1000000.000000000000000001")]);
+        assert!(matches!(
+            Commitment::Bid(BidCommitment::V1(g)).encode(),
+            Err(Error::Encode(_))
+        ));
     }
 
     #[test]

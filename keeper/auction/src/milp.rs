@@ -12,6 +12,7 @@
 //!
 //! The backend is microlp (pure Rust) unless the `highs` or `coin_cbc` feature selects another.
 
+use alloy_primitives::U256;
 use good_lp::solvers::{Solver, WithMipGap};
 use good_lp::{constraint, variable, variables, Expression, Solution, SolverModel, Variable};
 
@@ -29,7 +30,7 @@ pub struct MilpOutcome {
     /// Total value in model units.
     pub value: u128,
     /// Total cost in model units.
-    pub cost: u128,
+    pub cost: U256,
 }
 
 #[cfg(feature = "coin_cbc")]
@@ -46,15 +47,22 @@ fn backend() -> impl Solver<Model = impl SolverModel + WithMipGap> + Copy {
 }
 
 fn exact_f64(x: u128, what: &str) -> Result<f64> {
-    if x > F64_EXACT_LIMIT {
-        return Err(Error::invalid(
-            "model",
-            format!("{what} {x} exceeds 2^53 and cannot reach a floating-point MILP exactly"),
-        ));
-    }
-    // x <= 2^53, so the conversion is exact.
+    exact_wide_f64(U256::from(x), what)
+}
+
+fn exact_wide_f64(x: U256, what: &str) -> Result<f64> {
+    let small = u128::try_from(x)
+        .ok()
+        .filter(|&x| x <= F64_EXACT_LIMIT)
+        .ok_or_else(|| {
+            Error::invalid(
+                "model",
+                format!("{what} {x} exceeds 2^53 and cannot reach a floating-point MILP exactly"),
+            )
+        })?;
+    // small <= 2^53, so the conversion is exact.
     #[allow(clippy::cast_precision_loss)]
-    Ok(x as f64)
+    Ok(small as f64)
 }
 
 fn solver_error(e: impl std::fmt::Display) -> Error {
@@ -68,18 +76,16 @@ pub fn solve_milp(model: &Model) -> Result<MilpOutcome> {
         return Ok(MilpOutcome {
             counts: Vec::new(),
             value: 0,
-            cost: 0,
+            cost: U256::ZERO,
         });
     }
     let mut total_value = 0u128;
-    let mut total_cost = 0u128;
     for t in &model.types {
         total_value = total_value.saturating_add(t.value.saturating_mul(u128::from(t.count)));
-        total_cost = total_cost.saturating_add(t.cost.saturating_mul(u128::from(t.count)));
     }
     exact_f64(total_value, "total value")?;
-    exact_f64(total_cost, "total cost")?;
-    let capacity = exact_f64(model.capacity, "capacity")?;
+    exact_wide_f64(model.total_cost(), "total cost")?;
+    let capacity = exact_wide_f64(model.capacity, "capacity")?;
 
     let mut vars = variables!();
     let x: Vec<Variable> = model
@@ -94,7 +100,7 @@ pub fn solve_milp(model: &Model) -> Result<MilpOutcome> {
     let mut cost = Expression::from(0.0);
     for (t, &v) in model.types.iter().zip(&x) {
         value += exact_f64(t.value, "value")? * v;
-        cost += exact_f64(t.cost, "cost")? * v;
+        cost += exact_wide_f64(t.cost, "cost")? * v;
     }
 
     // Phase 1: the largest value within the capacity.
@@ -157,15 +163,19 @@ fn round_counts(
         .collect()
 }
 
-fn totals(model: &Model, counts: &[u64]) -> Result<(u128, u128)> {
+fn totals(model: &Model, counts: &[u64]) -> Result<(u128, U256)> {
     let mut value = 0u128;
-    let mut cost = 0u128;
+    let mut cost = U256::ZERO;
     for (t, &n) in model.types.iter().zip(counts) {
-        value = value
-            .checked_add(t.value * u128::from(n))
+        value = t
+            .value
+            .checked_mul(u128::from(n))
+            .and_then(|v| v.checked_add(value))
             .ok_or_else(|| Error::overflow("MILP value"))?;
-        cost = cost
-            .checked_add(t.cost * u128::from(n))
+        cost = t
+            .cost
+            .checked_mul(U256::from(n))
+            .and_then(|c| c.checked_add(cost))
             .ok_or_else(|| Error::overflow("MILP cost"))?;
     }
     if cost > model.capacity {

@@ -5,7 +5,7 @@
 //! - `solve --input FILE`, FILE `{"budget_ph": "12.5", "max_price_multiplier": "1.05", "bids":
 //!   [{"hotkey", "hashrate", "price", "count"}]}` (`count` a positive integer, default 1;
 //!   `max_price_multiplier` default 1.05; rows with the same (hotkey, hashrate, price) are merged;
-//!   at most 1,000,000 worker items within the cap). Prints `{"winners": [{"hotkey", "hashrate",
+//!   at most 1,000,000 worker items within the cap, each at most 1,000,000 PH). Prints `{"winners": [{"hotkey", "hashrate",
 //!   "price", "count"}], "total_hashrate", "total_cost", "budget_ph"}`, winners by (price,
 //!   hashrate, hotkey), totals exact (`total_cost` may carry up to 36 decimals).
 //! - `generate --miners M --workers W --seed S` prints a deterministic `solve` input (the

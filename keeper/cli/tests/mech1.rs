@@ -285,6 +285,65 @@ fn auction_solve_contract() {
     assert_eq!(milp, v);
 }
 
+/// One bid written to the last of 18 decimals in hashrate and price used to fail the whole
+/// auction ("exceeds the exact integer range"); now it is solved like any other, by both engines
+/// (the MILP refuses coefficients beyond 2^53 and falls back to the exact answer).
+#[test]
+fn auction_solve_takes_full_precision_bids() {
+    let mut inst = ok_json(&tao20(&[
+        "auction",
+        "generate",
+        "--miners",
+        "12",
+        "--workers",
+        "15",
+        "--seed",
+        "3",
+    ]));
+    inst["bids"].as_array_mut().unwrap().push(json!({
+        "hotkey": "5adversary",
+        "hashrate": "0.449999999999999999",
+        "price": "1.049999999999999999",
+        "count": 1000,
+    }));
+    inst["bids"].as_array_mut().unwrap().push(json!({
+        "hotkey": "5cheap",
+        "hashrate": "0.050000000000000001",
+        "price": "0.900000000000000001",
+        "count": 3,
+    }));
+    let f = file(&inst.to_string());
+    let v = ok_json(&tao20(&["auction", "solve", "--input", f.arg()]));
+    let winners = v["winners"].as_array().unwrap();
+    assert!(winners.iter().any(|w| w["hotkey"] == "5cheap"));
+    assert!(winners.iter().any(|w| w["hotkey"] != "5cheap"));
+    // Exact decimal comparison: (integer part, fraction padded to 36 digits).
+    let exact = |text: &str| {
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        (
+            int.parse::<u128>().unwrap(),
+            format!("{frac:0<36}").parse::<u128>().unwrap(),
+        )
+    };
+    let cost = v["total_cost"].as_str().unwrap();
+    let budget = inst["budget_ph"].as_str().unwrap();
+    assert!(exact(cost) <= exact(budget), "{cost} > {budget}");
+    assert_ne!(
+        exact(cost).1 % 1_000_000_000,
+        0,
+        "{cost} has no fine digits"
+    );
+    let milp = ok_json(&tao20(&[
+        "auction",
+        "solve",
+        "--input",
+        f.arg(),
+        "--engine",
+        "milp",
+    ]));
+    assert_eq!(milp, v);
+}
+
 #[test]
 fn auction_solve_output_is_byte_identical_under_permutation() {
     let inst = ok_json(&tao20(&[
@@ -332,6 +391,10 @@ fn auction_solve_rejects_bad_input() {
         (
             r#"{"budget_ph": "1", "max_price_multiplier": 1.05, "bids": []}"#,
             vec!["max_price_multiplier"],
+        ),
+        (
+            r#"{"budget_ph": "1", "bids": [{"hotkey": "a", "hashrate": "1000000.1", "price": "1"}]}"#,
+            vec!["bids", "1000000.1", "exceeds 1000000 PH"],
         ),
     ] {
         let f = file(text);
