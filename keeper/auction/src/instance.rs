@@ -109,7 +109,7 @@ pub fn with_adversaries(inst: Instance, adversaries: u32, seed: u64) -> Instance
 /// A random FP18 value in `[low, low + span)` whose last (18th) decimal is never zero.
 fn full_precision(rng: &mut SplitMix64, low: u128, span: u64) -> Fp18 {
     let raw = low + u128::from(rng.below(span));
-    Fp18::from_raw(if raw % 10 == 0 { raw + 1 } else { raw })
+    Fp18::from_raw(if raw.is_multiple_of(10) { raw + 1 } else { raw })
 }
 
 /// The bid rows of one adversarial miner `hotkey`, from `seed`: `workers` workers (clamped to
