@@ -19,3 +19,11 @@ if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('scalec
   echo "deps: installing scalecodec==$SCALECODEC_VERSION" >&2
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "scalecodec==$SCALECODEC_VERSION" >&2
 fi
+
+# PyPI bittensor-wallet (the library btcli uses): writes the wallets and verifies the signatures of
+# keeper/wallet's and the `tao20 wallet` cross-tests. A manylinux wheel, no dependencies.
+BTWALLET_VERSION=4.1.1
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('bittensor-wallet') != '$BTWALLET_VERSION')" 2>/dev/null; then
+  echo "deps: installing bittensor-wallet==$BTWALLET_VERSION" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "bittensor-wallet==$BTWALLET_VERSION" >&2
+fi

@@ -11,6 +11,7 @@ mod nav;
 mod output;
 mod report;
 mod sim;
+mod wallet;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         cmd: sim::SimCmd,
     },
+    /// btcli wallets: show their keys, sign a message.
+    Wallet {
+        #[command(subcommand)]
+        cmd: wallet::WalletCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
         Command::Consensus { cmd } => consensus::run(cmd),
         Command::Auction { cmd } => auction::run(cmd),
         Command::Sim { cmd } => sim::run(cmd),
+        Command::Wallet { cmd } => wallet::run(cmd),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {
