@@ -9,8 +9,10 @@ pub mod convert;
 pub mod engine;
 pub mod error;
 pub mod exchange;
+pub mod executor;
 pub mod journal;
 pub mod metrics;
+pub mod node;
 pub mod reports;
 pub mod store;
 

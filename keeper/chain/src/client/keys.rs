@@ -61,6 +61,11 @@ impl Signer {
         Self::from_suri(line, &format!("key file {}", path.display()))
     }
 
+    /// A signer from a keypair loaded elsewhere (a btcli wallet).
+    pub fn from_keypair(keypair: Keypair) -> Self {
+        Signer { keypair }
+    }
+
     /// The public key (the account id).
     pub fn account(&self) -> Bytes32 {
         Bytes32(self.keypair.public_key().0)

@@ -1,0 +1,449 @@
+//! Carrying out the outbox, after the block transaction that decided it committed.
+//!
+//! - `Sign`: the signature of the committed journal digest (signed once, then the stored one),
+//!   stored as this keeper's own, then a `Push`.
+//! - `Push`: the signature to every peer; retried with a backoff for peers that fail, dropped
+//!   after a bounded number of attempts (pulls and the peers' own pushes cover the rest).
+//! - Quorum: when a digest this keeper computed has `threshold` verified signatures of the current
+//!   set, its transmission is scheduled in OCR2's order (`reports::transmission_rank`): the i-th
+//!   signer sends after `i x stage` blocks if the subject is still unsettled then.
+//! - `Transmit` / `Expire`: the transaction, its hash recorded before waiting for the receipt; a
+//!   subject another keeper settled first is an outcome, not a failure.
+//! - Pulls: reports without a quorum ask the peers for their signatures now and then.
+//!
+//! Every step is idempotent: a restart re-drives whatever was not marked done.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes, B256};
+use tao20_bevm::writer::{Call, Confirmed, Sent};
+use tao20_bevm::Writer;
+use tao20_creation::eip712::Eip712Message;
+use tao20_creation::signing::{recover, ReportSigner};
+
+use crate::engine::Shared;
+use crate::exchange::{Accepted, PeerClient, SignedMessage};
+use crate::journal;
+use crate::metrics::Metrics;
+use crate::reports::{self, Action, OutboxItem};
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Pushes to one peer are attempted this many times.
+pub const MAX_PUSH_ATTEMPTS: u64 = 8;
+/// A report without a quorum pulls from its peers every this many blocks.
+pub const PULL_EVERY_BLOCKS: u64 = 3;
+
+/// The executors.
+#[derive(Debug)]
+pub struct Executor {
+    /// Chain id and contract of the EIP-712 domain.
+    pub chain_id: u64,
+    /// The contract.
+    pub contract: Address,
+    /// The store.
+    pub store: Arc<Mutex<Store>>,
+    /// The report-signing key.
+    pub signer: ReportSigner,
+    /// Sends transactions; `None` in dry-run mode.
+    pub writer: Option<Writer>,
+    /// Peers' base URLs.
+    pub peers: Arc<RwLock<Vec<String>>>,
+    /// The peer client.
+    pub client: PeerClient,
+    /// Shared with the engine.
+    pub shared: Arc<Shared>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// OCR2's stage, blocks.
+    pub stage_blocks: u64,
+}
+
+fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Executor {
+    fn block(&self) -> u64 {
+        self.shared.processed.load(Ordering::SeqCst)
+    }
+
+    fn peers(&self) -> Vec<String> {
+        self.peers.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        let mut last_pull = 0u64;
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            if let Err(e) = self.drain().await {
+                tracing::warn!(target: "keeper::executor", error = %e, "outbox round failed; retrying");
+            }
+            let b = self.block();
+            if b >= last_pull.saturating_add(PULL_EVERY_BLOCKS) {
+                last_pull = b;
+                if let Err(e) = self.pull_missing().await {
+                    tracing::debug!(target: "keeper::executor", error = %e, "pull round failed");
+                }
+            }
+            tokio::select! {
+                _ = self.shared.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Carries out every due outbox item once.
+    pub async fn drain(&self) -> Result<()> {
+        let b = self.block();
+        let items = reports::due(lock(&self.store).conn(), b, 256)?;
+        for item in items {
+            let outcome = self.execute(&item, b).await;
+            let store = lock(&self.store);
+            match outcome {
+                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Again(after)) => {
+                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                }
+                Err(e) => {
+                    let backoff = 1u64 << item.attempts.min(5);
+                    tracing::warn!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
+                        "action failed; retrying later");
+                    reports::retry_later(store.conn(), item.id, &e.to_string(), b.saturating_add(backoff))?;
+                }
+            }
+        }
+        self.check_quorums()?;
+        let depth = reports::depth(lock(&self.store).conn())?;
+        self.metrics
+            .outbox_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        Ok(())
+    }
+
+    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+        match &item.action {
+            Action::Sign { subject, digest } => {
+                let sig = {
+                    let mut store = lock(&self.store);
+                    let sig = journal::signature_for(&mut store, &self.signer, subject, *digest)?;
+                    reports::add_signature(store.conn(), digest, &self.signer.address(), &sig, "own")?;
+                    reports::enqueue(store.conn(), &Action::Push { digest: *digest }, b, 0)?;
+                    sig
+                };
+                let kind = reports::report(lock(&self.store).conn(), digest)?
+                    .map(|r| r.message.type_name())
+                    .unwrap_or("unknown");
+                self.metrics.reports_signed.with_label_values(&[kind]).inc();
+                tracing::info!(target: "keeper::executor", kind, %digest, signature = %Bytes::from(sig), "signed");
+                Ok(Step::Done)
+            }
+            Action::Push { digest } => self.push(digest, item.attempts).await,
+            Action::Transmit { digest } => self.transmit(digest).await,
+            Action::Expire { request_id } => {
+                let Some(writer) = &self.writer else {
+                    return Ok(Step::Done);
+                };
+                self.send(writer, &Call::Expire {
+                    request_id: *request_id,
+                }, &format!("request:{request_id}"))
+                .await
+            }
+        }
+    }
+
+    async fn push(&self, digest: &B256, attempts: u64) -> Result<Step> {
+        let (message, sig) = {
+            let store = lock(&self.store);
+            let Some(r) = reports::report(store.conn(), digest)? else {
+                return Ok(Step::Done);
+            };
+            if r.settled_block.is_some() {
+                return Ok(Step::Done);
+            }
+            let own = reports::signatures(store.conn(), digest)?
+                .into_iter()
+                .find(|(a, _)| *a == self.signer.address());
+            match own {
+                Some((_, s)) => (r.message, s),
+                None => return Ok(Step::Done),
+            }
+        };
+        let signed = SignedMessage {
+            message,
+            signature: sig.into(),
+        };
+        let mut failed = 0;
+        for peer in self.peers() {
+            match self.client.push(&peer, &signed).await {
+                Ok(Accepted::Accepted | Accepted::Held) => {}
+                Err(e) => {
+                    failed += 1;
+                    self.metrics.peer_errors.with_label_values(&["push"]).inc();
+                    tracing::debug!(target: "keeper::executor", %peer, error = %e, "push failed");
+                }
+            }
+        }
+        if failed == 0 || attempts + 1 >= MAX_PUSH_ATTEMPTS {
+            Ok(Step::Done)
+        } else {
+            Ok(Step::Again(1u64 << attempts.min(4)))
+        }
+    }
+
+    /// Asks the peers for signatures of reports that have no quorum yet.
+    pub async fn pull_missing(&self) -> Result<()> {
+        let since = self.block().saturating_sub(256);
+        let open = reports::open_reports(lock(&self.store).conn(), since)?;
+        let (signers, version) = {
+            let set = self
+                .shared
+                .signers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (set.signers.clone(), set.version)
+        };
+        for r in open.into_iter().filter(|r| r.quorum_block.is_none() && r.signer_set_version == version) {
+            for peer in self.peers() {
+                let Ok(answer) = self.client.pull(&peer, &r.digest).await else {
+                    self.metrics.peer_errors.with_label_values(&["pull"]).inc();
+                    continue;
+                };
+                let store = lock(&self.store);
+                for s in answer.signatures {
+                    let ok = recover(&r.digest, &s.signature).ok() == Some(s.signer)
+                        && signers.contains(&s.signer);
+                    if ok {
+                        reports::add_signature(store.conn(), &r.digest, &s.signer, &s.signature, &format!("pull {peer}"))?;
+                    } else {
+                        self.metrics.peer_errors.with_label_values(&["bad_pulled_signature"]).inc();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Schedules the transmission of every report that reached its quorum.
+    fn check_quorums(&self) -> Result<()> {
+        let b = self.block();
+        let (signers, threshold, version) = {
+            let set = self
+                .shared
+                .signers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (set.signers.clone(), usize::from(set.threshold), set.version)
+        };
+        let store = lock(&self.store);
+        for r in reports::open_reports(store.conn(), b.saturating_sub(1024))? {
+            if r.quorum_block.is_some() || r.signer_set_version != version {
+                continue;
+            }
+            let valid = reports::signatures(store.conn(), &r.digest)?
+                .into_iter()
+                .filter(|(a, _)| signers.contains(a))
+                .count();
+            if valid < threshold || threshold == 0 {
+                continue;
+            }
+            if reports::set_quorum(store.conn(), &r.digest, b)? {
+                let latency = b.saturating_sub(r.created_block);
+                #[allow(clippy::cast_precision_loss)] // a histogram observation, not a consensus value
+                self.metrics.quorum_latency_blocks.observe(latency as f64);
+                let rank = reports::transmission_rank(&r.digest, &signers, &self.signer.address())
+                    .unwrap_or(signers.len());
+                let not_before = b.saturating_add(
+                    self.stage_blocks
+                        .saturating_mul(u64::try_from(rank).unwrap_or(u64::MAX)),
+                );
+                reports::enqueue(store.conn(), &Action::Transmit { digest: r.digest }, b, not_before)?;
+                tracing::info!(target: "keeper::executor", digest = %r.digest, kind = r.message.type_name(), rank, not_before,
+                    "quorum reached; transmission scheduled");
+            }
+        }
+        Ok(())
+    }
+
+    async fn transmit(&self, digest: &B256) -> Result<Step> {
+        let Some(writer) = &self.writer else {
+            return Ok(Step::Done);
+        };
+        let (report, sigs, threshold) = {
+            let store = lock(&self.store);
+            let Some(r) = reports::report(store.conn(), digest)? else {
+                return Ok(Step::Done);
+            };
+            if r.settled_block.is_some() {
+                return Ok(Step::Done);
+            }
+            let set = self
+                .shared
+                .signers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let sigs: Vec<Bytes> = reports::signatures(store.conn(), digest)?
+                .into_iter()
+                .filter(|(a, _)| set.contains(a))
+                .take(usize::from(set.threshold))
+                .map(|(_, s)| s.into())
+                .collect();
+            (r, sigs, usize::from(set.threshold))
+        };
+        if sigs.len() < threshold {
+            return Ok(Step::Done);
+        }
+        let call = match report.message {
+            Eip712Message::CreationFile(file) => Call::PublishEpoch {
+                file,
+                signatures: sigs,
+            },
+            Eip712Message::CreationReport(report) => Call::Mint {
+                report,
+                signatures: sigs,
+            },
+            Eip712Message::RefundReport(report) => Call::Refund {
+                report,
+                signatures: sigs,
+            },
+            Eip712Message::Sweep(order) => Call::Sweep {
+                order,
+                signatures: sigs,
+            },
+            Eip712Message::Asset(_) | Eip712Message::Position(_) => return Ok(Step::Done),
+        };
+        self.send(writer, &call, &report.subject).await
+    }
+
+    /// Sends a call, recording its transaction before awaiting the receipt.
+    async fn send(&self, writer: &Writer, call: &Call, subject: &str) -> Result<Step> {
+        let name = call.name();
+        let b = self.block();
+        match writer.send(call).await {
+            Ok(Sent::AlreadySettled { reason }) => {
+                self.metrics
+                    .reports_submitted
+                    .with_label_values(&[name, "already_settled"])
+                    .inc();
+                tracing::info!(target: "keeper::executor", call = name, subject, reason = %reason,
+                    "already settled (another keeper was first, or a transaction is pending)");
+                // Settled for sure only once the chain says so: check again in a few blocks.
+                let settled = self.settled_in_store(subject)?;
+                Ok(if settled { Step::Done } else { Step::Again(self.stage_blocks.max(2)) })
+            }
+            Ok(Sent::Broadcast { tx }) => {
+                let id = self.record_tx(subject, call, Some(tx), "sent", b, None)?;
+                match writer.confirm(call, tx).await {
+                    Ok(Confirmed::Included(inc)) => {
+                        self.update_tx(id, "included", Some(inc.block), Some(inc.gas_used), None)?;
+                        self.metrics.reports_submitted.with_label_values(&[name, "included"]).inc();
+                        tracing::info!(target: "keeper::executor", call = name, subject, %tx, block = inc.block, gas = inc.gas_used, "included");
+                        Ok(Step::Done)
+                    }
+                    Ok(Confirmed::AlreadySettled { block, reason, .. }) => {
+                        self.update_tx(id, "already_settled", Some(block), None, Some(&reason.to_string()))?;
+                        self.metrics.reports_submitted.with_label_values(&[name, "lost_race"]).inc();
+                        Ok(Step::Done)
+                    }
+                    Err(e) => {
+                        self.update_tx(id, "failed", None, None, Some(&e.to_string()))?;
+                        Err(e.into())
+                    }
+                }
+            }
+            Err(e) => {
+                self.metrics.reports_submitted.with_label_values(&[name, "error"]).inc();
+                if let tao20_bevm::Error::Reverted { error, .. } = &e {
+                    if error.name == "ExpiryNotReached" || error.name == "RefundBeforeExpiry" {
+                        return Ok(Step::Again(self.stage_blocks.max(2)));
+                    }
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    fn settled_in_store(&self, subject: &str) -> Result<bool> {
+        let store = lock(&self.store);
+        let n: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM reports WHERE subject = ?1 AND settled_block IS NOT NULL",
+                [subject],
+                |r| r.get(0),
+            )
+            .map_err(crate::store::db("reports"))?;
+        Ok(n > 0)
+    }
+
+    fn record_tx(
+        &self,
+        key: &str,
+        call: &Call,
+        tx: Option<B256>,
+        state: &str,
+        block: u64,
+        detail: Option<&str>,
+    ) -> Result<i64> {
+        let store = lock(&self.store);
+        store
+            .conn()
+            .execute(
+                "INSERT INTO transactions (key, call, tx_hash, state, sent_block, detail, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%s','now'))",
+                rusqlite::params![
+                    key,
+                    serde_json::to_string(call).map_err(|e| Error::Decode {
+                        what: "call".into(),
+                        reason: e.to_string()
+                    })?,
+                    tx.map(|t| t.to_string()),
+                    state,
+                    i64::try_from(block).unwrap_or(i64::MAX),
+                    detail
+                ],
+            )
+            .map_err(crate::store::db("transactions"))?;
+        Ok(store.conn().last_insert_rowid())
+    }
+
+    fn update_tx(
+        &self,
+        id: i64,
+        state: &str,
+        mined: Option<u64>,
+        gas: Option<u64>,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        lock(&self.store)
+            .conn()
+            .execute(
+                "UPDATE transactions SET state = ?2, mined_block = ?3, gas_used = ?4, detail = ?5 WHERE id = ?1",
+                rusqlite::params![
+                    id,
+                    state,
+                    mined.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+                    gas.map(|g| i64::try_from(g).unwrap_or(i64::MAX)),
+                    detail
+                ],
+            )
+            .map_err(crate::store::db("transactions"))?;
+        Ok(())
+    }
+}
+
+/// What became of an outbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Finished.
+    Done,
+    /// Try again after this many blocks.
+    Again(u64),
+}

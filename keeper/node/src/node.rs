@@ -1,0 +1,303 @@
+//! `tao20 validator run`: loads the keys, opens the store, connects to both chains, and runs the
+//! engine, the executors, the signature exchange and peer discovery until SIGINT or SIGTERM.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use tao20_bevm::keys;
+use tao20_bevm::reader::SignerSet;
+use tao20_bevm::{Deployment, Reader, Writer};
+use tao20_chain::client::keys::Signer as SubstrateSigner;
+use tao20_chain::client::SubxtClient;
+use tao20_chain::sim::SimClient;
+use tao20_chain::Subtensor;
+use tao20_creation::signing::ReportSigner;
+
+use crate::config::{KeeperConfig, Network};
+use crate::engine::{Engine, Shared};
+use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
+use crate::executor::Executor;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Peers are looked up in the metagraph every this many blocks.
+const PEER_REFRESH_BLOCKS: u64 = 50;
+
+/// The keeper's substrate hotkey, from a btcli wallet or a secret-URI file.
+pub fn load_hotkey(cfg: &KeeperConfig) -> Result<SubstrateSigner> {
+    let w = &cfg.wallet;
+    if let Some(file) = &w.suri_file {
+        return SubstrateSigner::from_file(&crate::config::expand(file)).map_err(Error::from);
+    }
+    let path = w
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "~/.bittensor/wallets".into());
+    let wallet = tao20_wallet::Wallet::new(
+        &path,
+        w.name.as_deref().unwrap_or("default"),
+        w.hotkey.as_deref().unwrap_or("default"),
+    )
+    .map_err(|e| Error::Config {
+        what: "wallet".into(),
+        reason: e.to_string(),
+    })?;
+    let pair = wallet
+        .hotkey_pair(&tao20_wallet::PasswordSource::env_only())
+        .map_err(|e| Error::Config {
+            what: "wallet hotkey".into(),
+            reason: e.to_string(),
+        })?;
+    Ok(SubstrateSigner::from_keypair(pair.into_subxt()))
+}
+
+/// The report-signing key from its keystore.
+pub fn load_report_signer(cfg: &KeeperConfig) -> Result<ReportSigner> {
+    let key = keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?;
+    Ok(ReportSigner::from_bytes(&key.to_bytes())?)
+}
+
+/// Runs the keeper until a shutdown signal.
+pub async fn run(cfg: KeeperConfig) -> Result<()> {
+    let hotkey = load_hotkey(&cfg)?;
+    let endpoint = cfg.subtensor.endpoint()?;
+    match cfg.subtensor.network {
+        Network::Sim => {
+            let client = SimClient::connect(endpoint).with_signer(hotkey.account());
+            run_with(cfg, client).await
+        }
+        _ => {
+            let client = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
+            run_with(cfg, client).await
+        }
+    }
+}
+
+/// Runs the keeper over a given subtensor client.
+pub async fn run_with<S: Subtensor + Clone + 'static>(cfg: KeeperConfig, subtensor: S) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!(target: "keeper", "shutting down");
+        let _ = stop_tx.send(true);
+    });
+    run_until(cfg, subtensor, stop_rx).await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the keeper until `stop` turns true (tests drive this directly).
+pub async fn run_until<S: Subtensor + Clone + 'static>(
+    cfg: KeeperConfig,
+    subtensor: S,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<()> {
+    let deployment = Deployment::load(&cfg.bevm.deployment)?;
+    let signer = load_report_signer(&cfg)?;
+    let me = signer.address();
+    let mut store = Store::open(&cfg.store.path)?;
+    store.bind_identity(
+        deployment.chain_id,
+        &deployment.tao20.to_string(),
+        &me.to_string(),
+    )?;
+    let store = Arc::new(Mutex::new(store));
+    let metrics = Metrics::new()?;
+    let reader = Reader::new(tao20_bevm::rpc::connect(&cfg.bevm.rpc)?, &deployment);
+    let writer = if cfg.dry_run {
+        None
+    } else {
+        let key = keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?;
+        Some(Writer::new(
+            tao20_bevm::rpc::connect_with_signer(&cfg.bevm.rpc, key)?,
+            deployment.tao20,
+            me,
+            1,
+            Duration::from_secs(cfg.bevm.tx_timeout_secs),
+        ))
+    };
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let signers = Arc::new(RwLock::new(SignerSet {
+        version: 0,
+        signers: Vec::new(),
+        threshold: 0,
+    }));
+    let shared = Arc::new(Shared {
+        processed: Default::default(),
+        finalized: Default::default(),
+        signers: signers.clone(),
+        wake: wake.clone(),
+    });
+    let exchange = Arc::new(Exchange {
+        chain_id: deployment.chain_id,
+        contract: deployment.tao20,
+        store: store.clone(),
+        signers: signers.clone(),
+        held: Mutex::new(HeldPool::new(cfg.exchange.max_held_signatures)),
+        metrics: metrics.clone(),
+        wake: wake.clone(),
+        limiter: Mutex::new(RateLimiter::new(cfg.exchange.requests_per_sec)),
+        max_body: cfg.exchange.max_body_bytes,
+        status: RwLock::new(serde_json::json!({"signer": me, "dryRun": cfg.dry_run})),
+    });
+    let listener = tokio::net::TcpListener::bind(cfg.exchange.listen)
+        .await
+        .map_err(|e| Error::Config {
+            what: format!("exchange.listen {}", cfg.exchange.listen),
+            reason: e.to_string(),
+        })?;
+    tracing::info!(target: "keeper", signer = %me, listen = %cfg.exchange.listen, contract = %deployment.tao20,
+        dry_run = cfg.dry_run, "keeper starting");
+    if let Some(f) = cfg.testing.fault {
+        tracing::warn!(target: "keeper", fault = ?f, "FAULT INJECTION IS ON: this keeper misbehaves on purpose");
+    }
+    let server = tokio::spawn(exchange.clone().serve(listener));
+
+    if let (Some(external), false) = (cfg.exchange.external, cfg.dry_run) {
+        serve_axon(&subtensor, cfg.subtensor.netuid, external).await;
+    }
+
+    let peers = Arc::new(RwLock::new(cfg.exchange.peers.clone()));
+    let client = PeerClient::new(
+        Duration::from_secs(cfg.exchange.peer_timeout_secs),
+        cfg.exchange.max_body_bytes.saturating_mul(16),
+    )?;
+    let executor = Executor {
+        chain_id: deployment.chain_id,
+        contract: deployment.tao20,
+        store: store.clone(),
+        signer: signer.clone(),
+        writer,
+        peers: peers.clone(),
+        client,
+        shared: shared.clone(),
+        metrics: metrics.clone(),
+        stage_blocks: cfg.transmit.stage_blocks,
+    };
+    let mut engine = Engine::load(
+        cfg.clone(),
+        deployment,
+        subtensor.clone(),
+        reader,
+        store.clone(),
+        exchange.clone(),
+        metrics.clone(),
+        me,
+        shared.clone(),
+    )
+    .await?;
+
+    let exec_stop = stop.clone();
+    let exec = tokio::spawn(async move { executor.run(exec_stop).await });
+    let discovery = tokio::spawn(discover_peers(
+        subtensor,
+        cfg.clone(),
+        peers,
+        shared.clone(),
+        stop.clone(),
+    ));
+    let result = engine.run(stop).await;
+    if let Err(e) = &result {
+        tracing::error!(target: "keeper", error = %e, "the engine stopped");
+    }
+    let _ = exec.await;
+    discovery.abort();
+    server.abort();
+    result
+}
+
+async fn serve_axon<S: Subtensor>(subtensor: &S, netuid: u16, external: SocketAddr) {
+    let (ip, ip_type) = match external.ip() {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 4),
+        IpAddr::V6(v6) => (u128::from(v6), 6),
+    };
+    match subtensor
+        .serve_axon(netuid, 1, ip, external.port(), ip_type, 0)
+        .await
+    {
+        Ok(inc) => tracing::info!(target: "keeper", %external, block = inc.block.number, "axon served"),
+        Err(e) => tracing::warn!(target: "keeper", %external, error = %e, "serve_axon failed; peers must list this keeper statically"),
+    }
+}
+
+/// The peer list: the static one plus the metagraph's validators with an axon, minus this
+/// keeper's own address.
+async fn discover_peers<S: Subtensor>(
+    subtensor: S,
+    cfg: KeeperConfig,
+    peers: Arc<RwLock<Vec<String>>>,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let own = cfg.exchange.external.map(|a| format!("http://{a}"));
+    let mut last = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let b = shared.processed.load(std::sync::atomic::Ordering::SeqCst);
+        if cfg.exchange.metagraph_peers
+            && last.is_none_or(|l: u64| b >= l + PEER_REFRESH_BLOCKS)
+            && b > 0
+        {
+            last = Some(b);
+            match subtensor.neurons(b, cfg.subtensor.netuid).await {
+                Ok(neurons) => {
+                    let mut list = cfg.exchange.peers.clone();
+                    for n in neurons.iter().filter(|n| n.validator_permit) {
+                        let Some(axon) = n.axon else { continue };
+                        let ip = match axon.ip_type {
+                            4 => u32::try_from(axon.ip)
+                                .map(|v| IpAddr::V4(v.into()))
+                                .ok(),
+                            6 => Some(IpAddr::V6(axon.ip.into())),
+                            _ => None,
+                        };
+                        if let Some(ip) = ip {
+                            let url = format!("http://{}", SocketAddr::new(ip, axon.port));
+                            if Some(&url) != own.as_ref() && !list.contains(&url) {
+                                list.push(url);
+                            }
+                        }
+                    }
+                    list.retain(|u| Some(u) != own.as_ref());
+                    *peers.write().unwrap_or_else(std::sync::PoisonError::into_inner) = list;
+                }
+                Err(e) => tracing::debug!(target: "keeper", error = %e, "metagraph read failed"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// This keeper's own address in the signer set (for status output).
+pub fn signer_address(cfg: &KeeperConfig) -> Result<Address> {
+    Ok(load_report_signer(cfg)?.address())
+}
