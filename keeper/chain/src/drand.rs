@@ -1,5 +1,6 @@
-//! Commit-reveal v4: drand quicknet timelock encryption of a weights payload, the reveal round,
-//! and a local beacon for the simulator.
+//! Commit-reveal v4: drand quicknet timelock encryption of a weights payload and a local beacon for
+//! the simulator. The round a commit is encrypted to follows from the subnet's epoch schedule:
+//! [`crate::epochs::commit_reveal_target`].
 //!
 //! The scheme is the one opentensor's `bittensor-drand` uses and the chain decrypts with:
 //! Boneh-Franklin IBE over BLS12-381 (`timelock`, the Ideal Labs implementation), identity
@@ -24,7 +25,7 @@ use timelock::engines::EngineBLS;
 use timelock::ibe::fullident::Identity;
 use timelock::tlock::{tld, tle, TLECiphertext};
 
-use crate::types::{BeaconInfo, NetUid};
+use crate::types::BeaconInfo;
 use crate::{Error, Result};
 
 /// drand quicknet's public key (compressed G2).
@@ -32,15 +33,15 @@ pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e00
 /// drand quicknet's chain hash.
 pub const QUICKNET_CHAIN_HASH: &str =
     "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
+/// Quicknet round 1000's published signature (compressed G1, hex), the test vector that pins the
+/// quicknet parameters: a commit to round 1000 must open with it.
+pub const QUICKNET_ROUND_1000_SIGNATURE: &str = "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
 /// Unix time of quicknet's genesis.
 pub const QUICKNET_GENESIS: u64 = 1_692_803_367;
 /// Seconds between quicknet rounds.
 pub const QUICKNET_PERIOD: u64 = 3;
 /// Seconds per subtensor block.
 pub const BLOCK_TIME_SECS: u64 = 12;
-/// The SDK aims the reveal round this many blocks after the first block of the reveal epoch, so
-/// the chain has ingested the pulse when it reveals.
-pub const SECURITY_BLOCK_OFFSET: u64 = 3;
 
 /// The weights payload of a v4 commit, SCALE-encoded before encryption (field order matters).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -62,59 +63,6 @@ pub fn quicknet() -> BeaconInfo {
         genesis_time: QUICKNET_GENESIS,
         period: QUICKNET_PERIOD,
     }
-}
-
-/// What the reveal round depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RevealSchedule {
-    /// The subnet's tempo.
-    pub tempo: u16,
-    /// The subnet.
-    pub netuid: NetUid,
-    /// The block the commit is made at (the finalized head).
-    pub current_block: u64,
-    /// `RevealPeriodEpochs`.
-    pub reveal_period_epochs: u64,
-    /// Seconds per block (12).
-    pub block_time_secs: u64,
-    /// Unix time at `current_block` (the chain's timestamp there).
-    pub now_unix: u64,
-    /// The beacon's genesis time.
-    pub beacon_genesis: u64,
-    /// The beacon's period.
-    pub beacon_period: u64,
-}
-
-/// The epoch index of a block as commit-reveal counts it: `(block + netuid + 1) / (tempo + 1)`.
-pub fn epoch_index(block: u64, netuid: NetUid, tempo: u16) -> u64 {
-    block.saturating_add(u64::from(netuid)).saturating_add(1) / (u64::from(tempo).saturating_add(1))
-}
-
-/// The first block of an epoch (`epoch x (tempo + 1) - netuid - 1`).
-pub fn epoch_start(epoch: u64, netuid: NetUid, tempo: u16) -> u64 {
-    epoch
-        .saturating_mul(u64::from(tempo).saturating_add(1))
-        .saturating_sub(u64::from(netuid).saturating_add(1))
-}
-
-/// The beacon round to encrypt to, as `bittensor-drand`'s `generate_commit` computes it, in
-/// integers: the first block of epoch `current + reveal_period`, plus [`SECURITY_BLOCK_OFFSET`],
-/// converted to time from `now_unix` and to a round, rounding down (never a pulse the chain has
-/// not ingested), at least 1.
-pub fn reveal_round(s: &RevealSchedule) -> Result<u64> {
-    if s.beacon_period == 0 {
-        return Err(Error::invalid("beacon period", "zero"));
-    }
-    let current_epoch = epoch_index(s.current_block, s.netuid, s.tempo);
-    let reveal_epoch = current_epoch.saturating_add(s.reveal_period_epochs);
-    let first_reveal_block = epoch_start(reveal_epoch, s.netuid, s.tempo);
-    let target_block = first_reveal_block.saturating_add(SECURITY_BLOCK_OFFSET);
-    let blocks_until = target_block.saturating_sub(s.current_block);
-    let target_secs = s
-        .now_unix
-        .saturating_add(blocks_until.saturating_mul(s.block_time_secs));
-    let round = target_secs.saturating_sub(s.beacon_genesis) / s.beacon_period;
-    Ok(round.max(1))
 }
 
 /// The beacon round current at a unix time (the latest round whose time has come).
@@ -254,11 +202,6 @@ impl LocalBeacon {
 mod tests {
     use super::*;
 
-    /// Quicknet round 1000's published signature
-    /// (`api.drand.sh/52db9ba7.../public/1000`).
-    const QUICKNET_ROUND_1000_SIG: &str =
-        "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
-
     fn payload() -> WeightsTlockPayload {
         WeightsTlockPayload {
             hotkey: vec![0xAB; 32],
@@ -270,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_commit_to_a_published_quicknet_round_decrypts_with_its_signature() {
-        let sig = hex::decode(QUICKNET_ROUND_1000_SIG).unwrap();
+        let sig = hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap();
         let ct = encrypt_payload(&quicknet().public_key, 1000, &payload()).unwrap();
         assert_eq!(decrypt_payload(&ct, &sig).unwrap(), payload());
         // The same signature does not open a commit to another round.
@@ -291,7 +234,11 @@ mod tests {
         assert!(decrypt(&ct, &LocalBeacon::from_seed(8).signature(42).unwrap()).is_err());
         // Quicknet's round-1000 signature is a valid G1 point but not this beacon's key.
         let ct1000 = encrypt_payload(&pk, 1000, &payload()).unwrap();
-        assert!(decrypt(&ct1000, &hex::decode(QUICKNET_ROUND_1000_SIG).unwrap()).is_err());
+        assert!(decrypt(
+            &ct1000,
+            &hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap()
+        )
+        .is_err());
     }
 
     #[test]
@@ -302,37 +249,5 @@ mod tests {
         assert_eq!(&bytes[1..33], &[0xAB; 32]);
         assert_eq!(&bytes[33..40], &[0x0c, 0, 0, 3, 0, 7, 0]);
         assert_eq!(&bytes[bytes.len() - 8..], &843_000u64.to_le_bytes());
-    }
-
-    #[test]
-    fn reveal_round_follows_the_sdk_formula() {
-        // tempo 360, netuid 1: epochs start at k x 361 - 2. Block 1000 is in epoch 2
-        // ((1000 + 2) / 361); reveal period 1 -> epoch 3 starts at 1081; +3 -> block 1084,
-        // 84 blocks = 1008 s after now.
-        let s = RevealSchedule {
-            tempo: 360,
-            netuid: 1,
-            current_block: 1000,
-            reveal_period_epochs: 1,
-            block_time_secs: 12,
-            now_unix: QUICKNET_GENESIS + 3_000,
-            beacon_genesis: QUICKNET_GENESIS,
-            beacon_period: 3,
-        };
-        assert_eq!(epoch_index(1000, 1, 360), 2);
-        assert_eq!(epoch_start(3, 1, 360), 1081);
-        assert_eq!(reveal_round(&s).unwrap(), (3_000 + 84 * 12) / 3);
-        let later = RevealSchedule {
-            reveal_period_epochs: 2,
-            ..s
-        };
-        assert_eq!(reveal_round(&later).unwrap(), (3_000 + (84 + 361) * 12) / 3);
-        let before_genesis = RevealSchedule { now_unix: 0, ..s };
-        assert_eq!(reveal_round(&before_genesis).unwrap(), 1);
-        assert!(reveal_round(&RevealSchedule {
-            beacon_period: 0,
-            ..s
-        })
-        .is_err());
     }
 }
