@@ -6,7 +6,12 @@
 //! Boneh-Franklin IBE over BLS12-381 (`timelock`, the Ideal Labs implementation), identity
 //! `sha256(round as u64 big-endian)`, hashed to G1 with quicknet's DST
 //! `BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_`, the beacon's public key in G2, an AES-256-GCM
-//! body, and the ciphertext in arkworks' compressed serialization.
+//! body, and the ciphertext in arkworks' compressed serialization, laid out as the chain's `tle`
+//! (ideal-lab5/timelock rev 5416406c, pinned by subtensor and by `bittensor-drand`) lays it out:
+//! the IBE header's `v` and `w` are `Vec<u8>`, so each carries a u64 length before its 32 bytes.
+//! The crates.io `timelock` 0.3 encrypts with the same scheme but declares them `[u8; 32]`, without
+//! the lengths; [`ChainCiphertext`] converts between the two, and the cross-check with
+//! `bittensor-drand` (`tests/reference.rs`) pins the layout.
 //!
 //! A drand round's signature is `sk x H(identity(round))` in G1: exactly IBE's extracted key for
 //! that identity. So a [`LocalBeacon`] (a secret scalar with its G2 public key) is a faithful
@@ -22,7 +27,7 @@ use sha2::{Digest, Sha256};
 use timelock::block_ciphers::AESGCMBlockCipherProvider;
 use timelock::engines::drand::TinyBLS381;
 use timelock::engines::EngineBLS;
-use timelock::ibe::fullident::Identity;
+use timelock::ibe::fullident::{Ciphertext as IbeCiphertext, Identity};
 use timelock::tlock::{tld, tle, TLECiphertext};
 
 use crate::types::BeaconInfo;
@@ -86,6 +91,115 @@ fn public_key(bytes: &[u8]) -> Result<<TinyBLS381 as EngineBLS>::PublicKeyGroup>
     })
 }
 
+/// A timelock ciphertext in the chain's layout (`tle` rev 5416406c's `TLECiphertext` with its
+/// `IBECiphertext { u, v: Vec<u8>, w: Vec<u8> }` header): compressed `u` (G2, 96 bytes), then `v`,
+/// `w`, the AES-GCM body and the cipher suite name, each as a u64 little-endian length and its
+/// bytes. These are the bytes a v4 commit carries. Parsed by hand: arkworks would allocate
+/// whatever length the (untrusted) bytes declare before reading them.
+struct ChainCiphertext {
+    u: <TinyBLS381 as EngineBLS>::PublicKeyGroup,
+    v: [u8; 32],
+    w: [u8; 32],
+    body: Vec<u8>,
+    cipher_suite: Vec<u8>,
+}
+
+/// Compressed G2.
+const G2_BYTES: usize = 96;
+
+fn bad_ciphertext(len: usize, why: impl std::fmt::Display) -> Error {
+    Error::Timelock {
+        reason: format!("ciphertext ({len} bytes): {why}"),
+    }
+}
+
+impl ChainCiphertext {
+    fn from_timelock(ct: TLECiphertext<TinyBLS381>) -> Self {
+        ChainCiphertext {
+            u: ct.header.u,
+            v: ct.header.v,
+            w: ct.header.w,
+            body: ct.body,
+            cipher_suite: ct.cipher_suite,
+        }
+    }
+
+    fn into_timelock(self) -> TLECiphertext<TinyBLS381> {
+        TLECiphertext {
+            header: IbeCiphertext {
+                u: self.u,
+                v: self.v,
+                w: self.w,
+            },
+            body: self.body,
+            cipher_suite: self.cipher_suite,
+        }
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(G2_BYTES + 4 * 8 + 64 + self.body.len() + 8);
+        self.u
+            .serialize_compressed(&mut out)
+            .map_err(|e| Error::Timelock {
+                reason: format!("ciphertext serialization: {e}"),
+            })?;
+        for field in [&self.v[..], &self.w[..], &self.body, &self.cipher_suite] {
+            let len = u64::try_from(field.len()).map_err(|e| Error::Timelock {
+                reason: format!("ciphertext serialization: {e}"),
+            })?;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(field);
+        }
+        Ok(out)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let total = bytes.len();
+        let (u, mut rest) = bytes
+            .split_at_checked(G2_BYTES)
+            .ok_or_else(|| bad_ciphertext(total, "shorter than its header"))?;
+        let u = <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(u)
+            .map_err(|e| bad_ciphertext(total, format!("header u: {e}")))?;
+        let mut field = |name: &str| -> Result<Vec<u8>> {
+            let (len, tail) = rest
+                .split_first_chunk::<8>()
+                .ok_or_else(|| bad_ciphertext(total, format!("no length of {name}")))?;
+            let len = usize::try_from(u64::from_le_bytes(*len))
+                .ok()
+                .filter(|l| *l <= tail.len())
+                .ok_or_else(|| bad_ciphertext(total, format!("{name} is longer than the rest")))?;
+            let (value, tail) = tail.split_at(len);
+            rest = tail;
+            Ok(value.to_vec())
+        };
+        let hash = |name: &str, v: Vec<u8>| {
+            <[u8; 32]>::try_from(v).map_err(|v| {
+                bad_ciphertext(
+                    total,
+                    format!("header {name}: {} bytes, expected 32", v.len()),
+                )
+            })
+        };
+        let v = hash("v", field("v")?)?;
+        let w = hash("w", field("w")?)?;
+        let body = field("body")?;
+        let cipher_suite = field("cipher suite")?;
+        if !rest.is_empty() {
+            return Err(bad_ciphertext(
+                total,
+                format!("{} bytes left over", rest.len()),
+            ));
+        }
+        Ok(ChainCiphertext {
+            u,
+            v,
+            w,
+            body,
+            cipher_suite,
+        })
+    }
+}
+
 /// Timelock-encrypts `plaintext` to `round` of the beacon with `public_key` (compressed G2).
 pub fn encrypt(public_key_bytes: &[u8], round: u64, plaintext: &[u8]) -> Result<Vec<u8>> {
     use rand::RngCore;
@@ -103,12 +217,7 @@ pub fn encrypt(public_key_bytes: &[u8], round: u64, plaintext: &[u8]) -> Result<
     .map_err(|e| Error::Timelock {
         reason: format!("encryption to round {round}: {e:?}"),
     })?;
-    let mut out = Vec::new();
-    ct.serialize_compressed(&mut out)
-        .map_err(|e| Error::Timelock {
-            reason: format!("ciphertext serialization: {e}"),
-        })?;
-    Ok(out)
+    ChainCiphertext::from_timelock(ct).to_bytes()
 }
 
 /// SCALE-encodes and encrypts a weights payload to `round`.
@@ -122,11 +231,7 @@ pub fn encrypt_payload(
 
 /// Decrypts a ciphertext with the beacon's signature (compressed G1, 48 bytes) of its round.
 pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
-    let ct = TLECiphertext::<TinyBLS381>::deserialize_compressed(ciphertext).map_err(|e| {
-        Error::Timelock {
-            reason: format!("ciphertext ({} bytes): {e}", ciphertext.len()),
-        }
-    })?;
+    let ct = ChainCiphertext::from_bytes(ciphertext)?.into_timelock();
     let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
         .map_err(|e| Error::Timelock {
             reason: format!("beacon signature ({} bytes): {e}", signature.len()),
@@ -239,6 +344,35 @@ mod tests {
             &hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap()
         )
         .is_err());
+    }
+
+    #[test]
+    fn ciphertexts_carry_the_chain_layout() {
+        let ct = encrypt_payload(&quicknet().public_key, 1000, &payload()).unwrap();
+        // u (96) | len 32 | v | len 32 | w | len | body | len 8 | "AES_GCM_"
+        assert_eq!(&ct[96..104], &32u64.to_le_bytes());
+        assert_eq!(&ct[136..144], &32u64.to_le_bytes());
+        let body = u64::from_le_bytes(ct[176..184].try_into().unwrap());
+        let suite = 184 + usize::try_from(body).unwrap();
+        assert_eq!(&ct[suite..suite + 8], &8u64.to_le_bytes());
+        assert_eq!(&ct[suite + 8..], b"AES_GCM_");
+        // The crates.io layout (no lengths in the header) is refused, and so are trailing bytes.
+        let mut short = ct[..96].to_vec();
+        short.extend_from_slice(&ct[104..136]);
+        short.extend_from_slice(&ct[144..]);
+        let sig = hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap();
+        assert!(decrypt(&short, &sig).is_err());
+        let mut long = ct.clone();
+        long.push(0);
+        assert!(decrypt(&long, &sig).is_err());
+        // A declared length beyond the bytes is an error, not an allocation.
+        let mut huge = ct.clone();
+        huge[176..184].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decrypt(&huge, &sig)
+            .unwrap_err()
+            .to_string()
+            .contains("longer"));
+        assert!(decrypt(&ct[..50], &sig).is_err());
     }
 
     #[test]
