@@ -5,7 +5,7 @@
 //! - `should_run_epoch` (`pallets/subtensor/src/coinbase/run_coinbase.rs:1085-1100`): false at
 //!   tempo 0; true once `PendingEpochAt` is reached; true when `BlocksSinceLastStep > 50 400`
 //!   (the safety net); otherwise `block - LastEpochBlock >= tempo`. The period is `tempo`.
-//! - `drain_pending` (`run_coinbase.rs:347-431`), per subnet and block, in netuid order:
+//! - `drain_pending` (`run_coinbase.rs:347-431`), per subnet and block, in subnet order:
 //!   `BlocksSinceLastStep += 1`; if the epoch is due but `MaxEpochsPerBlock` epochs already ran in
 //!   this block, `PendingEpochAt = block + 1` (`EpochDeferred`); otherwise the epoch runs
 //!   (`BlocksSinceLastStep = 0`) and the slot is consumed: `LastEpochBlock = block`,

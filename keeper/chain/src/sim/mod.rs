@@ -341,11 +341,16 @@ impl Simulator {
             self.subnet_mut(*netuid)?.pool.drift(delta);
         }
         // `block_step`: reveals first (skipping subnets whose epoch the cap defers in this block),
-        // then the coinbase's epochs, in netuid order (`block_step.rs:18-20, 81-99`).
+        // then the coinbase's epochs (`block_step.rs:18-20, 81-99`), in the order the chain
+        // iterates `NetworksAdded`: Identity-hashed u16 keys, so by little-endian bytes
+        // (ascending below 256).
+        let mut netuids = netuids;
+        netuids.sort_by_key(|n| n.to_le_bytes());
         let cap = u32::from(self.config.max_epochs_per_block);
         let mut due = 0u32;
         let mut deferred = std::collections::BTreeSet::new();
-        for (netuid, sn) in &self.subnets {
+        for netuid in &netuids {
+            let sn = self.subnet_mut(*netuid)?;
             if epochs::should_run_epoch(&sn.schedule, block) {
                 if due >= cap {
                     deferred.insert(*netuid);
