@@ -1050,3 +1050,67 @@ impl Subtensor for SubxtClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer() -> Call {
+        Call::TransferStake(TransferStake {
+            destination_coldkey: Bytes32([1; 32]),
+            hotkey: Bytes32([2; 32]),
+            origin_netuid: 3,
+            destination_netuid: 3,
+            alpha_amount: 5,
+        })
+    }
+
+    #[test]
+    fn submitted_bytes_decode_with_a_node_metadata_to_the_intended_calls() {
+        let metadata = metadata().unwrap();
+        let offline = subxt::OfflineClient::new_with_config(SubtensorConfig::offline(
+            subxt::ArcMetadata::from(super::metadata().unwrap()),
+            1,
+            1,
+            [0; 32],
+        ));
+        let at = offline.at_block(0u64).unwrap();
+        let batch = Call::BatchAll {
+            calls: vec![Call::Remark { data: vec![1, 2] }, transfer()],
+        };
+        let bytes = encode_call(&metadata, &batch).unwrap();
+        let payload = at.tx().from_call_data_bytes(&bytes).unwrap();
+        let seen = decoded_shape(
+            payload.pallet_name(),
+            payload.call_name(),
+            payload.call_data(),
+        );
+        assert_eq!(seen, expected_shape(&batch));
+        assert_eq!(seen.inner.len(), 2);
+        assert_eq!(
+            (seen.inner[1].pallet.as_str(), seen.inner[1].call.as_str()),
+            ("SubtensorModule", "transfer_stake")
+        );
+        // Bytes of another call do not pass for this one.
+        let other = encode_call(&metadata, &transfer()).unwrap();
+        let payload = at.tx().from_call_data_bytes(&other).unwrap();
+        let seen = decoded_shape(
+            payload.pallet_name(),
+            payload.call_name(),
+            payload.call_data(),
+        );
+        assert_ne!(seen, expected_shape(&batch));
+    }
+
+    #[test]
+    fn runtime_versions_are_classified() {
+        assert_eq!(runtime_advice(365), RuntimeAdvice::Checked);
+        assert_eq!(runtime_advice(425), RuntimeAdvice::NewerThanMetadata);
+        assert_eq!(runtime_advice(426), RuntimeAdvice::Unchecked);
+        assert_eq!(runtime_advice(300), RuntimeAdvice::Older);
+        assert_eq!(
+            raw::metadata_spec_version(&metadata().unwrap()).unwrap(),
+            METADATA_SPEC_VERSION
+        );
+    }
+}
