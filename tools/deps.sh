@@ -13,17 +13,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# PyPI scalecodec: the independent SCALE decoder of keeper/chain's offline call-data tests.
-SCALECODEC_VERSION=1.2.11
-if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('scalecodec') != '$SCALECODEC_VERSION')" 2>/dev/null; then
-  echo "deps: installing scalecodec==$SCALECODEC_VERSION" >&2
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "scalecodec==$SCALECODEC_VERSION" >&2
-fi
-
-# PyPI bittensor-wallet (the library btcli uses): writes the wallets and verifies the signatures of
-# keeper/wallet's and the `tao20 wallet` cross-tests. A manylinux wheel, no dependencies.
-BTWALLET_VERSION=4.1.1
-if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('bittensor-wallet') != '$BTWALLET_VERSION')" 2>/dev/null; then
-  echo "deps: installing bittensor-wallet==$BTWALLET_VERSION" >&2
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "bittensor-wallet==$BTWALLET_VERSION" >&2
-fi
+# PyPI packages of keeper/chain's cross-checks, pinned: scalecodec (the independent SCALE decoder of
+# the offline call-data tests), bittensor-drand (opentensor's commit-reveal v4 client: reveal rounds
+# and timelock ciphertexts), xxhash (storage keys), and bittensor-wallet (the library btcli uses: it
+# writes the wallets and verifies the signatures of keeper/wallet's cross-tests).
+PYPI_PACKAGES=(scalecodec==1.2.11 bittensor-drand==2.0.0 xxhash==3.5.0 bittensor-wallet==4.1.1)
+for spec in "${PYPI_PACKAGES[@]}"; do
+  name=${spec%%==*} version=${spec##*==}
+  if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
+    echo "deps: installing $spec" >&2
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$spec" >&2
+  fi
+done

@@ -7,15 +7,20 @@
 
 use std::future::Future;
 
-use crate::drand;
 use crate::types::{
-    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, Extrinsic, Inclusion, NetUid,
-    Neuron, PoolReserves, TransferStake, WeightsSettings,
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, EpochSchedule, Extrinsic,
+    Inclusion, NetUid, Neuron, PoolReserves, TransferStake, WeightsSettings,
 };
+use crate::{drand, epochs};
 use crate::{Error, Result};
 
 /// The commit-reveal version the chain expects for drand-timelocked commits.
 pub const COMMIT_REVEAL_VERSION: u16 = 4;
+
+/// How many blocks after `finalized head + 1` a commit may land (finality lag plus mempool delay)
+/// before [`Subtensor::commit_weights_timelocked`] warns that an epoch in between would move its
+/// reveal.
+pub const COMMIT_SLACK_BLOCKS: u64 = 8;
 
 /// Subtensor reads and writes.
 pub trait Subtensor: Send + Sync {
@@ -59,8 +64,18 @@ pub trait Subtensor: Send + Sync {
         netuid: NetUid,
     ) -> impl Future<Output = Result<PoolReserves>> + Send;
 
-    /// The subnet's tempo (blocks per epoch, minus one).
+    /// The subnet's tempo (`Tempo`: blocks from one automatic epoch to the next).
     fn tempo(&self, at: BlockNumber, netuid: NetUid) -> impl Future<Output = Result<u16>> + Send;
+
+    /// The subnet's epoch schedule state at the end of block `at`: `Tempo`, `LastEpochBlock`,
+    /// `PendingEpochAt`, `SubnetEpochIndex`, `BlocksSinceLastStep` and `RevealPeriodEpochs`, all
+    /// read at that one block. [`crate::epochs`] decides from it when epochs run and reveals
+    /// happen.
+    fn epoch_schedule(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<EpochSchedule>> + Send;
 
     /// Registered neurons, sorted by uid.
     fn neurons(
@@ -173,9 +188,11 @@ pub trait Subtensor: Send + Sync {
         })
     }
 
-    /// Commit-reveal v4 as the Bittensor SDK does it: SCALE-encodes (hotkey, uids, values,
-    /// version key), timelock-encrypts it to the beacon round at which the chain will reveal it
-    /// (from the subnet's tempo and reveal period at the finalized head), and commits it.
+    /// Commit-reveal v4 as `bittensor-drand` 2.0 does it: SCALE-encodes (hotkey, uids, values,
+    /// version key), timelock-encrypts it to the beacon round at which the chain will reveal it,
+    /// and commits it. The round comes from the subnet's epoch schedule at the finalized head
+    /// ([`epochs::commit_reveal_target`]: the first block whose look-ahead epoch is the commit's
+    /// epoch plus the reveal period, plus 3 blocks, in time from the chain's clock at the head).
     /// Returns the inclusion and the reveal round.
     fn commit_weights_timelocked(
         &self,
@@ -196,20 +213,24 @@ pub trait Subtensor: Send + Sync {
                 ));
             }
             let head = self.finalized_head().await?;
-            let tempo = self.tempo(head.number, netuid).await?;
-            let settings = self.weights_settings(head.number, netuid).await?;
+            let schedule = self.epoch_schedule(head.number, netuid).await?;
             let now = self.chain_time(head.number).await?;
             let beacon = self.beacon().await?;
-            let round = drand::reveal_round(&drand::RevealSchedule {
-                tempo,
-                netuid,
-                current_block: head.number,
-                reveal_period_epochs: settings.reveal_period_epochs,
-                block_time_secs: drand::BLOCK_TIME_SECS,
+            let clock = epochs::RoundClock {
                 now_unix: now,
+                block_time_secs: drand::BLOCK_TIME_SECS,
                 beacon_genesis: beacon.genesis_time,
                 beacon_period: beacon.period,
-            })?;
+            };
+            let (reveal_block, round) =
+                epochs::commit_reveal_target(&schedule, head.number, &clock)?;
+            if let Some(block) =
+                epochs::commit_epoch_changes_within(&schedule, head.number, COMMIT_SLACK_BLOCKS)
+            {
+                tracing::warn!(target: "tao20::chain", netuid, head = head.number, epoch_due = block,
+                    "commit close to an epoch: if it lands at or after the epoch's block the chain reveals it an epoch after its round");
+            }
+            tracing::debug!(target: "tao20::chain", netuid, head = head.number, reveal_block, round, "timelocked commit");
             let payload = drand::WeightsTlockPayload {
                 hotkey: hotkey.0.to_vec(),
                 uids,

@@ -1,11 +1,17 @@
-//! Commit-reveal v4: drand quicknet timelock encryption of a weights payload, the reveal round,
-//! and a local beacon for the simulator.
+//! Commit-reveal v4: drand quicknet timelock encryption of a weights payload and a local beacon for
+//! the simulator. The round a commit is encrypted to follows from the subnet's epoch schedule:
+//! [`crate::epochs::commit_reveal_target`].
 //!
 //! The scheme is the one opentensor's `bittensor-drand` uses and the chain decrypts with:
 //! Boneh-Franklin IBE over BLS12-381 (`timelock`, the Ideal Labs implementation), identity
 //! `sha256(round as u64 big-endian)`, hashed to G1 with quicknet's DST
 //! `BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_`, the beacon's public key in G2, an AES-256-GCM
-//! body, and the ciphertext in arkworks' compressed serialization.
+//! body, and the ciphertext in arkworks' compressed serialization, laid out as the chain's `tle`
+//! (ideal-lab5/timelock rev 5416406c, pinned by subtensor and by `bittensor-drand`) lays it out:
+//! the IBE header's `v` and `w` are `Vec<u8>`, so each carries a u64 length before its 32 bytes.
+//! The crates.io `timelock` 0.3 encrypts with the same scheme but declares them `[u8; 32]`, without
+//! the lengths; [`ChainCiphertext`] converts between the two, and the cross-check with
+//! `bittensor-drand` (`tests/reference.rs`) pins the layout.
 //!
 //! A drand round's signature is `sk x H(identity(round))` in G1: exactly IBE's extracted key for
 //! that identity. So a [`LocalBeacon`] (a secret scalar with its G2 public key) is a faithful
@@ -21,10 +27,10 @@ use sha2::{Digest, Sha256};
 use timelock::block_ciphers::AESGCMBlockCipherProvider;
 use timelock::engines::drand::TinyBLS381;
 use timelock::engines::EngineBLS;
-use timelock::ibe::fullident::Identity;
+use timelock::ibe::fullident::{Ciphertext as IbeCiphertext, Identity};
 use timelock::tlock::{tld, tle, TLECiphertext};
 
-use crate::types::{BeaconInfo, NetUid};
+use crate::types::BeaconInfo;
 use crate::{Error, Result};
 
 /// drand quicknet's public key (compressed G2).
@@ -32,15 +38,15 @@ pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e00
 /// drand quicknet's chain hash.
 pub const QUICKNET_CHAIN_HASH: &str =
     "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
+/// Quicknet round 1000's published signature (compressed G1, hex), the test vector that pins the
+/// quicknet parameters: a commit to round 1000 must open with it.
+pub const QUICKNET_ROUND_1000_SIGNATURE: &str = "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
 /// Unix time of quicknet's genesis.
 pub const QUICKNET_GENESIS: u64 = 1_692_803_367;
 /// Seconds between quicknet rounds.
 pub const QUICKNET_PERIOD: u64 = 3;
 /// Seconds per subtensor block.
 pub const BLOCK_TIME_SECS: u64 = 12;
-/// The SDK aims the reveal round this many blocks after the first block of the reveal epoch, so
-/// the chain has ingested the pulse when it reveals.
-pub const SECURITY_BLOCK_OFFSET: u64 = 3;
 
 /// The weights payload of a v4 commit, SCALE-encoded before encryption (field order matters).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -64,59 +70,6 @@ pub fn quicknet() -> BeaconInfo {
     }
 }
 
-/// What the reveal round depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RevealSchedule {
-    /// The subnet's tempo.
-    pub tempo: u16,
-    /// The subnet.
-    pub netuid: NetUid,
-    /// The block the commit is made at (the finalized head).
-    pub current_block: u64,
-    /// `RevealPeriodEpochs`.
-    pub reveal_period_epochs: u64,
-    /// Seconds per block (12).
-    pub block_time_secs: u64,
-    /// Unix time at `current_block` (the chain's timestamp there).
-    pub now_unix: u64,
-    /// The beacon's genesis time.
-    pub beacon_genesis: u64,
-    /// The beacon's period.
-    pub beacon_period: u64,
-}
-
-/// The epoch index of a block as commit-reveal counts it: `(block + netuid + 1) / (tempo + 1)`.
-pub fn epoch_index(block: u64, netuid: NetUid, tempo: u16) -> u64 {
-    block.saturating_add(u64::from(netuid)).saturating_add(1) / (u64::from(tempo).saturating_add(1))
-}
-
-/// The first block of an epoch (`epoch x (tempo + 1) - netuid - 1`).
-pub fn epoch_start(epoch: u64, netuid: NetUid, tempo: u16) -> u64 {
-    epoch
-        .saturating_mul(u64::from(tempo).saturating_add(1))
-        .saturating_sub(u64::from(netuid).saturating_add(1))
-}
-
-/// The beacon round to encrypt to, as `bittensor-drand`'s `generate_commit` computes it, in
-/// integers: the first block of epoch `current + reveal_period`, plus [`SECURITY_BLOCK_OFFSET`],
-/// converted to time from `now_unix` and to a round, rounding down (never a pulse the chain has
-/// not ingested), at least 1.
-pub fn reveal_round(s: &RevealSchedule) -> Result<u64> {
-    if s.beacon_period == 0 {
-        return Err(Error::invalid("beacon period", "zero"));
-    }
-    let current_epoch = epoch_index(s.current_block, s.netuid, s.tempo);
-    let reveal_epoch = current_epoch.saturating_add(s.reveal_period_epochs);
-    let first_reveal_block = epoch_start(reveal_epoch, s.netuid, s.tempo);
-    let target_block = first_reveal_block.saturating_add(SECURITY_BLOCK_OFFSET);
-    let blocks_until = target_block.saturating_sub(s.current_block);
-    let target_secs = s
-        .now_unix
-        .saturating_add(blocks_until.saturating_mul(s.block_time_secs));
-    let round = target_secs.saturating_sub(s.beacon_genesis) / s.beacon_period;
-    Ok(round.max(1))
-}
-
 /// The beacon round current at a unix time (the latest round whose time has come).
 pub fn round_at(unix: u64, genesis: u64, period: u64) -> u64 {
     if period == 0 {
@@ -138,6 +91,115 @@ fn public_key(bytes: &[u8]) -> Result<<TinyBLS381 as EngineBLS>::PublicKeyGroup>
     })
 }
 
+/// A timelock ciphertext in the chain's layout (`tle` rev 5416406c's `TLECiphertext` with its
+/// `IBECiphertext { u, v: Vec<u8>, w: Vec<u8> }` header): compressed `u` (G2, 96 bytes), then `v`,
+/// `w`, the AES-GCM body and the cipher suite name, each as a u64 little-endian length and its
+/// bytes. These are the bytes a v4 commit carries. Parsed by hand: arkworks would allocate
+/// whatever length the (untrusted) bytes declare before reading them.
+struct ChainCiphertext {
+    u: <TinyBLS381 as EngineBLS>::PublicKeyGroup,
+    v: [u8; 32],
+    w: [u8; 32],
+    body: Vec<u8>,
+    cipher_suite: Vec<u8>,
+}
+
+/// Compressed G2.
+const G2_BYTES: usize = 96;
+
+fn bad_ciphertext(len: usize, why: impl std::fmt::Display) -> Error {
+    Error::Timelock {
+        reason: format!("ciphertext ({len} bytes): {why}"),
+    }
+}
+
+impl ChainCiphertext {
+    fn from_timelock(ct: TLECiphertext<TinyBLS381>) -> Self {
+        ChainCiphertext {
+            u: ct.header.u,
+            v: ct.header.v,
+            w: ct.header.w,
+            body: ct.body,
+            cipher_suite: ct.cipher_suite,
+        }
+    }
+
+    fn into_timelock(self) -> TLECiphertext<TinyBLS381> {
+        TLECiphertext {
+            header: IbeCiphertext {
+                u: self.u,
+                v: self.v,
+                w: self.w,
+            },
+            body: self.body,
+            cipher_suite: self.cipher_suite,
+        }
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(G2_BYTES + 4 * 8 + 64 + self.body.len() + 8);
+        self.u
+            .serialize_compressed(&mut out)
+            .map_err(|e| Error::Timelock {
+                reason: format!("ciphertext serialization: {e}"),
+            })?;
+        for field in [&self.v[..], &self.w[..], &self.body, &self.cipher_suite] {
+            let len = u64::try_from(field.len()).map_err(|e| Error::Timelock {
+                reason: format!("ciphertext serialization: {e}"),
+            })?;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(field);
+        }
+        Ok(out)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let total = bytes.len();
+        let (u, mut rest) = bytes
+            .split_at_checked(G2_BYTES)
+            .ok_or_else(|| bad_ciphertext(total, "shorter than its header"))?;
+        let u = <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(u)
+            .map_err(|e| bad_ciphertext(total, format!("header u: {e}")))?;
+        let mut field = |name: &str| -> Result<Vec<u8>> {
+            let (len, tail) = rest
+                .split_first_chunk::<8>()
+                .ok_or_else(|| bad_ciphertext(total, format!("no length of {name}")))?;
+            let len = usize::try_from(u64::from_le_bytes(*len))
+                .ok()
+                .filter(|l| *l <= tail.len())
+                .ok_or_else(|| bad_ciphertext(total, format!("{name} is longer than the rest")))?;
+            let (value, tail) = tail.split_at(len);
+            rest = tail;
+            Ok(value.to_vec())
+        };
+        let hash = |name: &str, v: Vec<u8>| {
+            <[u8; 32]>::try_from(v).map_err(|v| {
+                bad_ciphertext(
+                    total,
+                    format!("header {name}: {} bytes, expected 32", v.len()),
+                )
+            })
+        };
+        let v = hash("v", field("v")?)?;
+        let w = hash("w", field("w")?)?;
+        let body = field("body")?;
+        let cipher_suite = field("cipher suite")?;
+        if !rest.is_empty() {
+            return Err(bad_ciphertext(
+                total,
+                format!("{} bytes left over", rest.len()),
+            ));
+        }
+        Ok(ChainCiphertext {
+            u,
+            v,
+            w,
+            body,
+            cipher_suite,
+        })
+    }
+}
+
 /// Timelock-encrypts `plaintext` to `round` of the beacon with `public_key` (compressed G2).
 pub fn encrypt(public_key_bytes: &[u8], round: u64, plaintext: &[u8]) -> Result<Vec<u8>> {
     use rand::RngCore;
@@ -155,12 +217,7 @@ pub fn encrypt(public_key_bytes: &[u8], round: u64, plaintext: &[u8]) -> Result<
     .map_err(|e| Error::Timelock {
         reason: format!("encryption to round {round}: {e:?}"),
     })?;
-    let mut out = Vec::new();
-    ct.serialize_compressed(&mut out)
-        .map_err(|e| Error::Timelock {
-            reason: format!("ciphertext serialization: {e}"),
-        })?;
-    Ok(out)
+    ChainCiphertext::from_timelock(ct).to_bytes()
 }
 
 /// SCALE-encodes and encrypts a weights payload to `round`.
@@ -174,11 +231,7 @@ pub fn encrypt_payload(
 
 /// Decrypts a ciphertext with the beacon's signature (compressed G1, 48 bytes) of its round.
 pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
-    let ct = TLECiphertext::<TinyBLS381>::deserialize_compressed(ciphertext).map_err(|e| {
-        Error::Timelock {
-            reason: format!("ciphertext ({} bytes): {e}", ciphertext.len()),
-        }
-    })?;
+    let ct = ChainCiphertext::from_bytes(ciphertext)?.into_timelock();
     let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
         .map_err(|e| Error::Timelock {
             reason: format!("beacon signature ({} bytes): {e}", signature.len()),
@@ -254,11 +307,6 @@ impl LocalBeacon {
 mod tests {
     use super::*;
 
-    /// Quicknet round 1000's published signature
-    /// (`api.drand.sh/52db9ba7.../public/1000`).
-    const QUICKNET_ROUND_1000_SIG: &str =
-        "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125e342b73a8dd2bacbe47e4b6b63ed5e39";
-
     fn payload() -> WeightsTlockPayload {
         WeightsTlockPayload {
             hotkey: vec![0xAB; 32],
@@ -270,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_commit_to_a_published_quicknet_round_decrypts_with_its_signature() {
-        let sig = hex::decode(QUICKNET_ROUND_1000_SIG).unwrap();
+        let sig = hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap();
         let ct = encrypt_payload(&quicknet().public_key, 1000, &payload()).unwrap();
         assert_eq!(decrypt_payload(&ct, &sig).unwrap(), payload());
         // The same signature does not open a commit to another round.
@@ -291,7 +339,40 @@ mod tests {
         assert!(decrypt(&ct, &LocalBeacon::from_seed(8).signature(42).unwrap()).is_err());
         // Quicknet's round-1000 signature is a valid G1 point but not this beacon's key.
         let ct1000 = encrypt_payload(&pk, 1000, &payload()).unwrap();
-        assert!(decrypt(&ct1000, &hex::decode(QUICKNET_ROUND_1000_SIG).unwrap()).is_err());
+        assert!(decrypt(
+            &ct1000,
+            &hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn ciphertexts_carry_the_chain_layout() {
+        let ct = encrypt_payload(&quicknet().public_key, 1000, &payload()).unwrap();
+        // u (96) | len 32 | v | len 32 | w | len | body | len 8 | "AES_GCM_"
+        assert_eq!(&ct[96..104], &32u64.to_le_bytes());
+        assert_eq!(&ct[136..144], &32u64.to_le_bytes());
+        let body = u64::from_le_bytes(ct[176..184].try_into().unwrap());
+        let suite = 184 + usize::try_from(body).unwrap();
+        assert_eq!(&ct[suite..suite + 8], &8u64.to_le_bytes());
+        assert_eq!(&ct[suite + 8..], b"AES_GCM_");
+        // The crates.io layout (no lengths in the header) is refused, and so are trailing bytes.
+        let mut short = ct[..96].to_vec();
+        short.extend_from_slice(&ct[104..136]);
+        short.extend_from_slice(&ct[144..]);
+        let sig = hex::decode(QUICKNET_ROUND_1000_SIGNATURE).unwrap();
+        assert!(decrypt(&short, &sig).is_err());
+        let mut long = ct.clone();
+        long.push(0);
+        assert!(decrypt(&long, &sig).is_err());
+        // A declared length beyond the bytes is an error, not an allocation.
+        let mut huge = ct.clone();
+        huge[176..184].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decrypt(&huge, &sig)
+            .unwrap_err()
+            .to_string()
+            .contains("longer"));
+        assert!(decrypt(&ct[..50], &sig).is_err());
     }
 
     #[test]
@@ -302,37 +383,5 @@ mod tests {
         assert_eq!(&bytes[1..33], &[0xAB; 32]);
         assert_eq!(&bytes[33..40], &[0x0c, 0, 0, 3, 0, 7, 0]);
         assert_eq!(&bytes[bytes.len() - 8..], &843_000u64.to_le_bytes());
-    }
-
-    #[test]
-    fn reveal_round_follows_the_sdk_formula() {
-        // tempo 360, netuid 1: epochs start at k x 361 - 2. Block 1000 is in epoch 2
-        // ((1000 + 2) / 361); reveal period 1 -> epoch 3 starts at 1081; +3 -> block 1084,
-        // 84 blocks = 1008 s after now.
-        let s = RevealSchedule {
-            tempo: 360,
-            netuid: 1,
-            current_block: 1000,
-            reveal_period_epochs: 1,
-            block_time_secs: 12,
-            now_unix: QUICKNET_GENESIS + 3_000,
-            beacon_genesis: QUICKNET_GENESIS,
-            beacon_period: 3,
-        };
-        assert_eq!(epoch_index(1000, 1, 360), 2);
-        assert_eq!(epoch_start(3, 1, 360), 1081);
-        assert_eq!(reveal_round(&s).unwrap(), (3_000 + 84 * 12) / 3);
-        let later = RevealSchedule {
-            reveal_period_epochs: 2,
-            ..s
-        };
-        assert_eq!(reveal_round(&later).unwrap(), (3_000 + (84 + 361) * 12) / 3);
-        let before_genesis = RevealSchedule { now_unix: 0, ..s };
-        assert_eq!(reveal_round(&before_genesis).unwrap(), 1);
-        assert!(reveal_round(&RevealSchedule {
-            beacon_period: 0,
-            ..s
-        })
-        .is_err());
     }
 }

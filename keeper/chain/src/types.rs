@@ -176,6 +176,28 @@ pub struct WeightsSettings {
     pub commit_reveal_version: u16,
 }
 
+/// A subnet's epoch schedule state at one block (the end of it): what the stateful tempo model
+/// (subtensor spec 423 and later) decides the subnet's next epoch from. Every field is a
+/// `SubtensorModule` storage item of the subnet, read at the same block. [`crate::epochs`] holds
+/// the chain's rules over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EpochSchedule {
+    /// `Tempo`: blocks from one automatic epoch to the next (0: the subnet runs no epochs).
+    pub tempo: u16,
+    /// `LastEpochBlock`: the block the last epoch ran at, or the block a `set_tempo` re-anchored
+    /// the cycle at (which runs no epoch).
+    pub last_epoch_block: u64,
+    /// `PendingEpochAt`: the block an owner-triggered or deferred epoch is due at; 0 for none.
+    pub pending_epoch_at: u64,
+    /// `SubnetEpochIndex`: epochs run so far; commits are filed under it.
+    pub subnet_epoch_index: u64,
+    /// `BlocksSinceLastStep`: blocks since the last epoch that ran (the safety net's counter).
+    pub blocks_since_last_step: u64,
+    /// `RevealPeriodEpochs`: how many epochs after its commit epoch a timelocked commit is
+    /// revealed.
+    pub reveal_period_epochs: u64,
+}
+
 /// The randomness beacon the chain reveals timelocked commits with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BeaconInfo {

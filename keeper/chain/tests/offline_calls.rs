@@ -244,3 +244,54 @@ async fn a_delivery_is_signed_offline_and_decodes_back_with_its_signer() {
         delivery
     );
 }
+
+/// The pallet and call indices the checked-in metadata (spec 365) gives the calls the keeper
+/// submits are those of spec 425's source (subtensor `main` 14bc6f9f): `runtime/src/lib.rs:1604-1622`
+/// (System 0, SubtensorModule 7, Utility 11, Commitments 18), `pallets/subtensor/src/macros/
+/// dispatches.rs` (`serve_axon` 4, `transfer_stake` 86, `commit_timelocked_mechanism_weights` 118,
+/// `set_mechanism_weights` 119), `pallets/utility/src/lib.rs:308` (`batch_all` 2),
+/// `pallets/commitments/src/lib.rs:211` (`set_commitment` 0) and frame_system (`remark` 0). The
+/// argument lists there are the same too, so these bytes mean the same calls on spec 425.
+#[test]
+fn call_indices_are_those_of_spec_425() {
+    let metadata = client::metadata().unwrap();
+    let index = |call: &Call| {
+        let bytes = client::encode_call(&metadata, call).unwrap();
+        (bytes[0], bytes[1])
+    };
+    let weights = Call::SetMechanismWeights {
+        netuid: 1,
+        mecid: 1,
+        dests: vec![],
+        weights: vec![],
+        version_key: 0,
+    };
+    let commit = Call::CommitTimelockedMechanismWeights {
+        netuid: 1,
+        mecid: 1,
+        commit: vec![1],
+        reveal_round: 1,
+        commit_reveal_version: 4,
+    };
+    let axon = Call::ServeAxon {
+        netuid: 1,
+        version: 0,
+        ip: 0,
+        port: 0,
+        ip_type: 4,
+        protocol: 0,
+    };
+    assert_eq!(index(&Call::Remark { data: vec![] }), (0, 0));
+    assert_eq!(index(&Call::TransferStake(transfer(1, 1))), (7, 86));
+    assert_eq!(index(&Call::BatchAll { calls: vec![] }), (11, 2));
+    assert_eq!(
+        index(&Call::SetCommitment {
+            netuid: 1,
+            data: vec![]
+        }),
+        (18, 0)
+    );
+    assert_eq!(index(&weights), (7, 119));
+    assert_eq!(index(&commit), (7, 118));
+    assert_eq!(index(&axon), (7, 4));
+}

@@ -209,6 +209,11 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
             .unwrap()
             .commit_reveal_enabled
     );
+    let before = admin.finalized_head().await.unwrap().number;
+    let schedule = admin.epoch_schedule(before, 3).await.unwrap();
+    assert_eq!((schedule.tempo, schedule.reveal_period_epochs), (20, 1));
+    let reveal_block =
+        tao20_chain::epochs::predict_first_reveal_block(&schedule, before, |_| false).unwrap();
     let (commit, round) = vali
         .commit_weights_timelocked(3, 1, vec![1, 2], vec![7, 65535], 0)
         .await
@@ -217,18 +222,41 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
         commit.events[0],
         Event::TimelockedWeightsCommitted { reveal_round, .. } if reveal_round == round
     ));
-    let tempo_blocks = 21;
-    let mut revealed = false;
-    for _ in 0..(2 * tempo_blocks) {
+    let mut revealed = None;
+    for _ in 0..40 {
         let head = admin.advance(1).await.unwrap();
         let row = admin.weights(head.number, 3, 1, vali_uid).await.unwrap();
         if row == vec![(1, 7), (2, 65535)] {
-            revealed = true;
+            revealed = Some(head.number);
             transcript.push(format!("revealed at {} round {round}", head.number));
             break;
         }
     }
-    assert!(revealed, "the chain reveals the commit within two epochs");
+    // The pulse is published 3 blocks after the reveal epoch starts (the round's offset).
+    assert_eq!(
+        revealed,
+        Some(reveal_block + 3),
+        "revealed in its reveal epoch"
+    );
+    let at_reveal = admin.epoch_schedule(reveal_block, 3).await.unwrap();
+    assert_eq!(at_reveal.last_epoch_block, reveal_block);
+    assert_eq!(
+        at_reveal.subnet_epoch_index,
+        schedule.subnet_epoch_index + 1
+    );
+
+    // Owner schedule changes over the transport: a trigger (refused with commit-reveal on), a
+    // re-anchoring tempo change on subnet 5.
+    let refused = admin.trigger_epoch(3).await.unwrap_err();
+    assert_eq!(
+        refused.dispatch_error_name(),
+        Some("DynamicTempoBlockedByCommitReveal")
+    );
+    admin.sudo_set_tempo(5, 400).await.unwrap();
+    let anchored = admin.finalized_head().await.unwrap().number;
+    let five = admin.epoch_schedule(anchored, 5).await.unwrap();
+    assert_eq!((five.tempo, five.last_epoch_block), (400, anchored));
+    transcript.push(format!("subnet 5 schedule {five:?}"));
 
     // Typed errors across the transport.
     let later = admin.tempo(u64::MAX, 3).await.unwrap_err();
@@ -247,7 +275,7 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
 async fn in_process() {
     let client = SimClient::in_process(config()).unwrap();
     let transcript = behaviour(client).await;
-    assert_eq!(transcript.len(), 3);
+    assert_eq!(transcript.len(), 4);
 }
 
 #[tokio::test]

@@ -1,7 +1,10 @@
 //! `tao20 auction window | solve | generate`: the hashrate auction, offline.
 //!
-//! - `window --netuid N --tempo T --block B` prints `{"subnet_epoch_start": E, "index": k,
-//!   "start": s, "end": e}` for the window containing B (for window 0, E > B).
+//! - `window --netuid N --block B --tempo T --last-epoch-block L [--pending-epoch-at P]` prints
+//!   `{"subnet_epoch_start": E, "index": k, "start": s, "end": e}` for the window predicted to
+//!   hold B from that schedule state (`Tempo`, `LastEpochBlock`, `PendingEpochAt` of the subnet,
+//!   read at one block): the epoch at L, the next at `min(L + T, P)`, then every T blocks (for
+//!   window 0, E > B). A prediction: settle only `window::final_windows`.
 //! - `solve --input FILE`, FILE `{"budget_ph": "12.5", "max_price_multiplier": "1.05", "bids":
 //!   [{"hotkey", "hashrate", "price", "count"}]}` (`count` a positive integer, default 1;
 //!   `max_price_multiplier` default 1.05; rows with the same (hotkey, hashrate, price) are merged;
@@ -27,17 +30,23 @@ use crate::output::{print_json, read_json, CliError, CliResult};
 /// The hashrate auction.
 #[derive(Debug, Subcommand)]
 pub enum AuctionCmd {
-    /// The validation window that contains a block.
+    /// The validation window predicted to hold a block, from the subnet's schedule state.
     Window {
-        /// The subnet.
+        /// The subnet (for the log: the stateful schedule does not depend on it).
         #[arg(long)]
         netuid: u16,
-        /// The subnet's tempo (at least 300).
-        #[arg(long)]
-        tempo: u64,
         /// The block.
         #[arg(long)]
         block: u64,
+        /// The subnet's `Tempo` (at least 1).
+        #[arg(long)]
+        tempo: u16,
+        /// The subnet's `LastEpochBlock`, taken as the block its last epoch ran at.
+        #[arg(long)]
+        last_epoch_block: u64,
+        /// The subnet's `PendingEpochAt` (0 or absent: none).
+        #[arg(long, default_value_t = 0)]
+        pending_epoch_at: u64,
     },
     /// Select the winners of an auction described in FILE.
     Solve {
@@ -133,15 +142,20 @@ pub fn run(cmd: AuctionCmd) -> CliResult {
     match cmd {
         AuctionCmd::Window {
             netuid,
-            tempo,
             block,
+            tempo,
+            last_epoch_block,
+            pending_epoch_at,
         } => {
             let arg_error = |e: Error| match e {
                 Error::Invalid { input, reason } => CliError::Input(format!("--{input}: {reason}")),
                 other => lib_error(other),
             };
-            let schedule = Schedule::new(netuid, tempo).map_err(arg_error)?;
-            print_json(&schedule.window_at(block).map_err(arg_error)?)
+            let schedule = Schedule::new(u64::from(tempo), last_epoch_block, pending_epoch_at)
+                .map_err(arg_error)?;
+            let window = schedule.window_at(block).map_err(arg_error)?;
+            tracing::debug!(netuid, block, ?window, "predicted window");
+            print_json(&window)
         }
         AuctionCmd::Solve { input, engine } => {
             let input: SolveInput = read_json(&input)?;

@@ -12,6 +12,7 @@ mod output;
 mod report;
 mod sim;
 mod wallet;
+mod weights;
 
 use std::process::ExitCode;
 
@@ -56,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         cmd: auction::AuctionCmd,
     },
+    /// Commit-reveal v4 weights: the reveal block and round of a schedule state, and encryption.
+    Weights {
+        #[command(subcommand)]
+        cmd: weights::WeightsCmd,
+    },
     /// The subtensor simulator: `sim serve` for keepers and miners in other processes.
     Sim {
         #[command(subcommand)]
@@ -86,6 +92,7 @@ fn main() -> ExitCode {
         Command::Auction { cmd } => auction::run(cmd),
         Command::Sim { cmd } => sim::run(cmd),
         Command::Wallet { cmd } => wallet::run(cmd),
+        Command::Weights { cmd } => weights::run(cmd),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {

@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// Blocks of past state kept for reads at earlier blocks.
     #[arg(long, default_value_t = 256)]
     state_window: u64,
+    /// `MaxEpochsPerBlock`: epochs run per block at most; the rest are deferred a block.
+    #[arg(long, default_value_t = tao20_chain::epochs::DEFAULT_MAX_EPOCHS_PER_BLOCK)]
+    max_epochs_per_block: u8,
 }
 
 /// Runs a simulator subcommand.
@@ -50,6 +53,7 @@ fn serve(args: ServeArgs) -> CliResult {
         finality_lag: args.finality_lag,
         volatility_ppm: args.volatility_ppm,
         state_window: args.state_window,
+        max_epochs_per_block: args.max_epochs_per_block,
         ..SimConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -217,38 +217,83 @@ fn consensus_price_rejects_bad_input() {
 
 #[test]
 fn auction_window_contract() {
-    // netuid 1, tempo 360: epochs start at 358, 719, 1080, ...
-    let v = ok_json(&tao20(&[
-        "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "1021",
-    ]));
+    // Tempo 360, last epoch at 1000: windows 0..5 of it are 940, 1000, 1060, 1120, 1180, 1240;
+    // the next epoch runs at 1360, its window 0 from 1300.
+    let window = |block: &str, pending: Option<&str>| {
+        let mut args = vec![
+            "auction",
+            "window",
+            "--netuid",
+            "1",
+            "--block",
+            block,
+            "--tempo",
+            "360",
+            "--last-epoch-block",
+            "1000",
+        ];
+        if let Some(p) = pending {
+            args.extend(["--pending-epoch-at", p]);
+        }
+        tao20(&args)
+    };
     assert_eq!(
-        v,
-        json!({"subnet_epoch_start": 1080, "index": 0, "start": 1020, "end": 1079})
+        ok_json(&window("1300", None)),
+        json!({"subnet_epoch_start": 1360, "index": 0, "start": 1300, "end": 1359})
     );
-    let v = ok_json(&tao20(&[
-        "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "1019",
-    ]));
     assert_eq!(
-        v,
-        json!({"subnet_epoch_start": 719, "index": 5, "start": 959, "end": 1019})
+        ok_json(&window("1299", None)),
+        json!({"subnet_epoch_start": 1000, "index": 5, "start": 1240, "end": 1299})
     );
+    assert_eq!(
+        ok_json(&window("1000", None)),
+        json!({"subnet_epoch_start": 1000, "index": 1, "start": 1000, "end": 1059})
+    );
+    // An owner-triggered epoch at 1100 cuts window 2 and re-anchors the cycle.
+    assert_eq!(
+        ok_json(&window("1099", Some("1100"))),
+        json!({"subnet_epoch_start": 1000, "index": 2, "start": 1060, "end": 1099})
+    );
+    assert_eq!(
+        ok_json(&window("1460", Some("1100"))),
+        json!({"subnet_epoch_start": 1460, "index": 1, "start": 1460, "end": 1519})
+    );
+    bad_input(&window("939", None), &["--block"]);
     bad_input(
         &tao20(&[
-            "auction", "window", "--netuid", "1", "--tempo", "299", "--block", "5000",
+            "auction",
+            "window",
+            "--netuid",
+            "1",
+            "--block",
+            "5000",
+            "--tempo",
+            "0",
+            "--last-epoch-block",
+            "1000",
         ]),
         &["--tempo"],
     );
     bad_input(
         &tao20(&[
-            "auction", "window", "--netuid", "1", "--tempo", "360", "--block", "5",
+            "auction",
+            "window",
+            "--netuid",
+            "x",
+            "--block",
+            "5000",
+            "--tempo",
+            "360",
+            "--last-epoch-block",
+            "1000",
         ]),
-        &["--block"],
+        &["netuid"],
     );
     bad_input(
         &tao20(&[
-            "auction", "window", "--netuid", "x", "--tempo", "360", "--block", "5",
+            "auction", "window", "--netuid", "1", "--block", "5000", "--tempo", "360",
         ]),
-        &["netuid"],
+        &["--last-epoch-block"],
     );
 }
 

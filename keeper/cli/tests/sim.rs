@@ -52,6 +52,25 @@ async fn scenario(addr: &str) -> (u64, u64) {
     assert_eq!(client.finalized_head().await.unwrap(), head);
     assert_eq!(client.tempo(head.number, 4).await.unwrap(), 99);
     assert_eq!(client.subnet_owner(head.number, 4).await.unwrap(), owner);
+    // The stateful schedule over the wire: registered at block 1, staggered by netuid 4 % 99
+    // (saturating at 0), its first epoch due at 99.
+    let schedule = client.epoch_schedule(head.number, 4).await.unwrap();
+    assert_eq!(
+        (
+            schedule.tempo,
+            schedule.last_epoch_block,
+            schedule.subnet_epoch_index
+        ),
+        (99, 0, 0)
+    );
+    assert_eq!(schedule.blocks_since_last_step, head.number - 1);
+    client.advance(49).await.unwrap();
+    let later = client.finalized_head().await.unwrap().number;
+    let schedule = client.epoch_schedule(later, 4).await.unwrap();
+    assert_eq!(
+        (schedule.last_epoch_block, schedule.subnet_epoch_index),
+        (99, 1)
+    );
     (
         head.number,
         client.current_alpha_price(head.number, 4).await.unwrap(),

@@ -3,12 +3,18 @@
 //! package `bittensor-rs` 0.1.1); nothing is fetched during a build.
 //!
 //! Calls are built as the generated `RuntimeCall` type and encoded against the metadata's type
-//! registry ([`encode_call`]); the same bytes are signed and submitted, and the offline tests
-//! decode them with an independent implementation (PyPI `scalecodec`).
+//! registry ([`encode_call`]); the same bytes are decoded against the node's own metadata (so no
+//! static validation hash is involved), checked to name the same pallets and calls, signed and
+//! submitted. The offline tests decode them with an independent implementation (PyPI
+//! `scalecodec`).
+//!
+//! The checked-in metadata is spec 365; the stateful epoch schedule (spec 423) is read by raw
+//! storage key ([`raw`]), and [`SubxtClient::connect`] warns when the node runs a newer runtime.
 
 mod config;
 mod data;
 pub mod keys;
+pub mod raw;
 
 use subxt::ext::scale_decode::DecodeAsType;
 use subxt::ext::scale_encode::EncodeAsType;
@@ -20,8 +26,9 @@ pub use keys::Signer;
 use crate::api::Subtensor;
 use crate::error::DispatchError;
 use crate::types::{
-    AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment, Event,
-    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent, TransferStake, WeightsSettings,
+    AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment,
+    EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent,
+    TransferStake, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -35,6 +42,13 @@ use rt::node_subtensor_runtime::RuntimeCall;
 
 /// The checked-in runtime metadata.
 pub const METADATA: &[u8] = include_bytes!("../../metadata/finney.scale");
+
+/// The `spec_version` of the checked-in metadata (its `System::Version`; a test asserts it).
+pub const METADATA_SPEC_VERSION: u32 = 365;
+
+/// The newest runtime whose source the client was checked against (subtensor `main` 14bc6f9f):
+/// the storage items, hashers and call indices it uses are unchanged or read by raw key there.
+pub const CHECKED_SPEC_VERSION: u32 = 425;
 
 /// The chain's configuration.
 pub type ChainConfig = SubtensorConfig;
@@ -396,6 +410,104 @@ fn request_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A storage failure: the node's runtime disagreeing with the generated code is a decode error
+/// (retrying cannot help), anything else a failed request.
+fn storage_error(what: impl Into<String>, e: subxt::error::StorageError) -> Error {
+    use subxt::error::StorageError as E;
+    match e {
+        E::IncompatibleCodegen
+        | E::PalletNameNotFound(_)
+        | E::StorageEntryNotFound { .. }
+        | E::StorageInfoError(_)
+        | E::StorageKeyEncodeError(_) => Error::decode(
+            what,
+            format!("{e} (the node's runtime differs from the checked-in metadata)"),
+        ),
+        other => request_error(what, other),
+    }
+}
+
+/// The pallet and call names of a call, with those of a batch's inner calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CallShape {
+    pallet: String,
+    call: String,
+    inner: Vec<CallShape>,
+}
+
+fn expected_shape(call: &Call) -> CallShape {
+    let name = call.name();
+    let (pallet, name) = name.split_once("::").unwrap_or((name.as_str(), ""));
+    CallShape {
+        pallet: pallet.to_string(),
+        call: name.to_string(),
+        inner: match call {
+            Call::BatchAll { calls } => calls.iter().map(expected_shape).collect(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// The shape of a call decoded by the node's metadata: `RuntimeCall` values are
+/// `Pallet(call { .. })` variants; a batch's `calls` field holds a sequence of them.
+fn decoded_shape(
+    pallet: &str,
+    call: &str,
+    args: &subxt::ext::scale_value::Composite<()>,
+) -> CallShape {
+    use subxt::ext::scale_value::{Composite, ValueDef};
+    let mut inner = Vec::new();
+    if (pallet, call) == ("Utility", "batch_all") {
+        let calls = match args {
+            Composite::Named(fields) => fields.iter().find(|(n, _)| n == "calls").map(|(_, v)| v),
+            Composite::Unnamed(values) => values.first(),
+        };
+        if let Some(ValueDef::Composite(list)) = calls.map(|v| &v.value) {
+            for value in list.values() {
+                let ValueDef::Variant(p) = &value.value else {
+                    continue;
+                };
+                if let Some(ValueDef::Variant(c)) = p.values.values().next().map(|v| &v.value) {
+                    inner.push(decoded_shape(&p.name, &c.name, &c.values));
+                }
+            }
+        }
+    }
+    CallShape {
+        pallet: pallet.to_string(),
+        call: call.to_string(),
+        inner,
+    }
+}
+
+/// What a node's runtime version means for this client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeAdvice {
+    /// The checked-in metadata's runtime (365), or one up to the checked source (425) that is not
+    /// newer than the metadata.
+    Checked,
+    /// Newer than the metadata but not than the checked source: supported (raw-key reads).
+    NewerThanMetadata,
+    /// Newer than the checked source: calls and storage may have moved.
+    Unchecked,
+    /// Older than the metadata.
+    Older,
+}
+
+/// Classifies a node's `spec_version` against [`METADATA_SPEC_VERSION`] and
+/// [`CHECKED_SPEC_VERSION`].
+pub fn runtime_advice(spec_version: u32) -> RuntimeAdvice {
+    if spec_version < METADATA_SPEC_VERSION {
+        RuntimeAdvice::Older
+    } else if spec_version == METADATA_SPEC_VERSION {
+        RuntimeAdvice::Checked
+    } else if spec_version <= CHECKED_SPEC_VERSION {
+        RuntimeAdvice::NewerThanMetadata
+    } else {
+        RuntimeAdvice::Unchecked
+    }
+}
+
 /// The real client.
 #[derive(Clone)]
 pub struct SubxtClient {
@@ -403,6 +515,7 @@ pub struct SubxtClient {
     endpoint: String,
     signer: Option<Signer>,
     metadata: std::sync::Arc<subxt::Metadata>,
+    runtime_spec_version: u32,
 }
 
 impl std::fmt::Debug for SubxtClient {
@@ -410,6 +523,7 @@ impl std::fmt::Debug for SubxtClient {
         f.debug_struct("SubxtClient")
             .field("endpoint", &self.endpoint)
             .field("signer", &self.signer)
+            .field("runtime_spec_version", &self.runtime_spec_version)
             .finish_non_exhaustive()
     }
 }
@@ -418,7 +532,10 @@ type AtBlock =
     subxt::client::ClientAtBlock<ChainConfig, subxt::client::OnlineClientAtBlockImpl<ChainConfig>>;
 
 impl SubxtClient {
-    /// Connects to a node (`ws://` or `wss://`); signs with `signer` if given.
+    /// Connects to a node (`ws://` or `wss://`); signs with `signer` if given. Reads the node's
+    /// runtime version and warns when it is newer than the checked-in metadata (spec
+    /// [`METADATA_SPEC_VERSION`]) or than the newest runtime the client was checked against
+    /// ([`CHECKED_SPEC_VERSION`]).
     pub async fn connect(endpoint: &str, signer: Option<Signer>) -> Result<Self> {
         let api = if endpoint.starts_with("ws://") || endpoint.starts_with("http://") {
             OnlineClient::<ChainConfig>::from_insecure_url_with_config(
@@ -434,12 +551,35 @@ impl SubxtClient {
             endpoint: endpoint.into(),
             reason: e.to_string(),
         })?;
+        let runtime_spec_version = api
+            .at_current_block()
+            .await
+            .map_err(|e| request_error("runtime version at the finalized head", e))?
+            .spec_version();
+        match runtime_advice(runtime_spec_version) {
+            RuntimeAdvice::Checked => {}
+            RuntimeAdvice::NewerThanMetadata => tracing::warn!(target: "tao20::chain", endpoint,
+                runtime = runtime_spec_version, metadata = METADATA_SPEC_VERSION, checked = CHECKED_SPEC_VERSION,
+                "the node runs a newer runtime than the checked-in metadata; the client reads the new epoch schedule by raw key and was checked against this runtime's source"),
+            RuntimeAdvice::Unchecked => tracing::warn!(target: "tao20::chain", endpoint,
+                runtime = runtime_spec_version, metadata = METADATA_SPEC_VERSION, checked = CHECKED_SPEC_VERSION,
+                "the node runs a runtime newer than any the client was checked against: re-check call indices and storage items (docs/subtensor.md)"),
+            RuntimeAdvice::Older => tracing::warn!(target: "tao20::chain", endpoint,
+                runtime = runtime_spec_version, metadata = METADATA_SPEC_VERSION,
+                "the node runs a runtime older than the checked-in metadata; epoch schedule reads need spec 423 or later"),
+        }
         Ok(SubxtClient {
             api,
             endpoint: endpoint.into(),
             signer,
             metadata: std::sync::Arc::new(metadata()?),
+            runtime_spec_version,
         })
+    }
+
+    /// The node's runtime `spec_version` when the client connected.
+    pub fn runtime_spec_version(&self) -> u32 {
+        self.runtime_spec_version
     }
 
     async fn at(&self, number: BlockNumber) -> Result<AtBlock> {
@@ -510,7 +650,7 @@ macro_rules! fetch {
             .storage()
             .fetch($addr, $keys)
             .await
-            .map_err(|e| request_error($what, e))?;
+            .map_err(|e| storage_error($what, e))?;
         value.decode().map_err(|e| Error::decode($what, e))?
     }};
 }
@@ -554,7 +694,7 @@ impl Subtensor for SubxtClient {
             .storage()
             .iter(finney::storage().commitments().commitment_of(), (netuid,))
             .await
-            .map_err(|e| request_error(what.clone(), e))?;
+            .map_err(|e| storage_error(what.clone(), e))?;
         let mut out = Vec::new();
         while let Some(entry) = entries.next().await {
             let entry = entry.map_err(|e| request_error(what.clone(), e))?;
@@ -590,7 +730,7 @@ impl Subtensor for SubxtClient {
                 (netuid,),
             )
             .await
-            .map_err(|e| request_error(what.clone(), e))?;
+            .map_err(|e| storage_error(what.clone(), e))?;
         value
             .map(|v| v.decode().map_err(|e| Error::decode(what.clone(), e)))
             .transpose()
@@ -646,6 +786,39 @@ impl Subtensor for SubxtClient {
         ))
     }
 
+    async fn epoch_schedule(&self, at: BlockNumber, netuid: NetUid) -> Result<EpochSchedule> {
+        use subxt::error::StorageError;
+        let client = self.at(at).await?;
+        let mut values = [0u64; raw::SCHEDULE_ITEMS.len()];
+        for (value, item) in values.iter_mut().zip(raw::SCHEDULE_ITEMS.iter()) {
+            // The node's metadata at this block must declare the item as read here.
+            raw::check_entry(client.metadata_ref(), item)?;
+            let key = raw::netuid_key(item, netuid)?;
+            let bytes = match client.storage().fetch_raw(key).await {
+                Ok(bytes) => Some(bytes),
+                Err(StorageError::NoValueFound) => None,
+                Err(e) => {
+                    return Err(storage_error(
+                        format!("SubtensorModule::{}({netuid}) at {at}", item.name),
+                        e,
+                    ))
+                }
+            };
+            *value = raw::decode_value(item, netuid, bytes.as_deref())?;
+        }
+        let [tempo, last_epoch_block, pending_epoch_at, subnet_epoch_index, blocks_since_last_step, reveal_period_epochs] =
+            values;
+        Ok(EpochSchedule {
+            tempo: u16::try_from(tempo)
+                .map_err(|e| Error::decode(format!("Tempo({netuid}) at {at}"), e))?,
+            last_epoch_block,
+            pending_epoch_at,
+            subnet_epoch_index,
+            blocks_since_last_step,
+            reveal_period_epochs,
+        })
+    }
+
     async fn neurons(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {
         let client = self.at(at).await?;
         let what = format!("neurons of {netuid} at {at}");
@@ -666,7 +839,7 @@ impl Subtensor for SubxtClient {
                 (netuid,),
             )
             .await
-            .map_err(|e| request_error(what.clone(), e))?;
+            .map_err(|e| storage_error(what.clone(), e))?;
         while let Some(entry) = entries.next().await {
             let entry = entry.map_err(|e| request_error(what.clone(), e))?;
             let key = entry.key().map_err(|e| Error::decode(what.clone(), e))?;
@@ -814,9 +987,27 @@ impl Subtensor for SubxtClient {
             .await
             .map_err(|e| request_error("finalized head", e))?;
         let mut tx = at.tx();
+        // The bytes come from the checked-in metadata; decoding them with the node's metadata
+        // gives a dynamic payload (no static validation hash to refuse a newer runtime) and
+        // proves the node reads the same arguments. Its names must be ours: a call index that
+        // moved to another call would otherwise be signed.
         let payload = tx
             .from_call_data_bytes(&bytes)
             .map_err(|e| Error::decode(format!("{name} against the node's metadata"), e))?;
+        {
+            let seen = decoded_shape(
+                payload.pallet_name(),
+                payload.call_name(),
+                payload.call_data(),
+            );
+            let expected = expected_shape(&call);
+            if seen != expected {
+                return Err(Error::decode(
+                    format!("{name} against the node's metadata"),
+                    format!("the node reads these call bytes as {seen:?}"),
+                ));
+            }
+        }
         let progress = tx
             .sign_and_submit_then_watch_default(&payload, signer.keypair())
             .await
@@ -857,5 +1048,69 @@ impl Subtensor for SubxtClient {
             index: ext.index,
             events: ext.events,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer() -> Call {
+        Call::TransferStake(TransferStake {
+            destination_coldkey: Bytes32([1; 32]),
+            hotkey: Bytes32([2; 32]),
+            origin_netuid: 3,
+            destination_netuid: 3,
+            alpha_amount: 5,
+        })
+    }
+
+    #[test]
+    fn submitted_bytes_decode_with_a_node_metadata_to_the_intended_calls() {
+        let metadata = metadata().unwrap();
+        let offline = subxt::OfflineClient::new_with_config(SubtensorConfig::offline(
+            subxt::ArcMetadata::from(super::metadata().unwrap()),
+            1,
+            1,
+            [0; 32],
+        ));
+        let at = offline.at_block(0u64).unwrap();
+        let batch = Call::BatchAll {
+            calls: vec![Call::Remark { data: vec![1, 2] }, transfer()],
+        };
+        let bytes = encode_call(&metadata, &batch).unwrap();
+        let payload = at.tx().from_call_data_bytes(&bytes).unwrap();
+        let seen = decoded_shape(
+            payload.pallet_name(),
+            payload.call_name(),
+            payload.call_data(),
+        );
+        assert_eq!(seen, expected_shape(&batch));
+        assert_eq!(seen.inner.len(), 2);
+        assert_eq!(
+            (seen.inner[1].pallet.as_str(), seen.inner[1].call.as_str()),
+            ("SubtensorModule", "transfer_stake")
+        );
+        // Bytes of another call do not pass for this one.
+        let other = encode_call(&metadata, &transfer()).unwrap();
+        let payload = at.tx().from_call_data_bytes(&other).unwrap();
+        let seen = decoded_shape(
+            payload.pallet_name(),
+            payload.call_name(),
+            payload.call_data(),
+        );
+        assert_ne!(seen, expected_shape(&batch));
+    }
+
+    #[test]
+    fn runtime_versions_are_classified() {
+        assert_eq!(runtime_advice(365), RuntimeAdvice::Checked);
+        assert_eq!(runtime_advice(425), RuntimeAdvice::NewerThanMetadata);
+        assert_eq!(runtime_advice(426), RuntimeAdvice::Unchecked);
+        assert_eq!(runtime_advice(300), RuntimeAdvice::Older);
+        assert_eq!(
+            raw::metadata_spec_version(&metadata().unwrap()).unwrap(),
+            METADATA_SPEC_VERSION
+        );
     }
 }

@@ -3,12 +3,14 @@
 //!
 //! Modelled: blocks (instant seal: every submitted extrinsic gets its own block, index 1 after the
 //! timestamp inherent; `advance` produces empty blocks), finality (a configurable lag), state
-//! reads at past blocks within a pruning window, subnets with tempo and epochs, neuron
-//! registration, weighted alpha pools whose price moves each block (seeded random walk) and which
+//! reads at past blocks within a pruning window, subnets with the chain's stateful epoch schedule
+//! ([`crate::epochs`]: `LastEpochBlock`, owner-triggered epochs, `set_tempo`, the per-block cap on
+//! epochs with deferral), neuron registration, weighted alpha pools whose price moves each block (seeded random walk) and which
 //! swap on stake add/remove, commitments, the mechanism emission split, `transfer_stake` with the
 //! runtime's rules (clamp to available, minimum stake value, per-subnet transfer toggle, events),
-//! `utility.batch_all` atomicity, weights (set directly, or committed timelocked and revealed at
-//! their round by a local drand-style beacon), axons.
+//! `utility.batch_all` atomicity, weights (set directly, or committed timelocked under the
+//! look-ahead epoch and revealed as the chain reveals them, with the pulses of a local drand-style
+//! beacon), axons.
 //!
 //! Not modelled: fees and balances (stake is added from a faucet), emissions and Yuma consensus,
 //! rate limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
@@ -30,11 +32,12 @@ pub use protocol::{LocalTransport, Op, RemoteTransport, SimClient, Transport};
 pub use server::{serve, SimServer};
 
 use crate::drand::{self, LocalBeacon};
+use crate::epochs::{self, StepOutcome};
 use crate::error::DispatchError;
 use crate::types::{
     netuid_index, AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call,
-    Commitment, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent,
-    TransferStake, WeightsSettings,
+    Commitment, EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves,
+    StakeEvent, TransferStake, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -44,6 +47,8 @@ pub const DEFAULT_MIN_STAKE: u64 = 2_000_000;
 pub const COMMITMENT_FIELD_BYTES: usize = 128;
 /// At most this many fields per commitment.
 pub const COMMITMENT_MAX_FIELDS: usize = 3;
+/// At most this many unrevealed commits per hotkey and epoch (`TooManyUnrevealedCommits`).
+pub const MAX_UNREVEALED_COMMITS: usize = 10;
 
 /// Simulator parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +69,22 @@ pub struct SimConfig {
     pub max_uids: u16,
     /// Validator permits per subnet (top stake).
     pub max_validators: u16,
+    /// `MaxEpochsPerBlock`: epochs run per block at most, in netuid order; the rest are deferred
+    /// to the next block.
+    #[serde(default = "default_max_epochs_per_block")]
+    pub max_epochs_per_block: u8,
+    /// `AdminFreezeWindow`: a triggered epoch runs this many blocks after the trigger, and owner
+    /// changes are refused this close to an epoch.
+    #[serde(default = "default_admin_freeze_window")]
+    pub admin_freeze_window: u64,
+}
+
+fn default_max_epochs_per_block() -> u8 {
+    epochs::DEFAULT_MAX_EPOCHS_PER_BLOCK
+}
+
+fn default_admin_freeze_window() -> u64 {
+    epochs::DEFAULT_ADMIN_FREEZE_WINDOW
 }
 
 impl Default for SimConfig {
@@ -77,6 +98,8 @@ impl Default for SimConfig {
             state_window: 256,
             max_uids: 256,
             max_validators: 64,
+            max_epochs_per_block: epochs::DEFAULT_MAX_EPOCHS_PER_BLOCK,
+            admin_freeze_window: epochs::DEFAULT_ADMIN_FREEZE_WINDOW,
         }
     }
 }
@@ -90,7 +113,7 @@ pub struct SubnetSpec {
     pub owner: AccountId,
     /// Owner hotkey, registered as uid 0 (the burn uid).
     pub owner_hotkey: AccountId,
-    /// Tempo.
+    /// Tempo (the chain's default is 360; the simulator takes any, 0 for no epochs).
     pub tempo: u16,
     /// Initial TAO reserve (rao).
     pub tao_in: u64,
@@ -98,17 +121,6 @@ pub struct SubnetSpec {
     pub alpha_in: u64,
     /// TAO-side pool weight, parts of [`WEIGHT_ONE`] (half for a fresh pool).
     pub weight_tao: u64,
-}
-
-/// A subnet's epoch position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EpochInfo {
-    /// Epoch index of the block (`(block + netuid + 1) / (tempo + 1)`).
-    pub epoch: u64,
-    /// Last block at which the epoch ran (0 if never).
-    pub last_epoch_block: BlockNumber,
-    /// Epochs run since the subnet was created.
-    pub epochs_run: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -133,15 +145,12 @@ struct PendingCommit {
 #[derive(Debug, Clone)]
 struct Subnet {
     owner: AccountId,
-    tempo: u16,
     pool: Pool,
     transfers_enabled: bool,
     split: Option<Vec<u16>>,
     mechanism_count: u8,
     commit_reveal_enabled: bool,
-    reveal_period_epochs: u64,
-    last_epoch_block: BlockNumber,
-    epochs_run: u64,
+    schedule: EpochSchedule,
     neurons: Arc<Vec<NeuronRec>>,
     commitments: Arc<BTreeMap<AccountId, Commitment>>,
     weights: Arc<WeightRows>,
@@ -325,18 +334,45 @@ impl Simulator {
         let now = self.time_of(block);
         let round = drand::round_at(now, self.beacon_info.genesis_time, self.beacon_info.period);
         let netuids: Vec<NetUid> = self.subnets.keys().copied().collect();
-        for netuid in netuids {
-            let r = mix(self.config.seed ^ (u64::from(netuid) << 48) ^ block);
+        for netuid in &netuids {
+            let r = mix(self.config.seed ^ (u64::from(*netuid) << 48) ^ block);
             let delta =
                 i64::try_from(r % span).unwrap_or(0) - i64::from(self.config.volatility_ppm);
-            let beacon = self.beacon.clone();
-            let sn = self.subnet_mut(netuid)?;
-            sn.pool.drift(delta);
-            if (block + u64::from(netuid) + 1).is_multiple_of(u64::from(sn.tempo) + 1) {
-                sn.last_epoch_block = block;
-                sn.epochs_run = sn.epochs_run.saturating_add(1);
+            self.subnet_mut(*netuid)?.pool.drift(delta);
+        }
+        // `block_step`: reveals first (skipping subnets whose epoch the cap defers in this block),
+        // then the coinbase's epochs (`block_step.rs:18-20, 81-99`), in the order the chain
+        // iterates `NetworksAdded`: Identity-hashed u16 keys, so by little-endian bytes
+        // (ascending below 256).
+        let mut netuids = netuids;
+        netuids.sort_by_key(|n| n.to_le_bytes());
+        let cap = u32::from(self.config.max_epochs_per_block);
+        let mut due = 0u32;
+        let mut deferred = std::collections::BTreeSet::new();
+        for netuid in &netuids {
+            let sn = self.subnet_mut(*netuid)?;
+            if epochs::should_run_epoch(&sn.schedule, block) {
+                if due >= cap {
+                    deferred.insert(*netuid);
+                } else {
+                    due = due.saturating_add(1);
+                }
             }
-            reveal_due(sn, netuid, block, round, &beacon);
+        }
+        let beacon = self.beacon.clone();
+        let mut ran = 0u32;
+        for netuid in netuids {
+            let sn = self.subnet_mut(netuid)?;
+            if !deferred.contains(&netuid) {
+                reveal_due(sn, netuid, block, round, &beacon);
+            }
+            match epochs::step(&mut sn.schedule, block, ran >= cap) {
+                StepOutcome::Ran => ran = ran.saturating_add(1),
+                StepOutcome::Deferred => {
+                    tracing::debug!(target: "tao20::sim", netuid, block, "epoch deferred by the per-block cap")
+                }
+                StepOutcome::Idle => {}
+            }
         }
         Ok(())
     }
@@ -405,6 +441,76 @@ impl Simulator {
         self.in_new_block(|sim| sim.set_commit_reveal_now(netuid, enabled, reveal_period_epochs))
     }
 
+    /// The owner's `set_tempo` (call 139), in a new block: a tempo in
+    /// [`epochs::MIN_TEMPO`]`..=`[`epochs::MAX_TEMPO`], refused inside the admin freeze window;
+    /// re-anchors the cycle at the block (`LastEpochBlock = now`) without running an epoch.
+    /// Allowed on commit-reveal subnets. Rate limits are not modelled.
+    pub fn set_tempo(&mut self, netuid: NetUid, tempo: u16) -> Result<()> {
+        self.in_new_block(|sim| sim.set_tempo_now(netuid, tempo, false))
+    }
+
+    /// Root's `AdminUtils::sudo_set_tempo` (call 30), in a new block: any tempo, refused inside
+    /// the admin freeze window, re-anchoring the cycle as `set_tempo` does.
+    pub fn sudo_set_tempo(&mut self, netuid: NetUid, tempo: u16) -> Result<()> {
+        self.in_new_block(|sim| sim.set_tempo_now(netuid, tempo, true))
+    }
+
+    /// The owner's `trigger_epoch` (call 141), in a new block: the epoch runs
+    /// `admin_freeze_window` blocks later (`PendingEpochAt = now + window`). Refused while
+    /// commit-reveal is on, while a trigger is pending, and when the automatic epoch is closer
+    /// than the window (`coinbase/tempo_control.rs`).
+    pub fn trigger_epoch(&mut self, netuid: NetUid) -> Result<()> {
+        self.in_new_block(|sim| sim.trigger_epoch_now(netuid))
+    }
+
+    fn owner_call_failed(&self, call: &str, error: &str) -> Error {
+        Error::Dispatch {
+            call: format!("SubtensorModule::{call}"),
+            block: self.head,
+            error: subtensor(error),
+        }
+    }
+
+    fn set_tempo_now(&mut self, netuid: NetUid, tempo: u16, root: bool) -> Result<()> {
+        let now = self.head;
+        let window = self.config.admin_freeze_window;
+        let call = if root { "sudo_set_tempo" } else { "set_tempo" };
+        let sn = self
+            .subnets
+            .get(&netuid)
+            .ok_or_else(|| self.owner_call_failed(call, "SubnetNotExists"))?;
+        if !root && !(epochs::MIN_TEMPO..=epochs::MAX_TEMPO).contains(&tempo) {
+            return Err(self.owner_call_failed(call, "TempoOutOfBounds"));
+        }
+        if in_admin_freeze_window(&sn.schedule, now, window) {
+            return Err(self.owner_call_failed(call, "AdminActionProhibitedDuringWeightsWindow"));
+        }
+        epochs::set_tempo(&mut self.subnet_mut(netuid)?.schedule, tempo, now);
+        Ok(())
+    }
+
+    fn trigger_epoch_now(&mut self, netuid: NetUid) -> Result<()> {
+        let now = self.head;
+        let window = self.config.admin_freeze_window;
+        let sn = self
+            .subnets
+            .get(&netuid)
+            .ok_or_else(|| self.owner_call_failed("trigger_epoch", "SubnetNotExists"))?;
+        if sn.commit_reveal_enabled {
+            return Err(
+                self.owner_call_failed("trigger_epoch", "DynamicTempoBlockedByCommitReveal")
+            );
+        }
+        if sn.schedule.pending_epoch_at != 0 {
+            return Err(self.owner_call_failed("trigger_epoch", "EpochTriggerAlreadyPending"));
+        }
+        if blocks_until_next_auto_epoch(&sn.schedule, now) < window {
+            return Err(self.owner_call_failed("trigger_epoch", "AutoEpochAlreadyImminent"));
+        }
+        self.subnet_mut(netuid)?.schedule.pending_epoch_at = now.saturating_add(window);
+        Ok(())
+    }
+
     /// Creates a subnet and registers its owner hotkey as uid 0.
     fn register_subnet_now(&mut self, spec: SubnetSpec) -> Result<()> {
         if spec.netuid == 0 {
@@ -437,7 +543,6 @@ impl Simulator {
             spec.netuid,
             Subnet {
                 owner: spec.owner,
-                tempo: spec.tempo,
                 pool: Pool {
                     tao_in: spec.tao_in,
                     alpha_in: spec.alpha_in,
@@ -449,9 +554,18 @@ impl Simulator {
                 split: None,
                 mechanism_count: 1,
                 commit_reveal_enabled: false,
-                reveal_period_epochs: 1,
-                last_epoch_block: 0,
-                epochs_run: 0,
+                // `init_new_network` staggers subnets: `LastEpochBlock = now - netuid % tempo`
+                // (`subnets/subnet.rs:304-308`).
+                schedule: EpochSchedule {
+                    tempo: spec.tempo,
+                    last_epoch_block: self
+                        .head
+                        .saturating_sub(u64::from(spec.netuid) % u64::from(spec.tempo).max(1)),
+                    pending_epoch_at: 0,
+                    subnet_epoch_index: 0,
+                    blocks_since_last_step: 0,
+                    reveal_period_epochs: 1,
+                },
                 neurons: Arc::new(neurons),
                 commitments: Arc::new(BTreeMap::new()),
                 weights: Arc::new(BTreeMap::new()),
@@ -540,18 +654,8 @@ impl Simulator {
     ) -> Result<()> {
         let sn = self.subnet_mut(netuid)?;
         sn.commit_reveal_enabled = enabled;
-        sn.reveal_period_epochs = reveal_period_epochs;
+        sn.schedule.reveal_period_epochs = reveal_period_epochs;
         Ok(())
-    }
-
-    /// The subnet's epoch position at the head.
-    pub fn epoch_info(&self, netuid: NetUid) -> Result<EpochInfo> {
-        let sn = self.subnet_at(self.head, netuid)?;
-        Ok(EpochInfo {
-            epoch: drand::epoch_index(self.head, netuid, sn.tempo),
-            last_epoch_block: sn.last_epoch_block,
-            epochs_run: sn.epochs_run,
-        })
     }
 
     /// `add_stake` from a faucet: swaps `tao` into the pool and credits the alpha, in a new block
@@ -646,7 +750,12 @@ impl Simulator {
 
     /// Tempo.
     pub fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {
-        Ok(self.subnet_at(at, netuid)?.tempo)
+        Ok(self.subnet_at(at, netuid)?.schedule.tempo)
+    }
+
+    /// The epoch schedule state at the end of block `at`.
+    pub fn epoch_schedule(&self, at: BlockNumber, netuid: NetUid) -> Result<EpochSchedule> {
+        Ok(self.subnet_at(at, netuid)?.schedule)
     }
 
     /// Neurons with their stake and permits (top `max_validators` by stake, ties by uid).
@@ -697,7 +806,7 @@ impl Simulator {
         let sn = self.subnet_at(at, netuid)?;
         Ok(WeightsSettings {
             commit_reveal_enabled: sn.commit_reveal_enabled,
-            reveal_period_epochs: sn.reveal_period_epochs,
+            reveal_period_epochs: sn.schedule.reveal_period_epochs,
             commit_reveal_version: crate::api::COMMIT_REVEAL_VERSION,
         })
     }
@@ -1175,7 +1284,16 @@ impl Simulator {
         if version != crate::api::COMMIT_REVEAL_VERSION {
             return Err(subtensor("IncorrectCommitRevealVersion"));
         }
-        let commit_epoch = drand::epoch_index(block, netuid, sn.tempo);
+        // Filed under the look-ahead epoch after this block's coinbase (`weights.rs:345`).
+        let commit_epoch = epochs::current_epoch_with_lookahead(&sn.schedule, block);
+        let unrevealed = sn
+            .pending
+            .iter()
+            .filter(|c| c.who == who && c.commit_epoch == commit_epoch && c.mecid == mecid)
+            .count();
+        if unrevealed >= MAX_UNREVEALED_COMMITS {
+            return Err(subtensor("TooManyUnrevealedCommits"));
+        }
         Arc::make_mut(&mut sn.pending).push(PendingCommit {
             who,
             uid,
@@ -1214,9 +1332,11 @@ fn check_weights(
     Ok(dests.iter().copied().zip(weights.iter().copied()).collect())
 }
 
-/// Reveals the commits of a subnet that are due at `block`: their reveal epoch has started and
-/// the beacon has reached their round. A commit that does not decrypt, decode, or match its
-/// committer is dropped, as the chain drops it.
+/// The chain's reveal step for one subnet at `block`, before the block's coinbase
+/// (`coinbase/reveal_commits.rs:39-201`): the reveal epoch is the look-ahead epoch minus the
+/// reveal period; commits of earlier epochs are deleted (lost), commits of the reveal epoch whose
+/// round the beacon has reached are decrypted and applied, the others wait for the next block. A
+/// commit that does not decrypt, decode, or match its committer is dropped, as the chain drops it.
 fn reveal_due(
     sn: &mut Subnet,
     netuid: NetUid,
@@ -1227,13 +1347,23 @@ fn reveal_due(
     if sn.pending.is_empty() {
         return;
     }
-    let epoch = drand::epoch_index(block, netuid, sn.tempo);
-    let period = sn.reveal_period_epochs;
-    let (due, waiting): (Vec<PendingCommit>, Vec<PendingCommit>) =
-        sn.pending.iter().cloned().partition(|c| {
-            epoch >= c.commit_epoch.saturating_add(period) && round >= c.reveal_round
+    let current = epochs::current_epoch_with_lookahead(&sn.schedule, block);
+    let period = sn.schedule.reveal_period_epochs;
+    let reveal_epoch = current.saturating_sub(period);
+    let before = sn.pending.len();
+    let (due, waiting): (Vec<PendingCommit>, Vec<PendingCommit>) = sn
+        .pending
+        .iter()
+        .filter(|c| c.commit_epoch >= reveal_epoch)
+        .cloned()
+        .partition(|c| {
+            current >= period && c.commit_epoch == reveal_epoch && round >= c.reveal_round
         });
-    if due.is_empty() {
+    let expired = before - due.len() - waiting.len();
+    if expired > 0 {
+        tracing::debug!(target: "tao20::sim", netuid, block, expired, "commits past their reveal epoch deleted unrevealed");
+    }
+    if due.is_empty() && expired == 0 {
         return;
     }
     sn.pending = Arc::new(waiting);
@@ -1264,6 +1394,28 @@ fn reveal_due(
             }
         }
     }
+}
+
+/// `blocks_until_next_auto_epoch` (`run_coinbase.rs:1109-1118`).
+fn blocks_until_next_auto_epoch(s: &EpochSchedule, now: BlockNumber) -> u64 {
+    if s.tempo == 0 {
+        return u64::MAX;
+    }
+    s.last_epoch_block
+        .saturating_add(u64::from(s.tempo))
+        .saturating_sub(now)
+}
+
+/// `is_in_admin_freeze_window` (`utils/misc.rs:59-72`): a trigger is counting down, or the
+/// automatic epoch is closer than the window.
+fn in_admin_freeze_window(s: &EpochSchedule, now: BlockNumber, window: u64) -> bool {
+    if s.tempo == 0 {
+        return false;
+    }
+    if s.pending_epoch_at > 0 && s.pending_epoch_at > now {
+        return true;
+    }
+    blocks_until_next_auto_epoch(s, now) < window
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
-use super::{EpochInfo, SimConfig, Simulator, SubnetSpec};
+use super::{SimConfig, Simulator, SubnetSpec};
 use crate::api::Subtensor;
 use crate::types::{
-    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, Extrinsic, Inclusion, NetUid,
-    Neuron, PoolReserves, WeightsSettings,
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, EpochSchedule, Extrinsic,
+    Inclusion, NetUid, Neuron, PoolReserves, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -69,6 +69,13 @@ pub enum Op {
     },
     /// [`Subtensor::tempo`].
     Tempo {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::epoch_schedule`].
+    EpochSchedule {
         /// Block.
         at: BlockNumber,
         /// Subnet.
@@ -189,8 +196,22 @@ pub enum Op {
         /// Reveal period in epochs.
         reveal_period_epochs: u64,
     },
-    /// A subnet's epoch position at the head.
-    EpochInfo {
+    /// The owner's `set_tempo`.
+    SetTempo {
+        /// Subnet.
+        netuid: NetUid,
+        /// New tempo (360..=50400).
+        tempo: u16,
+    },
+    /// Root's `sudo_set_tempo`.
+    SudoSetTempo {
+        /// Subnet.
+        netuid: NetUid,
+        /// New tempo (any).
+        tempo: u16,
+    },
+    /// The owner's `trigger_epoch`.
+    TriggerEpoch {
         /// Subnet.
         netuid: NetUid,
     },
@@ -220,6 +241,7 @@ impl Simulator {
             Op::CurrentAlphaPrice { at, netuid } => to_value(self.current_alpha_price(at, netuid)?),
             Op::PoolReserves { at, netuid } => to_value(self.pool_reserves(at, netuid)?),
             Op::Tempo { at, netuid } => to_value(self.tempo(at, netuid)?),
+            Op::EpochSchedule { at, netuid } => to_value(self.epoch_schedule(at, netuid)?),
             Op::Neurons { at, netuid } => to_value(self.neurons(at, netuid)?),
             Op::SubnetOwner { at, netuid } => to_value(self.subnet_owner(at, netuid)?),
             Op::TransfersEnabled { at, netuid } => to_value(self.transfers_enabled(at, netuid)?),
@@ -272,7 +294,9 @@ impl Simulator {
                 enabled,
                 reveal_period_epochs,
             } => to_value(self.set_commit_reveal(netuid, enabled, reveal_period_epochs)?),
-            Op::EpochInfo { netuid } => to_value(self.epoch_info(netuid)?),
+            Op::SetTempo { netuid, tempo } => to_value(self.set_tempo(netuid, tempo)?),
+            Op::SudoSetTempo { netuid, tempo } => to_value(self.sudo_set_tempo(netuid, tempo)?),
+            Op::TriggerEpoch { netuid } => to_value(self.trigger_epoch(netuid)?),
             Op::Config => to_value(self.config().clone()),
         }
     }
@@ -595,9 +619,19 @@ impl<T: Transport> SimClient<T> {
         .await
     }
 
-    /// The subnet's epoch position.
-    pub async fn epoch_info(&self, netuid: NetUid) -> Result<EpochInfo> {
-        self.ask(Op::EpochInfo { netuid }).await
+    /// The owner's `set_tempo` (re-anchors the cycle at the new block).
+    pub async fn set_tempo(&self, netuid: NetUid, tempo: u16) -> Result<()> {
+        self.ask(Op::SetTempo { netuid, tempo }).await
+    }
+
+    /// Root's `sudo_set_tempo`.
+    pub async fn sudo_set_tempo(&self, netuid: NetUid, tempo: u16) -> Result<()> {
+        self.ask(Op::SudoSetTempo { netuid, tempo }).await
+    }
+
+    /// The owner's `trigger_epoch`.
+    pub async fn trigger_epoch(&self, netuid: NetUid) -> Result<()> {
+        self.ask(Op::TriggerEpoch { netuid }).await
     }
 
     /// The simulator's configuration.
@@ -649,6 +683,10 @@ impl<T: Transport> Subtensor for SimClient<T> {
 
     async fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {
         self.ask(Op::Tempo { at, netuid }).await
+    }
+
+    async fn epoch_schedule(&self, at: BlockNumber, netuid: NetUid) -> Result<EpochSchedule> {
+        self.ask(Op::EpochSchedule { at, netuid }).await
     }
 
     async fn neurons(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Neuron>> {

@@ -1,7 +1,8 @@
 //! Unit tests of every simulated rule.
 
 use super::*;
-use crate::drand::{RevealSchedule, WeightsTlockPayload};
+use crate::drand::WeightsTlockPayload;
+use crate::epochs::RoundClock;
 
 const OWNER: Bytes32 = Bytes32([1; 32]);
 const OWNER_HOT: Bytes32 = Bytes32([2; 32]);
@@ -358,22 +359,138 @@ fn reads_see_past_blocks_inside_the_window_only() {
     ));
 }
 
+/// The blocks in `from+1..=to` at which the subnet's epoch index went up.
+fn epoch_blocks(sim: &Simulator, netuid: NetUid, from: u64, to: u64) -> Vec<u64> {
+    (from + 1..=to)
+        .filter(|b| {
+            sim.epoch_schedule(*b, netuid).unwrap().subnet_epoch_index
+                > sim
+                    .epoch_schedule(b - 1, netuid)
+                    .unwrap()
+                    .subnet_epoch_index
+        })
+        .collect()
+}
+
 #[test]
-fn epochs_run_on_the_tempo_schedule() {
+fn epochs_run_every_tempo_blocks_from_the_staggered_anchor() {
     let mut sim = setup();
-    // netuid 1, tempo 10: the epoch runs when (block + 2) % 11 == 0.
+    // Subnet 1 was registered at block 1 (LastEpochBlock 1 - 1 % 10 = 0), subnet 2 at block 2
+    // (2 - 2 % 10 = 0): both run at 10, 20, 30, ... (period tempo, not tempo + 1).
     let start = sim.head();
     sim.advance(40).unwrap();
-    let expected: Vec<u64> = (start + 1..=sim.head())
-        .filter(|b| (b + 2) % 11 == 0)
-        .collect();
-    let info = sim.epoch_info(1).unwrap();
-    assert_eq!(info.epochs_run, expected.len() as u64);
-    assert_eq!(info.last_epoch_block, *expected.last().unwrap());
-    assert_eq!(info.epoch, (sim.head() + 2) / 11);
-    // netuid 2 runs on its own offset.
-    let info2 = sim.epoch_info(2).unwrap();
-    assert_eq!((info2.last_epoch_block + 3) % 11, 0);
+    let head = sim.head();
+    let expected: Vec<u64> = (start + 1..=head).filter(|b| b % 10 == 0).collect();
+    assert_eq!(epoch_blocks(&sim, 1, start, head), expected);
+    assert_eq!(epoch_blocks(&sim, 2, start, head), expected);
+    let s = sim.epoch_schedule(head, 1).unwrap();
+    assert_eq!(s.last_epoch_block, *expected.last().unwrap());
+    assert_eq!(s.subnet_epoch_index, head / 10);
+    assert_eq!(s.blocks_since_last_step, head - s.last_epoch_block);
+    assert_eq!(
+        (s.tempo, s.pending_epoch_at, s.reveal_period_epochs),
+        (10, 0, 1)
+    );
+    // A subnet registered later is staggered by its netuid.
+    sim.register_subnet(spec(7, 10)).unwrap();
+    let at = sim.head();
+    assert_eq!(sim.epoch_schedule(at, 7).unwrap().last_epoch_block, at - 7);
+}
+
+#[test]
+fn the_per_block_cap_defers_the_highest_netuid_by_one_block() {
+    let mut sim = Simulator::new(SimConfig {
+        volatility_ppm: 0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    // Registered at blocks 1, 2, 3: all anchored at 0, all due at 10, 20, ...
+    for n in 1..=3 {
+        sim.register_subnet(spec(n, 10)).unwrap();
+    }
+    sim.advance(30).unwrap();
+    assert_eq!(epoch_blocks(&sim, 1, 3, 33), vec![10, 20, 30]);
+    assert_eq!(epoch_blocks(&sim, 2, 3, 33), vec![10, 20, 30]);
+    // Cap 2: subnet 3 runs a block late, and its cycle follows the block it ran at.
+    assert_eq!(epoch_blocks(&sim, 3, 3, 33), vec![11, 21, 31]);
+    assert_eq!(sim.epoch_schedule(10, 3).unwrap().pending_epoch_at, 11);
+    assert_eq!(sim.epoch_schedule(11, 3).unwrap().pending_epoch_at, 0);
+    // A larger cap runs all three together.
+    let mut wide = Simulator::new(SimConfig {
+        volatility_ppm: 0,
+        max_epochs_per_block: 3,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    for n in 1..=3 {
+        wide.register_subnet(spec(n, 10)).unwrap();
+    }
+    wide.advance(20).unwrap();
+    assert_eq!(epoch_blocks(&wide, 3, 3, 23), vec![10, 20]);
+}
+
+#[test]
+fn set_tempo_re_anchors_and_trigger_epoch_runs_after_the_freeze_window() {
+    let mut sim = Simulator::new(SimConfig {
+        volatility_ppm: 0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.register_subnet(spec(1, 360)).unwrap();
+    sim.register_subnet(spec(2, 360)).unwrap();
+    sim.advance(3).unwrap();
+    assert_eq!(
+        sim.set_tempo(1, 100).unwrap_err().dispatch_error_name(),
+        Some("TempoOutOfBounds")
+    );
+    sim.set_tempo(1, 400).unwrap();
+    let at = sim.head();
+    let s = sim.epoch_schedule(at, 1).unwrap();
+    assert_eq!((s.tempo, s.last_epoch_block), (400, at));
+    let index = s.subnet_epoch_index;
+    // Root may set a short tempo; the cycle restarts at its block too.
+    sim.sudo_set_tempo(2, 30).unwrap();
+    let root_at = sim.head();
+    assert_eq!(
+        sim.epoch_schedule(root_at, 2).unwrap().last_epoch_block,
+        root_at
+    );
+    // The owner triggers an epoch: it runs 10 blocks later, then the cycle follows it.
+    sim.trigger_epoch(1).unwrap();
+    let trigger = sim.head();
+    assert_eq!(
+        sim.epoch_schedule(trigger, 1).unwrap().pending_epoch_at,
+        trigger + 10
+    );
+    assert_eq!(
+        sim.trigger_epoch(1).unwrap_err().dispatch_error_name(),
+        Some("EpochTriggerAlreadyPending")
+    );
+    // While the trigger counts down, owner changes are frozen.
+    assert_eq!(
+        sim.set_tempo(1, 500).unwrap_err().dispatch_error_name(),
+        Some("AdminActionProhibitedDuringWeightsWindow")
+    );
+    sim.advance(12).unwrap();
+    assert_eq!(
+        epoch_blocks(&sim, 1, trigger, sim.head()),
+        vec![trigger + 10]
+    );
+    let s = sim.epoch_schedule(sim.head(), 1).unwrap();
+    assert_eq!((s.subnet_epoch_index, s.pending_epoch_at), (index + 1, 0));
+    assert_eq!(epochs::next_epoch_block(&s), Some(trigger + 10 + 400));
+    // Close to the automatic epoch (5 blocks before it) a trigger is refused; with commit-reveal
+    // on, always.
+    sim.advance(trigger + 404 - sim.head()).unwrap();
+    assert_eq!(
+        sim.trigger_epoch(1).unwrap_err().dispatch_error_name(),
+        Some("AutoEpochAlreadyImminent")
+    );
+    sim.set_commit_reveal(1, true, 1).unwrap();
+    assert_eq!(
+        sim.trigger_epoch(1).unwrap_err().dispatch_error_name(),
+        Some("DynamicTempoBlockedByCommitReveal")
+    );
 }
 
 fn timelocked_setup() -> (Simulator, u16) {
@@ -385,19 +502,30 @@ fn timelocked_setup() -> (Simulator, u16) {
     (sim, uid)
 }
 
-fn commit_for(sim: &Simulator, hotkey: AccountId, uids: Vec<u16>, values: Vec<u16>) -> (Call, u64) {
-    let head = sim.head();
-    let round = drand::reveal_round(&RevealSchedule {
-        tempo: 10,
-        netuid: 1,
-        current_block: head,
-        reveal_period_epochs: 1,
+fn clock(sim: &Simulator) -> RoundClock {
+    RoundClock {
+        now_unix: sim.chain_time(sim.head()).unwrap(),
         block_time_secs: drand::BLOCK_TIME_SECS,
-        now_unix: sim.chain_time(head).unwrap(),
         beacon_genesis: sim.beacon().genesis_time,
         beacon_period: sim.beacon().period,
-    })
-    .unwrap();
+    }
+}
+
+/// A v4 commit to `round`, or (with `None`) to the round the SDK computes from the schedule.
+fn commit_to(
+    sim: &Simulator,
+    hotkey: AccountId,
+    uids: Vec<u16>,
+    values: Vec<u16>,
+    round: Option<u64>,
+) -> (Call, u64) {
+    let head = sim.head();
+    let schedule = sim.epoch_schedule(head, 1).unwrap();
+    let round = round.unwrap_or_else(|| {
+        epochs::commit_reveal_target(&schedule, head, &clock(sim))
+            .unwrap()
+            .1
+    });
     let payload = WeightsTlockPayload {
         hotkey: hotkey.0.to_vec(),
         uids,
@@ -417,46 +545,44 @@ fn commit_for(sim: &Simulator, hotkey: AccountId, uids: Vec<u16>, values: Vec<u1
     )
 }
 
+fn commit_for(sim: &Simulator, hotkey: AccountId, uids: Vec<u16>, values: Vec<u16>) -> (Call, u64) {
+    commit_to(sim, hotkey, uids, values, None)
+}
+
+/// The first block after `from` (up to `n` blocks) whose weights row of `uid` is non-empty.
+fn revealed_within(sim: &mut Simulator, uid: u16, n: u64) -> Option<u64> {
+    for _ in 0..n {
+        sim.advance(1).unwrap();
+        if !sim.weights(sim.head(), 1, 1, uid).unwrap().is_empty() {
+            return Some(sim.head());
+        }
+    }
+    None
+}
+
 #[test]
-fn timelocked_commits_are_revealed_at_their_round_by_the_beacon() {
+fn timelocked_commits_are_revealed_when_their_reveal_epoch_runs() {
     let (mut sim, uid) = timelocked_setup();
+    let head = sim.head();
+    let schedule = sim.epoch_schedule(head, 1).unwrap();
+    let predicted = epochs::predict_first_reveal_block(&schedule, head, |_| false).unwrap();
     let (call, round) = commit_for(&sim, VALI_HOT, vec![0, 1], vec![100, 65535]);
     let inc = sim.submit(Some(VALI_HOT), call).unwrap();
-    let commit_block = inc.block.number;
     assert!(matches!(
         inc.events[0],
         Event::TimelockedWeightsCommitted { reveal_round, netuid_index: 4097, .. } if reveal_round == round
     ));
-    // The first block whose time reaches the round, in the next epoch.
-    let mut revealed_at = None;
-    for _ in 0..40 {
-        sim.advance(1).unwrap();
-        if !sim.weights(sim.head(), 1, 1, uid).unwrap().is_empty() {
-            revealed_at = Some(sim.head());
-            break;
-        }
-    }
-    let revealed_at = revealed_at.expect("revealed within 40 blocks");
-    let b = sim.beacon();
-    assert!(
-        drand::round_at(
-            sim.chain_time(revealed_at).unwrap(),
-            b.genesis_time,
-            b.period
-        ) >= round
-    );
-    assert!(
-        drand::round_at(
-            sim.chain_time(revealed_at - 1).unwrap(),
-            b.genesis_time,
-            b.period
-        ) < round
-            || drand::epoch_index(revealed_at - 1, 1, 10)
-                <= drand::epoch_index(commit_block, 1, 10)
-    );
+    // Filed under the look-ahead epoch. The chain tries from the block the next epoch runs, but
+    // the round is aimed 3 blocks later (`SECURITY_BLOCK_OFFSET`), and the local beacon publishes
+    // a round when the chain's clock reaches it: revealed 3 blocks into the reveal epoch.
+    let revealed_at = revealed_within(&mut sim, uid, 40).expect("revealed within 40 blocks");
+    assert_eq!(revealed_at, predicted + epochs::SECURITY_BLOCK_OFFSET);
+    let index_at = |b: u64| sim.epoch_schedule(b, 1).unwrap().subnet_epoch_index;
+    assert_eq!(index_at(predicted), index_at(inc.block.number) + 1);
+    assert_eq!(index_at(revealed_at), index_at(predicted), "the same epoch");
     assert_eq!(
-        drand::epoch_index(revealed_at, 1, 10),
-        drand::epoch_index(commit_block, 1, 10) + 1
+        sim.epoch_schedule(predicted, 1).unwrap().last_epoch_block,
+        predicted
     );
     assert_eq!(
         sim.weights(sim.head(), 1, 1, uid).unwrap(),
@@ -466,6 +592,44 @@ fn timelocked_commits_are_revealed_at_their_round_by_the_beacon() {
     assert!(
         sim.weights(sim.head(), 1, 0, uid).unwrap().is_empty(),
         "mechanism 1 only"
+    );
+}
+
+#[test]
+fn a_late_pulse_is_retried_each_block_of_the_reveal_epoch_and_lost_after_it() {
+    let (mut sim, uid) = timelocked_setup();
+    let head = sim.head();
+    let schedule = sim.epoch_schedule(head, 1).unwrap();
+    let reveal_block = epochs::predict_first_reveal_block(&schedule, head, |_| false).unwrap();
+    let b = sim.beacon();
+    let now = sim.chain_time(head).unwrap();
+    let round_of =
+        |block: u64| drand::round_at(now + (block - head) * 12, b.genesis_time, b.period);
+    // A round reached 5 blocks into the reveal epoch: revealed then, not at the epoch's block.
+    let (call, _) = commit_to(
+        &sim,
+        VALI_HOT,
+        vec![0],
+        vec![9],
+        Some(round_of(reveal_block + 5)),
+    );
+    sim.submit(Some(VALI_HOT), call).unwrap();
+    assert_eq!(revealed_within(&mut sim, uid, 40), Some(reveal_block + 5));
+    // A round after the reveal epoch (tempo 10) ends: kept while the epoch lasts, then deleted.
+    let (mut sim, uid) = timelocked_setup();
+    let (call, _) = commit_to(
+        &sim,
+        VALI_HOT,
+        vec![0],
+        vec![9],
+        Some(round_of(reveal_block + 12)),
+    );
+    sim.submit(Some(VALI_HOT), call).unwrap();
+    assert_eq!(revealed_within(&mut sim, uid, 40), None);
+    assert_eq!(
+        sim.subnets[&1].pending.len(),
+        0,
+        "dropped after its reveal epoch"
     );
 }
 
