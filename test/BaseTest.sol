@@ -182,6 +182,31 @@ abstract contract BaseTest is Test {
         t.applySigners();
     }
 
+    // ------------------------------------------------------------------ governance
+
+    /// @dev Queues the fund hotkey of `netuid` and waits out the delay; `_applyFundHotkey` applies it.
+    function _queueFundHotkey(uint16 netuid, bytes32 hotkey) internal {
+        vm.prank(owner);
+        t.setFundHotkey(netuid, hotkey);
+        vm.roll(block.number + t.TIMELOCK_BLOCKS());
+    }
+
+    /// @dev Applies a queued fund hotkey change (anyone may); returns whether it applied.
+    function _applyFundHotkey(uint16 netuid, bytes32) internal returns (bool ok) {
+        (ok,) = address(t).call(abi.encodeWithSignature("applyFundHotkey(uint16)", netuid));
+    }
+
+    /// @dev Queues a new creation bond (its delay starts now).
+    function _queueCreationBond(uint96 bond) internal {
+        vm.prank(owner);
+        t.setCreationBond(bond);
+    }
+
+    /// @dev Applies a queued creation bond (anyone may); returns whether it applied.
+    function _applyCreationBond(uint96) internal returns (bool ok) {
+        (ok,) = address(t).call(abi.encodeWithSignature("applyCreationBond()"));
+    }
+
     // ------------------------------------------------------------------ epochs
 
     function _file(uint256 assetCount) internal view returns (CreationFile memory f) {
