@@ -50,7 +50,10 @@ library SharesMathLib {
     }
 
     /// @notice floor(stake * burned / supply): a redeemer's part of one position.
+    /// @dev Exact either way: the plain product when it cannot overflow (stakes are u64 in the
+    ///      runtime, shares far below 2^192), the 512-bit one otherwise.
     function redeemAmount(uint256 stake, uint256 burned, uint256 supply) internal pure returns (uint256) {
+        if (stake <= type(uint64).max && burned <= type(uint192).max) return stake * burned / supply;
         return Math.mulDiv(stake, burned, supply);
     }
 }

@@ -12,7 +12,7 @@ import {IAlpha} from "../../contracts/interfaces/IAlpha.sol";
 ///      bitmap word answers a whole basket, as the staking mock's toggle word does): the gas
 ///      snapshots then measure the contract's own cost of asking, not a test double's storage. On
 ///      chain the precompile charges four database reads (`record_db_reads(4)` in `alpha.rs`).
-contract AlphaMock is IAlpha {
+contract AlphaMock {
     /// @dev Bit `netuid % 256` of word `netuid / 256`: the subnet has a price of its own.
     mapping(uint256 word => uint256) internal setBits;
     /// @dev Rao of TAO per whole alpha, for subnets whose bit is set.
@@ -30,9 +30,23 @@ contract AlphaMock is IAlpha {
         }
     }
 
-    /// @inheritdoc IAlpha
-    function getAlphaPrice(uint16 netuid) external view returns (uint256) {
-        if (setBits[netuid / 256] & (1 << (netuid % 256)) == 0) return 1e18;
-        return priceRao[netuid] * 1e9;
+    /// @notice `getAlphaPrice(uint16)`, served straight from calldata like the staking mock's
+    ///         selectors (the runtime's precompile has no Solidity dispatch to pay for).
+    fallback() external {
+        bytes4 selector = IAlpha.getAlphaPrice.selector;
+        assembly ("memory-safe") {
+            if iszero(eq(shr(224, calldataload(0)), shr(224, selector))) { revert(0, 0) }
+            let netuid := calldataload(4)
+            let price := 1000000000000000000
+            mstore(0, div(netuid, 256))
+            mstore(0x20, setBits.slot)
+            if and(sload(keccak256(0, 0x40)), shl(mod(netuid, 256), 1)) {
+                mstore(0, netuid)
+                mstore(0x20, priceRao.slot)
+                price := mul(sload(keccak256(0, 0x40)), 1000000000)
+            }
+            mstore(0, price)
+            return(0, 0x20)
+        }
     }
 }
