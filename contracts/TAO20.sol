@@ -14,6 +14,9 @@ import {
     PauseClock,
     InitParams
 } from "./interfaces/ITAO20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {ErrorsLib} from "./libraries/ErrorsLib.sol";
 import {EventsLib} from "./libraries/EventsLib.sol";
 import {ExpiryLib} from "./libraries/ExpiryLib.sol";
@@ -465,6 +468,28 @@ contract TAO20 is TAO20Base, ITAO20Core {
         clock = pc;
         cfg.paused = paused_;
         emit EventsLib.PausedSet(paused_);
+    }
+
+    // ------------------------------------------------------------------ ownership
+
+    /// @inheritdoc ITAO20Core
+    function owner() public view override(Ownable, ITAO20Core) returns (address) {
+        return super.owner();
+    }
+
+    /// @inheritdoc ITAO20Core
+    function pendingOwner() public view override(Ownable2Step, ITAO20Core) returns (address) {
+        return super.pendingOwner();
+    }
+
+    /// @inheritdoc ITAO20Core
+    function transferOwnership(address newOwner) public override(Ownable2Step, ITAO20Core) {
+        super.transferOwnership(newOwner);
+    }
+
+    /// @inheritdoc ITAO20Core
+    function acceptOwnership() public override(Ownable2Step, ITAO20Core) {
+        super.acceptOwnership();
     }
 
     // ------------------------------------------------------------------ views

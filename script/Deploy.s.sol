@@ -130,8 +130,12 @@ contract Deploy is Script {
         console2.log("wrote", out);
     }
 
-    /// @dev forge artifacts start with {"abi":[...],"bytecode":...}: the ABI as raw JSON.
+    /// @dev forge artifacts start with {"abi":[...],"bytecode":...}: the ABI as raw JSON. A source
+    ///      built under two compiler profiles has `.default` / `.ir` artifacts; their ABIs are equal.
     function _abiOf(string memory artifactPath) internal view returns (string memory) {
+        string memory stem = vm.replace(artifactPath, ".json", "");
+        if (!vm.exists(artifactPath)) artifactPath = string.concat(stem, ".default.json");
+        if (!vm.exists(artifactPath)) artifactPath = string.concat(stem, ".ir.json");
         string memory artifact = vm.readFile(artifactPath);
         return vm.split(vm.split(artifact, ',"bytecode":')[0], '{"abi":')[1];
     }

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {BaseTest} from "./BaseTest.sol";
 import {Position, Sweep} from "../contracts/interfaces/ITAO20.sol";
 import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
+import {EventsLib} from "../contracts/libraries/EventsLib.sol";
 
 contract SweepTest is BaseTest {
     bytes32 internal strayHk = keccak256("emissions");
@@ -26,6 +27,21 @@ contract SweepTest is BaseTest {
         assertEq(_fundStake(4), 5e7);
         assertEq(staking.stakeOf(strayHk, vault, 4), 0);
         assertEq(t.sweepNonce(), 1);
+    }
+
+    function test_Sweep_LeavesDustForALaterSweep() public {
+        staking.setStake(strayHk, vault, 5, 1e3); // 1e3 rao of TAO: the runtime would refuse to move it
+        Sweep memory s = _order(0);
+        s.positions = new Position[](2);
+        s.positions[0] = Position({netuid: 4, hotkey: strayHk, amount: 5e7});
+        s.positions[1] = Position({netuid: 5, hotkey: strayHk, amount: 1e3});
+        bytes[] memory sigs = _sweepSigs(s);
+        vm.expectEmit(true, true, true, true, address(t));
+        emit EventsLib.Swept(0, 1); // position 0 only
+        t.sweep(s, sigs);
+        assertEq(_fundStake(4), 5e7);
+        assertEq(staking.stakeOf(strayHk, vault, 5), 1e3, "dust waits");
+        assertEq(t.sweepNonce(), 1, "the nonce is spent all the same");
     }
 
     function test_RevertWhen_Sweep_Replayed() public {

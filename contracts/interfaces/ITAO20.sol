@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
 /// @notice One asset of a creation file: `qtyPerUnit` rao of alpha of `netuid` per creation unit.
 struct Asset {
@@ -160,7 +160,7 @@ struct InitParams {
 ///      calling, and a call it makes anyway fails its whole transaction (transfers disabled by the
 ///      subnet owner, which no precompile reports, or an unregistered hotkey). Callers should
 ///      simulate (`eth_estimateGas`) before sending.
-interface ITAO20Core is IERC20 {
+interface ITAO20Core is IERC20Metadata {
     // ------------------------------------------------------------------ epochs
 
     /// @notice Stores the quorum-signed creation file of the current epoch.
@@ -340,6 +340,17 @@ interface ITAO20Core is IERC20 {
     function domainSeparator() external view returns (bytes32);
     /// @notice The settlement module the core delegates to (its code only: call the core).
     function SETTLEMENT() external view returns (address);
+
+    // ------------------------------------------------------------------ ownership (OpenZeppelin Ownable2Step)
+
+    /// @notice The governance: a `TAO20Timelock` in production.
+    function owner() external view returns (address);
+    /// @notice The owner-elect, until it calls `acceptOwnership`.
+    function pendingOwner() external view returns (address);
+    /// @notice Names the next owner (owner only); it takes over with `acceptOwnership`.
+    function transferOwnership(address newOwner) external;
+    /// @notice Completes a transfer of ownership (the pending owner only).
+    function acceptOwnership() external;
 }
 
 /// @title ITAO20Settlement
