@@ -305,8 +305,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
         if (fee + accrued != 0) _mint(feeTo, fee + accrued);
 
         amounts = new uint256[](n + 1);
-        uint256 native = SharesMathLib.redeemAmount(fundNativeBalance(), burned, supply);
-        native -= native % RAO; // the runtime moves whole rao
+        // The runtime moves whole rao.
+        uint256 native = SharesMathLib.wholeRao(SharesMathLib.redeemAmount(fundNativeBalance(), burned, supply));
         amounts[n] = native;
         bool any = native != 0;
         bool bookNative = any && skip[n];
@@ -669,8 +669,7 @@ contract TAO20 is TAO20Base, ITAO20Core {
     function fundNativeBalance() public view returns (uint256 amount) {
         uint256 balance = address(this).balance;
         // On chain the balance is whole rao and covers every booking; a plain EVM may hold dust wei.
-        amount = balance > lockedNative ? balance - lockedNative : 0;
-        amount -= amount % RAO;
+        amount = SharesMathLib.wholeRao(balance > lockedNative ? balance - lockedNative : 0);
     }
 
     /// @inheritdoc ITAO20Core

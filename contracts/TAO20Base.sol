@@ -18,6 +18,7 @@ import {
     InitParams
 } from "./interfaces/ITAO20.sol";
 import {ErrorsLib} from "./libraries/ErrorsLib.sol";
+import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
 import {StakingLib} from "./libraries/StakingLib.sol";
 
@@ -192,10 +193,11 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
     ///      rao, so this never calls an amount the runtime refuses transferable. Amounts are alpha
     ///      (a u64 in the runtime) and prices whole-rao u64 values times 1e9: no overflow.
     function _isDust(uint16 netuid, uint256 amount, uint64 minStake) internal view returns (bool) {
-        return _isBelow(netuid, amount, uint256(minStake) * 1e18);
+        return SharesMathLib.isDust(amount, StakingLib.alphaPrice(netuid), minStake);
     }
 
-    /// @dev `_isDust` with the minimum already scaled (`minStake * 1e18`), for per-position loops.
+    /// @dev `SharesMathLib.isDust` with the minimum already scaled (`minStake * 1e18`), for the
+    ///      redemption's per-position loop.
     function _isBelow(uint16 netuid, uint256 amount, uint256 minValue) internal view returns (bool) {
         return amount * StakingLib.alphaPrice(netuid) < minValue;
     }
