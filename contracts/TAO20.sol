@@ -1,50 +1,46 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-
 import {
-    ITAO20,
+    ITAO20Core,
     Asset,
     CreationFile,
     Position,
     CreationReport,
-    RefundReport,
-    Sweep,
     Request,
     RequestStatus,
+    DeliveryState,
     Epoch,
+    PauseClock,
     InitParams
 } from "./interfaces/ITAO20.sol";
-import {IAlpha, ALPHA_PRECOMPILE} from "./interfaces/IAlpha.sol";
-import {IAddressMapping, ADDRESS_MAPPING_PRECOMPILE} from "./interfaces/IAddressMapping.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {ErrorsLib} from "./libraries/ErrorsLib.sol";
 import {EventsLib} from "./libraries/EventsLib.sol";
+import {ExpiryLib} from "./libraries/ExpiryLib.sol";
 import {HashLib} from "./libraries/HashLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
-import {SignatureLib} from "./libraries/SignatureLib.sol";
 import {StakingLib} from "./libraries/StakingLib.sol";
+import {TAO20Base} from "./TAO20Base.sol";
+import {TAO20Settlement} from "./TAO20Settlement.sol";
 
 /// @title TAO20
-/// @notice The TAO20 index fund: share token, creation, refund, redemption, fees and signers, in the
-///         order PROTOCOL.md gives them. NatSpec of every entry point lives in {ITAO20}.
-contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient {
+/// @notice The TAO20 index fund: share token, epochs, creation, redemption, fees and governance, in
+///         the order PROTOCOL.md gives them. Refunds, expiries, sweeps and the payout of bonds and
+///         claims live in {TAO20Settlement}, which this contract's fallback reaches by
+///         `delegatecall`. NatSpec of every entry point lives in {ITAO20Core} / {ITAO20Settlement}.
+///         Governance is the owner's: a `TAO20Timelock` gives each change its notice.
+contract TAO20 is TAO20Base, ITAO20Core {
     using HashLib for CreationFile;
     using HashLib for CreationReport;
-    using HashLib for RefundReport;
-    using HashLib for Sweep;
 
     // ------------------------------------------------------------------ constants
 
-    /// @notice Blocks between queueing a governance change and applying it (48 hours).
-    uint256 public constant TIMELOCK_BLOCKS = 14_400;
-    /// @notice Shares locked forever by the first mint, so the share price cannot be inflated.
+    /// @inheritdoc ITAO20Core
     uint256 public constant DEAD_SHARES = 1e15;
-    /// @notice Holder of the dead shares (OpenZeppelin's ERC-20 refuses the zero address).
+    /// @inheritdoc ITAO20Core
     address public constant DEAD_ADDRESS = 0x000000000000000000000000000000000000dEaD;
     /// @notice Caps: mint and redeem fee (bps), management fee (bps a year).
     uint256 public constant MAX_MINT_FEE_BPS = 100;
@@ -55,123 +51,18 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     uint256 public constant MAX_SIGNERS = 32;
     uint256 public constant MAX_FUND_POSITIONS = 128;
 
-    uint8 internal constant CHANGE_SIGNERS = 0;
-    uint8 internal constant CHANGE_FEES = 1;
-    uint8 internal constant CHANGE_BOND = 2;
-    uint8 internal constant CHANGE_FUND_HOTKEY = 3;
-
-    // ------------------------------------------------------------------ immutables
-
-    bytes32 internal immutable VAULT;
-    /// @notice The hotkey the fund stakes every netuid under unless governance set another for it.
-    bytes32 public immutable DEFAULT_FUND_HOTKEY;
-    /// @notice First block of epoch 0.
-    uint64 public immutable GENESIS_BLOCK;
-    /// @notice Blocks per epoch.
-    uint64 public immutable EPOCH_LENGTH;
-    /// @notice Blocks after the request in which its delivery may be included (L).
-    uint32 public immutable DELIVERY_WINDOW;
-    /// @notice Blocks after expiry before `expire` may close a request.
-    uint32 public immutable EXPIRY_GRACE;
-    /// @notice The runtime's minimum stake value (`DefaultMinStake`), in rao.
-    uint256 public immutable MIN_STAKE_RAO;
-
-    // ------------------------------------------------------------------ storage
-
-    /// @dev Everything `mint` needs besides the request, in one slot.
-    struct Config {
-        uint64 signerSetVersion;
-        uint8 threshold;
-        bool paused;
-        uint16 mintFeeBps;
-        uint16 redeemFeeBps;
-        uint16 managementFeeBps;
-        uint64 lastAccrual;
-        uint64 sweepNonce;
-    }
-
-    struct PendingSigners {
-        address[] signers;
-        uint8 threshold;
-        uint64 eta;
-    }
-
-    struct PendingFees {
-        uint16 mintFeeBps;
-        uint16 redeemFeeBps;
-        uint16 managementFeeBps;
-        address recipient;
-        uint64 eta;
-    }
-
-    struct PendingBond {
-        uint96 bond;
-        uint64 eta;
-    }
-
-    struct PendingHotkey {
-        bytes32 hotkey;
-        uint64 eta;
-    }
-
-    Config internal cfg;
-    /// @notice Receives fee shares.
-    address public feeRecipient;
-    /// @notice Native TAO (wei) `requestCreation` requires at least.
-    uint96 public creationBond;
-    /// @notice May pause requests and mints.
-    address public guardian;
-    /// @dev Bonds of open requests plus bonds owed to miners: native TAO that is not the fund's.
-    uint256 internal lockedNative;
-
-    mapping(address signer => uint64 version) internal signerVersionOf;
-    address[] internal signerList;
-
-    mapping(uint64 epochId => Epoch) internal epochs;
-    mapping(uint64 epochId => Asset[]) internal assetsOf;
-
-    mapping(bytes32 requestId => Request) internal requests;
-    /// @notice Requests opened by each miner so far.
-    mapping(address miner => uint256) public nonces;
-    /// @notice Delivery ids `(block << 32) | extrinsicIndex` already refunded.
-    mapping(uint256 deliveryId => bool) public deliveryRefunded;
-    /// @notice Bonds the contract could not push back at mint, claimable with `claimBond`.
-    mapping(address miner => uint256) public bondOwed;
-
-    /// @dev Two bits per netuid, 128 netuids a word (word `n / 128`, bits `2 * (n % 128)`): bit 0 a
-    ///      fund netuid, bit 1 one with its own hotkey. One warm slot answers for a whole basket,
-    ///      where a per-netuid hotkey slot would cost a cold read per asset in every mint and redemption.
-    mapping(uint256 word => uint256) internal netuidBits;
-    mapping(uint16 netuid => bytes32) internal hotkeyOverride;
-    uint16[] internal netuidList;
-
-    PendingSigners internal pendingSigners;
-    PendingFees internal pendingFees;
-    PendingBond internal pendingBond;
-    mapping(uint16 netuid => PendingHotkey) internal pendingHotkeys;
+    /// @notice The settlement module this contract delegates refunds, expiries, sweeps and payouts to.
+    address public immutable SETTLEMENT;
 
     // ------------------------------------------------------------------ construction
 
-    constructor(InitParams memory p) ERC20("TAO20 Subnet Index", "TAO20") EIP712("TAO20", "1") Ownable(p.owner) {
-        if (p.epochLength == 0) revert ErrorsLib.InvalidParameter("epochLength");
-        if (p.deliveryWindow == 0) revert ErrorsLib.InvalidParameter("deliveryWindow");
+    constructor(InitParams memory p) TAO20Base(p, _vaultOf(p)) {
         if (p.fundNetuids.length != p.fundHotkeys.length) revert ErrorsLib.InvalidParameter("fundHotkeys");
-        if (p.defaultFundHotkey == bytes32(0)) revert ErrorsLib.InvalidParameter("defaultFundHotkey");
-        DEFAULT_FUND_HOTKEY = p.defaultFundHotkey;
+        if (p.minStakeRao == 0) revert ErrorsLib.InvalidParameter("minStakeRao");
+        if (p.creationBond % RAO != 0) revert ErrorsLib.NotWholeRao(p.creationBond);
         _checkFees(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         _checkSigners(p.signers, p.threshold);
-
-        GENESIS_BLOCK = p.genesisBlock;
-        EPOCH_LENGTH = p.epochLength;
-        DELIVERY_WINDOW = p.deliveryWindow;
-        EXPIRY_GRACE = p.expiryGrace;
-        MIN_STAKE_RAO = p.minStakeRao;
-        // The mirror account is blake2_256("evm:" ++ address), which the EVM cannot hash cheaply:
-        // take it from the deployer, or from the runtime's own AddressMapping precompile.
-        VAULT = p.vaultColdkey != bytes32(0)
-            ? p.vaultColdkey
-            : IAddressMapping(ADDRESS_MAPPING_PRECOMPILE).addressMapping(address(this));
-        if (VAULT == bytes32(0)) revert ErrorsLib.InvalidParameter("vaultColdkey");
+        SETTLEMENT = address(new TAO20Settlement(p, VAULT));
 
         cfg = Config({
             signerSetVersion: 0,
@@ -180,15 +71,17 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             mintFeeBps: p.mintFeeBps,
             redeemFeeBps: p.redeemFeeBps,
             managementFeeBps: p.managementFeeBps,
-            lastAccrual: uint64(block.number),
-            sweepNonce: 0
+            lastAccrual: uint40(block.number),
+            sweepNonce: 0,
+            minStakeRao: p.minStakeRao
         });
         _installSigners(p.signers, p.threshold);
-        feeRecipient = p.feeRecipient;
-        creationBond = p.creationBond;
-        guardian = p.guardian;
+        feeTo = p.feeRecipient;
+        bondRequired = p.creationBond;
+        pauser = p.guardian;
         emit EventsLib.FeesUpdated(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         emit EventsLib.CreationBondUpdated(p.creationBond);
+        emit EventsLib.MinStakeUpdated(p.minStakeRao);
         emit EventsLib.GuardianUpdated(p.guardian);
         for (uint256 i; i < p.fundNetuids.length; ++i) {
             uint16 netuid = p.fundNetuids[i];
@@ -199,17 +92,15 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
 
     // ------------------------------------------------------------------ epochs
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function publishEpoch(CreationFile calldata file, bytes[] calldata signatures) external {
         Config memory c = cfg;
-        if (file.signerSetVersion != c.signerSetVersion) {
-            revert ErrorsLib.StaleSignerSet(file.signerSetVersion, c.signerSetVersion);
-        }
+        _checkVersion(file.signerSetVersion, c);
         uint64 current = _epochAt(block.number);
         if (file.epochId != current) revert ErrorsLib.WrongEpoch(file.epochId, current);
         if (epochs[current].fileHash != bytes32(0)) revert ErrorsLib.EpochAlreadyPublished(current);
-        uint64 start = GENESIS_BLOCK + current * EPOCH_LENGTH;
-        if (file.validFromBlock != start || file.validUntilBlock != start + EPOCH_LENGTH - 1) {
+        uint64 start = GENESIS + current * EPOCH_BLOCKS;
+        if (file.validFromBlock != start || file.validUntilBlock != start + EPOCH_BLOCKS - 1) {
             revert ErrorsLib.WrongEpochBounds(file.validFromBlock, file.validUntilBlock);
         }
         _checkAssets(file);
@@ -243,7 +134,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
 
     // ------------------------------------------------------------------ creation
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function requestCreation(uint32 units, bytes32 coldkey, address receiver, uint256 minSharesOut)
         external
         payable
@@ -252,16 +143,23 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         if (cfg.paused) revert ErrorsLib.Paused();
         if (coldkey == bytes32(0)) revert ErrorsLib.ZeroColdkey();
         if (receiver == address(0)) revert ErrorsLib.ZeroReceiver();
-        if (msg.value < creationBond) revert ErrorsLib.BondTooLow(msg.value, creationBond);
-        if (minSharesOut > type(uint128).max || msg.value > type(uint128).max) {
-            revert ErrorsLib.ValueTooLarge();
-        }
+        if (msg.value < bondRequired) revert ErrorsLib.BondTooLow(msg.value, bondRequired);
+        // The runtime credits floor(wei / 1e9) rao: booking anything finer would overstate the balance.
+        if (msg.value % RAO != 0) revert ErrorsLib.NotWholeRao(msg.value);
+        if (minSharesOut > type(uint128).max || msg.value > type(uint96).max) revert ErrorsLib.ValueTooLarge();
         uint64 epochId = _epochAt(block.number);
         Epoch storage ep = epochs[epochId];
         if (ep.fileHash == bytes32(0)) revert ErrorsLib.EpochNotPublished(epochId);
         if (units < ep.minUnits) revert ErrorsLib.TooFewUnits(units, ep.minUnits);
 
-        uint256 nonce = nonces[msg.sender]++;
+        // The block's first request opens its mint record, so that a mint updates a slot rather than
+        // paying for a new one (and marks the block for the refunds' search).
+        if (mintedAt[block.number] == 0) {
+            mintedAt[block.number] = MINTS_OPENED;
+            // forge-lint: disable-next-line(incorrect-shift)
+            requestBlocks[block.number >> 8] |= 1 << (block.number & 0xff); // bit b % 256: block b
+        }
+        uint256 nonce = requestCount[msg.sender]++;
         requestId = keccak256(abi.encode(block.chainid, address(this), msg.sender, nonce));
         requests[requestId] = Request({
             miner: msg.sender,
@@ -270,13 +168,16 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             receiver: receiver,
             requestBlock: uint40(block.number),
             status: RequestStatus.Pending,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            pausedAtRequest: uint48(clock.pausedTotal), // at most the block number
             coldkey: coldkey,
             // forge-lint: disable-next-line(unsafe-typecast)
-            minSharesOut: uint128(minSharesOut), // both checked against 2^128 - 1 above
+            minSharesOut: uint128(minSharesOut), // checked against 2^128 - 1 above
             // forge-lint: disable-next-line(unsafe-typecast)
-            bond: uint128(msg.value)
+            bond: uint128(msg.value) // checked against 2^96 - 1 above
         });
-        lockedNative += msg.value;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        lockedNative += uint96(msg.value);
         emit EventsLib.CreationRequested(
             requestId,
             msg.sender,
@@ -285,13 +186,13 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
             epochId,
             units,
             uint64(block.number),
-            uint64(block.number + DELIVERY_WINDOW),
+            uint64(block.number + WINDOW),
             minSharesOut,
             msg.value
         );
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function mint(CreationReport calldata report, bytes[] calldata signatures)
         external
         nonReentrant
@@ -299,27 +200,28 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     {
         Config memory c = cfg;
         Request storage rq = requests[report.requestId];
-        bytes32[] memory toHotkeys = _checkCreationReport(report, rq, c);
+        (uint256 deliveryId, bytes32[] memory toHotkeys) = _checkCreationReport(report, rq, c);
         _verifyQuorum(_hashTypedDataV4(report.hash()), signatures, c);
+        // Minted or refunded, never both: a refund of this delivery id is refused from now on.
+        _recordMint(rq.requestBlock, report.deliveryBlock, report.deliveryIndex);
         sharesOut = _issueShares(report, rq, c);
         for (uint256 i; i < report.positions.length; ++i) {
+            // A zero target: the position already lies on the fund hotkey (delivered before it took over).
+            if (toHotkeys[i] == bytes32(0)) continue;
             Position calldata p = report.positions[i];
             StakingLib.move(p.hotkey, toHotkeys[i], p.netuid, p.amount);
         }
-        uint256 bond = rq.bond;
-        if (bond != 0) _pushBond(rq.miner, bond);
     }
 
-    /// @dev Every check of `mint` but the signatures; returns the fund hotkey of each position.
+    /// @dev Every check of `mint` but the signatures; returns the delivery id and the fund hotkey
+    ///      each position moves to (zero: it stays).
     function _checkCreationReport(CreationReport calldata report, Request storage rq, Config memory c)
         internal
         view
-        returns (bytes32[] memory toHotkeys)
+        returns (uint256 deliveryId, bytes32[] memory toHotkeys)
     {
         if (c.paused) revert ErrorsLib.Paused();
-        if (report.signerSetVersion != c.signerSetVersion) {
-            revert ErrorsLib.StaleSignerSet(report.signerSetVersion, c.signerSetVersion);
-        }
+        _checkVersion(report.signerSetVersion, c);
         _requirePending(report.requestId, rq.status);
         if (report.epochId != rq.epochId) revert ErrorsLib.EpochMismatch();
         if (report.receiver != rq.receiver) revert ErrorsLib.ReceiverMismatch();
@@ -329,7 +231,26 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         }
         _checkWindow(report.deliveryBlock, rq.requestBlock);
         if (report.navPerShare == 0) revert ErrorsLib.ZeroNav();
-        toHotkeys = _checkPositions(report.positions, true);
+        deliveryId = _deliveryId(report.deliveryBlock, report.deliveryIndex);
+        if (settled[deliveryId] != DeliveryState.Open) {
+            revert ErrorsLib.DeliverySettled(report.deliveryBlock, report.deliveryIndex, DeliveryState.Refunding);
+        }
+        toHotkeys = _checkPositions(report.positions, true, report.deliveryBlock, true);
+    }
+
+    /// @dev Appends the minted delivery to the mint record of its request's block (opened by the
+    ///      block's first request, so this updates a slot).
+    function _recordMint(uint40 requestBlock, uint64 deliveryBlock, uint32 deliveryIndex) internal {
+        uint256 entry = ((uint256(deliveryBlock) - requestBlock) << 32) | deliveryIndex;
+        for (uint256 k;; ++k) {
+            uint256 key = uint256(requestBlock) | (k << 64);
+            uint256 slot = mintedAt[key];
+            uint256 count = slot & 0xff;
+            if (count < MINTS_PER_SLOT) {
+                mintedAt[key] = (slot | MINTS_OPENED | (entry << (8 + 48 * count))) + 1;
+                return;
+            }
+        }
     }
 
     /// @dev Accrues the management fee, computes and mints the shares of a checked report.
@@ -348,105 +269,20 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         uint256 minOut = rq.minSharesOut;
         if (sharesOut < minOut) revert ErrorsLib.SlippageExceeded(sharesOut, minOut);
 
+        // The bond stays locked until its miner claims it (`claimBond`): pulled, never pushed.
         rq.status = RequestStatus.Minted;
-        lockedNative -= rq.bond;
         _mint(report.receiver, sharesOut);
         // The mint fee and the management fee accrued just before go out as one fee mint.
-        if (fee + accrued != 0) _mint(feeRecipient, fee + accrued);
+        if (fee + accrued != 0) _mint(feeTo, fee + accrued);
         if (dead != 0) _mint(DEAD_ADDRESS, dead);
         emit EventsLib.CreationMinted(
             report.requestId, rq.miner, report.epochId, report.units, report.valueRao, sharesOut
         );
     }
 
-    /// @inheritdoc ITAO20
-    function refund(RefundReport calldata report, bytes[] calldata signatures) external nonReentrant {
-        Config memory c = cfg;
-        if (report.signerSetVersion != c.signerSetVersion) {
-            revert ErrorsLib.StaleSignerSet(report.signerSetVersion, c.signerSetVersion);
-        }
-        if (report.coldkey == bytes32(0)) revert ErrorsLib.ZeroColdkey();
-        uint256 deliveryId = (uint256(report.deliveryBlock) << 32) | report.deliveryIndex;
-        if (deliveryRefunded[deliveryId]) {
-            revert ErrorsLib.DeliveryAlreadyRefunded(report.deliveryBlock, report.deliveryIndex);
-        }
-        Request storage rq = requests[report.requestId];
-        RequestStatus status = rq.status;
-        if (report.requestId != bytes32(0)) {
-            if (status == RequestStatus.None) revert ErrorsLib.UnknownRequest(report.requestId);
-            if (status == RequestStatus.Minted || status == RequestStatus.Refunded) {
-                revert ErrorsLib.RequestNotPending(report.requestId, status);
-            }
-            uint256 expiryBlock = uint256(rq.requestBlock) + DELIVERY_WINDOW;
-            if (status == RequestStatus.Pending && block.number <= expiryBlock) {
-                revert ErrorsLib.RefundBeforeExpiry(report.requestId, expiryBlock);
-            }
-            if (report.coldkey != rq.coldkey) revert ErrorsLib.ColdkeyMismatch();
-            _checkWindow(report.deliveryBlock, rq.requestBlock);
-        }
-        _checkPositions(report.positions, false);
-        _verifyQuorum(_hashTypedDataV4(report.hash()), signatures, c);
-
-        deliveryRefunded[deliveryId] = true;
-        if (report.requestId != bytes32(0) && status == RequestStatus.Pending) {
-            rq.status = RequestStatus.Refunded;
-            lockedNative -= rq.bond;
-            emit EventsLib.BondForfeited(report.requestId, rq.bond);
-        }
-        emit EventsLib.Refunded(
-            report.requestId, report.coldkey, report.deliveryBlock, report.deliveryIndex, report.positions.length
-        );
-        for (uint256 i; i < report.positions.length; ++i) {
-            Position calldata p = report.positions[i];
-            StakingLib.transfer(report.coldkey, p.hotkey, p.netuid, p.amount);
-            emit EventsLib.StakeMoved(p.netuid, p.hotkey, p.hotkey, report.coldkey, p.amount);
-        }
-    }
-
-    /// @inheritdoc ITAO20
-    function expire(bytes32 requestId) external {
-        Request storage rq = requests[requestId];
-        _requirePending(requestId, rq.status);
-        uint256 after_ = uint256(rq.requestBlock) + DELIVERY_WINDOW + EXPIRY_GRACE;
-        if (block.number <= after_) revert ErrorsLib.ExpiryNotReached(requestId, after_);
-        rq.status = RequestStatus.Expired;
-        lockedNative -= rq.bond;
-        emit EventsLib.CreationExpired(requestId, rq.bond);
-    }
-
-    /// @inheritdoc ITAO20
-    function sweep(Sweep calldata order, bytes[] calldata signatures) external nonReentrant {
-        Config memory c = cfg;
-        if (order.signerSetVersion != c.signerSetVersion) {
-            revert ErrorsLib.StaleSignerSet(order.signerSetVersion, c.signerSetVersion);
-        }
-        if (order.nonce != c.sweepNonce) revert ErrorsLib.WrongSweepNonce(order.nonce, c.sweepNonce);
-        bytes32[] memory toHotkeys = _checkPositions(order.positions, true);
-        _verifyQuorum(_hashTypedDataV4(order.hash()), signatures, c);
-
-        cfg.sweepNonce = c.sweepNonce + 1;
-        emit EventsLib.Swept(order.nonce, order.positions.length);
-        for (uint256 i; i < order.positions.length; ++i) {
-            Position calldata p = order.positions[i];
-            StakingLib.move(p.hotkey, toHotkeys[i], p.netuid, p.amount);
-            emit EventsLib.StakeMoved(p.netuid, p.hotkey, toHotkeys[i], VAULT, p.amount);
-        }
-    }
-
-    /// @inheritdoc ITAO20
-    function claimBond() external nonReentrant {
-        uint256 amount = bondOwed[msg.sender];
-        if (amount == 0) revert ErrorsLib.NothingToClaim();
-        bondOwed[msg.sender] = 0;
-        lockedNative -= amount;
-        emit EventsLib.BondClaimed(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert ErrorsLib.NativeTransferFailed(msg.sender, amount);
-    }
-
     // ------------------------------------------------------------------ redemption
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function redeem(uint256 shares, bytes32 coldkey, uint256[] calldata minAmounts, bool[] calldata skip)
         external
         nonReentrant
@@ -458,91 +294,94 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         }
         if (coldkey == bytes32(0)) revert ErrorsLib.ZeroColdkey();
         if (shares == 0) revert ErrorsLib.ZeroRedemption();
-        uint256 fee;
-        uint256 burned;
-        bytes32[] memory hotkeys;
-        uint16[] memory netuids;
-        {
-            Config memory c = cfg;
-            _accrue(c); // mints the fee first: `supply` below includes it
-            uint256 supply = totalSupply();
-            fee = SharesMathLib.feeUp(shares, c.redeemFeeBps);
-            burned = shares - fee;
-            if (burned == 0) revert ErrorsLib.ZeroRedemption();
-            (amounts, hotkeys, netuids) = _redemptionAmounts(burned, supply, skip);
-        }
+        Config memory c = cfg;
+        uint256 accrued = _accrueUnminted(c);
+        uint256 supply = totalSupply() + accrued; // S: after the fee accrual, before the burn
+        uint256 fee = SharesMathLib.feeUp(shares, c.redeemFeeBps);
+        uint256 burned = shares - fee;
+        if (burned == 0) revert ErrorsLib.ZeroRedemption();
+        // The redeem fee and the management fee go out as one fee mint (as in `mint`).
+        _burn(msg.sender, shares);
+        if (fee + accrued != 0) _mint(feeTo, fee + accrued);
 
-        if (fee != 0) _transfer(msg.sender, feeRecipient, fee);
-        _burn(msg.sender, burned);
-
-        _payPositions(coldkey, netuids, hotkeys, amounts, minAmounts);
-        if (amounts[n] < minAmounts[n]) revert ErrorsLib.AmountBelowMinimum(n, amounts[n], minAmounts[n]);
+        amounts = new uint256[](n + 1);
+        // The runtime moves whole rao.
+        uint256 native = SharesMathLib.wholeRao(SharesMathLib.redeemAmount(fundNativeBalance(), burned, supply));
+        amounts[n] = native;
+        bool any = native != 0;
+        bool bookNative = any && skip[n];
+        if (bookNative) _bookNative(native);
+        if (native < minAmounts[n]) revert ErrorsLib.AmountBelowMinimum(n, native, minAmounts[n]);
+        if (_payPositions(coldkey, burned, supply, minAmounts, skip, c.minStakeRao, amounts)) any = true;
+        // E.g. every position's hotkey swapped away: burning shares for nothing helps no one.
+        if (!any) revert ErrorsLib.NothingToRedeem();
         // Emitted after the runtime answered: only then are the amounts actually paid known.
         emit EventsLib.Redeemed(msg.sender, coldkey, shares, fee, burned, amounts);
-        _payNative(amounts[n]);
+        if (!bookNative) _sendNative(msg.sender, native);
     }
 
-    function _payNative(uint256 amount) internal {
-        if (amount == 0) return;
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert ErrorsLib.NativeTransferFailed(msg.sender, amount);
-    }
-
-    /// @dev floor(stake * burned / supply) of each unskipped position, native TAO last.
-    function _redemptionAmounts(uint256 burned, uint256 supply, bool[] calldata skip)
-        internal
-        view
-        returns (uint256[] memory amounts, bytes32[] memory hotkeys, uint16[] memory netuids)
-    {
-        netuids = netuidList;
-        uint256 n = netuids.length;
-        amounts = new uint256[](n + 1);
-        hotkeys = new bytes32[](n);
-        uint256 word = type(uint256).max;
-        uint256 bits;
-        for (uint256 i; i < n; ++i) {
-            if (skip[i]) continue;
-            uint16 netuid = netuids[i];
-            // Every listed netuid is a fund netuid; read its bitmap word once per 128 netuids.
-            if (netuid >> 7 != word) {
-                word = netuid >> 7;
-                bits = netuidBits[word];
-            }
-            bytes32 hk = (bits >> ((netuid & 0x7f) << 1)) & 2 == 0 ? DEFAULT_FUND_HOTKEY : hotkeyOverride[netuid];
-            hotkeys[i] = hk;
-            uint256 stake = StakingLib.stakeOf(hk, VAULT, netuid);
-            amounts[i] = SharesMathLib.redeemAmount(stake, burned, supply);
-        }
-        if (!skip[n]) amounts[n] = SharesMathLib.redeemAmount(fundNativeBalance(), burned, supply);
-    }
-
-    /// @dev Transfers each stake amount to `coldkey`; dust the runtime refuses stays in the fund.
+    /// @dev For each fund position: `floor((stake - reserved) * burned / supply)`, then booked to
+    ///      `coldkey` when skipped or dust at the Alpha precompile's price (decided before any call),
+    ///      else transferred. One pass: a booking is state, but the only calls made are to the
+    ///      precompiles, which cannot call back (and the guard is held). Returns whether any
+    ///      position owed something.
     function _payPositions(
         bytes32 coldkey,
-        uint16[] memory netuids,
-        bytes32[] memory hotkeys,
-        uint256[] memory amounts,
-        uint256[] calldata minAmounts
-    ) internal {
-        for (uint256 i; i < hotkeys.length; ++i) {
-            uint256 amount = amounts[i];
-            if (amount != 0) {
-                uint16 netuid = netuids[i];
-                if (!StakingLib.tryTransfer(coldkey, hotkeys[i], netuid, amount)) {
-                    // Only an amount the runtime refuses as dust stays in the fund; anything else is
-                    // a real failure and undoes the whole redemption.
-                    bytes memory reason = _lastRevertData();
-                    if (!_belowMinimumStake(netuid, amount)) _revertWith(reason);
-                    amounts[i] = amount = 0;
-                }
+        uint256 burned,
+        uint256 supply,
+        uint256[] calldata minAmounts,
+        bool[] calldata skip,
+        uint64 minStake,
+        uint256[] memory amounts
+    ) internal returns (bool any) {
+        uint16[] memory netuids = netuidList;
+        uint256 minValue = uint256(minStake) * 1e18;
+        uint256 wordIndex = type(uint256).max;
+        uint256 bits;
+        for (uint256 i; i < netuids.length; ++i) {
+            uint16 netuid = netuids[i];
+            // Every listed netuid is a fund netuid; read its bitmap word once per 64 netuids.
+            if (netuid >> 6 != wordIndex) {
+                wordIndex = netuid >> 6;
+                bits = netuidBits[wordIndex];
             }
+            uint256 nibble = bits >> ((netuid & 0x3f) << 2);
+            bytes32 hk = nibble & OWN_HOTKEY == 0 ? DEFAULT_HOTKEY : hotkeyOverride[netuid];
+            uint256 stake = StakingLib.stakeOf(hk, VAULT, netuid);
+            if (nibble & HAS_CLAIMS != 0) {
+                // Booked alpha is the claimants', not the fund's.
+                uint256 held = netuidState[netuid].reserved;
+                stake = stake > held ? stake - held : 0;
+            }
+            uint256 amount = SharesMathLib.redeemAmount(stake, burned, supply);
             if (amount < minAmounts[i]) revert ErrorsLib.AmountBelowMinimum(i, amount, minAmounts[i]);
+            if (amount == 0) continue;
+            any = true;
+            amounts[i] = amount;
+            if (skip[i] || _isBelow(netuid, amount, minValue)) {
+                claims[coldkey][netuid] += amount;
+                // forge-lint: disable-next-line(unsafe-typecast)
+                netuidState[netuid].reserved += uint64(amount); // at most the vault's stake, a u64
+                bits |= HAS_CLAIMS << ((netuid & 0x3f) << 2);
+                netuidBits[wordIndex] = bits;
+                emit EventsLib.ClaimBooked(coldkey, netuid, amount);
+            } else {
+                StakingLib.transfer(coldkey, hk, netuid, amount);
+            }
         }
+    }
+
+    /// @dev Books the redeemer's native TAO to the caller, locked out of the fund's balance.
+    function _bookNative(uint256 amount) internal {
+        nativeClaims[msg.sender] += amount;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        lockedNative += uint96(amount); // a share of the contract's balance
+        emit EventsLib.NativeClaimBooked(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ fees
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function accrueManagementFee() external returns (uint256 fee) {
         Config memory c = cfg;
         fee = _accrue(c);
@@ -550,275 +389,332 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
 
     // ------------------------------------------------------------------ governance
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function setSigners(address[] calldata newSigners, uint8 newThreshold) external onlyOwner {
         _checkSigners(newSigners, newThreshold);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
-        pendingSigners = PendingSigners({signers: newSigners, threshold: newThreshold, eta: eta});
-        emit EventsLib.ChangeQueued(CHANGE_SIGNERS, 0, eta);
+        _installSigners(newSigners, newThreshold);
     }
 
-    /// @inheritdoc ITAO20
-    function applySigners() external {
-        PendingSigners memory q = pendingSigners;
-        _checkEta(q.eta);
-        delete pendingSigners;
-        _installSigners(q.signers, q.threshold);
-    }
-
-    /// @inheritdoc ITAO20
-    function setFundHotkey(uint16 netuid, bytes32 hotkey) external onlyOwner {
+    /// @inheritdoc ITAO20Core
+    function setFundHotkey(uint16 netuid, bytes32 hotkey) external onlyOwner nonReentrant {
         if (netuid == 0) revert ErrorsLib.InvalidNetuid(netuid);
         if (hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
-        if (!_isFundNetuid(netuid) && netuidList.length >= MAX_FUND_POSITIONS) {
-            revert ErrorsLib.TooManyPositions();
-        }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
-        pendingHotkeys[netuid] = PendingHotkey({hotkey: hotkey, eta: eta});
-        emit EventsLib.ChangeQueued(CHANGE_FUND_HOTKEY, netuid, eta);
-    }
-
-    /// @inheritdoc ITAO20
-    function applyFundHotkey(uint16 netuid) external nonReentrant {
-        PendingHotkey memory q = pendingHotkeys[netuid];
-        _checkEta(q.eta);
-        delete pendingHotkeys[netuid];
-        bytes32 old = fundHotkey(netuid);
+        bytes32 old = _fundHotkey(netuid);
+        if (old == hotkey) return;
+        // Deliveries already made under the new hotkey stay mintable and refundable (`hotkeySince`).
+        netuidState[netuid].hotkeySince = uint64(block.number);
         if (old == bytes32(0)) {
             if (netuidList.length >= MAX_FUND_POSITIONS) revert ErrorsLib.TooManyPositions();
-            _addFundNetuid(netuid, q.hotkey);
+            _addFundNetuid(netuid, hotkey);
             return;
         }
-        if (q.hotkey == old) return;
-        _setHotkey(netuid, q.hotkey);
-        emit EventsLib.FundHotkeyUpdated(netuid, old, q.hotkey);
+        _setHotkey(netuid, hotkey);
+        emit EventsLib.FundHotkeyUpdated(netuid, old, hotkey);
         uint256 stake = StakingLib.stakeOf(old, VAULT, netuid);
-        if (stake != 0) {
-            emit EventsLib.StakeMoved(netuid, old, q.hotkey, VAULT, stake);
-            StakingLib.move(old, q.hotkey, netuid, stake);
+        // Dust the runtime would refuse to move stays under the old hotkey, stray stake for a sweep.
+        if (stake != 0 && !_isDust(netuid, stake, cfg.minStakeRao)) {
+            emit EventsLib.StakeMoved(netuid, old, hotkey, VAULT, stake);
+            StakingLib.move(old, hotkey, netuid, stake);
         }
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function setFees(uint16 mintFeeBps_, uint16 redeemFeeBps_, uint16 managementFeeBps_, address recipient)
         external
         onlyOwner
     {
         _checkFees(mintFeeBps_, redeemFeeBps_, managementFeeBps_, recipient);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
-        pendingFees = PendingFees(mintFeeBps_, redeemFeeBps_, managementFeeBps_, recipient, eta);
-        emit EventsLib.ChangeQueued(CHANGE_FEES, 0, eta);
-    }
-
-    /// @inheritdoc ITAO20
-    function applyFees() external {
-        PendingFees memory q = pendingFees;
-        _checkEta(q.eta);
-        delete pendingFees;
         Config memory c = cfg;
         _accrue(c); // the old rate and recipient own the blocks before the change
-        cfg.mintFeeBps = q.mintFeeBps;
-        cfg.redeemFeeBps = q.redeemFeeBps;
-        cfg.managementFeeBps = q.managementFeeBps;
-        feeRecipient = q.recipient;
-        emit EventsLib.FeesUpdated(q.mintFeeBps, q.redeemFeeBps, q.managementFeeBps, q.recipient);
+        cfg.mintFeeBps = mintFeeBps_;
+        cfg.redeemFeeBps = redeemFeeBps_;
+        cfg.managementFeeBps = managementFeeBps_;
+        feeTo = recipient;
+        emit EventsLib.FeesUpdated(mintFeeBps_, redeemFeeBps_, managementFeeBps_, recipient);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function setCreationBond(uint96 bond) external onlyOwner {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 eta = uint64(block.number + TIMELOCK_BLOCKS); // block numbers stay far below 2^64
-        pendingBond = PendingBond(bond, eta);
-        emit EventsLib.ChangeQueued(CHANGE_BOND, 0, eta);
+        if (bond % RAO != 0) revert ErrorsLib.NotWholeRao(bond);
+        bondRequired = bond;
+        emit EventsLib.CreationBondUpdated(bond);
     }
 
-    /// @inheritdoc ITAO20
-    function applyCreationBond() external {
-        PendingBond memory q = pendingBond;
-        _checkEta(q.eta);
-        delete pendingBond;
-        creationBond = q.bond;
-        emit EventsLib.CreationBondUpdated(q.bond);
+    /// @inheritdoc ITAO20Core
+    function setMinStake(uint64 minStakeRao_) external onlyOwner {
+        if (minStakeRao_ == 0) revert ErrorsLib.InvalidParameter("minStakeRao");
+        cfg.minStakeRao = minStakeRao_;
+        emit EventsLib.MinStakeUpdated(minStakeRao_);
     }
 
-    /// @inheritdoc ITAO20
-    function cancelChange(uint8 kind, uint16 netuid) external onlyOwner {
-        if (kind == CHANGE_SIGNERS) delete pendingSigners;
-        else if (kind == CHANGE_FEES) delete pendingFees;
-        else if (kind == CHANGE_BOND) delete pendingBond;
-        else if (kind == CHANGE_FUND_HOTKEY) delete pendingHotkeys[netuid];
-        else revert ErrorsLib.NothingQueued();
-        emit EventsLib.ChangeCancelled(kind, netuid);
-    }
-
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function setGuardian(address guardian_) external onlyOwner {
-        guardian = guardian_;
+        pauser = guardian_;
         emit EventsLib.GuardianUpdated(guardian_);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function setPaused(bool paused_) external {
-        if (msg.sender != guardian && msg.sender != owner()) revert ErrorsLib.NotGuardian(msg.sender);
+        if (msg.sender != pauser && msg.sender != owner()) revert ErrorsLib.NotGuardian(msg.sender);
+        if (paused_ == cfg.paused) return;
+        PauseClock memory pc = clock;
+        if (paused_) {
+            pc.pausedSince = uint64(block.number);
+        } else {
+            pc.pausedTotal += uint64(block.number) - pc.pausedSince;
+            pc.pausedSince = 0;
+            pc.lastUnpause = uint64(block.number);
+        }
+        clock = pc;
         cfg.paused = paused_;
         emit EventsLib.PausedSet(paused_);
     }
 
-    /// @notice Disabled: timelocked changes and the guardian need an owner.
-    function renounceOwnership() public view override onlyOwner {
-        revert ErrorsLib.RenounceDisabled();
+    // ------------------------------------------------------------------ ownership
+
+    /// @inheritdoc ITAO20Core
+    function owner() public view override(Ownable, ITAO20Core) returns (address) {
+        return super.owner();
+    }
+
+    /// @inheritdoc ITAO20Core
+    function pendingOwner() public view override(Ownable2Step, ITAO20Core) returns (address) {
+        return super.pendingOwner();
+    }
+
+    /// @inheritdoc ITAO20Core
+    function transferOwnership(address newOwner) public override(Ownable2Step, ITAO20Core) {
+        super.transferOwnership(newOwner);
+    }
+
+    /// @inheritdoc ITAO20Core
+    function acceptOwnership() public override(Ownable2Step, ITAO20Core) {
+        super.acceptOwnership();
     }
 
     // ------------------------------------------------------------------ views
 
-    /// @inheritdoc ITAO20
-    function fundHotkey(uint16 netuid) public view returns (bytes32) {
-        uint256 bits = netuidBits[netuid >> 7] >> ((netuid & 0x7f) << 1);
-        if (bits & 1 == 0) return bytes32(0);
-        return bits & 2 == 0 ? DEFAULT_FUND_HOTKEY : hotkeyOverride[netuid];
+    /// @inheritdoc ITAO20Core
+    function fundHotkey(uint16 netuid) external view returns (bytes32) {
+        return _fundHotkey(netuid);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
+    function DEFAULT_FUND_HOTKEY() external view returns (bytes32) {
+        return DEFAULT_HOTKEY;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function GENESIS_BLOCK() external view returns (uint64) {
+        return GENESIS;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function EPOCH_LENGTH() external view returns (uint64) {
+        return EPOCH_BLOCKS;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function DELIVERY_WINDOW() external view returns (uint32) {
+        return WINDOW;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function EXPIRY_GRACE() external view returns (uint32) {
+        return GRACE;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function feeRecipient() external view returns (address) {
+        return feeTo;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function guardian() external view returns (address) {
+        return pauser;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function creationBond() external view returns (uint96) {
+        return bondRequired;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function nonces(address miner) external view returns (uint256) {
+        return requestCount[miner];
+    }
+
+    /// @inheritdoc ITAO20Core
+    function deliveryState(uint256 deliveryId) external view returns (DeliveryState) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (_isMinted(uint64(deliveryId >> 32), uint32(deliveryId))) return DeliveryState.Minted;
+        return settled[deliveryId];
+    }
+
+    /// @inheritdoc ITAO20Core
+    function claimOf(bytes32 coldkey, uint16 netuid) external view returns (uint256) {
+        return claims[coldkey][netuid];
+    }
+
+    /// @inheritdoc ITAO20Core
+    function nativeClaimOf(address account) external view returns (uint256) {
+        return nativeClaims[account];
+    }
+
+    /// @inheritdoc ITAO20Core
+    function fundHotkeySince(uint16 netuid) external view returns (uint64) {
+        return netuidState[netuid].hotkeySince;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function reserved(uint16 netuid) external view returns (uint256) {
+        return netuidState[netuid].reserved;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function positionRefunded(uint256 deliveryId, uint16 netuid, bytes32 hotkey) external view returns (bool) {
+        return refundedPositions[keccak256(abi.encode(deliveryId, netuid, hotkey))];
+    }
+
+    /// @inheritdoc ITAO20Core
     function vault() external view returns (bytes32) {
         return VAULT;
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function epochAt(uint256 blockNumber) external view returns (uint64) {
         return _epochAt(blockNumber);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function epoch(uint64 epochId) external view returns (Epoch memory) {
         return epochs[epochId];
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function epochAssets(uint64 epochId) external view returns (Asset[] memory) {
         return assetsOf[epochId];
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function request(bytes32 requestId) external view returns (Request memory) {
         return requests[requestId];
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
+    function expireableAt(bytes32 requestId) external view returns (uint256) {
+        Request storage rq = requests[requestId];
+        PauseClock memory pc = clock;
+        if (rq.status != RequestStatus.Pending || pc.pausedSince != 0) return type(uint256).max;
+        return ExpiryLib.expireAfter(rq.requestBlock, WINDOW, GRACE, rq.pausedAtRequest, pc) + 1;
+    }
+
+    /// @inheritdoc ITAO20Core
+    function pauseClock() external view returns (PauseClock memory) {
+        return clock;
+    }
+
+    /// @inheritdoc ITAO20Core
     function deliveryRemark(bytes32 requestId) external view returns (bytes32) {
         return keccak256(abi.encodePacked("TAO20", block.chainid, VAULT, requestId));
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function signers() external view returns (address[] memory, uint8) {
         return (signerList, cfg.threshold);
     }
 
-    /// @notice The current signer set version; every report carries it.
+    /// @inheritdoc ITAO20Core
     function signerSetVersion() external view returns (uint64) {
         return cfg.signerSetVersion;
     }
 
-    /// @notice Whether requests and mints are paused.
+    /// @inheritdoc ITAO20Core
     function paused() external view returns (bool) {
         return cfg.paused;
     }
 
-    /// @notice Current fees (bps) and the next sweep nonce.
+    /// @inheritdoc ITAO20Core
     function fees() external view returns (uint16 mintFeeBps, uint16 redeemFeeBps, uint16 managementFeeBps) {
         Config memory c = cfg;
         return (c.mintFeeBps, c.redeemFeeBps, c.managementFeeBps);
     }
 
-    /// @notice The nonce the next `Sweep` must carry.
+    /// @inheritdoc ITAO20Core
     function sweepNonce() external view returns (uint64) {
         return cfg.sweepNonce;
     }
 
-    /// @notice Block of the last management fee accrual.
+    /// @inheritdoc ITAO20Core
     function lastAccrual() external view returns (uint64) {
         return cfg.lastAccrual;
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
+    function minStakeRao() external view returns (uint64) {
+        return cfg.minStakeRao;
+    }
+
+    /// @inheritdoc ITAO20Core
     function fundNetuids() external view returns (uint16[] memory) {
         return netuidList;
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function positionCount() external view returns (uint256) {
         return netuidList.length + 1;
     }
 
-    /// @inheritdoc ITAO20
-    function fundNativeBalance() public view returns (uint256) {
-        return address(this).balance - lockedNative;
+    /// @inheritdoc ITAO20Core
+    function fundNativeBalance() public view returns (uint256 amount) {
+        uint256 balance = address(this).balance;
+        // On chain the balance is whole rao and covers every booking; a plain EVM may hold dust wei.
+        amount = SharesMathLib.wholeRao(balance > lockedNative ? balance - lockedNative : 0);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function pendingManagementFee() external view returns (uint256) {
         Config memory c = cfg;
         return SharesMathLib.managementFee(totalSupply(), c.managementFeeBps, block.number - c.lastAccrual);
     }
 
-    /// @inheritdoc ITAO20
+    /// @inheritdoc ITAO20Core
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
+    // ------------------------------------------------------------------ settlement
+
+    /// @dev Refunds, expiries, sweeps and payouts: the settlement module, run in this contract's
+    ///      context (its storage, its vault), with the caller's calldata and return data untouched.
+    fallback() external {
+        address module = SETTLEMENT;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
+    /// @dev The vault: the configured one or the AddressMapping precompile's answer, and where that
+    ///      precompile answers the two must agree (the mirror account is blake2_256("evm:" ++
+    ///      address), which the EVM cannot hash cheaply); only a plain EVM (tests) takes the
+    ///      configuration alone.
+    function _vaultOf(InitParams memory p) private view returns (bytes32 vault_) {
+        bytes32 mapped = StakingLib.mirrorOf(address(this));
+        vault_ = p.vaultColdkey == bytes32(0) ? mapped : p.vaultColdkey;
+        if (vault_ == bytes32(0) || (mapped != bytes32(0) && mapped != vault_)) {
+            revert ErrorsLib.InvalidParameter("vaultColdkey");
+        }
+    }
+
     function _epochAt(uint256 blockNumber) internal view returns (uint64) {
-        if (blockNumber < GENESIS_BLOCK) revert ErrorsLib.BeforeGenesis(blockNumber);
-        return uint64((blockNumber - GENESIS_BLOCK) / EPOCH_LENGTH);
-    }
-
-    function _requirePending(bytes32 requestId, RequestStatus status) internal pure {
-        if (status == RequestStatus.None) revert ErrorsLib.UnknownRequest(requestId);
-        if (status != RequestStatus.Pending) revert ErrorsLib.RequestNotPending(requestId, status);
-    }
-
-    /// @dev The delivery must be included in `(requestBlock, requestBlock + DELIVERY_WINDOW]`.
-    function _checkWindow(uint64 deliveryBlock, uint40 requestBlock) internal view {
-        uint256 end = uint256(requestBlock) + DELIVERY_WINDOW;
-        if (deliveryBlock <= requestBlock || deliveryBlock > end) {
-            revert ErrorsLib.DeliveryOutsideWindow(deliveryBlock, uint256(requestBlock) + 1, end);
-        }
-    }
-
-    /// @dev Positions strictly ascending by (netuid, hotkey), non-zero, never on a fund hotkey, and
-    ///      held by the vault. With `toFund`, each netuid must have a fund hotkey; returns them.
-    function _checkPositions(Position[] calldata positions, bool toFund)
-        internal
-        view
-        returns (bytes32[] memory toHotkeys)
-    {
-        uint256 len = positions.length;
-        if (len == 0) revert ErrorsLib.NoPositions();
-        toHotkeys = new bytes32[](len);
-        uint256 prevKey;
-        for (uint256 i; i < len; ++i) {
-            Position calldata p = positions[i];
-            // (netuid, hotkey) as one 256-bit key would need 272 bits; compare in two steps.
-            uint256 key = p.netuid;
-            if (i != 0) {
-                Position calldata q = positions[i - 1];
-                if (key < prevKey || (key == prevKey && p.hotkey <= q.hotkey)) {
-                    revert ErrorsLib.PositionsNotSorted(i);
-                }
-            }
-            prevKey = key;
-            if (p.amount == 0) revert ErrorsLib.ZeroPositionAmount(i);
-            if (p.hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
-            bytes32 fundHk = fundHotkey(p.netuid);
-            if (toFund && fundHk == bytes32(0)) revert ErrorsLib.UnknownNetuid(p.netuid);
-            if (p.hotkey == fundHk) revert ErrorsLib.FundHotkeyPosition(p.netuid, p.hotkey);
-            toHotkeys[i] = fundHk;
-            uint256 held = StakingLib.stakeOf(p.hotkey, VAULT, p.netuid);
-            if (held < p.amount) revert ErrorsLib.PositionNotHeld(p.netuid, p.hotkey, held, p.amount);
-        }
+        if (blockNumber < GENESIS) revert ErrorsLib.BeforeGenesis(blockNumber);
+        return uint64((blockNumber - GENESIS) / EPOCH_BLOCKS);
     }
 
     function _checkAssets(CreationFile calldata file) internal view {
@@ -840,26 +736,10 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
         if (weights != SharesMathLib.BPS) revert ErrorsLib.WeightsNotFull(weights);
     }
 
-    /// @dev At least `threshold` signatures, strictly ascending by signer, each from the current set.
-    function _verifyQuorum(bytes32 digest, bytes[] calldata signatures, Config memory c) internal view {
-        uint256 count = signatures.length;
-        if (count < c.threshold) revert ErrorsLib.BelowThreshold(count, c.threshold);
-        address prev;
-        for (uint256 i; i < count; ++i) {
-            address signer = SignatureLib.recover(digest, signatures[i], i);
-            if (signerVersionOf[signer] != c.signerSetVersion) revert ErrorsLib.NotSigner(i, signer);
-            if (signer <= prev) {
-                if (signer == prev) revert ErrorsLib.DuplicateSigner(i, signer);
-                revert ErrorsLib.UnsortedSignatures(i, signer, prev);
-            }
-            prev = signer;
-        }
-    }
-
     /// @dev Mints the management fee due since the last accrual; returns it. `c` is updated too.
     function _accrue(Config memory c) internal returns (uint256 fee) {
         fee = _accrueUnminted(c);
-        if (fee != 0) _mint(feeRecipient, fee);
+        if (fee != 0) _mint(feeTo, fee);
     }
 
     /// @dev Books the management fee due since the last accrual; the caller mints it before any
@@ -867,46 +747,11 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     function _accrueUnminted(Config memory c) internal returns (uint256 fee) {
         uint256 blocks = block.number - c.lastAccrual;
         if (blocks == 0) return 0;
-        c.lastAccrual = uint64(block.number);
-        cfg.lastAccrual = uint64(block.number);
+        c.lastAccrual = uint40(block.number);
+        cfg.lastAccrual = uint40(block.number);
         if (c.managementFeeBps == 0) return 0;
         fee = SharesMathLib.managementFee(totalSupply(), c.managementFeeBps, blocks);
         if (fee != 0) emit EventsLib.ManagementFeeAccrued(fee, blocks);
-    }
-
-    function _pushBond(address miner, uint256 bond) internal {
-        // A miner that cannot take native TAO must not block its own mint: the bond waits for it.
-        (bool ok,) = miner.call{value: bond}("");
-        if (!ok) {
-            bondOwed[miner] += bond;
-            lockedNative += bond;
-            emit EventsLib.BondOwed(miner, bond);
-        }
-    }
-
-    function _belowMinimumStake(uint16 netuid, uint256 amount) internal view returns (bool) {
-        uint256 price = IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(netuid);
-        return amount * price / 1e9 < MIN_STAKE_RAO;
-    }
-
-    function _lastRevertData() internal pure returns (bytes memory reason) {
-        assembly ("memory-safe") {
-            reason := mload(0x40)
-            mstore(reason, returndatasize())
-            returndatacopy(add(reason, 0x20), 0, returndatasize())
-            mstore(0x40, add(add(reason, 0x20), and(add(returndatasize(), 0x1f), not(0x1f))))
-        }
-    }
-
-    function _revertWith(bytes memory reason) internal pure {
-        assembly ("memory-safe") {
-            revert(add(reason, 0x20), mload(reason))
-        }
-    }
-
-    function _checkEta(uint64 eta) internal view {
-        if (eta == 0) revert ErrorsLib.NothingQueued();
-        if (block.number < eta) revert ErrorsLib.TimelockNotElapsed(eta, block.number);
     }
 
     function _checkFees(uint16 mintBps, uint16 redeemBps, uint16 managementBps, address recipient) internal pure {
@@ -928,7 +773,7 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     }
 
     function _installSigners(address[] memory list, uint8 threshold_) internal {
-        uint64 version = cfg.signerSetVersion + 1;
+        uint32 version = cfg.signerSetVersion + 1;
         for (uint256 i; i < list.length; ++i) {
             signerVersionOf[list[i]] = version;
         }
@@ -939,24 +784,22 @@ contract TAO20 is ITAO20, ERC20, EIP712, Ownable2Step, ReentrancyGuardTransient 
     }
 
     function _isFundNetuid(uint16 netuid) internal view returns (bool) {
-        return (netuidBits[netuid >> 7] >> ((netuid & 0x7f) << 1)) & 1 != 0;
+        return (netuidBits[netuid >> 6] >> ((netuid & 0x3f) << 2)) & FUND_NETUID != 0;
     }
 
     function _setHotkey(uint16 netuid, bytes32 hotkey) internal {
-        // forge-lint: disable-next-line(incorrect-shift)
-        uint256 ownBit = 2 << ((netuid & 0x7f) << 1); // the mask (bit 1) moved to the netuid's pair
-        if (hotkey == DEFAULT_FUND_HOTKEY) {
-            netuidBits[netuid >> 7] &= ~ownBit;
+        uint256 ownBit = OWN_HOTKEY << ((netuid & 0x3f) << 2);
+        if (hotkey == DEFAULT_HOTKEY) {
+            netuidBits[netuid >> 6] &= ~ownBit;
             delete hotkeyOverride[netuid];
         } else {
-            netuidBits[netuid >> 7] |= ownBit;
+            netuidBits[netuid >> 6] |= ownBit;
             hotkeyOverride[netuid] = hotkey;
         }
     }
 
     function _addFundNetuid(uint16 netuid, bytes32 hotkey) internal {
-        // forge-lint: disable-next-line(incorrect-shift)
-        netuidBits[netuid >> 7] |= 1 << ((netuid & 0x7f) << 1); // the mask (bit 0) moved to the netuid's pair
+        netuidBits[netuid >> 6] |= FUND_NETUID << ((netuid & 0x3f) << 2);
         _setHotkey(netuid, hotkey);
         netuidList.push(netuid);
         emit EventsLib.FundHotkeyUpdated(netuid, bytes32(0), hotkey);

@@ -43,7 +43,8 @@ contract DemoKeeper is Script {
                 ? uint16(10_000 - (10_000 / netuids.length) * (netuids.length - 1))
                 : uint16(10_000 / netuids.length);
             left -= w;
-            uint256 priceFp18 = IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(netuids[i]) * 1e9;
+            // getAlphaPrice answers wei per alpha: FP18 TAO per alpha already.
+            uint256 priceFp18 = IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(netuids[i]);
             uint256 qty = unitValue * w * 1e18 / (10_000 * priceFp18);
             f.assets[i] = Asset({netuid: netuids[i], qtyPerUnit: uint64(qty), weightBps: w});
             console2.log("asset netuid / qtyPerUnit / weightBps", netuids[i], qty, w);
@@ -75,7 +76,7 @@ contract DemoKeeper is Script {
             require(diff <= (allowed > 1 ? allowed : 1), "keeper: delivery outside tolerance, not signing a mint");
             r.positions[i] =
                 Position({netuid: assets[i].netuid, hotkey: minerHotkey(assets[i].netuid), amount: uint64(held)});
-            r.valueRao += held * IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(assets[i].netuid) / 1e9;
+            r.valueRao += held * IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(assets[i].netuid) / 1e18;
         }
         r.deliveryBlock = deliveryBlock;
         r.deliveryIndex = deliveryIndex;
@@ -116,13 +117,14 @@ contract DemoKeeper is Script {
 
     // ------------------------------------------------------------------ internals
 
-    /// @dev Fund value at spot prices over its supply (including the management fee due now).
+    /// @dev Fund value at spot prices over its supply (including the management fee due now): each
+    ///      position's stake less the claims booked against it, plus native TAO in whole rao.
     function _nav(ITAO20 t) internal view returns (uint256) {
         uint16[] memory netuids = t.fundNetuids();
         uint256 v = t.fundNativeBalance() / 1e9;
         for (uint256 i; i < netuids.length; ++i) {
             uint256 stake = IStaking(STAKING_PRECOMPILE).getStake(t.fundHotkey(netuids[i]), t.vault(), netuids[i]);
-            v += stake * IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(netuids[i]) / 1e9;
+            v += (stake - t.reserved(netuids[i])) * IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(netuids[i]) / 1e18;
         }
         return SharesMathLib.navPerShare(v, t.totalSupply() + t.pendingManagementFee());
     }

@@ -3,26 +3,47 @@ pragma solidity 0.8.30;
 
 import {Script, console2} from "forge-std/Script.sol";
 import {TAO20} from "../contracts/TAO20.sol";
+import {TAO20Timelock} from "../contracts/governance/TAO20Timelock.sol";
 import {InitParams} from "../contracts/interfaces/ITAO20.sol";
 
-/// @notice Deploys TAO20 from a JSON configuration and writes `deployments/<chainid>.json` (address,
-///         deploy block, vault, configuration and ABI) for the keeper and integrators.
+/// @notice Deploys the governance timelock and TAO20 (owned by it) from a JSON configuration and
+///         writes `deployments/<chainid>.json` (addresses, deploy block, vault, configuration and the
+///         ABIs) for the keeper and integrators.
 /// @dev `DEPLOY_CONFIG` names the configuration (default `script/config/<chainid>.json`); see
-///      `script/config/example.json` for every field. Run with `--broadcast` and a deployer key.
+///      `script/config/example.json` for every field. `owner` is the governance multisig: it becomes
+///      the timelock's proposer and canceller, anyone may execute a ready change, and the timelock
+///      owns TAO20. `timelock.delayBlocks` / `timelock.lapseBlocks` default to 14 400 (48 hours).
+///      Run with `--broadcast` and a deployer key.
 contract Deploy is Script {
+    /// @notice The governance delay and lapse window PROTOCOL.md asks for: 48 hours of blocks each.
+    uint256 public constant DEFAULT_DELAY_BLOCKS = 14_400;
+
     function run() external returns (TAO20 tao20) {
         string memory path =
             vm.envOr("DEPLOY_CONFIG", string.concat("script/config/", vm.toString(block.chainid), ".json"));
         string memory cfg = vm.readFile(path);
         InitParams memory p = parseConfig(cfg);
+        address governance = p.owner;
+        uint256 delay = _uintOr(cfg, ".timelock.delayBlocks", DEFAULT_DELAY_BLOCKS);
+        uint256 lapse = _uintOr(cfg, ".timelock.lapseBlocks", DEFAULT_DELAY_BLOCKS);
+        address[] memory proposers = new address[](1);
+        proposers[0] = governance;
+        address[] memory executors = new address[](1); // the zero address: anyone applies a ready change
 
         vm.startBroadcast();
+        TAO20Timelock timelock = new TAO20Timelock(delay, lapse, proposers, executors, address(0));
+        p.owner = address(timelock);
         tao20 = new TAO20(p);
         vm.stopBroadcast();
 
+        console2.log("TAO20Timelock deployed at", address(timelock));
         console2.log("TAO20 deployed at", address(tao20));
         console2.logBytes32(tao20.vault());
-        _write(tao20, p, path);
+        _write(tao20, timelock, governance, p, path);
+    }
+
+    function _uintOr(string memory cfg, string memory key, uint256 fallbackValue) internal view returns (uint256) {
+        return vm.keyExistsJson(cfg, key) ? vm.parseJsonUint(cfg, key) : fallbackValue;
     }
 
     /// @notice The deployment parameters in `cfg`; block numbers and amounts as JSON numbers or decimal strings.
@@ -40,7 +61,7 @@ contract Deploy is Script {
         p.epochLength = uint64(vm.parseJsonUint(cfg, ".epoch.length"));
         p.deliveryWindow = uint32(vm.parseJsonUint(cfg, ".deliveryWindow"));
         p.expiryGrace = uint32(vm.parseJsonUint(cfg, ".expiryGrace"));
-        p.minStakeRao = vm.parseJsonUint(cfg, ".minStakeRao");
+        p.minStakeRao = uint64(vm.parseJsonUint(cfg, ".minStakeRao"));
         p.vaultColdkey = vm.parseJsonBytes32(cfg, ".vaultColdkey");
         p.defaultFundHotkey = vm.parseJsonBytes32(cfg, ".defaultFundHotkey");
         uint256 n;
@@ -56,9 +77,16 @@ contract Deploy is Script {
         }
     }
 
-    function _write(TAO20 tao20, InitParams memory p, string memory configPath) internal {
-        string memory out =
-            vm.envOr("DEPLOYMENT_OUT", string.concat("deployments/", vm.toString(block.chainid), ".json"));
+    function _write(
+        TAO20 tao20,
+        TAO20Timelock timelock,
+        address governance,
+        InitParams memory p,
+        string memory configPath
+    ) internal {
+        string memory out = vm.envOr(
+            "DEPLOYMENT_OUT", string.concat("deployments/", vm.toString(block.chainid), ".json")
+        );
         string memory o = "deployment";
         vm.serializeUint(o, "chainId", block.chainid);
         vm.serializeAddress(o, "tao20", address(tao20));
@@ -66,6 +94,11 @@ contract Deploy is Script {
         vm.serializeBytes32(o, "vaultColdkey", tao20.vault());
         vm.serializeString(o, "config", configPath);
         vm.serializeAddress(o, "owner", p.owner);
+        vm.serializeAddress(o, "timelock", address(timelock));
+        vm.serializeUint(o, "timelockDelayBlocks", timelock.getMinDelay());
+        vm.serializeUint(o, "timelockLapseBlocks", timelock.LAPSE_BLOCKS());
+        vm.serializeAddress(o, "governance", governance);
+        vm.serializeAddress(o, "settlement", tao20.SETTLEMENT());
         vm.serializeAddress(o, "guardian", p.guardian);
         vm.serializeAddress(o, "signers", p.signers);
         vm.serializeUint(o, "threshold", p.threshold);
@@ -73,15 +106,47 @@ contract Deploy is Script {
         vm.serializeUint(o, "epochLength", p.epochLength);
         vm.serializeUint(o, "deliveryWindow", p.deliveryWindow);
         vm.serializeUint(o, "expiryGrace", p.expiryGrace);
+        vm.serializeUint(o, "minStakeRao", p.minStakeRao);
         vm.serializeAddress(o, "stakingPrecompile", 0x0000000000000000000000000000000000000805);
         vm.serializeAddress(o, "alphaPrecompile", 0x0000000000000000000000000000000000000808);
         string memory json =
             vm.serializeAddress(o, "addressMappingPrecompile", 0x000000000000000000000000000000000000080C);
         vm.writeJson(json, out);
-        // forge artifacts start with {"abi":[...],"bytecode":...}: splice the ABI in as raw JSON.
-        string memory artifact = vm.readFile("out/TAO20.sol/TAO20.json");
-        string memory abiJson = vm.split(vm.split(artifact, ',"bytecode":')[0], '{"abi":')[1];
+        // The contract's whole ABI: every entry point of its core and its settlement module (called
+        // at the core's address), every event and every error. The four lists are disjoint.
+        string memory abiJson = string.concat(
+            "[",
+            _inner(_abiOf("out/ITAO20.sol/ITAO20.json")),
+            ",",
+            _inner(_abiOf("out/EventsLib.sol/EventsLib.json")),
+            ",",
+            _inner(_abiOf("out/ErrorsLib.sol/ErrorsLib.json")),
+            ",",
+            _inner(_abiOf("out/draft-IERC6093.sol/IERC20Errors.json")),
+            "]"
+        );
         vm.writeJson(abiJson, out, ".abi");
+        vm.writeJson(_abiOf("out/TAO20Timelock.sol/TAO20Timelock.json"), out, ".timelockAbi");
         console2.log("wrote", out);
+    }
+
+    /// @dev forge artifacts start with {"abi":[...],"bytecode":...}: the ABI as raw JSON. A source
+    ///      built under two compiler profiles has `.default` / `.ir` artifacts; their ABIs are equal.
+    function _abiOf(string memory artifactPath) internal view returns (string memory) {
+        string memory stem = vm.replace(artifactPath, ".json", "");
+        if (!vm.exists(artifactPath)) artifactPath = string.concat(stem, ".default.json");
+        if (!vm.exists(artifactPath)) artifactPath = string.concat(stem, ".ir.json");
+        string memory artifact = vm.readFile(artifactPath);
+        return vm.split(vm.split(artifact, ',"bytecode":')[0], '{"abi":')[1];
+    }
+
+    /// @dev A JSON array's elements without the brackets.
+    function _inner(string memory array) internal pure returns (string memory) {
+        bytes memory b = bytes(array);
+        bytes memory out = new bytes(b.length - 2);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = b[i + 1];
+        }
+        return string(out);
     }
 }

@@ -16,14 +16,16 @@ import {
 import {STAKING_PRECOMPILE} from "../contracts/interfaces/IStaking.sol";
 import {ALPHA_PRECOMPILE} from "../contracts/interfaces/IAlpha.sol";
 import {ADDRESS_MAPPING_PRECOMPILE} from "../contracts/interfaces/IAddressMapping.sol";
+import {TAO20Timelock} from "../contracts/governance/TAO20Timelock.sol";
 import {StakingMock} from "./mocks/StakingMock.sol";
 import {AlphaMock} from "./mocks/AlphaMock.sol";
 import {AddressMappingMock} from "./mocks/AddressMappingMock.sol";
 import {Hasher} from "./utils/Hasher.sol";
 
 /// @notice Shared fixture: precompile mocks at their real addresses, a deployed TAO20 with five
-///         signers (threshold 4, the least the 2n/3 rule allows), 20 fund netuids, labelled actors
-///         and helpers that build, sign and submit reports the way keepers do.
+///         signers (threshold 4, the least the 2n/3 rule allows), 20 fund netuids, owned by a
+///         TAO20Timelock whose proposer is the `owner` multisig, labelled actors and helpers that
+///         build, sign and submit reports the way keepers do.
 abstract contract BaseTest is Test {
     uint64 internal constant GENESIS = 1000;
     uint64 internal constant EPOCH_LEN = 100_800;
@@ -33,11 +35,15 @@ abstract contract BaseTest is Test {
     uint16 internal constant MINT_FEE = 50;
     uint16 internal constant REDEEM_FEE = 50;
     uint16 internal constant MGMT_FEE = 100;
-    uint256 internal constant MIN_STAKE = 2_000_000;
+    uint64 internal constant MIN_STAKE = 2_000_000;
+    /// @dev The governance delay (48 hours) and how long a ready change stays applicable.
+    uint256 internal constant TIMELOCK_BLOCKS = 14_400;
+    uint256 internal constant LAPSE_BLOCKS = 14_400;
     uint256 internal constant N_FUND = 20;
     uint8 internal constant THRESHOLD = 4;
 
     ITAO20 internal t;
+    TAO20Timelock internal timelock;
     StakingMock internal staking = StakingMock(STAKING_PRECOMPILE);
     Hasher internal hasher;
 
@@ -62,6 +68,11 @@ abstract contract BaseTest is Test {
         hasher = new Hasher();
         _makeSigners();
         vm.roll(GENESIS + 10);
+        address[] memory proposers = new address[](1);
+        proposers[0] = owner;
+        address[] memory executors = new address[](1); // address(0): anyone applies a ready change
+        timelock = new TAO20Timelock(TIMELOCK_BLOCKS, LAPSE_BLOCKS, proposers, executors, address(0));
+        vm.label(address(timelock), "TAO20Timelock");
         t = ITAO20(deployCode("TAO20.sol:TAO20", abi.encode(_params())));
         vm.label(address(t), "TAO20");
         vault = t.vault();
@@ -90,7 +101,7 @@ abstract contract BaseTest is Test {
     }
 
     function _params() internal view returns (InitParams memory p) {
-        p.owner = owner;
+        p.owner = address(timelock);
         p.guardian = guardian;
         p.signers = new address[](5);
         for (uint256 i; i < 5; ++i) {
@@ -176,10 +187,54 @@ abstract contract BaseTest is Test {
 
     /// @dev Replaces the signer set through the timelock (version + 1).
     function _rotateSigners(address[] memory list, uint8 threshold) internal {
+        _govern(abi.encodeCall(t.setSigners, (list, threshold)));
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    uint256 internal govSalt;
+
+    /// @dev Schedules `call` on the TAO20 contract through the timelock (the proposer multisig).
+    function _schedule(bytes memory call) internal returns (bytes32 salt) {
+        salt = bytes32(++govSalt);
         vm.prank(owner);
-        t.setSigners(list, threshold);
-        vm.roll(block.number + t.TIMELOCK_BLOCKS());
-        t.applySigners();
+        timelock.schedule(address(t), 0, call, bytes32(0), salt, TIMELOCK_BLOCKS);
+    }
+
+    /// @dev Executes a scheduled `call` (anyone may); returns whether it applied.
+    function _execute(bytes memory call, bytes32 salt) internal returns (bool ok) {
+        (ok,) = address(timelock).call(abi.encodeCall(timelock.execute, (address(t), 0, call, bytes32(0), salt)));
+    }
+
+    /// @dev Schedules `call`, waits out the delay and applies it; reverts with the call's own error.
+    function _govern(bytes memory call) internal {
+        bytes32 salt = _schedule(call);
+        vm.roll(block.number + TIMELOCK_BLOCKS);
+        timelock.execute(address(t), 0, call, bytes32(0), salt);
+    }
+
+    bytes32 internal fundHotkeySalt;
+    bytes32 internal bondSalt;
+
+    /// @dev Queues the fund hotkey of `netuid` and waits out the delay; `_applyFundHotkey` applies it.
+    function _queueFundHotkey(uint16 netuid, bytes32 hotkey) internal {
+        fundHotkeySalt = _schedule(abi.encodeCall(t.setFundHotkey, (netuid, hotkey)));
+        vm.roll(block.number + TIMELOCK_BLOCKS);
+    }
+
+    /// @dev Applies a queued fund hotkey change (anyone may); returns whether it applied.
+    function _applyFundHotkey(uint16 netuid, bytes32 hotkey) internal returns (bool ok) {
+        return _execute(abi.encodeCall(t.setFundHotkey, (netuid, hotkey)), fundHotkeySalt);
+    }
+
+    /// @dev Queues a new creation bond (its delay starts now).
+    function _queueCreationBond(uint96 bond) internal {
+        bondSalt = _schedule(abi.encodeCall(t.setCreationBond, (bond)));
+    }
+
+    /// @dev Applies a queued creation bond (anyone may); returns whether it applied.
+    function _applyCreationBond(uint96 bond) internal returns (bool ok) {
+        return _execute(abi.encodeCall(t.setCreationBond, (bond)), bondSalt);
     }
 
     // ------------------------------------------------------------------ epochs
@@ -310,7 +365,7 @@ abstract contract DeliveredRequestTest is BaseTest {
         _deliver(2, 3e9);
     }
 
-    function _ps() internal view returns (Position[] memory ps) {
+    function _ps() internal pure returns (Position[] memory ps) {
         ps = new Position[](2);
         for (uint16 n = 1; n <= 2; ++n) {
             ps[n - 1] = Position({netuid: n, hotkey: minerHk(n), amount: 3e9});

@@ -13,7 +13,7 @@ contract MocksTest is BaseTest {
     bytes32 internal ck = keccak256("ck");
 
     /// @dev blake2b-256("evm:" ++ 0x7a02…a020), computed independently with Python's hashlib.
-    function test_AddressMapping_IsBlake2bOfEvmPrefixAndAddress() public {
+    function test_AddressMapping_IsBlake2bOfEvmPrefixAndAddress() public view {
         bytes32 got =
             IAddressMapping(ADDRESS_MAPPING_PRECOMPILE).addressMapping(0x7A0207a0207A0207a0207A0207A0207a0207A020);
         assertEq(got, 0xb1c09ad014fa4ea1b66f0f4b5be4dd6325f421e1fe5319d9220ef232f5a692bd);
@@ -60,9 +60,34 @@ contract MocksTest is BaseTest {
         IStaking(STAKING_PRECOMPILE).moveStake(hk, hk, 2, 3, 1e9);
     }
 
-    function test_Alpha_ReportsTheStakingMockPrice() public {
-        assertEq(IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(7), 1e9, "1 TAO per alpha by default");
-        staking.setSubnet(7, 123_456, false);
-        assertEq(IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(7), 123_456);
+    /// @dev precompiles/src/alpha.rs: the price scaled by 1e9 to whole rao, then into_evm_balance (x 1e9).
+    function test_Alpha_AnswersWeiPerAlpha() public {
+        assertEq(IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(7), 1e18, "1 TAO per alpha by default");
+        staking.setSubnet(7, 123_456, false); // rao per alpha
+        assertEq(IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(7), 123_456e9, "wei per alpha");
+        staking.setSubnet(7, 0, false);
+        assertEq(IAlpha(ALPHA_PRECOMPILE).getAlphaPrice(7), 1e18);
+    }
+
+    /// @dev precompiles/src/extensions.rs: a failed dispatch is PrecompileFailure::Error, an error exit
+    ///      that keeps none of the gas forwarded to it.
+    function test_Staking_ARefusedDispatchConsumesTheForwardedGas() public {
+        bytes32 mirror = staking.mirrorOf(address(this));
+        staking.setStake(hk, mirror, 2, 1e3); // worth 1e3 rao: below the minimum
+        uint256 before = gasleft();
+        (bool ok,) =
+            STAKING_PRECOMPILE.call{gas: 1_000_000}(abi.encodeCall(IStaking.transferStake, (ck, hk, 2, 2, 1e3)));
+        uint256 used = before - gasleft();
+        assertFalse(ok);
+        assertGe(used, 1_000_000, "every unit forwarded is gone");
+        assertEq(staking.stakeOf(hk, mirror, 2), 1e3, "nothing moved");
+    }
+
+    function test_Staking_PoolFloorCreditsOneRaoShort() public {
+        staking.setStake(hk, ck, 1, 5e9);
+        staking.setPoolFloor(true);
+        staking.transferStakeFrom(ck, vault, hk, 1, 5e9);
+        assertEq(staking.stakeOf(hk, vault, 1), 5e9 - 1);
+        assertEq(staking.stakeOf(hk, ck, 1), 0);
     }
 }

@@ -2,8 +2,10 @@
 pragma solidity 0.8.30;
 
 import {DeliveredRequestTest} from "./BaseTest.sol";
-import {Position, RefundReport, CreationReport, RequestStatus} from "../contracts/interfaces/ITAO20.sol";
+import {Position, RefundReport, CreationReport, RequestStatus, DeliveryState} from "../contracts/interfaces/ITAO20.sol";
 import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
+import {EventsLib} from "../contracts/libraries/EventsLib.sol";
+import {TAO20Settlement} from "../contracts/TAO20Settlement.sol";
 
 /// @notice `refund`: request deliveries after expiry, orphans, and every revert.
 contract RefundTest is DeliveredRequestTest {
@@ -23,7 +25,10 @@ contract RefundTest is DeliveredRequestTest {
         }
         assertEq(uint8(t.request(id).status), uint8(RequestStatus.Refunded));
         assertEq(t.fundNativeBalance(), BOND, "the bond went to the fund");
-        assertTrue(t.deliveryRefunded((uint256(deliveryBlock) << 32) | 3));
+        uint256 did = (uint256(deliveryBlock) << 32) | 3;
+        assertEq(uint8(t.deliveryState(did)), uint8(DeliveryState.Refunding));
+        assertTrue(t.positionRefunded(did, 1, minerHk(1)));
+        assertTrue(t.positionRefunded(did, 2, minerHk(2)));
     }
 
     function test_Refund_OrphanByDeliveryId() public {
@@ -35,7 +40,7 @@ contract RefundTest is DeliveredRequestTest {
         RefundReport memory r = _refundReport(bytes32(0), stranger, ps, 777);
         t.refund(r, _refundSigs(r));
         assertEq(staking.stakeOf(minerHk(5), stranger, 5), 1e9);
-        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.DeliveryAlreadyRefunded.selector, 777, 3));
+        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, 777, 3));
     }
 
     function test_Refund_DeliveryOfAnExpiredRequest() public {
@@ -74,7 +79,47 @@ contract RefundTest is DeliveredRequestTest {
         vm.roll(block.number + WINDOW);
         RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
         t.refund(r, _refundSigs(r));
-        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.DeliveryAlreadyRefunded.selector, deliveryBlock, 3));
+        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, deliveryBlock, 3));
+    }
+
+    function test_Refund_DustWaitsThenTheSameReportRefundsIt() public {
+        vm.roll(block.number + WINDOW);
+        staking.setSubnet(2, 1e5, false); // 3e9 of netuid 2 is worth 3e5 rao: dust
+        RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
+        bytes[] memory sigs = _refundSigs(r);
+        vm.expectEmit(true, true, true, true, address(t));
+        emit EventsLib.Refunded(id, minerColdkey, deliveryBlock, 3, 1); // position 0 only
+        t.refund(r, sigs);
+        assertEq(uint8(t.request(id).status), uint8(RequestStatus.Refunded), "the first refund closes the request");
+        assertEq(t.fundNativeBalance(), BOND, "and forfeits the bond once");
+        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, deliveryBlock, 3));
+        staking.setSubnet(2, 0, false);
+        vm.expectEmit(true, true, true, true, address(t));
+        emit EventsLib.Refunded(id, minerColdkey, deliveryBlock, 3, 2); // position 1 now
+        t.refund(r, sigs);
+        assertEq(staking.stakeOf(minerHk(2), minerColdkey, 2), 3e9);
+        assertEq(t.fundNativeBalance(), BOND, "the bond was not forfeited twice");
+    }
+
+    function test_RevertWhen_Refund_MintedDelivery() public {
+        CreationReport memory cr = _report(id, _ps(), 6e9, 1e9);
+        t.mint(cr, _reportSigs(cr));
+        RefundReport memory r = _refundReport(bytes32(0), minerColdkey, _ps(), cr.deliveryBlock);
+        r.deliveryIndex = cr.deliveryIndex;
+        _expectRefundRevert(
+            r, abi.encodeWithSelector(ErrorsLib.DeliveryMinted.selector, cr.deliveryBlock, cr.deliveryIndex)
+        );
+    }
+
+    function test_RevertWhen_Settlement_CalledDirectly() public {
+        vm.roll(block.number + WINDOW);
+        RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
+        TAO20Settlement module = TAO20Settlement(t.SETTLEMENT());
+        bytes[] memory sigs = _refundSigs(r);
+        vm.expectRevert(ErrorsLib.NotDelegated.selector);
+        module.refund(r, sigs);
+        vm.expectRevert(ErrorsLib.NotDelegated.selector);
+        module.expire(id);
     }
 
     function test_RevertWhen_Refund_ToAnotherColdkey() public {

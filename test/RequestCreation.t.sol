@@ -25,10 +25,10 @@ contract RequestCreationTest is BaseTest {
             uint64(block.number),
             uint64(block.number + WINDOW),
             7e18,
-            BOND + 1
+            BOND + 1e9
         );
         vm.prank(miner);
-        bytes32 id = t.requestCreation{value: BOND + 1}(3, minerColdkey, holder, 7e18);
+        bytes32 id = t.requestCreation{value: BOND + 1e9}(3, minerColdkey, holder, 7e18);
         assertEq(id, expectedId, "requestId = keccak256(abi.encode(chainid, this, miner, nonce))");
         Request memory q = t.request(id);
         assertEq(q.miner, miner);
@@ -36,9 +36,9 @@ contract RequestCreationTest is BaseTest {
         assertEq(q.units, 3);
         assertEq(q.coldkey, minerColdkey);
         assertEq(q.minSharesOut, 7e18);
-        assertEq(q.bond, BOND + 1);
+        assertEq(q.bond, BOND + 1e9);
         assertEq(uint8(q.status), uint8(RequestStatus.Pending));
-        assertEq(address(t).balance, BOND + 1);
+        assertEq(address(t).balance, BOND + 1e9);
         assertEq(t.fundNativeBalance(), 0, "a bond is not the fund's");
     }
 
@@ -61,6 +61,25 @@ contract RequestCreationTest is BaseTest {
         vm.prank(miner);
         vm.expectRevert(ErrorsLib.Paused.selector);
         t.requestCreation{value: BOND}(1, minerColdkey, miner, 0);
+    }
+
+    /// @dev The runtime credits floor(wei / 1e9) rao: a bond with sub-rao wei would overstate the
+    ///      balance the contract books.
+    function test_RevertWhen_RequestCreation_BondNotWholeRao() public {
+        vm.prank(miner);
+        vm.expectRevert(abi.encodeWithSelector(ErrorsLib.NotWholeRao.selector, uint256(BOND) + 1));
+        t.requestCreation{value: uint256(BOND) + 1}(1, minerColdkey, miner, 0);
+    }
+
+    function test_RequestCreation_RecordsThePausedBlocksSoFar() public {
+        vm.prank(guardian);
+        t.setPaused(true);
+        vm.roll(block.number + 50);
+        vm.prank(guardian);
+        t.setPaused(false);
+        bytes32 id = _request(1, 0);
+        assertEq(t.request(id).pausedAtRequest, 50);
+        assertEq(t.expireableAt(id), block.number + WINDOW + GRACE + 1);
     }
 
     function test_RevertWhen_RequestCreation_BondTooLow() public {

@@ -15,6 +15,8 @@ import {
     InitParams
 } from "../contracts/interfaces/ITAO20.sol";
 import {SharesMathLib} from "../contracts/libraries/SharesMathLib.sol";
+import {ExpiryLib} from "../contracts/libraries/ExpiryLib.sol";
+import {PauseClock} from "../contracts/interfaces/ITAO20.sol";
 import {STAKING_PRECOMPILE} from "../contracts/interfaces/IStaking.sol";
 import {ALPHA_PRECOMPILE} from "../contracts/interfaces/IAlpha.sol";
 import {StakingMock} from "./mocks/StakingMock.sol";
@@ -62,6 +64,10 @@ contract VectorsTest is Test {
             else if (k == keccak256("nav_per_share")) _nav(i);
             else if (k == keccak256("shares")) _shares(i);
             else if (k == keccak256("redemption")) _redemption(i);
+            else if (k == keccak256("dust")) _dust(i);
+            else if (k == keccak256("fund_value")) _fundValue(i);
+            else if (k == keccak256("expiry")) _expiry(i);
+            else if (k == keccak256("native_redemption")) _nativeRedemption(i);
             else revert(string.concat("no forge handler for vector kind ", kind));
             asserted++;
         }
@@ -243,6 +249,74 @@ contract VectorsTest is Test {
         _checkUintString(i, ".expected.fee", fee);
         _checkUintString(i, ".expected.burned", burned);
         _checkUintArray(i, ".expected.amounts", amounts);
+    }
+
+    /// @dev The contract's dust rule (`SharesMathLib.isDust`, used by redeem, refund, sweep, claim).
+    function _dust(string memory i) internal {
+        uint256 amount = vm.parseJsonUint(json, _case(i, ".input.amount"));
+        uint256 price = vm.parseJsonUint(json, _case(i, ".input.price"));
+        uint256 minStake = vm.parseJsonUint(json, _case(i, ".input.minStakeRao"));
+        _checkUintString(i, ".expected.valueRao", SharesMathLib.positionValue(amount, price));
+        _checkBool(i, ".expected.dust", SharesMathLib.isDust(amount, price, minStake));
+    }
+
+    /// @dev V as keepers compute it from the contract's views: each position's
+    ///      `getStake - reserved(netuid)` (saturating, as `redeem` does) at its price, plus
+    ///      `fundNativeBalance()` (whole rao) in rao.
+    function _fundValue(string memory i) internal {
+        string memory pp = _case(i, ".input.positions");
+        uint256 v;
+        for (uint256 k; k < _length(pp); ++k) {
+            string memory at = string.concat(pp, "[", vm.toString(k), "]");
+            uint256 netuid = vm.parseJsonUint(json, string.concat(at, ".netuid"));
+            uint256 stake = vm.parseJsonUint(json, string.concat(at, ".stake"));
+            uint256 held = vm.parseJsonUint(json, string.concat(at, ".reserved"));
+            v += SharesMathLib.positionValue(stake > held ? stake - held : 0, _priceOf(i, netuid));
+        }
+        uint256 native = SharesMathLib.wholeRao(vm.parseJsonUint(json, _case(i, ".input.nativeWei")));
+        _checkUintString(i, ".expected.valueRao", v + native / 1e9);
+    }
+
+    function _priceOf(string memory i, uint256 netuid) internal view returns (uint256) {
+        string memory ps = _case(i, ".input.prices");
+        for (uint256 k; k < _length(ps); ++k) {
+            string memory at = string.concat(ps, "[", vm.toString(k), "]");
+            if (vm.parseJsonUint(json, string.concat(at, ".netuid")) == netuid) {
+                return vm.parseJsonUint(json, string.concat(at, ".price"));
+            }
+        }
+        revert(string.concat(i, ": no price for a position"));
+    }
+
+    /// @dev `expireableAt` as the contract answers it: ExpiryLib's last refused block + 1, never
+    ///      (2^256 - 1) while paused.
+    function _expiry(string memory i) internal {
+        PauseClock memory clock = PauseClock({
+            pausedSince: uint64(vm.parseJsonUint(json, _case(i, ".input.pausedSince"))),
+            pausedTotal: uint64(vm.parseJsonUint(json, _case(i, ".input.pausedTotal"))),
+            lastUnpause: uint64(vm.parseJsonUint(json, _case(i, ".input.lastUnpause")))
+        });
+        uint256 at = type(uint256).max;
+        if (clock.pausedSince == 0) {
+            at = ExpiryLib.expireAfter(
+                vm.parseJsonUint(json, _case(i, ".input.requestBlock")),
+                vm.parseJsonUint(json, _case(i, ".input.deliveryWindow")),
+                vm.parseJsonUint(json, _case(i, ".input.expiryGrace")),
+                vm.parseJsonUint(json, _case(i, ".input.pausedAtRequest")),
+                clock
+            ) + 1;
+        }
+        _checkUintString(i, ".expected.expireableAt", at);
+    }
+
+    /// @dev The native TAO `redeem` pays: its share of the fund's native TAO, in whole rao.
+    function _nativeRedemption(string memory i) internal {
+        uint256 native = vm.parseJsonUint(json, _case(i, ".input.nativeWei"));
+        uint256 burned = vm.parseJsonUint(json, _case(i, ".input.burned"));
+        uint256 supply = vm.parseJsonUint(json, _case(i, ".input.supply"));
+        _checkUintString(
+            i, ".expected.amountWei", SharesMathLib.wholeRao(SharesMathLib.redeemAmount(native, burned, supply))
+        );
     }
 
     // ------------------------------------------------------------------ the keeper's signature mints
@@ -479,6 +553,11 @@ contract VectorsTest is Test {
     function _checkString(string memory i, string memory field, string memory got) internal {
         if (regen) return _write(i, field, string.concat('"', got, '"'));
         assertEq(got, vm.parseJsonString(json, _case(i, field)), string.concat(i, field));
+    }
+
+    function _checkBool(string memory i, string memory field, bool got) internal {
+        if (regen) return _write(i, field, got ? "true" : "false");
+        assertEq(got, vm.parseJsonBool(json, _case(i, field)), string.concat(i, field));
     }
 
     function _checkUintString(string memory i, string memory field, uint256 got) internal {

@@ -105,6 +105,8 @@ class Demo:
         print(f"TAO20 at {self.t}, deploy block {d['deployBlock']}, vault coldkey {self.vault}")
         expect(self.vault == expected_vault, "vault = blake2_256(\"evm:\" ++ contract), from AddressMapping")
         expect(len(d["abi"]) > 50, "deployments/31337.json carries the ABI")
+        expect(call(self.t, "owner()(address)").lower() == d["timelock"].lower(),
+               "TAO20 is owned by the governance timelock")
         self.fund_hk = {n: call(self.t, "fundHotkey(uint16)(bytes32)", n) for n in NETUIDS}
         self.miner_hk = {n: hk("tao20.demo.minerhk", n) for n in NETUIDS}
 
@@ -152,7 +154,7 @@ class Demo:
 
     def status(self, rid):
         out = run("cast", "call", "--rpc-url", RPC, self.t,
-                  "request(bytes32)((address,uint32,uint64,address,uint40,uint8,bytes32,uint128,uint128))", rid)
+                  "request(bytes32)((address,uint32,uint64,address,uint40,uint8,uint48,bytes32,uint128,uint128))", rid)
         return int(out.strip("()").split(",")[5].strip().split()[0])
 
     def main(self):
@@ -183,7 +185,12 @@ class Demo:
             expect(after[f"fund_stake_{n}"] == before[f"fund_stake_{n}"] + qty[n],
                    f"netuid {n}: {qty[n]} rao moved onto the fund hotkey (moveStake)")
             expect(after[f"vault_delivery_{n}"] == 0, f"netuid {n}: nothing left on the delivery hotkey")
-        expect(after["fund_native_wei"] == 0, "bond returned to the miner, not kept")
+        expect(after["fund_native_wei"] == 0, "the bond is not the fund's")
+        receipt = send(MINER_KEY, self.t, "claimBond(bytes32)", rid)
+        gas_wei = int(receipt["gasUsed"], 0) * int(receipt["effectiveGasPrice"], 0)
+        claimed = int(run("cast", "balance", "--rpc-url", RPC, MINER)) - after["miner_wei"] + gas_wei
+        expect(claimed == BOND, f"the miner pulled its bond back ({claimed} wei, claimBond)")
+        expect(ucall(self.t, "fundNativeBalance()(uint256)") == 0, "and the fund's native balance is untouched")
 
         print("\n== step 3: a failed delivery (one asset missing), refunded by the quorum after expiry")
         before = self.snapshot("before")

@@ -9,5 +9,5 @@ address constant ADDRESS_MAPPING_PRECOMPILE = 0x00000000000000000000000000000000
 /// @notice Maps an H160 to its substrate mirror account, `blake2_256("evm:" ++ h160)`.
 interface IAddressMapping {
     /// @notice The AccountId32 that holds balance and stake on behalf of `target_address`.
-    function addressMapping(address target_address) external payable returns (bytes32);
+    function addressMapping(address target_address) external view returns (bytes32);
 }

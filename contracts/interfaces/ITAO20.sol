@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 
 /// @notice One asset of a creation file: `qtyPerUnit` rao of alpha of `netuid` per creation unit.
 struct Asset {
@@ -71,7 +71,18 @@ enum RequestStatus {
     Expired
 }
 
+/// @notice What the contract has settled of one delivery `(block << 32) | extrinsicIndex`.
+enum DeliveryState {
+    /// Nothing yet: it may be minted, or refunded position by position.
+    Open,
+    /// Minted: it can never be refunded.
+    Minted,
+    /// At least one position refunded: it can never be minted; the rest stays refundable.
+    Refunding
+}
+
 /// @notice A creation request as stored (three slots read by `mint`).
+/// @param pausedAtRequest the contract's cumulative paused blocks when the request was made.
 struct Request {
     address miner;
     uint32 units;
@@ -79,6 +90,7 @@ struct Request {
     address receiver;
     uint40 requestBlock;
     RequestStatus status;
+    uint48 pausedAtRequest;
     bytes32 coldkey;
     uint128 minSharesOut;
     uint128 bond;
@@ -94,8 +106,21 @@ struct Epoch {
     uint256 sharesPerUnit;
 }
 
+/// @notice The pause clock: blocks spent paused do not count against a miner's expiry.
+/// @param pausedSince block the current pause began (0 while not paused).
+/// @param pausedTotal blocks spent paused in every pause that has ended.
+/// @param lastUnpause block of the last unpause (0 if never paused).
+struct PauseClock {
+    uint64 pausedSince;
+    uint64 pausedTotal;
+    uint64 lastUnpause;
+}
+
 /// @notice Deployment parameters of the TAO20 contract.
-/// @param vaultColdkey the contract's mirror account; zero to ask the AddressMapping precompile.
+/// @param owner the governance: in production a `TAO20Timelock` (48 h delay, lapsing changes).
+/// @param vaultColdkey the contract's mirror account; zero to ask the AddressMapping precompile,
+///        and where that precompile answers, it must agree with it.
+/// @param minStakeRao the runtime's `DefaultMinStake` in rao (governance may update it).
 /// @param defaultFundHotkey the hotkey every fund netuid stakes under unless it has its own.
 /// @param fundHotkeys per fund netuid: its own hotkey, or zero for the default one.
 struct InitParams {
@@ -112,23 +137,30 @@ struct InitParams {
     uint64 epochLength;
     uint32 deliveryWindow;
     uint32 expiryGrace;
-    uint256 minStakeRao;
+    uint64 minStakeRao;
     bytes32 vaultColdkey;
     bytes32 defaultFundHotkey;
     uint16[] fundNetuids;
     bytes32[] fundHotkeys;
 }
 
-/// @title ITAO20
+/// @title ITAO20Core
 /// @notice TAO20, an index fund of Bittensor subnet alpha on BEVM: an ERC-20 share token whose vault
 ///         (the contract's substrate mirror account) holds alpha stake under one fund hotkey per
 ///         subnet. Miners create shares by delivering a basket of alpha; a quorum of validator keepers
 ///         signs EIP-712 reports; holders redeem in kind. See PROTOCOL.md for the full rules.
 /// @dev Units: alpha and TAO values in rao (1e-9), shares with 18 decimals, `navPerShare` in rao per
-///      whole share, fees in basis points, every deadline in blocks. Ownership is OpenZeppelin's
-///      `Ownable2Step` (`owner`, `pendingOwner`, `transferOwnership`, `acceptOwnership`);
-///      `renounceOwnership` always reverts, since timelocked changes need an owner.
-interface ITAO20 is IERC20 {
+///      whole share, fees in basis points, every deadline in blocks. Native TAO is booked in wei that
+///      are whole rao (multiples of 1e9): the runtime moves nothing finer. Ownership is
+///      OpenZeppelin's `Ownable2Step`; the owner is meant to be a `TAO20Timelock`, which gives every
+///      governance change 48 hours' notice and lets a change lapse if it is not applied in time;
+///      `renounceOwnership` always reverts.
+/// @dev Warning: a refused StakingV2 call is an error exit that consumes all the gas forwarded to it.
+///      The contract never relies on one: it decides dust from the Alpha precompile's price before
+///      calling, and a call it makes anyway fails its whole transaction (transfers disabled by the
+///      subnet owner, which no precompile reports, or an unregistered hotkey). Callers should
+///      simulate (`eth_estimateGas`) before sending.
+interface ITAO20Core is IERC20Metadata {
     // ------------------------------------------------------------------ epochs
 
     /// @notice Stores the quorum-signed creation file of the current epoch.
@@ -143,8 +175,8 @@ interface ITAO20 is IERC20 {
 
     /// @notice Opens a creation request for `units` creation units of the current epoch, delivered
     ///         from substrate `coldkey`; shares go to `receiver`. Pays the bond in native TAO.
-    /// @dev The whole `msg.value` (at least `creationBond`) is the bond: it returns to the miner
-    ///      with the mint, and goes to the fund on a refund or an expiry.
+    /// @dev The whole `msg.value` (at least `creationBond`, whole rao) is the bond: after the mint the
+    ///      miner claims it back (`claimBond`); on a refund or an expiry it goes to the fund.
     /// @dev Warning: the delivery must be one `utility.batch_all` from `coldkey` in blocks
     ///      `(requestBlock, requestBlock + deliveryWindow]` carrying the remark `deliveryRemark`.
     /// @return requestId keccak256(abi.encode(chainid, address(this), miner, nonce)).
@@ -153,48 +185,42 @@ interface ITAO20 is IERC20 {
         payable
         returns (bytes32 requestId);
 
-    /// @notice Mints the shares of a delivered request from a quorum-signed `CreationReport`, returns
-    ///         the bond to the miner and moves every position onto the fund hotkey of its netuid.
+    /// @notice Mints the shares of a delivered request from a quorum-signed `CreationReport` and moves
+    ///         every position onto the fund hotkey of its netuid. The bond becomes claimable.
     /// @dev Anyone may relay. `signatures` are 65-byte `r||s||v`, strictly ascending by recovered
     ///      signer, at least `threshold` of the current set. The report must match the stored
     ///      request (receiver, units, epoch, creation file), the delivery block must lie in the
-    ///      request's window, and the vault must hold each position. Then
+    ///      request's window, its delivery id must be unsettled (never minted, no position
+    ///      refunded), and the vault must hold each position (`getStake + 1 >= amount`: the share
+    ///      pool may read one rao short of a delivered amount). A position on the netuid's current
+    ///      fund hotkey is accepted when it was delivered before that hotkey became the fund's
+    ///      (`fundHotkeySince`); it stays where it is. Then
     ///      `gross = floor(valueRao * 1e18 / navPerShare)`, `fee = ceil(gross * mintFeeBps / 1e4)`,
     ///      `sharesOut = gross - fee`; the first mint ever also locks 1e15 of the gross as dead shares.
     /// @dev Warning: value and NAV are the quorum's; the contract checks only that the vault holds
-    ///      the positions and that the shares meet the miner's own `minSharesOut`.
+    ///      the positions and that the shares meet the miner's own `minSharesOut`. `mint` reads no
+    ///      price: a position worth less than the runtime minimum makes its move, and so the mint,
+    ///      fail (relayers should check first); such a delivery is refunded after expiry.
     function mint(CreationReport calldata report, bytes[] calldata signatures) external returns (uint256 sharesOut);
-
-    /// @notice Returns a delivery to its coldkey on a quorum-signed `RefundReport`.
-    /// @dev With a `requestId`, the request must be Pending and expired (it becomes Refunded, its
-    ///      bond goes to the fund) or already Expired, the coldkey the request's and the delivery in its
-    ///      window. With a zero `requestId` it refunds an orphan. Each delivery id
-    ///      `(deliveryBlock, deliveryIndex)` is refunded at most once; fund hotkeys are never touched.
-    /// @dev Warning: a position below the runtime's minimum stake cannot be transferred and makes
-    ///      the refund revert; the quorum leaves such dust to `sweep`.
-    function refund(RefundReport calldata report, bytes[] calldata signatures) external;
-
-    /// @notice Closes a request still Pending `expiryGrace` blocks after its expiry; its bond goes to
-    ///         the fund. Anyone may call. Its delivery, if any, becomes an orphan.
-    function expire(bytes32 requestId) external;
-
-    /// @notice Moves stray stake under non-fund hotkeys onto the fund hotkeys, on a quorum-signed
-    ///         `Sweep` whose nonce is `sweepNonce`.
-    function sweep(Sweep calldata order, bytes[] calldata signatures) external;
-
-    /// @notice Claims native TAO owed to the caller when a bond could not be pushed back at mint.
-    function claimBond() external;
 
     // ------------------------------------------------------------------ redemption
 
     /// @notice Redeems `shares` in kind. Accrues the management fee, takes
-    ///         `ceil(shares * redeemFeeBps / 1e4)` as fee shares, burns the rest and pays
-    ///         `floor(stake_i * burned / S)` of each fund position to `coldkey` (`transferStake`) and
-    ///         the same share of the fund's native TAO to the caller. Never paused.
+    ///         `ceil(shares * redeemFeeBps / 1e4)` as fee shares, burns the rest and, for each fund
+    ///         position, pays `floor((getStake_i - reserved_i) * burned / S)` to `coldkey`
+    ///         (`transferStake`) and the same share of the fund's native TAO (rounded down to whole
+    ///         rao) to the caller. Never paused.
     /// @dev `minAmounts` and `skip` have `positionCount()` entries: the fund netuids in `fundNetuids()`
-    ///      order, then native TAO (wei). A skipped position, a zero amount, or an amount worth less
-    ///      than the runtime minimum stake is left in the fund; any other failure reverts.
-    /// @dev Warning: a position left in the fund is forgone by the holder, not owed later.
+    ///      order, then native TAO (wei). A position marked in `skip`, or whose amount is worth less
+    ///      than `minStakeRao` at the Alpha precompile's price (decided before any call), is not
+    ///      transferred but booked to `coldkey` (native: to the caller): claimable later with `claim`
+    ///      / `claimNative`, and no longer part of the fund. `minAmounts` counts booked amounts as
+    ///      received. Reverts if the redemption would pay and book nothing at all.
+    /// @dev Warning: skip every subnet whose owner disabled transfers (the runtime's
+    ///      `TransferToggle`, which no precompile reports): a transfer there fails the whole
+    ///      redemption and, as a failed dispatch, consumes the gas forwarded to it. A position whose
+    ///      fund hotkey was swapped away (`swap_hotkey`) reads zero until governance follows it:
+    ///      state `minAmounts` to be safe.
     function redeem(uint256 shares, bytes32 coldkey, uint256[] calldata minAmounts, bool[] calldata skip)
         external
         returns (uint256[] memory amounts);
@@ -204,31 +230,31 @@ interface ITAO20 is IERC20 {
     /// @notice Mints the management fee accrued since the last accrual to the fee recipient.
     function accrueManagementFee() external returns (uint256 fee);
 
-    // ------------------------------------------------------------------ governance (timelocked)
+    // ------------------------------------------------------------------ governance (owner: the timelock)
 
-    /// @notice Queues a new signer set (sorted, unique, non-zero; threshold >= floor(2n/3) + 1).
+    /// @notice Installs a new signer set (sorted, unique, non-zero; threshold >= floor(2n/3) + 1) and
+    ///         bumps `signerSetVersion`.
     function setSigners(address[] calldata newSigners, uint8 newThreshold) external;
-    /// @notice Applies the queued signer set once its delay has passed; bumps `signerSetVersion`.
-    function applySigners() external;
-    /// @notice Queues the fund hotkey of `netuid` (a new netuid joins the fund's positions).
+    /// @notice Sets the fund hotkey of `netuid` (a new netuid joins the fund's positions). The vault's
+    ///         stake under the old hotkey moves to the new one (unless it is dust, which stays for a
+    ///         sweep); deliveries already made under the new hotkey stay mintable and refundable.
+    /// @dev Warning: a fund hotkey's owner can `swap_hotkey` it away, taking every fund position of
+    ///      that hotkey with it to its new hotkey (still the vault's stake); point the netuids at the
+    ///      new hotkey here. Do not change a netuid's hotkey twice while a delivery made before the
+    ///      first change is unsettled: the second change moves it along with the fund's stake.
     function setFundHotkey(uint16 netuid, bytes32 hotkey) external;
-    /// @notice Applies a queued fund hotkey; the vault's stake under the old one moves to the new one.
-    function applyFundHotkey(uint16 netuid) external;
-    /// @notice Queues new fees and fee recipient (mint, redeem <= 100 bps; management <= 200 bps a year).
+    /// @notice Sets fees and fee recipient (mint, redeem <= 100 bps; management <= 200 bps a year),
+    ///         accruing at the old rate first.
     function setFees(uint16 mintFeeBps, uint16 redeemFeeBps, uint16 managementFeeBps, address recipient) external;
-    /// @notice Applies the queued fees once their delay has passed (accruing at the old rate first).
-    function applyFees() external;
-    /// @notice Queues a new creation bond.
+    /// @notice Sets the creation bond (whole rao).
     function setCreationBond(uint96 bond) external;
-    /// @notice Applies the queued creation bond once its delay has passed.
-    function applyCreationBond() external;
-    /// @notice Cancels a queued change (`kind` 0 signers, 1 fees, 2 bond, 3 fund hotkey of `netuid`).
-    function cancelChange(uint8 kind, uint16 netuid) external;
-
-    /// @notice Sets the guardian, who may pause. Owner only, immediate.
+    /// @notice Sets the runtime's minimum stake value (`DefaultMinStake`, rao) after a runtime upgrade.
+    function setMinStake(uint64 minStakeRao) external;
+    /// @notice Sets the guardian, who may pause.
     function setGuardian(address guardian) external;
     /// @notice Pauses or resumes `requestCreation` and `mint` (guardian or owner). Refunds,
-    ///         expiries, sweeps and redemptions never pause.
+    ///         expiries, sweeps, claims and redemptions never pause; paused blocks do not count
+    ///         towards any request's expiry.
     function setPaused(bool paused) external;
 
     // ------------------------------------------------------------------ views
@@ -243,16 +269,32 @@ interface ITAO20 is IERC20 {
     function epochAssets(uint64 epochId) external view returns (Asset[] memory);
     /// @notice A creation request.
     function request(bytes32 requestId) external view returns (Request memory);
+    /// @notice The first block at which `expire(requestId)` succeeds; `type(uint256).max` while the
+    ///         contract is paused or when the request is not Pending.
+    function expireableAt(bytes32 requestId) external view returns (uint256);
+    /// @notice The pause clock (current pause start, blocks paused so far, last unpause).
+    function pauseClock() external view returns (PauseClock memory);
     /// @notice The remark a delivery of `requestId` must carry:
     ///         keccak256(abi.encodePacked("TAO20", chainid, vault, requestId)).
     function deliveryRemark(bytes32 requestId) external view returns (bytes32);
+    /// @notice What was settled of delivery `(block << 32) | extrinsicIndex`.
+    function deliveryState(uint256 deliveryId) external view returns (DeliveryState);
+    /// @notice Whether position (`netuid`, `hotkey`) of delivery `deliveryId` was refunded.
+    function positionRefunded(uint256 deliveryId, uint16 netuid, bytes32 hotkey) external view returns (bool);
+    /// @notice Alpha of `netuid` booked to `coldkey` by redemptions, not yet claimed (rao).
+    function claimOf(bytes32 coldkey, uint16 netuid) external view returns (uint256);
+    /// @notice Native TAO (wei) booked to `account` by redemptions, not yet claimed.
+    function nativeClaimOf(address account) external view returns (uint256);
+    /// @notice Alpha of `netuid` under its fund hotkey that is booked to redeemers, not the fund's:
+    ///         the fund's position is `getStake(fundHotkey, vault, netuid) - reserved(netuid)`.
+    function reserved(uint16 netuid) external view returns (uint256);
     /// @notice The current signers and threshold.
     function signers() external view returns (address[] memory, uint8 threshold);
     /// @notice The fund's netuids, in redemption position order.
     function fundNetuids() external view returns (uint16[] memory);
     /// @notice The number of redemption positions: fund netuids plus native TAO.
     function positionCount() external view returns (uint256);
-    /// @notice Native TAO (wei) the fund owns: the balance less bonds held for open requests or owed.
+    /// @notice Native TAO (wei, whole rao) the fund owns: the balance less bonds and native claims.
     function fundNativeBalance() external view returns (uint256);
     /// @notice Shares the management fee would mint if accrued now.
     function pendingManagementFee() external view returns (uint256);
@@ -266,6 +308,8 @@ interface ITAO20 is IERC20 {
     function sweepNonce() external view returns (uint64);
     /// @notice Block of the last management fee accrual.
     function lastAccrual() external view returns (uint64);
+    /// @notice The runtime's minimum stake value the contract assumes (`DefaultMinStake`), rao.
+    function minStakeRao() external view returns (uint64);
     /// @notice Receives fee shares.
     function feeRecipient() external view returns (address);
     /// @notice Native TAO (wei) `requestCreation` requires at least.
@@ -274,16 +318,12 @@ interface ITAO20 is IERC20 {
     function guardian() external view returns (address);
     /// @notice Requests opened by `miner` so far (the next request's nonce).
     function nonces(address miner) external view returns (uint256);
-    /// @notice Whether delivery `(block << 32) | extrinsicIndex` was refunded.
-    function deliveryRefunded(uint256 deliveryId) external view returns (bool);
-    /// @notice Native TAO owed to `miner` whose bond could not be pushed at mint.
-    function bondOwed(address miner) external view returns (uint256);
     /// @notice The hotkey the fund stakes `netuid` under (zero: not a fund netuid).
     function fundHotkey(uint16 netuid) external view returns (bytes32);
+    /// @notice The block from which `fundHotkey(netuid)` is the fund's (0: since deployment).
+    function fundHotkeySince(uint16 netuid) external view returns (uint64);
     /// @notice The hotkey of every fund netuid without one of its own (immutable).
     function DEFAULT_FUND_HOTKEY() external view returns (bytes32);
-    /// @notice Blocks between queueing a governance change and applying it (48 hours).
-    function TIMELOCK_BLOCKS() external view returns (uint256);
     /// @notice Shares the first mint locks forever.
     function DEAD_SHARES() external view returns (uint256);
     /// @notice Holder of the dead shares.
@@ -294,10 +334,71 @@ interface ITAO20 is IERC20 {
     function EPOCH_LENGTH() external view returns (uint64);
     /// @notice Blocks after a request in which its delivery may be included.
     function DELIVERY_WINDOW() external view returns (uint32);
-    /// @notice Blocks after expiry before `expire` may close a request.
+    /// @notice Unpaused blocks after the delivery window before `expire` may close a request.
     function EXPIRY_GRACE() external view returns (uint32);
-    /// @notice The runtime's minimum stake value, in rao.
-    function MIN_STAKE_RAO() external view returns (uint256);
     /// @notice The EIP-712 domain separator (rebuilt if the chain id changes).
     function domainSeparator() external view returns (bytes32);
+    /// @notice The settlement module the core delegates to (its code only: call the core).
+    function SETTLEMENT() external view returns (address);
+
+    // ------------------------------------------------------------------ ownership (OpenZeppelin Ownable2Step)
+
+    /// @notice The governance: a `TAO20Timelock` in production.
+    function owner() external view returns (address);
+    /// @notice The owner-elect, until it calls `acceptOwnership`.
+    function pendingOwner() external view returns (address);
+    /// @notice Names the next owner (owner only); it takes over with `acceptOwnership`.
+    function transferOwnership(address newOwner) external;
+    /// @notice Completes a transfer of ownership (the pending owner only).
+    function acceptOwnership() external;
 }
+
+/// @title ITAO20Settlement
+/// @notice What becomes of everything that is not minted or redeemed: refunds of deliveries,
+///         expiries, sweeps of stray stake, and the payout of bonds and booked claims. These entry
+///         points are served by the settlement module, which the core contract reaches from its
+///         fallback by `delegatecall`: call them at the core contract's address, where they act as
+///         the vault.
+interface ITAO20Settlement {
+    /// @notice Returns a delivery to its coldkey on a quorum-signed `RefundReport`, position by
+    ///         position.
+    /// @dev With a `requestId`, the request must be Pending after its expiry block (it becomes
+    ///      Refunded and its bond goes to the fund), Expired, or Refunded already (a later relay of
+    ///      the same delivery), the coldkey must be the request's and the delivery in its window. With
+    ///      a zero `requestId` it refunds an orphan. The delivery id must never have been minted.
+    ///      Each named position is refunded at most once (a position refunded before is skipped);
+    ///      a position whose value at the Alpha precompile's price is below `minStakeRao` is skipped
+    ///      too and stays refundable: relaying the same signed report again once it is worth the
+    ///      minimum refunds it. `Refunded.refundedMask` says which positions moved. Fund hotkeys are
+    ///      never touched, except a position delivered before its hotkey became the fund's.
+    function refund(RefundReport calldata report, bytes[] calldata signatures) external;
+
+    /// @notice Closes a request still Pending once `expireableAt(requestId)` is reached; its bond goes
+    ///         to the fund. Anyone may call. Its delivery, if any, becomes an orphan.
+    /// @dev Blocks spent paused do not count: the deadline is `requestBlock + deliveryWindow +
+    ///      expiryGrace` plus the blocks paused since the request, and at least `expiryGrace` after
+    ///      the last unpause; never while paused.
+    function expire(bytes32 requestId) external;
+
+    /// @notice Moves stray stake under non-fund hotkeys onto the fund hotkeys, on a quorum-signed
+    ///         `Sweep` whose nonce is `sweepNonce`.
+    /// @dev A position worth less than `minStakeRao` is not moved (the runtime would refuse it) and
+    ///      stays for a later sweep; `Swept.movedMask` says which moved.
+    function sweep(Sweep calldata order, bytes[] calldata signatures) external;
+
+    /// @notice Pays a minted request's bond back to its miner. Anyone may call.
+    function claimBond(bytes32 requestId) external;
+
+    /// @notice Pays `coldkey` the alpha booked to it on each of `netuids` (`transferStake` from the
+    ///         fund hotkey). Anyone may call; a claim worth less than `minStakeRao` waits (it grows
+    ///         with later bookings), and reverts if nothing could be paid.
+    /// @dev Warning: a netuid whose transfers are disabled fails the whole call; claim it later.
+    function claim(bytes32 coldkey, uint16[] calldata netuids) external;
+
+    /// @notice Pays `account` the native TAO booked to it by redemptions that skipped it.
+    function claimNative(address account) external;
+}
+
+/// @title ITAO20
+/// @notice Every entry point of the TAO20 contract (its core and its settlement module).
+interface ITAO20 is ITAO20Core, ITAO20Settlement {}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {RequestStatus} from "../interfaces/ITAO20.sol";
+import {RequestStatus, DeliveryState} from "../interfaces/ITAO20.sol";
 
 /// @title ErrorsLib
 /// @notice Every custom error of TAO20; each names the offending input.
@@ -53,6 +53,8 @@ library ErrorsLib {
     error Paused();
     /// @notice The bond sent is below `creationBond`.
     error BondTooLow(uint256 sent, uint256 required);
+    /// @notice A native amount with wei below one rao: the runtime moves whole rao only.
+    error NotWholeRao(uint256 weiAmount);
     /// @notice Fewer units than the creation file's minimum.
     error TooFewUnits(uint32 units, uint32 minUnits);
     /// @notice A zero coldkey.
@@ -101,12 +103,20 @@ library ErrorsLib {
     error RefundBeforeExpiry(bytes32 requestId, uint256 expiryBlock);
     /// @notice `expire` before `expiryBlock + expiryGrace` has passed.
     error ExpiryNotReached(bytes32 requestId, uint256 expireAfterBlock);
-    /// @notice The delivery was refunded already.
-    error DeliveryAlreadyRefunded(uint64 deliveryBlock, uint32 deliveryIndex);
+    /// @notice The delivery was minted or has refunded positions, so it cannot be minted.
+    error DeliverySettled(uint64 deliveryBlock, uint32 deliveryIndex, DeliveryState state);
+    /// @notice The delivery was minted, so it can never be refunded.
+    error DeliveryMinted(uint64 deliveryBlock, uint32 deliveryIndex);
+    /// @notice Every position of the report was refunded already, or is still dust: nothing to do.
+    error NothingToRefund(uint64 deliveryBlock, uint32 deliveryIndex);
+    /// @notice More positions than one report may name.
+    error TooManyReportPositions(uint256 count);
     /// @notice A sweep nonce other than the next one.
     error WrongSweepNonce(uint64 nonce, uint64 expected);
-    /// @notice Nothing owed to the caller.
+    /// @notice Nothing owed, or nothing of it payable now.
     error NothingToClaim();
+    /// @notice The request's bond is not claimable (not minted, or claimed already).
+    error BondNotClaimable(bytes32 requestId);
     /// @notice A native TAO transfer failed.
     error NativeTransferFailed(address to, uint256 amount);
 
@@ -117,6 +127,8 @@ library ErrorsLib {
     error WrongPositionCount(uint256 minAmounts, uint256 skip, uint256 expected);
     /// @notice A position pays less than the holder's minimum.
     error AmountBelowMinimum(uint256 index, uint256 amount, uint256 minAmount);
+    /// @notice The redemption would pay and book nothing (e.g. every position swapped away).
+    error NothingToRedeem();
 
     // governance
     /// @notice The caller is neither guardian nor owner.
@@ -127,16 +139,14 @@ library ErrorsLib {
     error InvalidThreshold(uint256 threshold, uint256 signers);
     /// @notice A fee above its cap, or a zero recipient.
     error InvalidFees();
-    /// @notice Nothing queued for this change.
-    error NothingQueued();
-    /// @notice The change's timelock has not elapsed.
-    error TimelockNotElapsed(uint256 eta, uint256 blockNumber);
     /// @notice Too many fund positions.
     error TooManyPositions();
     /// @notice Netuid 0 (root) cannot be a fund position.
     error InvalidNetuid(uint16 netuid);
     /// @notice A deployment parameter is out of range.
     error InvalidParameter(string name);
-    /// @notice Ownership cannot be renounced: timelocked changes need an owner.
+    /// @notice Ownership cannot be renounced: governance changes and the guardian need an owner.
     error RenounceDisabled();
+    /// @notice The settlement module was called directly; it runs only inside the core contract.
+    error NotDelegated();
 }

@@ -37,36 +37,41 @@ library EventsLib {
         uint256 valueRao,
         uint256 sharesOut
     );
-    /// @notice A delivery was returned to `coldkey`; `requestId` is zero for an orphan.
+    /// @notice Positions of a delivery were returned to `coldkey` (`requestId` zero for an orphan):
+    ///         bit `i` of `refundedMask` set when the report's position `i` moved now.
     event Refunded(
         bytes32 indexed requestId,
         bytes32 indexed coldkey,
         uint64 deliveryBlock,
         uint32 deliveryIndex,
-        uint256 positions
+        uint256 refundedMask
     );
     /// @notice A request closed without a mint; `bond` went to the fund.
     event CreationExpired(bytes32 indexed requestId, uint256 bond);
     /// @notice A request's bond went to the fund with its refund.
     event BondForfeited(bytes32 indexed requestId, uint256 bond);
-    /// @notice A bond could not be pushed to the miner and is claimable.
-    event BondOwed(address indexed miner, uint256 amount);
-    /// @notice A miner claimed owed bonds.
-    event BondClaimed(address indexed miner, uint256 amount);
+    /// @notice A minted request's bond was paid back to its miner.
+    event BondClaimed(bytes32 indexed requestId, address indexed miner, uint256 amount);
     /// @notice One position moved (mint, sweep, refund, redemption or fund hotkey change).
     event StakeMoved(uint16 indexed netuid, bytes32 fromHotkey, bytes32 toHotkey, bytes32 toColdkey, uint256 amount);
-    /// @notice Stray stake was swept onto the fund hotkeys.
-    event Swept(uint64 indexed nonce, uint256 positions);
-    /// @notice Shares were redeemed in kind; `amounts` per position (native TAO last, in wei).
+    /// @notice Stray stake was swept onto the fund hotkeys: bit `i` of `movedMask` set when the
+    ///         order's position `i` moved (dust stays for a later sweep).
+    event Swept(uint64 indexed nonce, uint256 movedMask);
+    /// @notice A redemption booked `amount` of `netuid` to `coldkey` instead of transferring it.
+    event ClaimBooked(bytes32 indexed coldkey, uint16 indexed netuid, uint256 amount);
+    /// @notice A booked claim was paid to `coldkey`.
+    event Claimed(bytes32 indexed coldkey, uint16 indexed netuid, uint256 amount);
+    /// @notice A redemption booked native TAO (wei) to `account` instead of paying it.
+    event NativeClaimBooked(address indexed account, uint256 amount);
+    /// @notice A booked native claim was paid to `account`.
+    event NativeClaimed(address indexed account, uint256 amount);
+    /// @notice Shares were redeemed in kind; `amounts` per position, paid or booked (native TAO last,
+    ///         in wei).
     event Redeemed(
         address indexed holder, bytes32 indexed coldkey, uint256 shares, uint256 fee, uint256 burned, uint256[] amounts
     );
     /// @notice The management fee accrued over `blocks` blocks.
     event ManagementFeeAccrued(uint256 fee, uint256 blocks);
-    /// @notice A change was queued; applicable from block `eta`.
-    event ChangeQueued(uint8 indexed kind, uint16 netuid, uint256 eta);
-    /// @notice A queued change was cancelled.
-    event ChangeCancelled(uint8 indexed kind, uint16 netuid);
     /// @notice The signer set changed.
     event SignersUpdated(uint64 indexed version, address[] signers, uint8 threshold);
     /// @notice A fund hotkey changed (`oldHotkey` zero when the netuid joins the fund).
@@ -75,6 +80,8 @@ library EventsLib {
     event FeesUpdated(uint16 mintFeeBps, uint16 redeemFeeBps, uint16 managementFeeBps, address recipient);
     /// @notice The creation bond changed.
     event CreationBondUpdated(uint256 bond);
+    /// @notice The minimum stake value assumed of the runtime changed.
+    event MinStakeUpdated(uint64 minStakeRao);
     /// @notice The guardian changed.
     event GuardianUpdated(address guardian);
     /// @notice Pause switched.

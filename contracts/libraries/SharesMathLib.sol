@@ -15,6 +15,8 @@ library SharesMathLib {
     uint256 internal constant INITIAL_NAV = 1e9;
     /// @notice One whole share / one FP18 unit.
     uint256 internal constant WAD = 1e18;
+    /// @notice One rao of TAO in wei: the runtime moves whole rao only.
+    uint256 internal constant RAO = 1e9;
 
     /// @notice floor(amount * price / 1e18): rao value of `amount` alpha at FP18 `price`.
     function positionValue(uint256 amount, uint256 price) internal pure returns (uint256) {
@@ -49,8 +51,23 @@ library SharesMathLib {
         return Math.mulDiv(supply, bps * blocks, BPS * BLOCKS_PER_YEAR);
     }
 
+    /// @notice Whether `amount` of alpha at `priceWei` (the Alpha precompile's wei per alpha, FP18 TAO
+    ///         per alpha) is worth less than `minStakeRao`: `floor(amount * price / 1e18) < min`,
+    ///         i.e. `amount * price < min * 1e18`. The runtime refuses to move such an amount.
+    function isDust(uint256 amount, uint256 priceWei, uint256 minStakeRao) internal pure returns (bool) {
+        return amount * priceWei < minStakeRao * WAD;
+    }
+
+    /// @notice `weiAmount` rounded down to whole rao (what the runtime can hold and move).
+    function wholeRao(uint256 weiAmount) internal pure returns (uint256) {
+        return weiAmount - weiAmount % RAO;
+    }
+
     /// @notice floor(stake * burned / supply): a redeemer's part of one position.
+    /// @dev Exact either way: the plain product when it cannot overflow (stakes are u64 in the
+    ///      runtime, shares far below 2^192), the 512-bit one otherwise.
     function redeemAmount(uint256 stake, uint256 burned, uint256 supply) internal pure returns (uint256) {
+        if (stake <= type(uint64).max && burned <= type(uint192).max) return stake * burned / supply;
         return Math.mulDiv(stake, burned, supply);
     }
 }

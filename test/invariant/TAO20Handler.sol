@@ -35,6 +35,8 @@ contract TAO20Handler is Test {
     uint256 public ghostDoubleSettled;
     uint256 public ghostNavDrops;
     uint256 public ghostFeeViolations;
+    uint256 public ghostBooked;
+    uint256 public ghostClaimed;
     uint256 public calls;
 
     uint64 internal deliveryIndex;
@@ -64,7 +66,8 @@ contract TAO20Handler is Test {
     ///      fund holds no native TAO (whose wei-to-rao floor would blur the exact NAV comparison;
     ///      native redemptions are covered by the unit tests).
     function fundValue() public view returns (uint256) {
-        return staking.stakeOf(fundHk, t.vault(), 1) + t.fundNativeBalance() / 1e9;
+        // Booked claims sit under the fund hotkey but are the claimants', not the fund's.
+        return staking.stakeOf(fundHk, t.vault(), 1) - t.reserved(1) + t.fundNativeBalance() / 1e9;
     }
 
     function nav() public view returns (uint256) {
@@ -152,7 +155,7 @@ contract TAO20Handler is Test {
         } catch {}
     }
 
-    function redeem(uint256 actorSeed, uint256 fractionSeed) external {
+    function redeem(uint256 actorSeed, uint256 fractionSeed, bool skipAlpha) external {
         calls++;
         address a = actors[actorSeed % actors.length];
         uint256 bal = t.balanceOf(a);
@@ -163,11 +166,30 @@ contract TAO20Handler is Test {
         uint256 feeBefore = t.balanceOf(feeRecipient);
         uint256 mgmt = t.pendingManagementFee();
         uint256 n = t.positionCount();
+        uint256 reservedBefore = t.reserved(1);
+        bool[] memory skip = new bool[](n);
+        skip[0] = skipAlpha; // a holder skipping the position (say, transfers disabled) books it instead
         vm.prank(a);
-        try t.redeem(shares, keccak256(abi.encode(a)), new uint256[](n), new bool[](n)) {
+        try t.redeem(shares, keccak256(abi.encode(a)), new uint256[](n), skip) {
             ghostRedeemedOut += stakeBefore - staking.stakeOf(fundHk, t.vault(), 1);
+            ghostBooked += t.reserved(1) - reservedBefore;
             uint256 redeemFee = t.balanceOf(feeRecipient) - feeBefore - mgmt;
             if (redeemFee * 10_000 > shares * 100 + 10_000) ghostFeeViolations++;
+        } catch {}
+        if (nav() < navBefore) ghostNavDrops++;
+    }
+
+    function claim(uint256 actorSeed) external {
+        calls++;
+        bytes32 coldkey = keccak256(abi.encode(actors[actorSeed % actors.length]));
+        uint256 owed = t.claimOf(coldkey, 1);
+        uint256 stakeBefore = staking.stakeOf(fundHk, t.vault(), 1);
+        uint256 navBefore = nav();
+        uint16[] memory netuids = new uint16[](1);
+        netuids[0] = 1;
+        try t.claim(coldkey, netuids) {
+            ghostClaimed += owed;
+            ghostRedeemedOut += stakeBefore - staking.stakeOf(fundHk, t.vault(), 1);
         } catch {}
         if (nav() < navBefore) ghostNavDrops++;
     }

@@ -6,7 +6,7 @@ import {Blake2b} from "./Blake2b.sol";
 
 /// @notice The AddressMapping precompile as the runtime computes it: blake2_256("evm:" ++ h160).
 contract AddressMappingMock is IAddressMapping {
-    function addressMapping(address target_address) external payable returns (bytes32) {
+    function addressMapping(address target_address) external view returns (bytes32) {
         return Blake2b.hash256(abi.encodePacked("evm:", target_address));
     }
 }

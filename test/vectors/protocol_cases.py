@@ -136,6 +136,45 @@ def main():
                                   "stakes": [str(x) for x in st]},
              {"fee": "0", "burned": "0", "amounts": ["0"] * len(st)})
 
+    # Issue 9: the runtime's units and the settlement rules both halves must agree on.
+    min_stake = 2_000_000
+    for name, a, p in [("dust_zero_amount", 0, 10**18), ("dust_exactly_the_minimum", min_stake, 10**18),
+                       ("dust_one_rao_short", min_stake - 1, 10**18),
+                       ("dust_low_price", 10**9, 10**15),  # 1 alpha at 0.001 TAO: 1e6 rao
+                       ("dust_price_rounds_value_down", 3, 666666667000000000),
+                       ("dust_large_amount", 18446744073709551615, 1000000000)]:
+        case(name, "dust", {"amount": str(a), "price": str(p), "minStakeRao": str(min_stake)},
+             {"valueRao": "0", "dust": False})
+
+    def fund(positions, prices, native):
+        return {"positions": [{"netuid": str(n), "stake": str(st), "reserved": str(r)} for n, st, r in positions],
+                "prices": [{"netuid": str(n), "price": str(p)} for n, p in prices], "nativeWei": str(native)}
+    for name, inp in [
+            ("fund_value_reserved_claims_excluded",
+             fund([(1, 10**12, 3 * 10**9), (3, 5 * 10**11, 0)], [(1, 5 * 10**17), (3, 25 * 10**16)], 0)),
+            ("fund_value_reserved_above_stake_saturates",
+             fund([(2, 10**9, 10**9 + 1), (4, 7 * 10**9, 10**9)], [(2, 10**18), (4, 333333333333333333)],
+                  1_500_000_000_123)),
+            ("fund_value_native_whole_rao", fund([], [], 2 * 10**18 + 999_999_999))]:
+        case(name, "fund_value", inp, {"valueRao": "0"})
+
+    def expiry(rb, paused_at, total, since, last):
+        return {"requestBlock": str(rb), "deliveryWindow": "300", "expiryGrace": "600",
+                "pausedAtRequest": str(paused_at), "pausedTotal": str(total), "pausedSince": str(since),
+                "lastUnpause": str(last)}
+    for name, inp in [("expiry_never_paused", expiry(1000, 0, 0, 0, 0)),
+                      ("expiry_paused_now", expiry(1000, 0, 0, 1200, 0)),
+                      ("expiry_paused_blocks_added", expiry(1000, 40, 1040, 0, 1500)),
+                      ("expiry_grace_after_unpause", expiry(1000, 0, 2, 0, 1897)),
+                      ("expiry_pause_before_the_request", expiry(5000, 700, 700, 0, 4000))]:
+        case(name, "expiry", inp, {"expireableAt": "0"})
+
+    for name, native, burned, supply in [("native_redemption_rounds_to_whole_rao", 10**18, 333, 1000),
+                                         ("native_redemption_below_one_rao", 10**18, 1, 10**18),
+                                         ("native_redemption_whole", 4 * 10**18, 10**18, 4 * 10**18)]:
+        case(name, "native_redemption", {"nativeWei": str(native), "burned": str(burned), "supply": str(supply)},
+             {"amountWei": "0"})
+
     for k in list(cases):
         if k in mine:
             del cases[k]

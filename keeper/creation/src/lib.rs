@@ -49,6 +49,10 @@ pub mod vectors {
         "shares",
         "redemption",
         "index_weights",
+        "dust",
+        "fund_value",
+        "expiry",
+        "native_redemption",
     ];
 }
 

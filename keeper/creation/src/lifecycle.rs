@@ -13,7 +13,9 @@
 //! - a valid delivery, once valued: a [`CreationReport`] (again, identical, after a signer-set
 //!   change while it is still pending);
 //! - an invalid delivery, once the request's expiry block has passed: a [`RefundReport`] naming
-//!   the request;
+//!   the request (the contract settles it position by position: a position worth less than the
+//!   runtime minimum is skipped and the same signed report, relayed again later, refunds it;
+//!   [`Event::Refunded`] carries the mask of positions that moved);
 //! - an orphan (stake arriving in the vault under a non-fund hotkey that is no request's winning
 //!   delivery, including a valid delivery whose request expired unminted): a [`RefundReport`] with
 //!   a zero request id, named by its delivery id, back to the extrinsic's signer. Orphans from
@@ -189,8 +191,11 @@ pub struct RequestState {
     pub report: Option<CreationReport>,
     /// The refund report last emitted.
     pub refund: Option<RefundReport>,
-    /// Whether the contract refunded the delivery.
+    /// Whether the contract refunded every position of the delivery.
     pub delivery_refunded: bool,
+    /// Bit `i`: position `i` of the delivery was refunded (the contract settles per position).
+    #[serde(default, with = "crate::dec")]
+    pub refunded_mask: U256,
 }
 
 /// Stake in the vault that no request claims.
@@ -205,8 +210,11 @@ pub struct Orphan {
     pub positions: Vec<Position>,
     /// The refund report last emitted.
     pub refund: Option<RefundReport>,
-    /// Whether the contract refunded it.
+    /// Whether the contract refunded every position of it.
     pub refunded: bool,
+    /// Bit `i`: position `i` was refunded.
+    #[serde(default, with = "crate::dec")]
+    pub refunded_mask: U256,
 }
 
 /// A `CreationMinted` record, the input of mechanism-0 weights.
@@ -256,13 +264,17 @@ pub enum Event {
     },
     /// `CreationMinted`.
     CreationMinted(MintRecord),
-    /// `Refunded(requestId, coldkey, deliveryBlock, deliveryIndex, ..)`: a delivery was refunded,
-    /// by request (non-zero id) or as an orphan (zero id).
+    /// `Refunded(requestId, coldkey, deliveryBlock, deliveryIndex, refundedMask)`: positions of a
+    /// delivery were refunded, by request (non-zero id) or as an orphan (zero id).
     Refunded {
         /// The request, zero for an orphan.
         request_id: B256,
         /// The refunded delivery.
         delivery: DeliveryId,
+        /// Bit `i`: position `i` of the relayed report (the delivery's positions, in order) moved
+        /// now. Zero when every position was still dust (the request closes all the same).
+        #[serde(with = "crate::dec")]
+        refunded_mask: U256,
     },
     /// `expire(requestId)` succeeded.
     Expired {
@@ -422,7 +434,8 @@ impl CreationMachine {
             Event::Refunded {
                 request_id,
                 delivery,
-            } => self.on_refunded(request_id, *delivery),
+                refunded_mask,
+            } => self.on_refunded(request_id, *delivery, *refunded_mask),
             Event::Expired { request_id } => {
                 self.transition(request_id, Status::Expired)?;
                 // A delivery no refund was signed for (a valid one that was never minted) is now an
@@ -442,30 +455,34 @@ impl CreationMachine {
         }
     }
 
-    fn on_refunded(&mut self, request_id: &B256, delivery: DeliveryId) -> Result<Vec<Action>> {
+    fn on_refunded(
+        &mut self,
+        request_id: &B256,
+        delivery: DeliveryId,
+        mask: U256,
+    ) -> Result<Vec<Action>> {
         let mut known = false;
         if let Some(o) = self.orphans.iter_mut().find(|o| o.id == delivery) {
-            if o.refunded {
-                return Err(lifecycle(format!(
-                    "delivery ({}, {}) refunded twice",
-                    delivery.block, delivery.index
-                )));
-            }
-            o.refunded = true;
+            o.refunded_mask = settle(o.refunded_mask, mask, o.positions.len(), delivery)?;
+            o.refunded = o.refunded_mask == all_positions(o.positions.len());
             known = true;
         }
         if *request_id != B256::ZERO {
             let st = self.request_mut(request_id)?;
-            if st.delivery.as_ref().map(|d| d.id) != Some(delivery) {
+            let Some(d) = st.delivery.as_ref().filter(|d| d.id == delivery) else {
                 return Err(lifecycle(format!(
                     "refund of request {request_id} names delivery ({}, {}), not its delivery",
                     delivery.block, delivery.index
                 )));
-            }
-            st.delivery_refunded = true;
+            };
+            let count = d.positions.len();
+            st.refunded_mask = settle(st.refunded_mask, mask, count, delivery)?;
+            st.delivery_refunded = st.refunded_mask == all_positions(count);
             match st.status {
                 Status::Pending => st.status = Status::Refunded,
-                Status::Expired => {}
+                // A later relay of the same report (dust that became transferable), or a refund of
+                // an expired request's delivery.
+                Status::Refunded | Status::Expired => {}
                 other => {
                     return Err(lifecycle(format!(
                         "request {request_id} refunded while {other:?}"
@@ -482,6 +499,16 @@ impl CreationMachine {
                 delivery.block, delivery.index
             )))
         }
+    }
+
+    /// Whether `r`'s delivery still has positions in the vault that this request accounts for:
+    /// not minted, not wholly refunded, and not handed over to an orphan of the same delivery id.
+    fn holds_delivery(&self, r: &RequestState) -> bool {
+        r.status != Status::Minted
+            && !r.delivery_refunded
+            && r.delivery
+                .as_ref()
+                .is_some_and(|d| !self.orphans.iter().any(|o| o.id == d.id))
     }
 
     fn transition(&mut self, id: &B256, to: Status) -> Result<()> {
@@ -537,6 +564,7 @@ impl CreationMachine {
             report: None,
             refund: None,
             delivery_refunded: false,
+            refunded_mask: U256::ZERO,
         });
         Ok(vec![Action::FetchValuation {
             request_id: r.request_id,
@@ -634,6 +662,7 @@ impl CreationMachine {
             positions,
             refund: refund.clone(),
             refunded: false,
+            refunded_mask: U256::ZERO,
         });
         refund.map(Action::SignRefundReport).into_iter().collect()
     }
@@ -727,8 +756,18 @@ impl CreationMachine {
     /// epochs that ended before it and that no remaining request uses. Keeps the state (cloned on
     /// every `apply`) small; call it with the oldest block the weights window still needs.
     pub fn prune(&mut self, block: u64) {
-        self.requests
-            .retain(|r| r.status == Status::Pending || r.request.expiry_block >= block);
+        // A request whose delivery still sits (partly) in the vault is kept, whatever its age.
+        let keep: Vec<bool> = self
+            .requests
+            .iter()
+            .map(|r| {
+                r.status == Status::Pending
+                    || r.request.expiry_block >= block
+                    || self.holds_delivery(r)
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        self.requests.retain(|_| keep.next().unwrap_or(true));
         self.orphans.retain(|o| !o.refunded || o.id.block >= block);
         self.minted.retain(|m| m.block >= block);
         let requests = &self.requests;
@@ -739,21 +778,23 @@ impl CreationMachine {
     }
 
     /// The sweep of stray stake: `vault_stakes` (the vault's stake under non-fund hotkeys, read at
-    /// one finalized block) minus what pending requests' deliveries and unrefunded orphans still
-    /// claim; `None` when nothing is left. Emissions earned by a waiting delivery are stray too.
+    /// one finalized block) minus the positions that unminted deliveries and orphans still hold in
+    /// the vault (every position not yet refunded, dust included); `None` when nothing is left.
+    /// Emissions earned by a waiting delivery are stray too. The contract leaves a swept position
+    /// worth less than the runtime minimum where it is (`Swept.movedMask`); sweep it again later.
     pub fn sweep(&self, vault_stakes: &[Position], nonce: u64) -> Result<Option<Sweep>> {
         let mut claims: Vec<Position> = Vec::new();
         let pending = self
             .requests
             .iter()
-            .filter(|r| r.status == Status::Pending && !r.delivery_refunded)
-            .filter_map(|r| r.delivery.as_ref())
-            .flat_map(|d| d.positions.iter());
+            .filter(|r| self.holds_delivery(r))
+            .filter_map(|r| r.delivery.as_ref().map(|d| (&d.positions, r.refunded_mask)))
+            .flat_map(|(ps, mask)| unrefunded(ps, mask));
         let orphaned = self
             .orphans
             .iter()
             .filter(|o| !o.refunded)
-            .flat_map(|o| o.positions.iter());
+            .flat_map(|o| unrefunded(&o.positions, o.refunded_mask));
         for p in pending.chain(orphaned) {
             match claims
                 .iter_mut()
@@ -808,18 +849,18 @@ impl CreationMachine {
             )));
         }
         self.signer_set_version = version;
-        // Pending reports are re-signed with identical content under the new version.
+        // Pending reports are re-signed with identical content under the new version, and so is a
+        // request's refund while positions of it are still unrefunded (dust awaiting a later relay).
         let mut out = Vec::new();
-        for st in self
-            .requests
-            .iter_mut()
-            .filter(|s| s.status == Status::Pending)
-        {
-            if let Some(r) = &mut st.report {
-                r.signer_set_version = version;
-                out.push(Action::SignCreationReport(r.clone()));
+        for st in self.requests.iter_mut() {
+            if st.status == Status::Pending {
+                if let Some(r) = &mut st.report {
+                    r.signer_set_version = version;
+                    out.push(Action::SignCreationReport(r.clone()));
+                }
             }
-            if let Some(r) = &mut st.refund {
+            let unsettled = st.status != Status::Minted && !st.delivery_refunded;
+            if let Some(r) = st.refund.as_mut().filter(|_| unsettled) {
                 r.signer_set_version = version;
                 out.push(Action::SignRefundReport(r.clone()));
             }
@@ -832,6 +873,96 @@ impl CreationMachine {
         }
         Ok(out)
     }
+}
+
+/// Every position of a list of `count` positions, as a mask.
+fn all_positions(count: usize) -> U256 {
+    if count >= 256 {
+        U256::MAX
+    } else {
+        (U256::from(1u8) << count) - U256::from(1u8)
+    }
+}
+
+/// `done | mask`, refusing a mask that names a position twice or one beyond the `count` positions.
+fn settle(done: U256, mask: U256, count: usize, delivery: DeliveryId) -> Result<U256> {
+    if mask & !all_positions(count) != U256::ZERO {
+        return Err(lifecycle(format!(
+            "refund mask {mask:#x} of delivery ({}, {}) names more than its {count} positions",
+            delivery.block, delivery.index
+        )));
+    }
+    if done & mask != U256::ZERO {
+        return Err(lifecycle(format!(
+            "delivery ({}, {}) refunded twice (positions {:#x})",
+            delivery.block,
+            delivery.index,
+            done & mask
+        )));
+    }
+    Ok(done | mask)
+}
+
+/// The positions whose bit is not set in `mask`.
+fn unrefunded(positions: &[Position], mask: U256) -> impl Iterator<Item = &Position> {
+    positions
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| *i >= 256 || !mask.bit(*i))
+        .map(|(_, p)| p)
+}
+
+/// The contract's pause clock (`pauseClock()`): time spent paused never counts against a miner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PauseClock {
+    /// Block the current pause began; 0 while not paused.
+    #[serde(with = "crate::dec")]
+    pub paused_since: u64,
+    /// Blocks spent paused in every pause that has ended.
+    #[serde(with = "crate::dec")]
+    pub paused_total: u64,
+    /// Block of the last unpause; 0 if never paused.
+    #[serde(with = "crate::dec")]
+    pub last_unpause: u64,
+}
+
+/// The first block at which `expire(requestId)` succeeds, as the contract's `expireableAt`
+/// computes it, for a request made at `request_block` when `paused_at_request` blocks had been
+/// spent paused (`request(id).pausedAtRequest`): `requestBlock + window + grace + 1` plus every
+/// block paused since, and at least `grace + 1` after the last unpause that followed the request.
+/// `None` while the contract is paused (no request expires then).
+pub fn expireable_at(
+    request_block: u64,
+    window: u64,
+    grace: u64,
+    paused_at_request: u64,
+    clock: &PauseClock,
+) -> Result<Option<u64>> {
+    if clock.paused_since != 0 {
+        return Ok(None);
+    }
+    let paused = clock
+        .paused_total
+        .checked_sub(paused_at_request)
+        .ok_or_else(|| Error::InvalidParam {
+            name: "pausedAtRequest",
+            reason: format!(
+                "{paused_at_request} exceeds the blocks paused so far ({})",
+                clock.paused_total
+            ),
+        })?;
+    let overflow = || Error::range("expiry block", request_block, "uint64");
+    let mut last = request_block
+        .checked_add(window)
+        .and_then(|b| b.checked_add(grace))
+        .and_then(|b| b.checked_add(paused))
+        .ok_or_else(overflow)?;
+    if clock.last_unpause > request_block {
+        let after_unpause = clock.last_unpause.checked_add(grace).ok_or_else(overflow)?;
+        last = last.max(after_unpause);
+    }
+    Ok(Some(last.checked_add(1).ok_or_else(overflow)?))
 }
 
 /// Checks valuation data on arrival: a full spot window for every netuid of the creation file and

@@ -9,7 +9,12 @@
 //! - `gross = floor(valueRao x 1e18 / navPerShare)`, `fee = ceil(gross x mintFeeBps / 10 000)`,
 //!   `sharesOut = gross - fee`: the depositor never receives more than `valueRao` at `navPerShare`.
 //! - redemption `fee = ceil(shares x redeemFeeBps / 10 000)`, `burned = shares - fee`,
-//!   `amount_i = floor(stake_i x burned / S)`: a holder never takes more than its share.
+//!   `amount_i = floor(stake_i x burned / S)`: a holder never takes more than its share; native TAO
+//!   is paid in whole rao (`floor(.. / 1e9) x 1e9` wei), the only amounts the runtime moves.
+//! - `V` counts each fund position net of the claims booked against it (`getStake - reserved`,
+//!   saturating at zero), plus the fund's native TAO in whole rao: booked claims are the redeemers'.
+//! - dust: an amount worth less than the runtime's minimum stake at the Alpha precompile's price
+//!   (`amount x price < minStake x 1e18`; the price is wei per alpha, i.e. FP18) is never moved.
 //!
 //! Known edge (PROTOCOL.md's own choice, documented): `navPerShare` is floored, so the depositor's
 //! shares are computed against a NAV up to 1 rao per share below the exact one, a relative
@@ -35,6 +40,8 @@ pub const DEAD_SHARES: u128 = 1_000_000_000_000_000;
 pub const MAX_TRADE_FEE_BPS: u16 = 100;
 /// Largest management fee, basis points a year.
 pub const MAX_MANAGEMENT_FEE_BPS: u16 = 200;
+/// Wei in one rao of TAO (BEVM balances are 18-decimal wei; the runtime holds whole rao).
+pub const WEI_PER_RAO: u64 = 1_000_000_000;
 
 fn u(x: u128) -> U256 {
     U256::from(x)
@@ -124,6 +131,40 @@ pub fn mint_shares(value_rao: U256, nav_per_share: U256, mint_fee_bps: u16) -> R
     })
 }
 
+/// Whether `amount` rao of alpha at `price` (the Alpha precompile's answer: wei of TAO per alpha,
+/// which is FP18 TAO per alpha) is worth less than `min_stake_rao`: the contract's dust rule
+/// (`SharesMathLib.isDust`), under which it books an amount instead of asking the runtime to move it.
+pub fn is_dust(amount: U256, price: Fp18, min_stake_rao: U256) -> Result<bool> {
+    let value = amount
+        .checked_mul(u(price.raw()))
+        .ok_or_else(|| Error::range("amount x price", amount, "uint256"))?;
+    let floor = min_stake_rao
+        .checked_mul(u(ONE_SHARE))
+        .ok_or_else(|| Error::range("minStake x 1e18", min_stake_rao, "uint256"))?;
+    Ok(value < floor)
+}
+
+/// `wei` rounded down to whole rao, the only native amounts the runtime holds and moves.
+pub fn whole_rao(wei: U256) -> U256 {
+    wei - wei % U256::from(WEI_PER_RAO)
+}
+
+/// The native TAO `redeem` pays for `burned` of `supply` shares out of the fund's `native_wei`:
+/// `floor(native x burned / supply)` rounded down to whole rao, in wei.
+pub fn native_redemption(native_wei: U256, burned: U256, supply: U256) -> Result<U256> {
+    if supply.is_zero() {
+        return Err(Error::Rejected(
+            "cannot redeem from a supply of zero".into(),
+        ));
+    }
+    Ok(whole_rao(mul_div(
+        native_wei,
+        burned,
+        supply,
+        Rounding::Floor,
+    )?))
+}
+
 /// The outcome of `redeem`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -179,9 +220,15 @@ pub fn redemption(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FundState {
-    /// The fund's positions (stake under the fund hotkeys only), rao of alpha per netuid.
+    /// The vault's stake under each fund hotkey (`getStake(fundHotkey, vault, netuid)`), rao of
+    /// alpha per netuid.
     pub positions: Vec<Holding>,
-    /// Native TAO held by the vault (a dissolved subnet pays out in TAO), rao.
+    /// Alpha under the fund hotkeys booked to redeemers (`reserved(netuid)`), not the fund's: the
+    /// fund's position is the stake less this, at least zero.
+    #[serde(default)]
+    pub reserved: Vec<Holding>,
+    /// The fund's native TAO in whole rao: `fundNativeBalance() / 1e9` (bonds and native claims
+    /// already excluded by the contract).
     #[serde(default, with = "crate::dec")]
     pub native_tao_rao: U256,
     /// `totalSupply()` at the valuation block, before accruing the management fee.
@@ -272,7 +319,41 @@ pub fn holdings_value(holdings: &[Holding], prices: &[Price]) -> Result<U256> {
     })
 }
 
-/// NAV per share at `valuation_block`: fund positions only, management fee accrued to that block.
+/// `V`: the sum over fund positions of `value(stake - reserved)` (saturating at zero, as `redeem`
+/// does), plus native TAO. A netuid may appear at most once in `positions` and in `reserved`.
+pub fn fund_value(fund: &FundState, prices: &[Price]) -> Result<U256> {
+    for (list, name) in [(&fund.positions, "positions"), (&fund.reserved, "reserved")] {
+        let mut netuids: Vec<u16> = list.iter().map(|h| h.netuid).collect();
+        netuids.sort_unstable();
+        if let Some(w) = netuids.windows(2).find(|w| w.first() == w.get(1)) {
+            return Err(Error::DuplicateNetuid {
+                netuid: w.first().copied().unwrap_or_default(),
+                list: name,
+            });
+        }
+    }
+    let net: Vec<Holding> = fund
+        .positions
+        .iter()
+        .map(|h| {
+            let held = fund
+                .reserved
+                .iter()
+                .find(|r| r.netuid == h.netuid)
+                .map_or(0, |r| r.amount);
+            Holding {
+                netuid: h.netuid,
+                amount: h.amount.saturating_sub(held),
+            }
+        })
+        .collect();
+    holdings_value(&net, prices)?
+        .checked_add(fund.native_tao_rao)
+        .ok_or_else(|| Error::range("value", "sum", "uint256"))
+}
+
+/// NAV per share at `valuation_block`: fund positions net of booked claims, management fee accrued
+/// to that block.
 pub fn nav(fund: &FundState, prices: &[Price], valuation_block: u64) -> Result<Nav> {
     if fund.management_fee_bps > MAX_MANAGEMENT_FEE_BPS {
         return Err(Error::InvalidParam {
@@ -292,9 +373,7 @@ pub fn nav(fund: &FundState, prices: &[Price], valuation_block: u64) -> Result<N
                 fund.last_accrual_block
             ),
         })?;
-    let value_rao = holdings_value(&fund.positions, prices)?
-        .checked_add(fund.native_tao_rao)
-        .ok_or_else(|| Error::range("value", "sum", "uint256"))?;
+    let value_rao = fund_value(fund, prices)?;
     let accrued_fee = management_fee(fund.total_supply, fund.management_fee_bps, blocks)?;
     let supply = fund
         .total_supply
@@ -334,6 +413,7 @@ mod tests {
                 netuid: 1,
                 amount: 3_000_000_000,
             }],
+            reserved: vec![],
             native_tao_rao: n(5),
             total_supply: n(2 * ONE_SHARE),
             management_fee_bps: 200,
@@ -357,6 +437,7 @@ mod tests {
         );
         let empty = FundState {
             positions: vec![],
+            reserved: vec![],
             native_tao_rao: U256::ZERO,
             total_supply: U256::ZERO,
             management_fee_bps: 0,
@@ -366,6 +447,74 @@ mod tests {
             super::nav(&empty, &[], 9).unwrap().nav_per_share,
             n(1_000_000_000)
         );
+    }
+
+    #[test]
+    fn booked_claims_are_not_the_funds_value() {
+        let fund = FundState {
+            positions: vec![
+                Holding {
+                    netuid: 1,
+                    amount: 1_000,
+                },
+                Holding {
+                    netuid: 2,
+                    amount: 10,
+                },
+            ],
+            reserved: vec![
+                Holding {
+                    netuid: 1,
+                    amount: 400,
+                },
+                Holding {
+                    netuid: 2,
+                    amount: 11,
+                },
+            ],
+            native_tao_rao: n(7),
+            total_supply: n(ONE_SHARE),
+            management_fee_bps: 0,
+            last_accrual_block: 0,
+        };
+        let prices = [
+            Price {
+                netuid: 1,
+                price: ONE_SHARE,
+            },
+            Price {
+                netuid: 2,
+                price: ONE_SHARE,
+            },
+        ];
+        // (1000 - 400) + max(10 - 11, 0) + 7 native.
+        assert_eq!(fund_value(&fund, &prices).unwrap(), n(607));
+        let twice = FundState {
+            reserved: vec![fund.reserved[0], fund.reserved[0]],
+            ..fund.clone()
+        };
+        assert_eq!(
+            fund_value(&twice, &prices),
+            Err(Error::DuplicateNetuid {
+                netuid: 1,
+                list: "reserved"
+            })
+        );
+    }
+
+    #[test]
+    fn dust_and_whole_rao() {
+        let one_tao = Fp18::from_raw(ONE_SHARE);
+        assert!(!is_dust(n(2_000_000), one_tao, n(2_000_000)).unwrap());
+        assert!(is_dust(n(1_999_999), one_tao, n(2_000_000)).unwrap());
+        assert!(is_dust(n(0), one_tao, n(1)).unwrap());
+        assert!(is_dust(U256::MAX, one_tao, n(1)).is_err());
+        assert_eq!(whole_rao(n(3_999_999_999)), n(3_000_000_000));
+        assert_eq!(
+            native_redemption(n(ONE_SHARE), n(1), n(3)).unwrap(),
+            n(333_333_333_000_000_000)
+        );
+        assert!(native_redemption(n(1), n(1), n(0)).is_err());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use tao20_creation::delivery::{Call, ChainEvent, DeliveryId, Extrinsic, Substrat
 use tao20_creation::eip712::{Asset, CreationFile};
 use tao20_creation::ids::delivery_remark;
 use tao20_creation::lifecycle::{
-    Action, CreationMachine, CreationRequest, Event, FundHotkey, MachineConfig, MintRecord,
-    SpotWindow, Status, Valuation,
+    expireable_at, Action, CreationMachine, CreationRequest, Event, FundHotkey, MachineConfig,
+    MintRecord, PauseClock, SpotWindow, Status, Valuation,
 };
 use tao20_creation::nav::{FundState, Holding, DEAD_SHARES, ONE_SHARE};
 use tao20_creation::pricing::SpotSample;
@@ -136,6 +136,7 @@ fn valuation() -> Valuation {
                 netuid: 1,
                 amount: 4_000_000_000_000,
             }],
+            reserved: vec![],
             native_tao_rao: U256::ZERO,
             total_supply: U256::from(2_000_000_000_000_000_000_000u128),
             management_fee_bps: 0,
@@ -319,6 +320,7 @@ fn invalid_delivery_is_refunded_only_after_expiry() {
                 block: 120,
                 index: 0,
             },
+            refunded_mask: U256::from(3u8),
         })
         .unwrap();
     assert_eq!(expired.request(&rid(1)).unwrap().status, Status::Expired);
@@ -328,6 +330,7 @@ fn invalid_delivery_is_refunded_only_after_expiry() {
             block: r[0].delivery_block,
             index: r[0].delivery_index,
         },
+        refunded_mask: U256::from(3u8),
     })
     .unwrap();
     assert_eq!(m.request(&rid(1)).unwrap().status, Status::Refunded);
@@ -368,6 +371,7 @@ fn an_expired_delivery_becomes_an_orphan_and_signer_changes_resign() {
     let refunded = Event::Refunded {
         request_id: B256::ZERO,
         delivery,
+        refunded_mask: U256::from(3u8),
     };
     m.apply(&refunded).unwrap();
     assert!(m.apply(&refunded).is_err());
@@ -519,6 +523,102 @@ fn sweep_takes_only_what_no_request_or_orphan_claims() {
     assert_eq!(sweep.positions, vec![p(1, H1, 5), p(9, H2, 42)]);
     assert_eq!((sweep.nonce, sweep.signer_set_version), (7, 1));
     assert!(m.sweep(&stakes[1..2], 8).unwrap().is_none());
+}
+
+/// The contract refunds position by position: a dust position stays in the vault (the sweep must
+/// leave it alone), the same signed report is relayed again, and a signer-set change re-signs it.
+#[test]
+fn a_refund_settled_in_two_relays_keeps_its_dust_claimed() {
+    let mut m = requested_and_valued();
+    let short = vec![(1, H1, 1_997_000_000_000), (2, H2, 4_000_000_000_000)];
+    m.apply(&block(120, vec![delivery(0, rid(1), &short)]))
+        .unwrap();
+    let signed = refunds(&m.apply(&block(401, vec![])).unwrap())[0].clone();
+    let id = DeliveryId {
+        block: 120,
+        index: 0,
+    };
+    let p = |netuid, hotkey, amount| tao20_creation::eip712::Position {
+        netuid,
+        hotkey,
+        amount,
+    };
+    // First relay: position 1 (netuid 2) was dust, only position 0 moved.
+    m.apply(&Event::Refunded {
+        request_id: rid(1),
+        delivery: id,
+        refunded_mask: U256::from(1u8),
+    })
+    .unwrap();
+    let st = m.request(&rid(1)).unwrap();
+    assert_eq!(st.status, Status::Refunded);
+    assert!(!st.delivery_refunded, "a position is still in the vault");
+    let stakes = [p(2, H2, 4_000_000_000_000)];
+    assert!(
+        m.sweep(&stakes, 0).unwrap().is_none(),
+        "the unrefunded position is not stray stake"
+    );
+    // A signer-set change re-signs the refund with identical content.
+    let a = m.apply(&Event::SignerSetChanged { version: 2 }).unwrap();
+    let r = refunds(&a);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].positions, signed.positions);
+    // The same report relayed later refunds the rest; a mask naming a position twice is refused.
+    assert!(m
+        .apply(&Event::Refunded {
+            request_id: rid(1),
+            delivery: id,
+            refunded_mask: U256::from(3u8),
+        })
+        .is_err());
+    assert!(m
+        .apply(&Event::Refunded {
+            request_id: rid(1),
+            delivery: id,
+            refunded_mask: U256::from(4u8),
+        })
+        .is_err());
+    m.apply(&Event::Refunded {
+        request_id: rid(1),
+        delivery: id,
+        refunded_mask: U256::from(2u8),
+    })
+    .unwrap();
+    assert!(m.request(&rid(1)).unwrap().delivery_refunded);
+    assert_eq!(
+        m.sweep(&stakes, 0).unwrap().unwrap().positions,
+        stakes.to_vec(),
+        "settled: what is left is stray"
+    );
+}
+
+#[test]
+fn expiry_counts_only_unpaused_blocks() {
+    let clock = |since, total, last| PauseClock {
+        paused_since: since,
+        paused_total: total,
+        last_unpause: last,
+    };
+    assert_eq!(
+        expireable_at(1000, 300, 600, 0, &clock(0, 0, 0)).unwrap(),
+        Some(1901)
+    );
+    assert_eq!(
+        expireable_at(1000, 300, 600, 0, &clock(1200, 0, 0)).unwrap(),
+        None,
+        "never while paused"
+    );
+    assert_eq!(
+        expireable_at(1000, 300, 600, 40, &clock(0, 1040, 1500)).unwrap(),
+        Some(2901)
+    );
+    assert_eq!(
+        expireable_at(1000, 300, 600, 0, &clock(0, 2, 1897)).unwrap(),
+        Some(2498),
+        "a whole grace after the unpause"
+    );
+    assert!(expireable_at(1000, 300, 600, 5, &clock(0, 4, 0)).is_err());
+    assert!(expireable_at(u64::MAX, 1, 1, 0, &clock(0, 0, 0)).is_err());
 }
 
 /// The ways a delivery can be flawed.

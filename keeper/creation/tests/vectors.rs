@@ -8,7 +8,11 @@ use tao20_core::Fp18;
 use tao20_creation::eip712::{encode_type, Eip712Message};
 use tao20_creation::ids::{delivery_remark, request_id};
 use tao20_creation::index::{compute, IndexInput};
-use tao20_creation::nav::{management_fee, mint_shares, nav_per_share, position_value, redemption};
+use tao20_creation::lifecycle::{expireable_at, PauseClock};
+use tao20_creation::nav::{
+    fund_value, is_dust, management_fee, mint_shares, native_redemption, nav_per_share,
+    position_value, redemption, FundState, Holding, Price, WEI_PER_RAO,
+};
 use tao20_creation::signing::{recover, ReportSigner};
 use tao20_creation::vectors::VECTOR_KINDS;
 
@@ -245,6 +249,66 @@ fn creation_vectors_hold() {
                         .map(|a| u32::from(a.weight_bps))
                         .sum();
                     assert_eq!(sum, 10_000, "{name}");
+                }
+                "dust" => {
+                    let price = Fp18::from_raw(small(i, "price", name));
+                    let amount = uint(i, "amount", name);
+                    let value = position_value(amount, price).unwrap();
+                    same_uint(value, e, "valueRao", name);
+                    let dust = is_dust(amount, price, uint(i, "minStakeRao", name)).unwrap();
+                    assert_eq!(Some(dust), e["dust"].as_bool(), "{name}: dust");
+                }
+                "fund_value" => {
+                    let list = |field: &str| i[field].as_array().unwrap().clone();
+                    let holding = |v: &Value, field: &str| Holding {
+                        netuid: small(v, "netuid", name),
+                        amount: small(v, field, name),
+                    };
+                    let positions = list("positions");
+                    let fund = FundState {
+                        positions: positions.iter().map(|v| holding(v, "stake")).collect(),
+                        reserved: positions.iter().map(|v| holding(v, "reserved")).collect(),
+                        // The keeper reads fundNativeBalance() (wei, whole rao) and counts it in rao.
+                        native_tao_rao: uint(i, "nativeWei", name) / U256::from(WEI_PER_RAO),
+                        total_supply: U256::ZERO,
+                        management_fee_bps: 0,
+                        last_accrual_block: 0,
+                    };
+                    let prices: Vec<Price> = list("prices")
+                        .iter()
+                        .map(|v| Price {
+                            netuid: small(v, "netuid", name),
+                            price: small(v, "price", name),
+                        })
+                        .collect();
+                    same_uint(fund_value(&fund, &prices).unwrap(), e, "valueRao", name);
+                }
+                "expiry" => {
+                    let clock = PauseClock {
+                        paused_since: small(i, "pausedSince", name),
+                        paused_total: small(i, "pausedTotal", name),
+                        last_unpause: small(i, "lastUnpause", name),
+                    };
+                    let at = expireable_at(
+                        small(i, "requestBlock", name),
+                        small(i, "deliveryWindow", name),
+                        small(i, "expiryGrace", name),
+                        small(i, "pausedAtRequest", name),
+                        &clock,
+                    )
+                    .unwrap();
+                    // The contract answers 2^256 - 1 ("never") while paused.
+                    let got = at.map_or(U256::MAX, U256::from);
+                    same_uint(got, e, "expireableAt", name);
+                }
+                "native_redemption" => {
+                    let got = native_redemption(
+                        uint(i, "nativeWei", name),
+                        uint(i, "burned", name),
+                        uint(i, "supply", name),
+                    )
+                    .unwrap();
+                    same_uint(got, e, "amountWei", name);
                 }
                 other => panic!("VECTOR_KINDS lists {other} but this test has no handler"),
             }
