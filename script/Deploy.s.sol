@@ -113,7 +113,8 @@ contract Deploy is Script {
             vm.serializeAddress(o, "addressMappingPrecompile", 0x000000000000000000000000000000000000080C);
         vm.writeJson(json, out);
         // The contract's whole ABI: every entry point of its core and its settlement module (called
-        // at the core's address), every event and every error. The four lists are disjoint.
+        // at the core's address), every event (including those of the inherited OpenZeppelin contracts)
+        // and every error. The five lists are disjoint.
         string memory abiJson = string.concat(
             "[",
             _inner(_abiOf("out/ITAO20.sol/ITAO20.json")),
@@ -123,6 +124,8 @@ contract Deploy is Script {
             _inner(_abiOf("out/ErrorsLib.sol/ErrorsLib.json")),
             ",",
             _inner(_abiOf("out/draft-IERC6093.sol/IERC20Errors.json")),
+            ",",
+            _inner(_abiOf("out/IInheritedEvents.sol/IInheritedEvents.json")),
             "]"
         );
         vm.writeJson(abiJson, out, ".abi");

@@ -36,8 +36,9 @@ pub enum ContractEvent {
         coldkey: B256,
         /// The refunded delivery.
         delivery: DeliveryId,
-        /// Positions returned.
-        positions: u64,
+        /// Bit `i`: position `i` of the relayed report moved now (dust stays until relayed again).
+        #[serde(with = "tao20_creation::dec")]
+        refunded_mask: U256,
     },
     /// `CreationExpired`: the bond went to the fund.
     CreationExpired {
@@ -60,8 +61,39 @@ pub enum ContractEvent {
     Swept {
         /// The sweep's nonce.
         nonce: u64,
-        /// Positions moved.
-        positions: u64,
+        /// Bit `i`: position `i` of the sweep moved (dust stays in place).
+        #[serde(with = "tao20_creation::dec")]
+        moved_mask: U256,
+    },
+    /// `BondClaimed`: a minted request's bond went back to its miner.
+    BondClaimed {
+        /// The request.
+        request_id: B256,
+        /// The miner.
+        miner: Address,
+        /// Wei.
+        #[serde(with = "tao20_creation::dec")]
+        amount: U256,
+    },
+    /// `ClaimBooked`: a redemption booked alpha to a coldkey instead of transferring it.
+    ClaimBooked {
+        /// The redeemer's coldkey.
+        coldkey: B256,
+        /// The subnet.
+        netuid: u16,
+        /// Rao of alpha.
+        #[serde(with = "tao20_creation::dec")]
+        amount: U256,
+    },
+    /// `Claimed`: booked alpha was paid to its coldkey.
+    Claimed {
+        /// The coldkey.
+        coldkey: B256,
+        /// The subnet.
+        netuid: u16,
+        /// Rao of alpha.
+        #[serde(with = "tao20_creation::dec")]
+        amount: U256,
     },
     /// `Redeemed`.
     Redeemed {
@@ -186,8 +218,7 @@ pub fn decode_log(log: &Log) -> Result<LoggedEvent> {
                 block: e.deliveryBlock,
                 index: e.deliveryIndex,
             },
-            positions: u64::try_from(e.positions)
-                .map_err(|_| Error::decode(at(), "position count"))?,
+            refunded_mask: e.refundedMask,
         },
         TAO20Events::CreationExpired(e) => ContractEvent::CreationExpired {
             request_id: e.requestId,
@@ -200,8 +231,22 @@ pub fn decode_log(log: &Log) -> Result<LoggedEvent> {
         },
         TAO20Events::Swept(e) => ContractEvent::Swept {
             nonce: e.nonce,
-            positions: u64::try_from(e.positions)
-                .map_err(|_| Error::decode(at(), "position count"))?,
+            moved_mask: e.movedMask,
+        },
+        TAO20Events::BondClaimed(e) => ContractEvent::BondClaimed {
+            request_id: e.requestId,
+            miner: e.miner,
+            amount: e.amount,
+        },
+        TAO20Events::ClaimBooked(e) => ContractEvent::ClaimBooked {
+            coldkey: e.coldkey,
+            netuid: e.netuid,
+            amount: e.amount,
+        },
+        TAO20Events::Claimed(e) => ContractEvent::Claimed {
+            coldkey: e.coldkey,
+            netuid: e.netuid,
+            amount: e.amount,
         },
         TAO20Events::Redeemed(e) => ContractEvent::Redeemed {
             holder: e.holder,

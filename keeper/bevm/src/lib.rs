@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod error;
 pub mod events;
 pub mod keys;
+pub mod localnet;
 pub mod reader;
 pub mod rpc;
 pub mod writer;

@@ -79,8 +79,10 @@ pub struct FundSnapshot {
     /// `pendingManagementFee()`: shares accrued but not yet minted.
     #[serde(with = "tao20_creation::dec")]
     pub pending_management_fee: U256,
-    /// Positions, in the contract's netuid order.
+    /// Positions, in the contract's netuid order (the vault's whole stake under each fund hotkey).
     pub positions: Vec<FundPosition>,
+    /// Alpha under each fund hotkey booked to redeemers (`reserved(netuid)`), in the same order.
+    pub reserved: Vec<u64>,
     /// `fundNativeBalance()`, wei.
     #[serde(with = "tao20_creation::dec")]
     pub native_wei: U256,
@@ -109,6 +111,16 @@ impl FundSnapshot {
                 .map(|p| Holding {
                     netuid: p.netuid,
                     amount: p.amount,
+                })
+                .collect(),
+            reserved: self
+                .positions
+                .iter()
+                .zip(&self.reserved)
+                .filter(|(_, r)| **r > 0)
+                .map(|(p, r)| Holding {
+                    netuid: p.netuid,
+                    amount: *r,
                 })
                 .collect(),
             native_tao_rao: self.native_wei / U256::from(WEI_PER_RAO),
@@ -279,7 +291,7 @@ impl Reader {
         Ok(SignerSet {
             version,
             signers: s._0,
-            threshold: s._1,
+            threshold: s.threshold,
         })
     }
 
@@ -329,6 +341,19 @@ impl Reader {
                 stored.fileHash
             ),
         ))
+    }
+
+    /// The first block at which `expire(requestId)` succeeds (`None` while paused or when the
+    /// request is not pending): paused time does not count against a miner.
+    pub async fn expireable_at(&self, request_id: B256, block: u64) -> Result<Option<u64>> {
+        let v = self
+            .contract
+            .expireableAt(request_id)
+            .block(at(block))
+            .call()
+            .await
+            .map_err(call_err("expireableAt", block))?;
+        Ok(u64::try_from(v).ok())
     }
 
     /// A request at a block; `None` if unknown.
@@ -392,7 +417,18 @@ impl Reader {
             .await
             .map_err(call_err("fundNetuids", block))?;
         let mut positions = Vec::with_capacity(netuids.len());
+        let mut reserved = Vec::with_capacity(netuids.len());
         for netuid in netuids {
+            let r = c
+                .reserved(netuid)
+                .block(at(block))
+                .call()
+                .await
+                .map_err(call_err("reserved", block))?;
+            reserved.push(
+                u64::try_from(r)
+                    .map_err(|_| Error::decode("reserved", format!("{r} exceeds u64")))?,
+            );
             let hotkey = c
                 .fundHotkey(netuid)
                 .block(at(block))
@@ -442,6 +478,7 @@ impl Reader {
             last_accrual,
             pending_management_fee,
             positions,
+            reserved,
             native_wei,
             signer_set: self.signer_set(block).await?,
             paused,

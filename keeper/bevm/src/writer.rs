@@ -156,7 +156,8 @@ impl Call {
             (Call::PublishEpoch { .. }, TAO20Errors::EpochAlreadyPublished(_)) => true,
             (Call::Mint { .. } | Call::Expire { .. }, TAO20Errors::RequestNotPending(_)) => true,
             (Call::Refund { .. }, TAO20Errors::RequestNotPending(_)) => true,
-            (Call::Refund { .. }, TAO20Errors::DeliveryAlreadyRefunded(_)) => true,
+            (Call::Refund { .. }, TAO20Errors::DeliverySettled(_)) => true,
+            (Call::Refund { .. }, TAO20Errors::NothingToRefund(_)) => true,
             (Call::Sweep { order, .. }, TAO20Errors::WrongSweepNonce(e)) => {
                 order.nonce < e.expected
             }

@@ -93,10 +93,12 @@ pub fn lifecycle_event(e: &ContractEvent) -> Option<lifecycle::Event> {
         ContractEvent::Refunded {
             request_id,
             delivery,
+            refunded_mask,
             ..
         } => Some(lifecycle::Event::Refunded {
             request_id: *request_id,
             delivery: *delivery,
+            refunded_mask: *refunded_mask,
         }),
         ContractEvent::CreationExpired { request_id, .. } => Some(lifecycle::Event::Expired {
             request_id: *request_id,
@@ -151,8 +153,15 @@ mod tests {
         assert!(matches!(&e.call, delivery::Call::BatchAll { calls } if calls.len() == 2));
         assert!(matches!(
             e.events[0],
-            ChainEvent::StakeAdded { alpha_amount: 499, tao_amount: 10, netuid: 3, .. }
+            ChainEvent::StakeAdded {
+                alpha_amount: 499,
+                tao_amount: 10,
+                netuid: 3,
+                ..
+            }
         ));
-        assert!(matches!(&e.events[1], ChainEvent::Other { name, .. } if name == "ExtrinsicSuccess"));
+        assert!(
+            matches!(&e.events[1], ChainEvent::Other { name, .. } if name == "ExtrinsicSuccess")
+        );
     }
 }

@@ -127,9 +127,11 @@ impl<S: Subtensor> Engine<S> {
             let s = lock(&store);
             let cursor: Option<(i64, String)> = s
                 .conn()
-                .query_row("SELECT next_block, bevm FROM cursor WHERE id = 1", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT next_block, bevm FROM cursor WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .map_err(db("cursor"))?;
             let state: Option<String> = s
@@ -260,9 +262,10 @@ impl<S: Subtensor> Engine<S> {
         let head = self.subtensor.finalized_head().await?.number;
         self.shared.finalized.store(head, Ordering::SeqCst);
         let target = head.saturating_sub(self.cfg.bevm.confirmations);
-        self.metrics
-            .finality_lag
-            .set(i64::try_from(head.saturating_sub(self.next_block.saturating_sub(1))).unwrap_or(i64::MAX));
+        self.metrics.finality_lag.set(
+            i64::try_from(head.saturating_sub(self.next_block.saturating_sub(1)))
+                .unwrap_or(i64::MAX),
+        );
         let mut done = 0;
         while self.next_block <= target && done < self.cfg.engine.max_blocks_per_round {
             self.process_block(self.next_block).await?;
@@ -331,7 +334,11 @@ impl<S: Subtensor> Engine<S> {
                     signs.push(Eip712Message::CreationReport(r));
                 }
                 MachineAction::SignRefundReport(r) => signs.push(Eip712Message::RefundReport(r)),
-                MachineAction::DeliveryRejected { request_id, id, why } => {
+                MachineAction::DeliveryRejected {
+                    request_id,
+                    id,
+                    why,
+                } => {
                     tracing::info!(target: "keeper::engine", %request_id, block = id.block, index = id.index, ?why,
                         "an extrinsic carried the request's remark but is not its delivery");
                 }
@@ -340,8 +347,9 @@ impl<S: Subtensor> Engine<S> {
         if let Some(file) = self.creation_file_due(&mut st, b).await? {
             signs.push(Eip712Message::CreationFile(file));
         }
-        let expire = self.expiries_due(&mut st, b);
-        st.machine.prune(b.saturating_sub(self.cfg.engine.state_history_blocks));
+        let expire = self.expiries_due(&mut st, b).await?;
+        st.machine
+            .prune(b.saturating_sub(self.cfg.engine.state_history_blocks));
 
         // Persist, in one transaction.
         let chain_id = self.deployment.chain_id;
@@ -543,7 +551,9 @@ impl<S: Subtensor> Engine<S> {
             }
             ContractEvent::CreationRequested(r) => {
                 self.ensure_file(st, r.epoch_id, e.block).await?;
-                Ok(st.machine.apply(&MachineEvent::CreationRequested(r.clone()))?)
+                Ok(st
+                    .machine
+                    .apply(&MachineEvent::CreationRequested(r.clone()))?)
             }
             ContractEvent::FundHotkeyUpdated { netuid, new, .. } => {
                 let list = &mut st.machine.config.fund_hotkeys;
@@ -576,21 +586,30 @@ impl<S: Subtensor> Engine<S> {
                     .apply(&MachineEvent::SignerSetChanged { version: *version })?)
             }
             other => {
+                let actions = match convert::lifecycle_event(other) {
+                    Some(ev) => st.machine.apply(&ev)?,
+                    None => vec![],
+                };
                 match other {
                     ContractEvent::CreationMinted(m) => {
                         settled.push((format!("request:{}", m.request_id), "minted"))
                     }
+                    // A refund settles its report once every position moved; until then the same
+                    // report is relayed again for the positions that were dust.
                     ContractEvent::Refunded {
                         request_id,
                         delivery,
                         ..
                     } => {
+                        let m = &st.machine;
                         if request_id.is_zero() {
-                            settled.push((
-                                format!("delivery:{}:{}", delivery.block, delivery.index),
-                                "refunded",
-                            ));
-                        } else {
+                            if m.orphans.iter().any(|o| o.id == *delivery && o.refunded) {
+                                settled.push((
+                                    format!("delivery:{}:{}", delivery.block, delivery.index),
+                                    "refunded",
+                                ));
+                            }
+                        } else if m.request(request_id).is_some_and(|r| r.delivery_refunded) {
                             settled.push((format!("request:{request_id}"), "refunded"));
                         }
                     }
@@ -602,10 +621,7 @@ impl<S: Subtensor> Engine<S> {
                     }
                     _ => {}
                 }
-                match convert::lifecycle_event(other) {
-                    Some(ev) => Ok(st.machine.apply(&ev)?),
-                    None => Ok(vec![]),
-                }
+                Ok(actions)
             }
         }
     }
@@ -636,7 +652,9 @@ impl<S: Subtensor> Engine<S> {
             let store = lock(&self.store);
             let mut stmt = store
                 .conn()
-                .prepare("SELECT block, price FROM prices WHERE netuid = ?1 AND block BETWEEN ?2 AND ?3")
+                .prepare(
+                    "SELECT block, price FROM prices WHERE netuid = ?1 AND block BETWEEN ?2 AND ?3",
+                )
                 .map_err(db("prices"))?;
             let rows = stmt
                 .query_map(rusqlite::params![netuid, i(from), i(to)], |r| {
@@ -668,16 +686,22 @@ impl<S: Subtensor> Engine<S> {
                     rao_per_alpha: *p,
                 }),
                 None => {
-                    let p = self.subtensor.current_alpha_price(blk, netuid).await.map_err(|e| {
-                        if e.retry() != tao20_chain::Retry::Never {
-                            Error::Subtensor(e)
-                        } else {
-                            Error::Decode {
-                                what: format!("price of netuid {netuid} at block {blk}"),
-                                reason: format!("not in the keeper's history and not on the node: {e}"),
+                    let p = self
+                        .subtensor
+                        .current_alpha_price(blk, netuid)
+                        .await
+                        .map_err(|e| {
+                            if e.retry() != tao20_chain::Retry::Never {
+                                Error::Subtensor(e)
+                            } else {
+                                Error::Decode {
+                                    what: format!("price of netuid {netuid} at block {blk}"),
+                                    reason: format!(
+                                        "not in the keeper's history and not on the node: {e}"
+                                    ),
+                                }
                             }
-                        }
-                    })?;
+                        })?;
                     backfill.push((blk, p));
                     out.push(SpotSample {
                         block: blk,
@@ -733,7 +757,11 @@ impl<S: Subtensor> Engine<S> {
 
     /// The creation file of the epoch current at `b`, when this keeper should sign it: the epoch
     /// has started, the contract has no file for it and this keeper has not computed one.
-    async fn creation_file_due(&self, st: &mut CreationState, b: u64) -> Result<Option<CreationFile>> {
+    async fn creation_file_due(
+        &self,
+        st: &mut CreationState,
+        b: u64,
+    ) -> Result<Option<CreationFile>> {
         let d = &self.deployment;
         let Some(epoch_id) = index::epoch_of(b, d.genesis_block, d.epoch_length) else {
             return Ok(None);
@@ -807,21 +835,35 @@ impl<S: Subtensor> Engine<S> {
         }
     }
 
-    /// Pending requests whose expiry plus grace has passed and whose `expire` is not scheduled.
-    fn expiries_due(&self, st: &mut CreationState, b: u64) -> Vec<alloy_primitives::B256> {
+    /// Pending requests the contract lets anyone `expire` now (paused time does not count against
+    /// a miner: the contract's `expireableAt` says when) and whose `expire` is not scheduled.
+    async fn expiries_due(
+        &self,
+        st: &mut CreationState,
+        b: u64,
+    ) -> Result<Vec<alloy_primitives::B256>> {
         let grace = self.deployment.expiry_grace;
         let mut due = Vec::new();
         for r in &st.machine.requests {
             let id = r.request.request_id;
-            if r.status == Status::Pending
-                && b > r.request.expiry_block.saturating_add(grace)
-                && !st.expiring.contains(&id)
+            // Nothing can expire before its nominal expiry plus grace; only then ask the contract.
+            if r.status != Status::Pending
+                || b <= r.request.expiry_block.saturating_add(grace)
+                || st.expiring.contains(&id)
+            {
+                continue;
+            }
+            if self
+                .reader
+                .expireable_at(id, b)
+                .await?
+                .is_some_and(|at| at <= b + 1)
             {
                 due.push(id);
             }
         }
         st.expiring.extend(due.iter().copied());
-        due
+        Ok(due)
     }
 }
 

@@ -35,6 +35,8 @@ use crate::{Error, Result};
 pub const MAX_PUSH_ATTEMPTS: u64 = 8;
 /// A report without a quorum pulls from its peers every this many blocks.
 pub const PULL_EVERY_BLOCKS: u64 = 3;
+/// A refund or sweep that left dust is relayed again after this many blocks.
+pub const RELAY_AGAIN_BLOCKS: u64 = 20;
 
 /// The executors.
 #[derive(Debug)]
@@ -115,7 +117,12 @@ impl Executor {
                     let backoff = 1u64 << item.attempts.min(5);
                     tracing::warn!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
                         "action failed; retrying later");
-                    reports::retry_later(store.conn(), item.id, &e.to_string(), b.saturating_add(backoff))?;
+                    reports::retry_later(
+                        store.conn(),
+                        item.id,
+                        &e.to_string(),
+                        b.saturating_add(backoff),
+                    )?;
                 }
             }
         }
@@ -133,7 +140,13 @@ impl Executor {
                 let sig = {
                     let mut store = lock(&self.store);
                     let sig = journal::signature_for(&mut store, &self.signer, subject, *digest)?;
-                    reports::add_signature(store.conn(), digest, &self.signer.address(), &sig, "own")?;
+                    reports::add_signature(
+                        store.conn(),
+                        digest,
+                        &self.signer.address(),
+                        &sig,
+                        "own",
+                    )?;
                     reports::enqueue(store.conn(), &Action::Push { digest: *digest }, b, 0)?;
                     sig
                 };
@@ -150,9 +163,13 @@ impl Executor {
                 let Some(writer) = &self.writer else {
                     return Ok(Step::Done);
                 };
-                self.send(writer, &Call::Expire {
-                    request_id: *request_id,
-                }, &format!("request:{request_id}"))
+                self.send(
+                    writer,
+                    &Call::Expire {
+                        request_id: *request_id,
+                    },
+                    &format!("request:{request_id}"),
+                )
                 .await
             }
         }
@@ -209,7 +226,10 @@ impl Executor {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             (set.signers.clone(), set.version)
         };
-        for r in open.into_iter().filter(|r| r.quorum_block.is_none() && r.signer_set_version == version) {
+        for r in open
+            .into_iter()
+            .filter(|r| r.quorum_block.is_none() && r.signer_set_version == version)
+        {
             for peer in self.peers() {
                 let Ok(answer) = self.client.pull(&peer, &r.digest).await else {
                     self.metrics.peer_errors.with_label_values(&["pull"]).inc();
@@ -220,9 +240,18 @@ impl Executor {
                     let ok = recover(&r.digest, &s.signature).ok() == Some(s.signer)
                         && signers.contains(&s.signer);
                     if ok {
-                        reports::add_signature(store.conn(), &r.digest, &s.signer, &s.signature, &format!("pull {peer}"))?;
+                        reports::add_signature(
+                            store.conn(),
+                            &r.digest,
+                            &s.signer,
+                            &s.signature,
+                            &format!("pull {peer}"),
+                        )?;
                     } else {
-                        self.metrics.peer_errors.with_label_values(&["bad_pulled_signature"]).inc();
+                        self.metrics
+                            .peer_errors
+                            .with_label_values(&["bad_pulled_signature"])
+                            .inc();
                     }
                 }
             }
@@ -255,7 +284,8 @@ impl Executor {
             }
             if reports::set_quorum(store.conn(), &r.digest, b)? {
                 let latency = b.saturating_sub(r.created_block);
-                #[allow(clippy::cast_precision_loss)] // a histogram observation, not a consensus value
+                #[allow(clippy::cast_precision_loss)]
+                // a histogram observation, not a consensus value
                 self.metrics.quorum_latency_blocks.observe(latency as f64);
                 let rank = reports::transmission_rank(&r.digest, &signers, &self.signer.address())
                     .unwrap_or(signers.len());
@@ -263,7 +293,12 @@ impl Executor {
                     self.stage_blocks
                         .saturating_mul(u64::try_from(rank).unwrap_or(u64::MAX)),
                 );
-                reports::enqueue(store.conn(), &Action::Transmit { digest: r.digest }, b, not_before)?;
+                reports::enqueue(
+                    store.conn(),
+                    &Action::Transmit { digest: r.digest },
+                    b,
+                    not_before,
+                )?;
                 tracing::info!(target: "keeper::executor", digest = %r.digest, kind = r.message.type_name(), rank, not_before,
                     "quorum reached; transmission scheduled");
             }
@@ -336,20 +371,44 @@ impl Executor {
                     "already settled (another keeper was first, or a transaction is pending)");
                 // Settled for sure only once the chain says so: check again in a few blocks.
                 let settled = self.settled_in_store(subject)?;
-                Ok(if settled { Step::Done } else { Step::Again(self.stage_blocks.max(2)) })
+                Ok(if settled {
+                    Step::Done
+                } else if matches!(call, Call::Refund { .. } | Call::Sweep { .. }) {
+                    Step::Again(RELAY_AGAIN_BLOCKS)
+                } else {
+                    Step::Again(self.stage_blocks.max(2))
+                })
             }
             Ok(Sent::Broadcast { tx }) => {
                 let id = self.record_tx(subject, call, Some(tx), "sent", b, None)?;
                 match writer.confirm(call, tx).await {
                     Ok(Confirmed::Included(inc)) => {
                         self.update_tx(id, "included", Some(inc.block), Some(inc.gas_used), None)?;
-                        self.metrics.reports_submitted.with_label_values(&[name, "included"]).inc();
+                        self.metrics
+                            .reports_submitted
+                            .with_label_values(&[name, "included"])
+                            .inc();
                         tracing::info!(target: "keeper::executor", call = name, subject, %tx, block = inc.block, gas = inc.gas_used, "included");
-                        Ok(Step::Done)
+                        // A refund or sweep may leave dust positions for a later relay of the same
+                        // report: look again once the engine has seen the outcome.
+                        if matches!(call, Call::Refund { .. } | Call::Sweep { .. }) {
+                            Ok(Step::Again(RELAY_AGAIN_BLOCKS))
+                        } else {
+                            Ok(Step::Done)
+                        }
                     }
                     Ok(Confirmed::AlreadySettled { block, reason, .. }) => {
-                        self.update_tx(id, "already_settled", Some(block), None, Some(&reason.to_string()))?;
-                        self.metrics.reports_submitted.with_label_values(&[name, "lost_race"]).inc();
+                        self.update_tx(
+                            id,
+                            "already_settled",
+                            Some(block),
+                            None,
+                            Some(&reason.to_string()),
+                        )?;
+                        self.metrics
+                            .reports_submitted
+                            .with_label_values(&[name, "lost_race"])
+                            .inc();
                         Ok(Step::Done)
                     }
                     Err(e) => {
@@ -359,7 +418,10 @@ impl Executor {
                 }
             }
             Err(e) => {
-                self.metrics.reports_submitted.with_label_values(&[name, "error"]).inc();
+                self.metrics
+                    .reports_submitted
+                    .with_label_values(&[name, "error"])
+                    .inc();
                 if let tao20_bevm::Error::Reverted { error, .. } = &e {
                     if error.name == "ExpiryNotReached" || error.name == "RefundBeforeExpiry" {
                         return Ok(Step::Again(self.stage_blocks.max(2)));

@@ -78,7 +78,10 @@ pub async fn run(cfg: KeeperConfig) -> Result<()> {
 }
 
 /// Runs the keeper over a given subtensor client.
-pub async fn run_with<S: Subtensor + Clone + 'static>(cfg: KeeperConfig, subtensor: S) -> Result<()> {
+pub async fn run_with<S: Subtensor + Clone + 'static>(
+    cfg: KeeperConfig,
+    subtensor: S,
+) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -239,8 +242,12 @@ async fn serve_axon<S: Subtensor>(subtensor: &S, netuid: u16, external: SocketAd
         .serve_axon(netuid, 1, ip, external.port(), ip_type, 0)
         .await
     {
-        Ok(inc) => tracing::info!(target: "keeper", %external, block = inc.block.number, "axon served"),
-        Err(e) => tracing::warn!(target: "keeper", %external, error = %e, "serve_axon failed; peers must list this keeper statically"),
+        Ok(inc) => {
+            tracing::info!(target: "keeper", %external, block = inc.block.number, "axon served")
+        }
+        Err(e) => {
+            tracing::warn!(target: "keeper", %external, error = %e, "serve_axon failed; peers must list this keeper statically")
+        }
     }
 }
 
@@ -271,9 +278,7 @@ async fn discover_peers<S: Subtensor>(
                     for n in neurons.iter().filter(|n| n.validator_permit) {
                         let Some(axon) = n.axon else { continue };
                         let ip = match axon.ip_type {
-                            4 => u32::try_from(axon.ip)
-                                .map(|v| IpAddr::V4(v.into()))
-                                .ok(),
+                            4 => u32::try_from(axon.ip).map(|v| IpAddr::V4(v.into())).ok(),
                             6 => Some(IpAddr::V6(axon.ip.into())),
                             _ => None,
                         };
@@ -285,7 +290,9 @@ async fn discover_peers<S: Subtensor>(
                         }
                     }
                     list.retain(|u| Some(u) != own.as_ref());
-                    *peers.write().unwrap_or_else(std::sync::PoisonError::into_inner) = list;
+                    *peers
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = list;
                 }
                 Err(e) => tracing::debug!(target: "keeper", error = %e, "metagraph read failed"),
             }

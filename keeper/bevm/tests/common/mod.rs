@@ -6,15 +6,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::EthereumWallet;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolConstructor;
 use tao20_bevm::bindings::TAO20;
+use tao20_bevm::localnet::{
+    forge_deploy, place_mocks, DeployConfig, DeployEpoch, DeployFees, DeployFundHotkey,
+};
 use tao20_bevm::{Deployment, Reader, Writer};
 use tao20_creation::eip712::{Asset, CreationFile, Eip712Message};
 use tao20_creation::signing::{sort_signatures, ReportSigner};
@@ -51,19 +52,6 @@ pub fn anvil_bin() -> PathBuf {
     p
 }
 
-pub fn artifact(file: &str, name: &str) -> serde_json::Value {
-    let p = root().join("out").join(file).join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `forge build` first", p.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn code(file: &str, name: &str, which: &str) -> Bytes {
-    let a = artifact(file, name);
-    let hex = a[which]["object"].as_str().unwrap();
-    hex.parse().unwrap()
-}
-
 pub fn test_signers() -> Vec<ReportSigner> {
     let mut s: Vec<ReportSigner> = (0..5)
         .map(|i| ReportSigner::from_bytes(&keccak256(format!("tao20.test.signer{i}"))).unwrap())
@@ -91,16 +79,92 @@ pub struct Fixture {
     pub provider: DynProvider,
 }
 
+/// One deployment through the project's deploy path, shared by every test of the binary: each
+/// test's anvil loads its dumped state.
+struct Template {
+    state: Bytes,
+    deployment: Deployment,
+}
+
+static TEMPLATE: tokio::sync::OnceCell<Template> = tokio::sync::OnceCell::const_new();
+
+fn deploy_config(signers: &[ReportSigner], owner: Address, fee_recipient: Address) -> DeployConfig {
+    DeployConfig {
+        owner,
+        guardian: owner,
+        signers: signers.iter().map(|s| s.address()).collect(),
+        threshold: 4,
+        fees: DeployFees {
+            mint_bps: 50,
+            redeem_bps: 50,
+            management_bps: 100,
+            recipient: fee_recipient,
+        },
+        creation_bond_wei: BOND.to_string(),
+        epoch: DeployEpoch {
+            genesis_block: 0,
+            length: EPOCH_LENGTH,
+        },
+        delivery_window: DELIVERY_WINDOW.into(),
+        expiry_grace: EXPIRY_GRACE.into(),
+        min_stake_rao: 2_000_000,
+        vault_coldkey: B256::ZERO,
+        default_fund_hotkey: fund_hotkey(),
+        fund_hotkeys: NETUIDS
+            .iter()
+            .map(|&netuid| DeployFundHotkey {
+                netuid,
+                hotkey: B256::ZERO,
+            })
+            .collect(),
+        timelock: None,
+    }
+}
+
+async fn template() -> &'static Template {
+    TEMPLATE
+        .get_or_init(|| async {
+            let anvil = Anvil::new()
+                .path(anvil_bin())
+                .try_spawn()
+                .expect("anvil starts");
+            let owner = PrivateKeySigner::from(anvil.keys()[0].clone());
+            let provider = ProviderBuilder::new()
+                .wallet(EthereumWallet::from(owner.clone()))
+                .connect_http(anvil.endpoint_url())
+                .erased();
+            place_mocks(&provider, &root()).await.unwrap();
+            let mock = StakingMock::new(STAKING, provider.clone());
+            for n in NETUIDS {
+                mock.setSubnet(U256::from(n), 50_000_000, false)
+                    .send()
+                    .await
+                    .unwrap()
+                    .get_receipt()
+                    .await
+                    .unwrap();
+            }
+            let fee_recipient = PrivateKeySigner::from(anvil.keys()[9].clone()).address();
+            let config = deploy_config(&test_signers(), owner.address(), fee_recipient);
+            let key = B256::from_slice(&anvil.keys()[0].to_bytes());
+            let url = anvil.endpoint();
+            let (_, deployment) =
+                tokio::task::spawn_blocking(move || forge_deploy(&root(), &url, &key, &config))
+                    .await
+                    .unwrap()
+                    .expect("script/Deploy.s.sol deploys");
+            let state = provider.anvil_dump_state().await.unwrap();
+            Template { state, deployment }
+        })
+        .await
+}
+
 impl Fixture {
     pub async fn new() -> Self {
-        Self::with_args(&[]).await
-    }
-
-    pub async fn with_args(args: &[&str]) -> Self {
         tao20_bevm::rpc::ensure_tls();
+        let t = template().await;
         let anvil = Anvil::new()
             .path(anvil_bin())
-            .args(args.iter().copied())
             .try_spawn()
             .expect("anvil starts");
         let url = anvil.endpoint();
@@ -110,92 +174,14 @@ impl Fixture {
             .wallet(EthereumWallet::from(owner.clone()))
             .connect_http(anvil.endpoint_url())
             .erased();
-        for (addr, file, name) in [
-            (STAKING, "StakingMock.sol", "StakingMock"),
-            (
-                tao20_bevm::bindings::ALPHA_PRECOMPILE,
-                "AlphaMock.sol",
-                "AlphaMock",
-            ),
-            (
-                tao20_bevm::bindings::ADDRESS_MAPPING_PRECOMPILE,
-                "AddressMappingMock.sol",
-                "AddressMappingMock",
-            ),
-        ] {
-            provider
-                .anvil_set_code(addr, code(file, name, "deployedBytecode"))
-                .await
-                .unwrap();
-        }
-        let mock = StakingMock::new(STAKING, provider.clone());
-        for n in NETUIDS {
-            mock.setSubnet(U256::from(n), 50_000_000, false)
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-        }
-        let signers = test_signers();
-        let params = TAO20::InitParams {
-            owner: owner.address(),
-            guardian: owner.address(),
-            signers: signers.iter().map(|s| s.address()).collect(),
-            threshold: 4,
-            mintFeeBps: 50,
-            redeemFeeBps: 50,
-            managementFeeBps: 100,
-            feeRecipient: key(9).address(),
-            creationBond: alloy::primitives::Uint::from(BOND),
-            genesisBlock: 0,
-            epochLength: EPOCH_LENGTH,
-            deliveryWindow: DELIVERY_WINDOW,
-            expiryGrace: EXPIRY_GRACE,
-            minStakeRao: U256::from(2_000_000u64),
-            vaultColdkey: B256::ZERO,
-            defaultFundHotkey: fund_hotkey(),
-            fundNetuids: NETUIDS.to_vec(),
-            fundHotkeys: vec![B256::ZERO; NETUIDS.len()],
-        };
-        let mut init = code("TAO20.sol", "TAO20", "bytecode").to_vec();
-        init.extend(TAO20::constructorCall { p: params }.abi_encode());
-        let receipt = provider
-            .send_transaction(TransactionRequest::default().with_deploy_code(init))
-            .await
-            .unwrap()
-            .get_receipt()
-            .await
-            .unwrap();
-        assert!(receipt.status(), "TAO20 deploys");
-        let tao20 = receipt.contract_address.unwrap();
-        let vault = TAO20::new(tao20, provider.clone())
-            .vault()
-            .call()
-            .await
-            .unwrap();
-        let deployment = Deployment {
-            chain_id: anvil.chain_id(),
-            tao20,
-            deploy_block: receipt.block_number.unwrap(),
-            vault_coldkey: vault,
-            genesis_block: 0,
-            epoch_length: EPOCH_LENGTH,
-            delivery_window: DELIVERY_WINDOW.into(),
-            expiry_grace: EXPIRY_GRACE.into(),
-            staking_precompile: STAKING,
-            alpha_precompile: tao20_bevm::bindings::ALPHA_PRECOMPILE,
-            signers: signers.iter().map(|s| s.address()).collect(),
-            threshold: 4,
-        };
+        assert!(provider.anvil_load_state(t.state.clone()).await.unwrap());
         Fixture {
             miner: key(1),
             relayer: key(2),
             anvil,
             url,
-            deployment,
-            signers,
+            deployment: t.deployment.clone(),
+            signers: test_signers(),
             owner,
             provider,
         }

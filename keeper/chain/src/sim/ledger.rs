@@ -50,6 +50,26 @@ pub trait StakeLedger: Send {
     fn rollback(&mut self) -> Result<()>;
     /// Moves to a new block height; later writes belong to it.
     fn advance(&mut self, block: BlockNumber) -> Result<()>;
+    /// The height the ledger is at (a ledger shared with another chain may start above 0).
+    fn height(&self) -> BlockNumber {
+        0
+    }
+    /// Each subnet's state other ledger users need (the EVM's precompile mocks answer prices and
+    /// transfer toggles), after the block's price moves and before its extrinsics.
+    fn mirror(&mut self, _block: BlockNumber, _subnets: &[SubnetMirror]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What a shared ledger mirrors of a subnet each block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubnetMirror {
+    /// The subnet.
+    pub netuid: NetUid,
+    /// `current_alpha_price`: rao of TAO per alpha.
+    pub price_rao: u64,
+    /// Whether stake transfers are allowed.
+    pub transfers_enabled: bool,
 }
 
 /// A value's history: `(block, value)` pairs, ascending.

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use ledger::{MemoryLedger, StakeKey, StakeLedger};
+pub use ledger::{MemoryLedger, StakeKey, StakeLedger, SubnetMirror};
 pub use pool::{Pool, WEIGHT_ONE};
 pub use protocol::{LocalTransport, Op, RemoteTransport, SimClient, Transport};
 pub use server::{serve, SimServer};
@@ -232,9 +232,12 @@ impl Simulator {
     pub fn with_ledger(config: SimConfig, ledger: Box<dyn StakeLedger>) -> Result<Self> {
         let beacon = LocalBeacon::from_seed(config.seed);
         let beacon_info = beacon.info()?;
+        // A ledger shared with another chain (anvil) may be past block 0: start there, so both
+        // chains keep one block number.
+        let head = ledger.height();
         let mut sim = Simulator {
             config,
-            head: 0,
+            head,
             subnets: BTreeMap::new(),
             history: BTreeMap::new(),
             ledger,
@@ -340,6 +343,16 @@ impl Simulator {
                 i64::try_from(r % span).unwrap_or(0) - i64::from(self.config.volatility_ppm);
             self.subnet_mut(*netuid)?.pool.drift(delta);
         }
+        let mirrors: Vec<SubnetMirror> = self
+            .subnets
+            .iter()
+            .map(|(n, sn)| SubnetMirror {
+                netuid: *n,
+                price_rao: sn.pool.price(),
+                transfers_enabled: sn.transfers_enabled,
+            })
+            .collect();
+        self.ledger.mirror(block, &mirrors)?;
         // `block_step`: reveals first (skipping subnets whose epoch the cap defers in this block),
         // then the coinbase's epochs (`block_step.rs:18-20, 81-99`), in the order the chain
         // iterates `NetworksAdded`: Identity-hashed u16 keys, so by little-endian bytes
