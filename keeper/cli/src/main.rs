@@ -6,11 +6,15 @@
 mod auction;
 mod commitment;
 mod consensus;
+mod devnet;
+mod fund;
 mod index;
+mod key;
 mod nav;
 mod output;
 mod report;
 mod sim;
+mod validator;
 mod wallet;
 mod weights;
 
@@ -28,6 +32,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The validator keeper: run it, summarise its database, move its signing journal.
+    Validator {
+        #[command(subcommand)]
+        cmd: validator::ValidatorCmd,
+    },
+    /// The local network: anvil and the subtensor simulator on one stake ledger.
+    Devnet {
+        #[command(subcommand)]
+        cmd: devnet::DevnetCmd,
+    },
+    /// The fund as the chain holds it (for integrators and operators).
+    Fund {
+        #[command(subcommand)]
+        cmd: fund::FundCmd,
+    },
+    /// The report-signing key's keystore.
+    Key {
+        #[command(subcommand)]
+        cmd: key::KeyCmd,
+    },
     /// Print the build's version and the protocol constants it was built for, as JSON.
     Info,
     /// Mechanism 0: the index methodology and the creation file.
@@ -74,15 +98,32 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+/// Logs go to stderr; `TAO20_LOG` (a tracing filter) wins over `default_level`.
+pub(crate) fn init_logging(default_level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAO20_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TAO20_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+        .with_env_filter(filter);
+    // A second initialisation (tests running commands in one process) keeps the first.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The keeper configures its own logging (text or JSON, its level) from its config file.
+    if !matches!(
+        cli.command,
+        Command::Validator {
+            cmd: validator::ValidatorCmd::Run(_)
+        }
+    ) {
+        init_logging("warn", false);
+    }
     let result = match cli.command {
         Command::Index { cmd } => index::run(cmd),
         Command::Report { cmd } => report::run(cmd),
@@ -93,6 +134,10 @@ fn main() -> ExitCode {
         Command::Sim { cmd } => sim::run(cmd),
         Command::Wallet { cmd } => wallet::run(cmd),
         Command::Weights { cmd } => weights::run(cmd),
+        Command::Devnet { cmd } => devnet::run(cmd),
+        Command::Fund { cmd } => fund::run(cmd),
+        Command::Key { cmd } => key::run(cmd),
+        Command::Validator { cmd } => validator::run(cmd),
         Command::Info => output::print_json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
             "eip712": {

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod metrics;
 pub mod node;
 pub mod reports;
+pub mod status;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -1,0 +1,131 @@
+//! The devnet's substrate side: the simulator over the anvil ledger, served over TCP to keepers,
+//! miners and tools (`tao20 sim serve`'s protocol), producing a block every `block_time_ms` in
+//! lock-step with anvil.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+use tao20_chain::sim::{SimConfig, SimServer, Simulator};
+
+use crate::ledger::AnvilLedger;
+use crate::{Error, Result};
+
+/// What the chain process runs (`DIR/chain.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainSpec {
+    /// anvil's JSON-RPC URL (automine off).
+    pub anvil: String,
+    /// Where to serve the simulator (`127.0.0.1:0` picks a port).
+    pub listen: String,
+    /// Milliseconds between blocks (0: blocks only when extrinsics or `advance` make them).
+    pub block_time_ms: u64,
+    /// The simulator's parameters.
+    pub sim: SimConfig,
+    /// The fund, once deployed: the ledger follows the coldkeys its events name.
+    #[serde(default)]
+    pub tao20: Option<Address>,
+    /// The fund's vault coldkey.
+    #[serde(default)]
+    pub vault: Option<B256>,
+}
+
+impl ChainSpec {
+    /// Reads a spec file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Setup(format!("{}: {e}", path.display())))
+    }
+}
+
+/// A running chain: the simulator, its server's address, and the block producer.
+#[derive(Debug)]
+pub struct Chain {
+    /// The shared simulator.
+    pub sim: Arc<Mutex<Simulator>>,
+    /// The server's address.
+    pub addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    producer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(p) = &self.producer {
+            p.abort();
+        }
+    }
+}
+
+fn lock(sim: &Mutex<Simulator>) -> std::sync::MutexGuard<'_, Simulator> {
+    sim.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Chain {
+    /// Starts the simulator on the anvil ledger, its server and its block producer.
+    pub async fn start(spec: &ChainSpec) -> Result<Self> {
+        let anvil = spec.anvil.clone();
+        let (tao20, vault) = (spec.tao20, spec.vault);
+        // The ledger's constructor talks to anvil from its own thread: keep it off the runtime.
+        let ledger =
+            tokio::task::spawn_blocking(move || AnvilLedger::connect(&anvil, tao20, vault))
+                .await
+                .map_err(|e| Error::Setup(format!("ledger thread: {e}")))??;
+        let sim = Simulator::with_ledger(spec.sim.clone(), Box::new(ledger))?;
+        let sim = Arc::new(Mutex::new(sim));
+        let server = SimServer::bind(&spec.listen, sim.clone()).await?;
+        let addr = server.local_addr()?;
+        let server = tokio::spawn(async move {
+            if let Err(e) = server.run().await {
+                tracing::error!(target: "devnet::chain", error = %e, "simulator server stopped");
+            }
+        });
+        let producer = (spec.block_time_ms > 0).then(|| {
+            let sim = sim.clone();
+            let period = Duration::from_millis(spec.block_time_ms);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(period);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let sim = sim.clone();
+                    let r = tokio::task::spawn_blocking(move || lock(&sim).advance(1)).await;
+                    match r {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(target: "devnet::chain", error = %e, "block production failed")
+                        }
+                        Err(e) => {
+                            tracing::error!(target: "devnet::chain", error = %e, "block production task failed");
+                            return;
+                        }
+                    }
+                }
+            })
+        });
+        Ok(Chain {
+            sim,
+            addr,
+            server,
+            producer,
+        })
+    }
+}
+
+/// `tao20 devnet chain --spec FILE`: runs the chain until SIGINT/SIGTERM, printing its address.
+pub async fn serve(spec_path: &Path) -> Result<()> {
+    let spec = ChainSpec::load(spec_path)?;
+    let chain = Chain::start(&spec).await?;
+    println!(
+        "{}",
+        serde_json::json!({"listening": chain.addr.to_string(), "head": lock(&chain.sim).head()})
+    );
+    tracing::info!(target: "devnet::chain", addr = %chain.addr, "chain serving");
+    crate::process::wait_for_signal().await;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! The local TAO20 network everything else runs on: the real contracts on anvil and the subtensor
+//! simulator, sharing one stake ledger and one block number, as BEVM and subtensor do.
+//!
+//! - [`ledger`]: the simulator's stake in the staking mock on anvil, blocks in lock-step.
+//! - [`chain`]: the simulator on that ledger, served over TCP, producing blocks.
+//! - [`up`]: `tao20 devnet up|down` — the processes, the deployment, subnets, keys, the first
+//!   epoch's creation file, and `DIR/devnet.json`.
+//! - [`process`], [`keys`]: the processes it starts and the development keys it derives.
+
+pub mod chain;
+pub mod error;
+pub mod keys;
+pub mod ledger;
+pub mod process;
+pub mod up;
+
+pub use error::{Error, Result};

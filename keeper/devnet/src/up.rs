@@ -1,0 +1,617 @@
+//! `tao20 devnet up` and `down`: anvil, the precompile mocks, TAO20 deployed through
+//! `script/Deploy.s.sol`, the simulator on the shared ledger, subnets with pools, the signer set's
+//! keys, and the first epoch's creation file, all described by `DIR/devnet.json`.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use serde::{Deserialize, Serialize};
+use tao20_bevm::localnet::{
+    forge_deploy, place_mocks, tool, DeployConfig, DeployEpoch, DeployFees, DeployFundHotkey,
+    DEFAULT_MIN_STAKE,
+};
+use tao20_bevm::writer::{Call, Confirmed};
+use tao20_bevm::{Deployment, Writer};
+use tao20_chain::sim::{RemoteTransport, SimClient, SimConfig, SubnetSpec, WEIGHT_ONE};
+use tao20_chain::types::Bytes32;
+use tao20_chain::Subtensor;
+use tao20_creation::eip712::{CreationFile, Eip712Message};
+use tao20_creation::index::{self, Epoch, IndexInput, IndexParams, SubnetSnapshot};
+use tao20_creation::pricing::{official_price, SpotSample};
+use tao20_creation::signing::{sort_signatures, ReportSigner};
+
+use crate::chain::ChainSpec;
+use crate::keys::{self, EvmKey, SubstrateKey};
+use crate::process::{self, Started};
+use crate::{Error, Result};
+
+/// The TAO20 subnet's netuid on the devnet (not a fund netuid).
+pub const TAO20_NETUID: u16 = 1;
+/// One TAO in rao.
+pub const TAO: u64 = 1_000_000_000;
+
+/// What `up` builds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpOptions {
+    /// The devnet's directory.
+    pub dir: PathBuf,
+    /// The repository (forge, anvil, the artifacts and the deploy script).
+    pub root: PathBuf,
+    /// The `tao20` binary that runs the chain process.
+    pub tao20_bin: PathBuf,
+    /// Milliseconds between blocks.
+    pub block_time_ms: u64,
+    /// Creation epoch length, blocks.
+    pub epoch_length: u64,
+    /// Alpha subnets (the fund's netuids are 2..=N+1).
+    pub subnets: u16,
+    /// Seed of keys, pools and the price walk.
+    pub seed: u64,
+    /// Signers in the fund's signer set (the validators' report keys).
+    pub signers: usize,
+    /// The official price window, blocks (keepers on this devnet must use the same).
+    pub price_window: u64,
+    /// Delivery window, blocks.
+    pub delivery_window: u64,
+    /// Grace after expiry, blocks.
+    pub expiry_grace: u64,
+    /// The TAO20 subnet's tempo.
+    pub tempo: u16,
+    /// Blocks the simulator's finality trails its head.
+    pub finality_lag: u64,
+}
+
+impl UpOptions {
+    /// The defaults for a devnet in `dir` of the repository at `root`.
+    pub fn new(dir: PathBuf, root: PathBuf, tao20_bin: PathBuf) -> Self {
+        Self {
+            dir,
+            root,
+            tao20_bin,
+            block_time_ms: 250,
+            epoch_length: 1_200,
+            subnets: 4,
+            seed: 0,
+            signers: 5,
+            price_window: 30,
+            delivery_window: 40,
+            expiry_grace: 20,
+            tempo: 360,
+            finality_lag: 2,
+        }
+    }
+
+    /// The index methodology this devnet's creation files follow (keepers must use the same):
+    /// the protocol's, with units of 10 shares so a unit is worth about 10 TAO at the start.
+    pub fn index_params(&self) -> IndexParams {
+        IndexParams {
+            shares_per_unit: U256::from(10u64) * U256::from(10u64).pow(U256::from(18u64)),
+            ..IndexParams::default()
+        }
+    }
+}
+
+/// One signer of the fund: its report key, and the hotkey and coldkey of its validator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignerKeys {
+    /// The report-signing key.
+    pub evm: EvmKey,
+    /// The validator's hotkey.
+    pub hotkey: SubstrateKey,
+    /// The validator's coldkey.
+    pub coldkey: SubstrateKey,
+}
+
+/// The devnet's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetKeys {
+    /// Deployer and governance (anvil's first account).
+    pub deployer: EvmKey,
+    /// The fund's default hotkey (registered on every alpha subnet).
+    pub fund_hotkey: SubstrateKey,
+    /// The fund hotkey's coldkey.
+    pub fund_operator: SubstrateKey,
+    /// The TAO20 subnet's owner coldkey.
+    pub owner: SubstrateKey,
+    /// Its owner hotkey (uid 0, the burn uid).
+    pub owner_hotkey: SubstrateKey,
+    /// The signer set, ascending by report-key address.
+    pub signers: Vec<SignerKeys>,
+    /// The fee recipient.
+    pub fee_recipient: EvmKey,
+}
+
+/// `DIR/devnet.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetFile {
+    /// The options it was built with.
+    pub options: UpOptions,
+    /// anvil's JSON-RPC URL.
+    pub anvil_rpc: String,
+    /// The simulator's `host:port`.
+    pub simulator: String,
+    /// The EVM chain id.
+    pub chain_id: u64,
+    /// The fund.
+    pub tao20: Address,
+    /// The vault coldkey.
+    pub vault_coldkey: B256,
+    /// The deployment block.
+    pub deploy_block: u64,
+    /// `DIR/deployment.json` (the deployment with its ABI, as integrators read it).
+    pub deployment: PathBuf,
+    /// The TAO20 subnet.
+    pub tao20_netuid: u16,
+    /// The fund's (alpha) netuids.
+    pub alpha_netuids: Vec<u16>,
+    /// The keys it made.
+    pub keys: DevnetKeys,
+    /// The processes it started.
+    pub processes: Vec<Started>,
+}
+
+impl DevnetFile {
+    /// `DIR/devnet.json`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("devnet.json")
+    }
+
+    /// Reads `DIR/devnet.json`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let p = Self::path(dir);
+        let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Setup(format!("{}: {e}", p.display())))
+    }
+
+    /// Writes it atomically.
+    pub fn save(&self) -> Result<()> {
+        let p = Self::path(&self.options.dir);
+        let tmp = p.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Setup(format!("devnet.json: {e}")))?;
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+    }
+
+    /// A client of the simulator.
+    pub fn simulator(&self) -> SimClient<RemoteTransport> {
+        SimClient::connect(self.simulator.clone())
+    }
+
+    /// The deployment.
+    pub fn deployment(&self) -> Result<Deployment> {
+        Ok(Deployment::load(&self.deployment)?)
+    }
+}
+
+/// The running processes of a devnet directory (what `down` would stop).
+pub fn live_processes(dir: &Path) -> Vec<Started> {
+    DevnetFile::load(dir)
+        .map(|f| {
+            f.processes
+                .into_iter()
+                .filter(process::is_running)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Stops every process `DIR/devnet.json` lists; returns each with whether it was still running.
+pub fn down(dir: &Path) -> Result<Vec<(Started, bool)>> {
+    let file = DevnetFile::load(dir)?;
+    let mut out = Vec::new();
+    // Clients first, the chains last.
+    for p in file.processes.iter().rev() {
+        let running = process::is_running(p);
+        if running {
+            process::stop(p, Duration::from_secs(5));
+        }
+        out.push((p.clone(), running));
+    }
+    Ok(out)
+}
+
+/// The devnet's keys for `opts` (a function of its seed).
+pub fn make_keys(opts: &UpOptions) -> Result<DevnetKeys> {
+    let seed = opts.seed;
+    let mut signers = (0..opts.signers)
+        .map(|i| {
+            Ok(SignerKeys {
+                evm: keys::evm(seed, &format!("validator/{i}/report"))?,
+                hotkey: keys::substrate(seed, &format!("validator/{i}/hotkey"))?,
+                coldkey: keys::substrate(seed, &format!("validator/{i}/coldkey"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    signers.sort_by_key(|s| s.evm.address);
+    Ok(DevnetKeys {
+        deployer: keys::deployer()?,
+        fund_hotkey: keys::substrate(seed, "fund/hotkey")?,
+        fund_operator: keys::substrate(seed, "fund/operator")?,
+        owner: keys::substrate(seed, "subnet/owner")?,
+        owner_hotkey: keys::substrate(seed, "subnet/owner-hotkey")?,
+        signers,
+        fee_recipient: keys::evm(seed, "fees")?,
+    })
+}
+
+async fn wait_rpc(provider: &DynProvider, child: &mut Child, started: &Started) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if provider.get_block_number().await.is_ok() {
+            return Ok(());
+        }
+        check_alive(child, started)?;
+        if Instant::now() > deadline {
+            return Err(Error::Setup(format!(
+                "anvil did not answer in 20 s; last lines of {}:\n{}",
+                started.log.display(),
+                process::tail(&started.log, 20)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An error naming the process and its last log lines if `child` has exited.
+pub fn check_alive(child: &mut Child, started: &Started) -> Result<()> {
+    if let Ok(Some(_)) = child.try_wait() {
+        return Err(Error::Died {
+            name: started.name.clone(),
+            pid: started.pid,
+            log: started.log.display().to_string(),
+            tail: process::tail(&started.log, 20),
+        });
+    }
+    Ok(())
+}
+
+fn account(k: &SubstrateKey) -> Bytes32 {
+    k.account
+}
+
+/// Builds a devnet in `opts.dir`; returns its description and the child processes (anvil, the
+/// chain), which the caller stops (or leaves running with `--detach`).
+pub async fn up(opts: &UpOptions) -> Result<(DevnetFile, Vec<(Child, Started)>)> {
+    let live = live_processes(&opts.dir);
+    if !live.is_empty() {
+        return Err(Error::Live {
+            dir: opts.dir.display().to_string(),
+            pids: live
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.pid))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if opts.subnets == 0 || opts.signers == 0 {
+        return Err(Error::Setup(
+            "need at least one subnet and one signer".into(),
+        ));
+    }
+    std::fs::create_dir_all(opts.dir.join("logs")).map_err(|e| Error::io(&opts.dir, e))?;
+    let dir = std::fs::canonicalize(&opts.dir).map_err(|e| Error::io(&opts.dir, e))?;
+    let mut children: Vec<(Child, Started)> = Vec::new();
+    let result = build(opts, &dir, &mut children).await;
+    match result {
+        Ok(file) => Ok((file, children)),
+        Err(e) => {
+            for (mut c, s) in children {
+                process::stop(&s, Duration::from_secs(2));
+                let _ = c.wait();
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn build(
+    opts: &UpOptions,
+    dir: &Path,
+    children: &mut Vec<(Child, Started)>,
+) -> Result<DevnetFile> {
+    let keys = make_keys(opts)?;
+
+    // anvil, with the mocks and the fund.
+    let port = process::free_port()?;
+    let anvil_args: Vec<String> = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--chain-id",
+        "31337",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let anvil_bin = tool(&opts.root, "anvil")?;
+    let (mut child, started) = process::spawn(
+        "anvil",
+        &anvil_bin,
+        &anvil_args,
+        &dir.join("logs/anvil.log"),
+        &[],
+    )?;
+    let rpc = format!("http://127.0.0.1:{port}");
+    tao20_bevm::rpc::ensure_tls();
+    let deployer = PrivateKeySigner::from_bytes(&keys.deployer.secret)
+        .map_err(|e| Error::Setup(format!("deployer key: {e}")))?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer.clone()))
+        .connect_http(
+            rpc.parse()
+                .map_err(|e| Error::Setup(format!("anvil URL: {e}")))?,
+        )
+        .erased();
+    wait_rpc(&provider, &mut child, &started).await?;
+    children.push((child, started));
+    place_mocks(&provider, &opts.root).await?;
+
+    let alpha_netuids: Vec<u16> = (0..opts.subnets).map(|i| TAO20_NETUID + 1 + i).collect();
+    let threshold = u8::try_from(2 * opts.signers / 3 + 1)
+        .map_err(|_| Error::Setup("too many signers".into()))?;
+    let config = DeployConfig {
+        owner: keys.deployer.address,
+        guardian: keys.deployer.address,
+        signers: keys.signers.iter().map(|s| s.evm.address).collect(),
+        threshold,
+        fees: DeployFees {
+            mint_bps: 50,
+            redeem_bps: 50,
+            management_bps: 100,
+            recipient: keys.fee_recipient.address,
+        },
+        creation_bond_wei: (100_000_000u64 * TAO).to_string(),
+        epoch: DeployEpoch {
+            genesis_block: 0,
+            length: opts.epoch_length,
+        },
+        delivery_window: opts.delivery_window,
+        expiry_grace: opts.expiry_grace,
+        min_stake_rao: DEFAULT_MIN_STAKE,
+        vault_coldkey: B256::ZERO,
+        default_fund_hotkey: B256::from(keys.fund_hotkey.account.0),
+        fund_hotkeys: alpha_netuids
+            .iter()
+            .map(|&netuid| DeployFundHotkey {
+                netuid,
+                hotkey: B256::ZERO,
+            })
+            .collect(),
+        timelock: None,
+    };
+    let (root, rpc2, secret) = (opts.root.clone(), rpc.clone(), keys.deployer.secret);
+    let (deployment_json, deployment) =
+        tokio::task::spawn_blocking(move || forge_deploy(&root, &rpc2, &secret, &config))
+            .await
+            .map_err(|e| Error::Setup(format!("deploy task: {e}")))??;
+    let deployment_path = dir.join("deployment.json");
+    let text = serde_json::to_string_pretty(&deployment_json)
+        .map_err(|e| Error::Setup(format!("deployment: {e}")))?;
+    std::fs::write(&deployment_path, text).map_err(|e| Error::io(&deployment_path, e))?;
+    // From here on, blocks come from the simulator, in lock-step with anvil.
+    provider
+        .anvil_set_auto_mine(false)
+        .await
+        .map_err(|e| Error::Setup(format!("evm_setAutomine: {e}")))?;
+
+    // The simulator on the shared ledger.
+    let sim_port = process::free_port()?;
+    let spec = ChainSpec {
+        anvil: rpc.clone(),
+        listen: format!("127.0.0.1:{sim_port}"),
+        block_time_ms: opts.block_time_ms,
+        sim: SimConfig {
+            seed: opts.seed,
+            finality_lag: opts.finality_lag,
+            ..SimConfig::default()
+        },
+        tao20: Some(deployment.tao20),
+        vault: Some(deployment.vault_coldkey),
+    };
+    let spec_path = dir.join("chain.json");
+    let text = serde_json::to_string_pretty(&spec)
+        .map_err(|e| Error::Setup(format!("chain.json: {e}")))?;
+    std::fs::write(&spec_path, text).map_err(|e| Error::io(&spec_path, e))?;
+    let chain_args = vec![
+        "devnet".to_string(),
+        "chain".to_string(),
+        "--spec".to_string(),
+        spec_path.display().to_string(),
+    ];
+    let (mut child, started) = process::spawn(
+        "chain",
+        &opts.tao20_bin,
+        &chain_args,
+        &dir.join("logs/chain.log"),
+        &[("TAO20_LOG".into(), "info".into())],
+    )?;
+    let sim = SimClient::connect(spec.listen.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.finalized_head().await.is_err() {
+        check_alive(&mut child, &started)?;
+        if Instant::now() > deadline {
+            return Err(Error::Setup(format!(
+                "the chain did not answer in 30 s; last lines of {}:\n{}",
+                started.log.display(),
+                process::tail(&started.log, 20)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    children.push((child, started));
+
+    setup_subnets(&sim, opts, &keys, &alpha_netuids).await?;
+    // The first creation file averages prices over a whole window.
+    sim.advance(opts.price_window + 1).await?;
+    let writer = Writer::new(
+        tao20_bevm::rpc::connect_with_signer(&rpc, deployer)?,
+        deployment.tao20,
+        keys.deployer.address,
+        1,
+        Duration::from_secs(60),
+    );
+    publish_current_epoch(&sim, opts, &keys, &deployment, &alpha_netuids, &writer).await?;
+
+    let file = DevnetFile {
+        options: UpOptions {
+            dir: dir.to_path_buf(),
+            ..opts.clone()
+        },
+        anvil_rpc: rpc,
+        simulator: spec.listen,
+        chain_id: deployment.chain_id,
+        tao20: deployment.tao20,
+        vault_coldkey: deployment.vault_coldkey,
+        deploy_block: deployment.deploy_block,
+        deployment: deployment_path,
+        tao20_netuid: TAO20_NETUID,
+        alpha_netuids,
+        keys,
+        processes: children.iter().map(|(_, s)| s.clone()).collect(),
+    };
+    file.save()?;
+    Ok(file)
+}
+
+/// Subnets, pools, the fund hotkey on every alpha subnet, the validators with stake on the TAO20
+/// subnet (so they hold validator permits), and its two mechanisms.
+pub async fn setup_subnets(
+    sim: &SimClient<RemoteTransport>,
+    opts: &UpOptions,
+    keys: &DevnetKeys,
+    alpha: &[u16],
+) -> Result<()> {
+    sim.register_subnet(SubnetSpec {
+        netuid: TAO20_NETUID,
+        owner: account(&keys.owner),
+        owner_hotkey: account(&keys.owner_hotkey),
+        tempo: opts.tempo,
+        tao_in: 10_000 * TAO,
+        alpha_in: 10_000 * TAO,
+        weight_tao: WEIGHT_ONE / 2,
+    })
+    .await?;
+    for (i, &netuid) in alpha.iter().enumerate() {
+        let i = u64::try_from(i).unwrap_or(0);
+        // Prices from 0.02 to about 0.1 TAO per alpha, deeper pools for the larger subnets.
+        let tao_in = (2_000 + 1_000 * ((opts.seed + i) % 5)) * TAO;
+        let alpha_in = tao_in * (10 + 10 * ((opts.seed + 3 * i) % 5));
+        sim.register_subnet(SubnetSpec {
+            netuid,
+            owner: account(&keys.owner),
+            owner_hotkey: account(&keys::substrate(
+                opts.seed,
+                &format!("subnet/{netuid}/owner-hotkey"),
+            )?),
+            tempo: opts.tempo,
+            tao_in,
+            alpha_in,
+            weight_tao: WEIGHT_ONE / 2,
+        })
+        .await?;
+        sim.register_neuron(
+            netuid,
+            account(&keys.fund_hotkey),
+            account(&keys.fund_operator),
+        )
+        .await?;
+        // Alpha outstanding (staked alpha) gives each subnet its market cap.
+        let owner_hotkey = keys::substrate(opts.seed, &format!("subnet/{netuid}/owner-hotkey"))?;
+        sim.as_signer(account(&keys.owner))
+            .add_stake(
+                account(&owner_hotkey),
+                netuid,
+                (200 + 100 * ((opts.seed + i) % 7)) * TAO,
+            )
+            .await?;
+    }
+    for s in &keys.signers {
+        sim.register_neuron(TAO20_NETUID, account(&s.hotkey), account(&s.coldkey))
+            .await?;
+        sim.as_signer(account(&s.coldkey))
+            .add_stake(account(&s.hotkey), TAO20_NETUID, 100 * TAO)
+            .await?;
+    }
+    sim.set_mechanisms(TAO20_NETUID, 2, Some(vec![32_768, 32_767]))
+        .await?;
+    Ok(())
+}
+
+/// Computes the current epoch's creation file from the simulator's state, as a keeper computes it
+/// at a boundary (official prices over the price window, market caps, the fund's empty NAV), signs
+/// it with the signer set and publishes it: until keepers run, the devnet does this itself.
+pub async fn publish_current_epoch(
+    sim: &SimClient<RemoteTransport>,
+    opts: &UpOptions,
+    keys: &DevnetKeys,
+    deployment: &Deployment,
+    alpha: &[u16],
+    writer: &Writer,
+) -> Result<CreationFile> {
+    let head = sim.finalized_head().await?.number;
+    let epoch_id = index::epoch_of(head + 1, deployment.genesis_block, deployment.epoch_length)
+        .ok_or_else(|| Error::Setup("before genesis".into()))?;
+    let w = opts.price_window;
+    let mut subnets = Vec::new();
+    for &n in alpha {
+        let mut samples = Vec::new();
+        for b in head - w..head {
+            samples.push(SpotSample {
+                block: b,
+                rao_per_alpha: sim.current_alpha_price(b, n).await?,
+            });
+        }
+        let price = official_price(n, head, w, &samples)?.raw();
+        let reserves = sim.pool_reserves(head, n).await?;
+        subnets.push(SubnetSnapshot {
+            netuid: n,
+            price,
+            alpha_outstanding: u128::from(reserves.alpha_out),
+            trading: reserves.tao_in > 0 && reserves.alpha_in > 0,
+            transfers_enabled: sim.transfers_enabled(head, n).await?,
+        });
+    }
+    let out = index::compute(&IndexInput {
+        epoch: Epoch {
+            epoch_id,
+            genesis_block: deployment.genesis_block,
+            epoch_length: deployment.epoch_length,
+        },
+        params: opts.index_params(),
+        nav_per_share: U256::from(TAO),
+        signer_set_version: 1,
+        subnets,
+    })?;
+    let file = out.creation_file;
+    let message = Eip712Message::CreationFile(file.clone());
+    let digest = message.digest(deployment.chain_id, deployment.tao20);
+    let mut raw = Vec::new();
+    for s in &keys.signers {
+        raw.push(ReportSigner::from_bytes(&s.evm.secret)?.sign_digest(&digest)?);
+    }
+    let signatures: Vec<Bytes> = sort_signatures(&digest, &raw)?
+        .into_iter()
+        .map(|(_, s)| Bytes::from(s.to_vec()))
+        .collect();
+    match writer
+        .submit(&Call::PublishEpoch {
+            file: file.clone(),
+            signatures,
+        })
+        .await?
+    {
+        Confirmed::Included(_) | Confirmed::AlreadySettled { .. } => Ok(file),
+    }
+}
