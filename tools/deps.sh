@@ -16,8 +16,10 @@ fi
 # PyPI packages of keeper/chain's cross-checks, pinned: scalecodec (the independent SCALE decoder of
 # the offline call-data tests), bittensor-drand (opentensor's commit-reveal v4 client: reveal rounds
 # and timelock ciphertexts), xxhash (storage keys), and bittensor-wallet (the library btcli uses: it
-# writes the wallets and verifies the signatures of keeper/wallet's cross-tests).
-PYPI_PACKAGES=(scalecodec==1.2.11 bittensor-drand==2.0.0 xxhash==3.5.0 bittensor-wallet==4.1.1)
+# writes the wallets and verifies the signatures of keeper/wallet's cross-tests), and web3 with
+# eth-account (the integrator example, and EIP-712 digests and signatures checked by a client
+# nobody here wrote).
+PYPI_PACKAGES=(scalecodec==1.2.11 bittensor-drand==2.0.0 xxhash==3.5.0 bittensor-wallet==4.1.1 web3==7.6.0)
 for spec in "${PYPI_PACKAGES[@]}"; do
   name=${spec%%==*} version=${spec##*==}
   if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
