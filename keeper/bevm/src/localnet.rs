@@ -7,7 +7,6 @@
 //! line — never use it with a key that holds value.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy::primitives::{address, Address, Bytes, B256};
@@ -192,7 +191,7 @@ static DEPLOYS: AtomicU64 = AtomicU64::new(0);
 
 /// Deploys the timelock and TAO20 with `script/Deploy.s.sol` (forge, broadcasting with
 /// `deployer_key`), from `config`; returns the deployment file forge wrote and its contents.
-pub fn forge_deploy(
+pub async fn forge_deploy(
     root: &Path,
     rpc: &str,
     deployer_key: &B256,
@@ -209,7 +208,7 @@ pub fn forge_deploy(
     let text =
         serde_json::to_string_pretty(config).map_err(|e| Error::decode("deploy config", e))?;
     std::fs::write(&cfg_path, text).map_err(|e| io(&cfg_path, e))?;
-    let out = Command::new(&forge)
+    let out = tokio::process::Command::new(&forge)
         .current_dir(root)
         .args([
             "script",
@@ -224,6 +223,7 @@ pub fn forge_deploy(
         .env("DEPLOY_CONFIG", &cfg_path)
         .env("DEPLOYMENT_OUT", &out_path)
         .output()
+        .await
         .map_err(|e| io(&forge, e))?;
     if !out.status.success() {
         return Err(Error::invalid(
@@ -237,9 +237,13 @@ pub fn forge_deploy(
         ));
     }
     let text = std::fs::read_to_string(&out_path).map_err(|e| io(&out_path, e))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
+    let mut json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::decode(out_path.display().to_string(), e))?;
-    let deployment = Deployment::load(&out_path)?;
+    let mut deployment = Deployment::load(&out_path)?;
     let _ = std::fs::remove_dir_all(&dir);
+    // The script records the block it ran at; the creation landed in a later one.
+    let reader = crate::Reader::new(crate::rpc::connect(rpc)?, &deployment);
+    deployment.deploy_block = reader.deployed_at(deployment.deploy_block).await?;
+    json["deployBlock"] = deployment.deploy_block.into();
     Ok((json, deployment))
 }

@@ -260,6 +260,37 @@ impl Reader {
         Ok(block.map(|b| b.header.hash))
     }
 
+    /// The first block at or after `from` at which the contract has code: where its history
+    /// starts (a deployment file's `deployBlock` is the block the deploy script ran at, which can
+    /// precede the block that included the creation).
+    pub async fn deployed_at(&self, from: u64) -> Result<u64> {
+        let has_code = |b: u64| async move {
+            self.provider
+                .get_code_at(self.address())
+                .block_id(BlockId::number(b))
+                .await
+                .map(|c| !c.is_empty())
+                .map_err(|e| Error::rpc(format!("eth_getCode at block {b}"), e))
+        };
+        let head = self.head().await?;
+        if !has_code(head).await? {
+            return Err(Error::invalid(
+                "deployment",
+                format!("no contract at {} at block {head}", self.address()),
+            ));
+        }
+        let (mut lo, mut hi) = (from, head);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if has_code(mid).await? {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Ok(lo)
+    }
+
     /// `getStake(hotkey, coldkey, netuid)` at a block.
     pub async fn stake(&self, hotkey: B256, coldkey: B256, netuid: u16, block: u64) -> Result<u64> {
         let raw = self

@@ -42,6 +42,15 @@ pub struct UpArgs {
     /// Seed of keys, pools and prices.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Keepers to run (`tao20 validator run`, one per signer key).
+    #[arg(long, default_value_t = 0)]
+    validators: usize,
+    /// Of those, how many sign a wrong NAV on purpose (fault injection, for demonstrations).
+    #[arg(long, default_value_t = 0)]
+    faulty_validators: usize,
+    /// Creation delivery window, blocks.
+    #[arg(long, default_value_t = 40)]
+    delivery_window: u64,
     /// Return once the devnet runs, leaving its processes running.
     #[arg(long)]
     detach: bool,
@@ -98,6 +107,9 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.epoch_length = a.epoch_length;
     opts.subnets = a.subnets;
     opts.seed = a.seed;
+    opts.validators = a.validators;
+    opts.faulty_validators = a.faulty_validators;
+    opts.delivery_window = a.delivery_window;
     let (file, mut children) = match up::up(&opts).await {
         Ok(x) => x,
         Err(e @ tao20_devnet::Error::Live { .. }) => return Err(CliError::input(e.to_string())),

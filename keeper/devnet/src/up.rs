@@ -66,6 +66,13 @@ pub struct UpOptions {
     pub tempo: u16,
     /// Blocks the simulator's finality trails its head.
     pub finality_lag: u64,
+    /// Keepers to run (`tao20 validator run`), one per signer from the first; 0 runs none and the
+    /// devnet's creation files stay the one it published itself.
+    #[serde(default)]
+    pub validators: usize,
+    /// Keepers that sign a wrong NAV on purpose (fault injection), counted from the last.
+    #[serde(default)]
+    pub faulty_validators: usize,
 }
 
 impl UpOptions {
@@ -85,6 +92,8 @@ impl UpOptions {
             expiry_grace: 20,
             tempo: 360,
             finality_lag: 2,
+            validators: 0,
+            faulty_validators: 0,
         }
     }
 
@@ -156,6 +165,9 @@ pub struct DevnetFile {
     pub alpha_netuids: Vec<u16>,
     /// The keys it made.
     pub keys: DevnetKeys,
+    /// The keepers' exchange ports.
+    #[serde(default)]
+    pub keeper_ports: Vec<u16>,
     /// The processes it started.
     pub processes: Vec<Started>,
 }
@@ -357,6 +369,16 @@ async fn build(
     wait_rpc(&provider, &mut child, &started).await?;
     children.push((child, started));
     place_mocks(&provider, &opts.root).await?;
+    // Keepers pay gas for the reports they relay.
+    for s in &keys.signers {
+        provider
+            .anvil_set_balance(
+                s.evm.address,
+                U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            )
+            .await
+            .map_err(|e| Error::Setup(format!("anvil_setBalance: {e}")))?;
+    }
 
     let alpha_netuids: Vec<u16> = (0..opts.subnets).map(|i| TAO20_NETUID + 1 + i).collect();
     let threshold = u8::try_from(2 * opts.signers / 3 + 1)
@@ -391,11 +413,8 @@ async fn build(
             .collect(),
         timelock: None,
     };
-    let (root, rpc2, secret) = (opts.root.clone(), rpc.clone(), keys.deployer.secret);
     let (deployment_json, deployment) =
-        tokio::task::spawn_blocking(move || forge_deploy(&root, &rpc2, &secret, &config))
-            .await
-            .map_err(|e| Error::Setup(format!("deploy task: {e}")))??;
+        forge_deploy(&opts.root, &rpc, &keys.deployer.secret, &config).await?;
     let deployment_path = dir.join("deployment.json");
     let text = serde_json::to_string_pretty(&deployment_json)
         .map_err(|e| Error::Setup(format!("deployment: {e}")))?;
@@ -464,7 +483,7 @@ async fn build(
     );
     publish_current_epoch(&sim, opts, &keys, &deployment, &alpha_netuids, &writer).await?;
 
-    let file = DevnetFile {
+    let mut file = DevnetFile {
         options: UpOptions {
             dir: dir.to_path_buf(),
             ..opts.clone()
@@ -479,9 +498,20 @@ async fn build(
         tao20_netuid: TAO20_NETUID,
         alpha_netuids,
         keys,
+        keeper_ports: (0..opts.validators.min(opts.signers))
+            .map(|_| process::free_port())
+            .collect::<Result<Vec<_>>>()?,
         processes: children.iter().map(|(_, s)| s.clone()).collect(),
     };
     file.save()?;
+    for i in 0..opts.validators.min(opts.signers) {
+        let faulty = i >= opts.validators.saturating_sub(opts.faulty_validators);
+        let config = crate::keepers::write_keeper(&file, i, faulty)?;
+        let (child, started) = crate::keepers::spawn_keeper(&file, i, &config)?;
+        children.push((child, started));
+        file.processes = children.iter().map(|(_, s)| s.clone()).collect();
+        file.save()?;
+    }
     Ok(file)
 }
 

@@ -80,12 +80,9 @@ async fn a_simulated_delivery_is_minted_on_anvil_and_redeemed_back_into_the_simu
             .collect(),
         timelock: None,
     };
-    let (r, secret, c) = (rpc.clone(), keys.deployer.secret, config.clone());
-    let (_, deployment) =
-        tokio::task::spawn_blocking(move || forge_deploy(&root(), &r, &secret, &c))
-            .await
-            .unwrap()
-            .unwrap();
+    let (_, deployment) = forge_deploy(&root(), &rpc, &keys.deployer.secret, &config)
+        .await
+        .unwrap();
     provider.anvil_set_auto_mine(false).await.unwrap();
     let chain = Chain::start(&ChainSpec {
         anvil: rpc.clone(),

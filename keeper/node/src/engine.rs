@@ -293,7 +293,13 @@ impl<S: Subtensor> Engine<S> {
         }
         let mut spots = Vec::new();
         for n in self.price_netuids() {
-            spots.push((n, self.subtensor.current_alpha_price(b, n).await?));
+            match self.subtensor.current_alpha_price(b, n).await {
+                Ok(p) => spots.push((n, p)),
+                // A fund netuid whose subnet does not exist (yet, or any more) has no price: a
+                // valuation that needs it finds the hole and refuses, it never guesses.
+                Err(tao20_chain::Error::NotFound { later: false, .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
 
         // Decide, on a copy: nothing changes unless the block commits.
@@ -344,8 +350,19 @@ impl<S: Subtensor> Engine<S> {
                 }
             }
         }
-        if let Some(file) = self.creation_file_due(&mut st, b).await? {
-            signs.push(Eip712Message::CreationFile(file));
+        match self.creation_file_due(&mut st, b).await {
+            Ok(Some(file)) => signs.push(Eip712Message::CreationFile(file)),
+            Ok(None) => {}
+            Err(e) if e.is_transient() => return Err(e),
+            Err(e) => {
+                // This keeper cannot compute the epoch's file (its boundary predates the price
+                // history it can get): the others, or governance, publish it.
+                let d = &self.deployment;
+                if let Some(epoch) = index::epoch_of(b, d.genesis_block, d.epoch_length) {
+                    st.filed_epochs.insert(epoch);
+                    tracing::warn!(target: "keeper::engine", epoch, error = %e, "not computing this epoch's creation file");
+                }
+            }
         }
         let expire = self.expiries_due(&mut st, b).await?;
         st.machine
@@ -431,6 +448,7 @@ impl<S: Subtensor> Engine<S> {
             })?;
         }
         // Signatures peers pushed before this keeper computed the digest.
+        let journaled = !new_digests.is_empty();
         for digest in new_digests {
             let held = self
                 .exchange
@@ -450,6 +468,9 @@ impl<S: Subtensor> Engine<S> {
                     self.metrics.peer_signatures.inc();
                 }
             }
+        }
+        if journaled {
+            crate::failpoint::hit(crate::failpoint::AFTER_JOURNAL_COMMIT);
         }
         self.metrics.reports_refused.inc_by(refused);
         self.state = st;
@@ -581,6 +602,11 @@ impl<S: Subtensor> Engine<S> {
                     signers: signers.clone(),
                     threshold: *threshold,
                 };
+                // The machine starts at the version current at its first block: the event that
+                // installed it (the constructor's) is not a change.
+                if *version <= st.machine.signer_set_version {
+                    return Ok(vec![]);
+                }
                 Ok(st
                     .machine
                     .apply(&MachineEvent::SignerSetChanged { version: *version })?)

@@ -150,6 +150,7 @@ impl Executor {
                     reports::enqueue(store.conn(), &Action::Push { digest: *digest }, b, 0)?;
                     sig
                 };
+                crate::failpoint::hit(crate::failpoint::AFTER_SIGN);
                 let kind = reports::report(lock(&self.store).conn(), digest)?
                     .map(|r| r.message.type_name())
                     .unwrap_or("unknown");
@@ -207,6 +208,7 @@ impl Executor {
                 }
             }
         }
+        crate::failpoint::hit(crate::failpoint::AFTER_PUSH);
         if failed == 0 || attempts + 1 >= MAX_PUSH_ATTEMPTS {
             Ok(Step::Done)
         } else {
@@ -380,6 +382,7 @@ impl Executor {
                 })
             }
             Ok(Sent::Broadcast { tx }) => {
+                crate::failpoint::hit(crate::failpoint::AFTER_SUBMIT);
                 let id = self.record_tx(subject, call, Some(tx), "sent", b, None)?;
                 match writer.confirm(call, tx).await {
                     Ok(Confirmed::Included(inc)) => {

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod exchange;
 pub mod executor;
+pub mod failpoint;
 pub mod journal;
 pub mod metrics;
 pub mod node;

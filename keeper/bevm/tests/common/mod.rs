@@ -148,11 +148,9 @@ async fn template() -> &'static Template {
             let config = deploy_config(&test_signers(), owner.address(), fee_recipient);
             let key = B256::from_slice(&anvil.keys()[0].to_bytes());
             let url = anvil.endpoint();
-            let (_, deployment) =
-                tokio::task::spawn_blocking(move || forge_deploy(&root(), &url, &key, &config))
-                    .await
-                    .unwrap()
-                    .expect("script/Deploy.s.sol deploys");
+            let (_, deployment) = forge_deploy(&root(), &url, &key, &config)
+                .await
+                .expect("script/Deploy.s.sol deploys");
             let state = provider.anvil_dump_state().await.unwrap();
             Template { state, deployment }
         })

@@ -1,0 +1,159 @@
+//! The devnet's keepers: for validator `i`, its report key in a keystore, its hotkey's secret URI,
+//! its database, and a `keeper.toml` pointing at the devnet, under `DIR/keepers/<i>/`; then
+//! `tao20 validator run` as a process of its own, logging to `DIR/logs/validator-<i>.log`.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+
+use tao20_bevm::keys::PasswordSource;
+
+use crate::process::{self, Started};
+use crate::up::DevnetFile;
+use crate::{Error, Result};
+
+/// Keeper `i`'s exchange port.
+pub fn exchange_port(file: &DevnetFile, i: usize) -> Result<u16> {
+    file.keeper_ports
+        .get(i)
+        .copied()
+        .ok_or_else(|| Error::Setup(format!("no exchange port for keeper {i}")))
+}
+
+/// The directory of keeper `i`.
+pub fn keeper_dir(dir: &Path, i: usize) -> PathBuf {
+    dir.join("keepers").join(i.to_string())
+}
+
+fn restrict(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Writes keeper `i`'s keys and configuration; returns the configuration's path.
+pub fn write_keeper(file: &DevnetFile, i: usize, faulty: bool) -> Result<PathBuf> {
+    let dir = &file.options.dir;
+    let kdir = keeper_dir(dir, i);
+    std::fs::create_dir_all(&kdir).map_err(|e| Error::io(&kdir, e))?;
+    let signer = file
+        .keys
+        .signers
+        .get(i)
+        .ok_or_else(|| Error::Setup(format!("no signer key {i}")))?;
+    let password = kdir.join("password");
+    std::fs::write(&password, "devnet\n").map_err(|e| Error::io(&password, e))?;
+    restrict(&password)?;
+    let keystore = kdir.join("report-key");
+    if !keystore.exists() {
+        tao20_bevm::keys::import(
+            &kdir,
+            "report-key",
+            &signer.evm.secret,
+            &PasswordSource::File(password.clone()),
+        )?;
+    }
+    let suri = kdir.join("hotkey.suri");
+    std::fs::write(&suri, format!("{}\n", signer.hotkey.suri)).map_err(|e| Error::io(&suri, e))?;
+    restrict(&suri)?;
+    let port = exchange_port(file, i)?;
+    let peers = (0..file.keeper_ports.len())
+        .filter(|j| *j != i)
+        .map(|j| exchange_port(file, j).map(|p| format!("\"http://127.0.0.1:{p}\"")))
+        .collect::<Result<Vec<_>>>()?;
+    let params = file.options.index_params();
+    let fault = if faulty {
+        "\n[testing]\nfault = \"wrong-nav\"\n"
+    } else {
+        ""
+    };
+    let toml = format!(
+        r#"# Keeper {i} of the devnet in {dir}. Every key is documented in keeper.example.toml.
+[subtensor]
+network = "sim"
+chain_endpoint = "{sim}"
+netuid = {netuid}
+
+[bevm]
+rpc = "{rpc}"
+deployment = "{deployment}"
+confirmations = 0
+tx_timeout_secs = 60
+
+[wallet]
+suri_file = "{suri}"
+
+[signer]
+keystore = "{keystore}"
+password_file = "{password}"
+
+[store]
+path = "{db}"
+
+[exchange]
+listen = "127.0.0.1:{port}"
+external = "127.0.0.1:{port}"
+peers = [{peers}]
+
+[creation]
+price_window = {window}
+
+[creation.index]
+sharesPerUnit = "{spu}"
+
+[transmit]
+stage_blocks = 3
+
+[engine]
+poll_ms = 100
+
+[log]
+level = "info,keeper=info"
+{fault}"#,
+        dir = dir.display(),
+        sim = file.simulator,
+        netuid = file.tao20_netuid,
+        rpc = file.anvil_rpc,
+        deployment = file.deployment.display(),
+        suri = suri.display(),
+        keystore = keystore.display(),
+        password = password.display(),
+        db = kdir.join("keeper.sqlite").display(),
+        peers = peers.join(", "),
+        window = file.options.price_window,
+        spu = params.shares_per_unit,
+    );
+    let config = kdir.join("keeper.toml");
+    std::fs::write(&config, toml).map_err(|e| Error::io(&config, e))?;
+    Ok(config)
+}
+
+/// Starts keeper `i` with `config`.
+pub fn spawn_keeper(file: &DevnetFile, i: usize, config: &Path) -> Result<(Child, Started)> {
+    spawn_keeper_with_env(file, i, config, &[])
+}
+
+/// Starts keeper `i` with `config` and extra environment (crash points in the restart tests).
+pub fn spawn_keeper_with_env(
+    file: &DevnetFile,
+    i: usize,
+    config: &Path,
+    env: &[(String, String)],
+) -> Result<(Child, Started)> {
+    let args = vec![
+        "validator".to_string(),
+        "run".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    process::spawn(
+        &format!("validator-{i}"),
+        &file.options.tao20_bin,
+        &args,
+        &file.options.dir.join(format!("logs/validator-{i}.log")),
+        env,
+    )
+}
