@@ -885,6 +885,30 @@ async fn three_validators_settle_two_epochs_and_commit_exact_weights() {
             );
         }
     }
+    // `tao20 validator status` shows the windows with their winners, the bans and the weights.
+    let doc = tao20_node::status::summary(&net.keepers[0].store.lock().unwrap()).unwrap();
+    let m = &doc["mechanisms"];
+    assert_eq!(
+        m["windowsSettled"].as_u64().unwrap(),
+        reference.len() as u64
+    );
+    let latest = &m["windows"][0];
+    assert_eq!(
+        latest["winners"].as_array().unwrap().len(),
+        winners(&reference[&latest["start"].as_u64().unwrap()]).len()
+    );
+    assert_eq!(m["bans"][0]["uid"], u64::from(lazy_uid));
+    assert_eq!(m["lastCommitment"]["bans"], serde_json::json!([lazy_uid]));
+    assert!(m["lastCommitment"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("1;p;ALPHA_TAO="));
+    assert!(m["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["status"] == "matched" && w["mecid"] == 1));
+    assert!(m["pool"]["samples"].as_u64().unwrap() > 1000);
     drop(net.dir);
 }
 
