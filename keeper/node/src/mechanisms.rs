@@ -132,6 +132,13 @@ impl Mechanisms {
             delivery: DeliveryParams {
                 threshold: cfg.delivery_threshold,
                 max_gap_blocks: cfg.max_gap_blocks,
+                // Workers are named `subaccount.hotkey.worker` at the pool: match on the hotkey.
+                subaccount: cfg.pool.as_ref().and_then(|p| {
+                    p.luxor
+                        .as_ref()
+                        .or(p.proxy.as_ref())
+                        .and_then(|s| s.subaccount.clone())
+                }),
                 ..DeliveryParams::default()
             },
         };

@@ -110,9 +110,7 @@ pub fn mechanisms(s: &Store) -> Result<serde_json::Value> {
             let bans = tao20_auction::commitment::Commitment::decode(&bytes)
                 .ok()
                 .and_then(|c| match c {
-                    tao20_auction::commitment::Commitment::Price(p) => {
-                        p.bans.map(|b| b.uids())
-                    }
+                    tao20_auction::commitment::Commitment::Price(p) => p.bans.map(|b| b.uids()),
                     tao20_auction::commitment::Commitment::Bid(_) => None,
                 });
             Ok(serde_json::json!({

@@ -835,7 +835,10 @@ async fn three_validators_settle_two_epochs_and_commit_exact_weights() {
         assert_eq!(p.prices["ALPHA_TAO"], alpha);
         assert_eq!(p.prices["TAO_USDC"], tao);
         assert_eq!(p.prices["cap"], cap);
-        assert_eq!(p.bans.unwrap().uids(), vec![u8::try_from(lazy_uid).unwrap()]);
+        assert_eq!(
+            p.bans.unwrap().uids(),
+            vec![u8::try_from(lazy_uid).unwrap()]
+        );
     }
     // The last revealed weights are on chain, as every keeper computed them.
     let e3 = net.epochs[2];
