@@ -42,7 +42,7 @@ fmt: deps ## Format Solidity and Rust in place.
 	$(FORGE) fmt
 	cargo fmt --all
 
-demo: deps ## The main job: TAO20 end to end on anvil (deploy, publish, mint, refund after expiry, redeem).
+demo: deps ## The main job: the whole system on a devnet (five keepers, miners, bidders, faults); writes target/demo/report.{json,html}.
 	@bash tools/demo.sh
 
 bench: deps ## Benchmarks (criterion, forge gas snapshots); not part of `make test`.

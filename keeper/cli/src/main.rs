@@ -6,6 +6,7 @@
 mod auction;
 mod commitment;
 mod consensus;
+mod demo;
 mod devnet;
 mod fund;
 mod index;
@@ -37,6 +38,9 @@ enum Command {
         #[command(subcommand)]
         cmd: validator::ValidatorCmd,
     },
+    /// The whole system on a devnet with faults (five keepers, miners, bidders), checked, with
+    /// `report.json` and `report.html`.
+    Demo(demo::DemoArgs),
     /// The local network: anvil and the subtensor simulator on one stake ledger.
     Devnet {
         #[command(subcommand)]
@@ -135,6 +139,7 @@ fn main() -> ExitCode {
         Command::Wallet { cmd } => wallet::run(cmd),
         Command::Weights { cmd } => weights::run(cmd),
         Command::Devnet { cmd } => devnet::run(cmd),
+        Command::Demo(a) => demo::run(a),
         Command::Fund { cmd } => fund::run(cmd),
         Command::Key { cmd } => key::run(cmd),
         Command::Validator { cmd } => validator::run(cmd),

@@ -34,7 +34,8 @@ impl Drop for Net {
 
 fn up() -> Net {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = std::env::var_os("MECH_KEEP").map_or_else(|| tmp.path().join("net"), PathBuf::from);
+    let dir =
+        std::env::var_os("KEEP_DEVNET_DIR").map_or_else(|| tmp.path().join("net"), PathBuf::from);
     let out = Command::cargo_bin("tao20")
         .unwrap()
         .current_dir(root())

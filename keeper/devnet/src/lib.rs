@@ -17,6 +17,7 @@ pub mod keepers;
 pub mod keys;
 pub mod ledger;
 pub mod process;
+pub mod proxy;
 pub mod up;
 
 pub use error::{Error, Result};

@@ -1,0 +1,92 @@
+//! `tao20 demo --quick`: the scenario of `make demo` (five keeper processes, one faulty; creation
+//! miners, a holder, bidders; a keeper killed and restarted, a keeper cut off its RPC, a price
+//! manipulation, an incomplete basket, an under-delivering bidder) as an integration test, with
+//! the report's facts asserted on their own besides the demo's checks.
+
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+#[test]
+fn the_quick_demo_passes_every_check_and_writes_both_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("tao20")
+        .unwrap()
+        .args(["demo", "--quick", "--out"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("report.json")).unwrap()).unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks.len() >= 15, "{stdout}");
+    for c in checks {
+        assert_eq!(c["ok"], true, "{c}");
+    }
+
+    // The faulty keeper signed, was outvoted, and is in no landed report.
+    let keepers = report["keepers"].as_array().unwrap();
+    assert_eq!(keepers.len(), 5);
+    let faulty: Vec<&str> = keepers
+        .iter()
+        .filter(|k| k["faulty"] == true)
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(faulty, ["validator-4"]);
+    assert!(report["agreement"]["faultyDisagreements"].as_u64().unwrap() >= 1);
+    assert_eq!(report["agreement"]["honestDisagreements"], 0);
+    let creations = report["creations"].as_array().unwrap();
+    for c in creations {
+        if c["status"] == "Minted" {
+            let signers: Vec<&str> = c["signers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            assert!(signers.len() >= 4, "{c}");
+            assert!(!signers.contains(&"validator-4"), "{c}");
+        }
+        // One settling transaction per request.
+        assert_eq!(c["txs"], 1, "{c}");
+    }
+    let statuses: Vec<&str> = creations
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"Refunded"));
+    assert!(statuses.iter().filter(|s| **s == "Minted").count() >= 4);
+    // The restart and the outage happened.
+    assert_eq!(keepers[1]["restarts"], 1);
+    let kinds: Vec<&str> = report["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["kill", "rpc-outage", "price-manipulation"]);
+    // Epochs by the keepers, windows, weights, a redemption.
+    assert!(report["epochs"].as_array().unwrap().len() >= 2);
+    assert!(report["windows"].as_array().unwrap().len() >= 6);
+    assert!(report["redemptions"].as_array().unwrap().len() == 1);
+    assert!(report["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["matchesOnChain"] == true));
+
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    assert!(!html.contains("<script"), "no script");
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing fetched"
+    );
+    assert!(html.contains("checks passed"));
+}

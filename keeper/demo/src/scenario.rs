@@ -1,0 +1,948 @@
+//! The scenario: a devnet with five keeper processes, creation miners, a holder, bidders, and
+//! the faults, played in order against the running system.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
+use tao20_bevm::bindings::TAO20;
+use tao20_bevm::reader::Reader;
+use tao20_bevm::reader::RequestStatus;
+use tao20_bevm::writer::Writer;
+use tao20_chain::sim::{RemoteTransport, SimClient};
+use tao20_chain::Subtensor;
+use tao20_devnet::fixture::FixtureClient;
+use tao20_devnet::keepers;
+use tao20_devnet::process::{self, Started};
+use tao20_devnet::proxy::{self, Relay};
+use tao20_devnet::up::{self, DevnetFile, UpOptions, TAO};
+use tao20_miner::creation::{self, MinerKeys};
+
+use crate::progress::Progress;
+use crate::report::{FaultRow, NavPoint, Report};
+use crate::{step, Error, Result};
+
+/// One petahash per second, in H/s.
+pub const PH: u128 = 1_000_000_000_000_000;
+
+/// How the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where the report (and the devnet's directory, `devnet/`) go.
+    pub out: PathBuf,
+    /// The repository (contract artifacts).
+    pub root: PathBuf,
+    /// The `tao20` binary the keepers run.
+    pub tao20_bin: PathBuf,
+    /// Key seed.
+    pub seed: u64,
+    /// The shortened run of the tests: one subnet epoch of auction windows instead of two.
+    pub quick: bool,
+}
+
+/// The keeper the demo kills mid-creation and restarts.
+pub const KILLED_KEEPER: usize = 1;
+/// The keeper the demo cuts off its RPC endpoints.
+pub const CUT_KEEPER: usize = 2;
+/// Blocks the cut keeper is without its endpoints.
+pub const OUTAGE_BLOCKS: u64 = 30;
+/// Keepers on the devnet; the last one is faulty.
+pub const KEEPERS: usize = 5;
+
+/// A creation the demo made.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The request.
+    pub request_id: B256,
+    /// The miner.
+    pub miner: String,
+    /// Units.
+    pub units: u32,
+    /// What was special about it.
+    pub note: String,
+    /// Its delivery's block.
+    pub delivery_block: u64,
+    /// Whether the whole basket was delivered.
+    pub full: bool,
+    /// What was delivered, per netuid (alpha rao).
+    pub amounts: Vec<(u16, u64)>,
+}
+
+/// The price-manipulation attempt before a request.
+#[derive(Debug, Clone, Default)]
+pub struct Manipulation {
+    /// The request that followed it.
+    pub request_id: B256,
+    /// The subnet staked into.
+    pub netuid: u16,
+    /// The block of the stake.
+    pub block: u64,
+    /// TAO staked (rao).
+    pub tao: u64,
+    /// The subnet's spot price before and after (TAO per alpha x 1e9).
+    pub spot_before: u64,
+    /// After.
+    pub spot_after: u64,
+    /// The request's valuation block v.
+    pub request_block: u64,
+    /// The delivery valued at the mean spot of `[v - W, v - 1]`, computed here from the
+    /// simulator's prices (rao).
+    pub twap_value: u128,
+    /// The delivery valued at the spot before the stake (rao).
+    pub pre_value: u128,
+    /// The delivery valued at the spot at v, after the stake (rao).
+    pub spot_value: u128,
+}
+
+/// A bidding miner.
+#[derive(Debug, Clone)]
+pub struct Bidder {
+    /// Its name.
+    pub name: String,
+    /// Its uid on the fund's subnet.
+    pub uid: u16,
+    /// Its hotkey as worker names carry it.
+    pub hotkey: String,
+    /// Its commitment.
+    pub bid: String,
+    /// Its rigs' hashrates (H/s) once delivering.
+    pub rigs: Vec<u128>,
+    /// Whether it under-delivers in its first won window.
+    pub flaky: bool,
+}
+
+/// What the scenario did, for the report.
+#[derive(Debug)]
+pub struct Run {
+    /// The devnet.
+    pub file: DevnetFile,
+    /// Miners' keys by name.
+    pub miners: BTreeMap<String, MinerKeys>,
+    /// The holder's address and coldkey.
+    pub holder: (Address, B256),
+    /// Creations, in order.
+    pub creations: Vec<Planned>,
+    /// The manipulation attempt.
+    pub manipulation: Option<Manipulation>,
+    /// Bidders.
+    pub bidders: Vec<Bidder>,
+    /// Faults injected.
+    pub faults: Vec<FaultRow>,
+    /// Restarts per keeper.
+    pub restarts: Vec<u32>,
+    /// NAV samples.
+    pub nav: Vec<NavPoint>,
+    /// The first block of the scenario.
+    pub first_block: u64,
+    /// The last block.
+    pub last_block: u64,
+    /// Seconds from the devnet's start to the end of the scenario.
+    pub wall_secs: u64,
+    /// Steps that did not happen as planned (each also fails a check).
+    pub problems: Vec<String>,
+}
+
+struct Miner {
+    keys: MinerKeys,
+    provider: alloy::providers::DynProvider,
+    writer: Writer,
+    sim: SimClient<RemoteTransport>,
+}
+
+struct Ctx {
+    file: DevnetFile,
+    sim: SimClient<RemoteTransport>,
+    reader: Reader,
+    progress: Progress,
+    epoch: u64,
+    children: Vec<(Child, Started)>,
+}
+
+impl Ctx {
+    async fn head(&self) -> Result<u64> {
+        Ok(self.sim.finalized_head().await?.number)
+    }
+
+    async fn say(&mut self, what: &str) {
+        let b = self.head().await.unwrap_or_default();
+        self.progress.event(b, self.epoch, what);
+    }
+
+    async fn wait_until(&mut self, block: u64) -> Result<u64> {
+        loop {
+            let b = self.head().await?;
+            if b >= block {
+                return Ok(b);
+            }
+            self.progress.tick(b, self.epoch);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn keeper_started(&self, i: usize) -> Option<Started> {
+        let name = format!("validator-{i}");
+        self.file
+            .processes
+            .iter()
+            .rev()
+            .find(|p| p.name == name)
+            .cloned()
+    }
+
+    /// Starts keeper `i` again from its configuration and records the process.
+    fn restart_keeper(&mut self, i: usize) -> Result<()> {
+        let config = keepers::keeper_dir(&self.file.options.dir, i).join("keeper.toml");
+        let (child, started) = keepers::spawn_keeper(&self.file, i, &config)?;
+        let name = started.name.clone();
+        self.file.processes.retain(|p| p.name != name);
+        self.file.processes.push(started.clone());
+        self.file.save()?;
+        self.children.push((child, started));
+        Ok(())
+    }
+}
+
+/// The devnet's options for the demo.
+pub fn devnet_options(opts: &DemoOptions) -> UpOptions {
+    let mut up = UpOptions::new(
+        opts.out.join("devnet"),
+        opts.root.clone(),
+        opts.tao20_bin.clone(),
+    );
+    // Five debug-built keepers with both mechanisms keep up with 200 ms blocks on two cores.
+    up.block_time_ms = 200;
+    up.delivery_window = 60;
+    up.validators = KEEPERS;
+    up.faulty_validators = 1;
+    up.signers = KEEPERS;
+    up.subnets = 3;
+    up.seed = opts.seed;
+    up.epoch_length = if opts.quick { 500 } else { 700 };
+    up.mechanisms = true;
+    up
+}
+
+/// Plays the scenario and reads back its report; the devnet is down when this returns, whatever
+/// happened.
+pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
+    let up_opts = devnet_options(opts);
+    let dir = up_opts.dir.clone();
+    if dir.exists() {
+        let _ = up::down(&dir);
+        std::fs::remove_dir_all(&dir).map_err(|e| step(dir.display(), e))?;
+    }
+    tao20_bevm::rpc::ensure_tls();
+    let started = Instant::now();
+    let (file, children) = up::up(&up_opts).await?;
+    let sim = file.simulator();
+    let reader = Reader::new(
+        tao20_bevm::rpc::connect(&file.anvil_rpc)?,
+        &file.deployment()?,
+    );
+    let mut ctx = Ctx {
+        file,
+        sim,
+        reader,
+        progress: Progress::new(0),
+        epoch: 0,
+        children,
+    };
+    let outcome = match play(&mut ctx, opts, started).await {
+        Ok(run) => {
+            ctx.say("reading back the chains and every keeper's database")
+                .await;
+            crate::collect::gather(&run, opts.quick)
+                .await
+                .map(|report| (run, report))
+        }
+        Err(e) => Err(e),
+    };
+    ctx.progress.finish();
+    // Tear everything down, the processes the demo restarted included.
+    let _ = up::down(&dir);
+    for (mut c, s) in ctx.children.drain(..) {
+        if process::is_running(&s) {
+            process::kill(&s);
+        }
+        let _ = c.wait();
+    }
+    outcome
+}
+
+async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run> {
+    let f = ctx.file.clone();
+    let first_block = ctx.head().await?;
+    let windows_wanted: u64 = if opts.quick { 6 } else { 12 };
+    ctx.progress
+        .set_target(if opts.quick { 900 } else { 1_300 });
+    ctx.say(&format!(
+        "devnet up: {} keepers (1 faulty), {} basket subnets, {} ms blocks, creation epochs of {} blocks",
+        KEEPERS, f.options.subnets, f.options.block_time_ms, f.options.epoch_length
+    ))
+    .await;
+    let mut run = Run {
+        file: f.clone(),
+        miners: BTreeMap::new(),
+        holder: (Address::ZERO, B256::ZERO),
+        creations: Vec::new(),
+        manipulation: None,
+        bidders: Vec::new(),
+        faults: Vec::new(),
+        restarts: vec![0; KEEPERS],
+        nav: Vec::new(),
+        first_block,
+        last_block: first_block,
+        wall_secs: 0,
+        problems: Vec::new(),
+    };
+
+    // Keeper 2 reaches its endpoints through relays the demo can cut.
+    let anvil_relay = Relay::start(&proxy::host_port(&f.anvil_rpc)?).await?;
+    let sim_relay = Relay::start(&proxy::host_port(&f.simulator)?).await?;
+    relay_keeper(ctx, CUT_KEEPER, &anvil_relay, &sim_relay)?;
+
+    // NAV sampled every 20 blocks in the background.
+    let nav = Arc::new(Mutex::new(Vec::new()));
+    let sampler = tokio::spawn(sample_nav(
+        ctx.sim.clone(),
+        Reader::new(tao20_bevm::rpc::connect(&f.anvil_rpc)?, &f.deployment()?),
+        nav.clone(),
+    ));
+
+    let bidders = bidders(ctx).await?;
+    ctx.say(&format!(
+        "{} bidders committed; {} delivers nothing in the first window it wins",
+        bidders.len(),
+        bidders
+            .iter()
+            .find(|b| b.flaky)
+            .map_or("nobody", |b| b.name.as_str())
+    ))
+    .await;
+    run.bidders = bidders.clone();
+
+    let mut miners = BTreeMap::new();
+    for name in ["ada", "bea", "cyd"] {
+        let m = miner(&f, name).await?;
+        run.miners.insert(name.to_string(), m.keys.clone());
+        miners.insert(name, m);
+    }
+    ctx.say("three creation miners registered and staked on every basket subnet")
+        .await;
+
+    let timeout = Duration::from_secs(120);
+    // 1. A plain creation.
+    let p = create(ctx, &miners["ada"], "ada", 1, true, "full basket").await?;
+    settle(ctx, &mut run, p, timeout).await;
+
+    // 2. An incomplete basket: refunded.
+    let p = create(ctx, &miners["cyd"], "cyd", 1, false, "incomplete basket").await?;
+    settle(ctx, &mut run, p, timeout).await;
+
+    // 3. A keeper killed between the request and the delivery, restarted 40 blocks later.
+    let m = &miners["bea"];
+    let req = request(ctx, m).await?;
+    let killed_at = ctx.head().await?;
+    if let Some(s) = ctx.keeper_started(KILLED_KEEPER) {
+        process::kill(&s);
+    }
+    ctx.say(&format!(
+        "keeper {KILLED_KEEPER} killed (SIGKILL) mid-creation"
+    ))
+    .await;
+    let p = deliver(ctx, m, "bea", req, 1, true, "keeper killed mid-creation").await?;
+    ctx.wait_until(killed_at + 20).await?;
+    ctx.restart_keeper(KILLED_KEEPER)?;
+    run.restarts[KILLED_KEEPER] += 1;
+    let restarted = ctx.head().await?;
+    run.faults.push(FaultRow {
+        kind: "kill".into(),
+        target: format!("validator-{KILLED_KEEPER}"),
+        from_block: killed_at,
+        to_block: restarted,
+        detail: "SIGKILL after the request, restarted from its database".into(),
+    });
+    ctx.say(&format!("keeper {KILLED_KEEPER} restarted")).await;
+    settle(ctx, &mut run, p, timeout).await;
+
+    // 4. A keeper cut off anvil and the simulator for 30 blocks (six minutes of mainnet blocks)
+    // while a creation settles: with one keeper faulty, no quorum until it is back.
+    let cut_at = ctx.head().await?;
+    anvil_relay.cut();
+    sim_relay.cut();
+    ctx.say(&format!("keeper {CUT_KEEPER} cut off its RPC endpoints"))
+        .await;
+    let p = create(ctx, &miners["ada"], "ada", 1, true, "during an RPC outage").await?;
+    ctx.wait_until(cut_at + OUTAGE_BLOCKS).await?;
+    anvil_relay.restore();
+    sim_relay.restore();
+    let restored = ctx.head().await?;
+    run.faults.push(FaultRow {
+        kind: "rpc-outage".into(),
+        target: format!("validator-{CUT_KEEPER}"),
+        from_block: cut_at,
+        to_block: restored,
+        detail: format!(
+            "anvil and the simulator unreachable ({} connections refused)",
+            anvil_relay.refused() + sim_relay.refused()
+        ),
+    });
+    ctx.say(&format!("keeper {CUT_KEEPER}'s endpoints are back"))
+        .await;
+    settle(ctx, &mut run, p, timeout).await;
+
+    // 5. The keepers publish epoch 1 themselves (a request right at the boundary would meet
+    // `EpochNotPublished` until they do).
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let head = ctx.reader.head().await?;
+        if ctx.reader.creation_file(1, head).await?.is_some() {
+            ctx.epoch = 1;
+            ctx.say("the keepers published creation epoch 1").await;
+            break;
+        }
+        if Instant::now() > deadline {
+            run.problems
+                .push("creation epoch 1 was not published in time".into());
+            break;
+        }
+        let b = ctx.head().await?;
+        ctx.progress.tick(b, ctx.epoch);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // 6. A whale stakes into one basket subnet in the block before a request.
+    let netuid = f.alpha_netuids[0];
+    let whale = whale(&f).await?;
+    let head = ctx.head().await?;
+    let spot_before = ctx.sim.current_alpha_price(head, netuid).await?;
+    let reserves = ctx.sim.pool_reserves(head, netuid).await?;
+    let tao = reserves.tao_in.min(1_000_000 * TAO);
+    let inc = whale.add_stake(whale_hotkey(&f)?, netuid, tao).await?;
+    let spot_after = ctx
+        .sim
+        .current_alpha_price(inc.block.number, netuid)
+        .await?;
+    ctx.say(&format!(
+        "whale staked {} TAO into netuid {netuid}: spot {} -> {} TAO per alpha",
+        tao / TAO,
+        price(spot_before),
+        price(spot_after)
+    ))
+    .await;
+    let req = request(ctx, &miners["bea"]).await?;
+    let mut manipulation = Manipulation {
+        request_id: req,
+        netuid,
+        block: inc.block.number,
+        tao,
+        spot_before,
+        spot_after,
+        ..Manipulation::default()
+    };
+    run.faults.push(FaultRow {
+        kind: "price-manipulation".into(),
+        target: format!("netuid {netuid}"),
+        from_block: inc.block.number,
+        to_block: inc.block.number,
+        detail: format!("{} TAO staked in the block before request {req}", tao / TAO),
+    });
+    let p = deliver(
+        ctx,
+        &miners["bea"],
+        "bea",
+        req,
+        1,
+        true,
+        "after a price manipulation",
+    )
+    .await?;
+    // Valued independently while the simulator still holds the window's state.
+    if let Err(e) = value_at_prices(ctx, &mut manipulation, &p.amounts).await {
+        run.problems
+            .push(format!("valuing the manipulated request: {e}"));
+    }
+    run.manipulation = Some(manipulation);
+    settle(ctx, &mut run, p, timeout).await;
+
+    // 7. A creation of two units under epoch 1.
+    if ctx.epoch == 1 {
+        let p = create(ctx, &miners["cyd"], "cyd", 2, true, "epoch 1, two units").await?;
+        settle(ctx, &mut run, p, timeout).await;
+    }
+
+    // 8. A holder buys shares from a miner and redeems them in kind.
+    match redeem(ctx, &f, &miners["ada"]).await {
+        Ok(holder) => run.holder = holder,
+        Err(e) => run.problems.push(format!("redemption: {e}")),
+    }
+
+    // 9. The auction: the flaky bidder is banned, then delivers; windows of two subnet epochs.
+    let fixture = FixtureClient::new(&f.fixture_url)?;
+    let db0 = keepers::keeper_dir(&f.options.dir, 0).join("keeper.sqlite");
+    let deadline = Instant::now() + Duration::from_secs(if opts.quick { 200 } else { 300 });
+    let mut flaky_restored = false;
+    loop {
+        let m = mechanisms(&db0);
+        let settled = m["windowsSettled"].as_u64().unwrap_or(0);
+        let banned: Vec<u64> = m["bans"]
+            .as_array()
+            .map(|bs| bs.iter().filter_map(|b| b["uid"].as_u64()).collect())
+            .unwrap_or_default();
+        if !flaky_restored {
+            if let Some(fl) = bidders.iter().find(|b| b.flaky) {
+                if banned.contains(&u64::from(fl.uid)) {
+                    for (j, hs) in fl.rigs.iter().enumerate() {
+                        fixture
+                            .set_worker(&format!("{}.rig{}", fl.hotkey, j + 1), *hs)
+                            .await?;
+                    }
+                    flaky_restored = true;
+                    ctx.say(&format!(
+                        "{} banned for under-delivering; its rigs now deliver",
+                        fl.name
+                    ))
+                    .await;
+                }
+            }
+        }
+        let matched = |mecid: u64| {
+            m["weights"].as_array().is_some_and(|ws| {
+                ws.iter()
+                    .any(|w| w["mecid"] == mecid && w["status"] == "matched")
+            })
+        };
+        if settled >= windows_wanted && flaky_restored && matched(0) && matched(1) {
+            ctx.say(&format!(
+                "{settled} auction windows settled; both mechanisms' weights read back from the chain"
+            ))
+            .await;
+            break;
+        }
+        if Instant::now() > deadline {
+            run.problems.push(format!(
+                "the auction did not reach {windows_wanted} windows with both mechanisms' weights in time ({settled} settled)"
+            ));
+            break;
+        }
+        let b = ctx.head().await?;
+        ctx.progress.tick(b, ctx.epoch);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Let every keeper's outbox drain before the report reads their databases.
+    let b = ctx.head().await?;
+    ctx.wait_until(b + 30).await?;
+    run.last_block = ctx.head().await?;
+    run.wall_secs = started.elapsed().as_secs();
+    sampler.abort();
+    run.nav = nav.lock().map(|v| v.clone()).unwrap_or_default();
+    run.file = ctx.file.clone();
+    Ok(run)
+}
+
+/// Points keeper `i` at the relays (stop, rewrite its configuration's URLs, start).
+fn relay_keeper(ctx: &mut Ctx, i: usize, anvil: &Relay, sim: &Relay) -> Result<()> {
+    let config = keepers::keeper_dir(&ctx.file.options.dir, i).join("keeper.toml");
+    let text = std::fs::read_to_string(&config).map_err(|e| step(config.display(), e))?;
+    let text = text
+        .replace(
+            &format!("rpc = \"{}\"", ctx.file.anvil_rpc),
+            &format!(
+                "rpc = \"{}\"",
+                proxy::through(&ctx.file.anvil_rpc, anvil.addr())?
+            ),
+        )
+        .replace(
+            &format!("chain_endpoint = \"{}\"", ctx.file.simulator),
+            &format!(
+                "chain_endpoint = \"{}\"",
+                proxy::through(&ctx.file.simulator, sim.addr())?
+            ),
+        );
+    if !text.contains(&anvil.addr().to_string()) || !text.contains(&sim.addr().to_string()) {
+        return Err(Error::Step(format!(
+            "{}: could not point keeper {i} at the relays",
+            config.display()
+        )));
+    }
+    if let Some(s) = ctx.keeper_started(i) {
+        process::stop(&s, Duration::from_secs(5));
+    }
+    std::fs::write(&config, text).map_err(|e| step(config.display(), e))?;
+    ctx.restart_keeper(i)
+}
+
+async fn funded_key(file: &DevnetFile, role: &str) -> Result<PrivateKeySigner> {
+    let key = tao20_devnet::keys::evm(file.options.seed, role)?;
+    let provider = tao20_bevm::rpc::connect(&file.anvil_rpc)?;
+    provider
+        .anvil_set_balance(
+            key.address,
+            U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u64)),
+        )
+        .await
+        .map_err(|e| step("anvil_setBalance", e))?;
+    PrivateKeySigner::from_bytes(&key.secret).map_err(|e| step(role, e))
+}
+
+async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
+    let seed = file.options.seed;
+    let coldkey = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/coldkey"))?.account;
+    let hotkey = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/hotkey"))?.account;
+    let key = funded_key(file, &format!("demo/{name}/evm")).await?;
+    let keys = MinerKeys {
+        coldkey,
+        hotkey,
+        evm: key.address(),
+    };
+    let sim = file.simulator().as_signer(coldkey);
+    for &n in &file.alpha_netuids {
+        sim.register_neuron(n, hotkey, coldkey).await?;
+        sim.add_stake(hotkey, n, 300 * TAO).await?;
+    }
+    let provider = tao20_bevm::rpc::connect_with_signer(&file.anvil_rpc, key.clone())?;
+    let writer = Writer::new(
+        provider.clone(),
+        file.tao20,
+        key.address(),
+        1,
+        Duration::from_secs(60),
+    )
+    .with_poll_interval(Duration::from_millis(50));
+    Ok(Miner {
+        keys,
+        provider,
+        writer,
+        sim,
+    })
+}
+
+fn whale_hotkey(file: &DevnetFile) -> Result<tao20_chain::types::AccountId> {
+    Ok(tao20_devnet::keys::substrate(file.options.seed, "demo/whale/hotkey")?.account)
+}
+
+async fn whale(file: &DevnetFile) -> Result<SimClient<RemoteTransport>> {
+    let coldkey = tao20_devnet::keys::substrate(file.options.seed, "demo/whale/coldkey")?.account;
+    let sim = file.simulator().as_signer(coldkey);
+    sim.register_neuron(file.alpha_netuids[0], whale_hotkey(file)?, coldkey)
+        .await?;
+    Ok(sim)
+}
+
+async fn bidders(ctx: &mut Ctx) -> Result<Vec<Bidder>> {
+    let f = &ctx.file;
+    let fixture = FixtureClient::new(&f.fixture_url)?;
+    let plan: [(&str, &str, Vec<u128>, bool); 4] = [
+        ("rig-a", "2;b;BTC,1=0.25:2", vec![PH / 4, PH / 4], false),
+        ("rig-b", "2;b;BTC,1=0.3:1", vec![3 * PH / 10], false),
+        ("rig-c", "2;b;BTC,0.98=0.2:1", vec![PH / 5], false),
+        ("flaky", "2;b;BTC,1=0.25:1", vec![PH / 4], true),
+    ];
+    let mut out = Vec::new();
+    for (name, bid, rigs, flaky) in plan {
+        let cold =
+            tao20_devnet::keys::substrate(f.options.seed, &format!("demo/bidder/{name}/coldkey"))?
+                .account;
+        let hot =
+            tao20_devnet::keys::substrate(f.options.seed, &format!("demo/bidder/{name}/hotkey"))?
+                .account;
+        let uid = ctx.sim.register_neuron(f.tao20_netuid, hot, cold).await?;
+        ctx.sim
+            .as_signer(hot)
+            .set_commitment(f.tao20_netuid, bid.as_bytes().to_vec())
+            .await?;
+        let hotkey = tao20_node::mechanisms::hotkey_name(&hot);
+        if !flaky {
+            for (j, hs) in rigs.iter().enumerate() {
+                fixture
+                    .set_worker(&format!("{hotkey}.rig{}", j + 1), *hs)
+                    .await?;
+            }
+        }
+        out.push(Bidder {
+            name: name.to_string(),
+            uid,
+            hotkey,
+            bid: bid.to_string(),
+            rigs,
+            flaky,
+        });
+    }
+    Ok(out)
+}
+
+async fn bond(ctx: &Ctx) -> Result<U256> {
+    TAO20::new(ctx.file.tao20, ctx.reader.provider().clone())
+        .creationBond()
+        .call()
+        .await
+        .map(U256::from)
+        .map_err(|e| step("creationBond", e))
+}
+
+async fn request(ctx: &mut Ctx, m: &Miner) -> Result<B256> {
+    Ok(request_units(ctx, m, 1).await?.request_id)
+}
+
+/// Requests `units`; right after an epoch boundary the keepers may not have published the new
+/// epoch yet (`EpochNotPublished`): wait for them, as a miner would.
+async fn request_units(
+    ctx: &mut Ctx,
+    m: &Miner,
+    units: u32,
+) -> Result<tao20_bevm::reader::RequestInfo> {
+    let bond = bond(ctx).await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match creation::request(&m.writer, &ctx.reader, &m.keys, units, U256::ZERO, bond).await {
+            Err(tao20_miner::Error::Bevm(tao20_bevm::Error::Reverted { error, .. }))
+                if error.name == "EpochNotPublished" && Instant::now() < deadline =>
+            {
+                let b = ctx.head().await?;
+                ctx.progress.tick(b, ctx.epoch);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+async fn create(
+    ctx: &mut Ctx,
+    m: &Miner,
+    name: &str,
+    units: u32,
+    full: bool,
+    note: &str,
+) -> Result<Planned> {
+    let req = request_units(ctx, m, units).await?;
+    deliver(ctx, m, name, req.request_id, units, full, note).await
+}
+
+async fn deliver(
+    ctx: &mut Ctx,
+    m: &Miner,
+    name: &str,
+    request_id: B256,
+    units: u32,
+    full: bool,
+    note: &str,
+) -> Result<Planned> {
+    let head = ctx.reader.head().await?;
+    let file = ctx
+        .reader
+        .fund(head)
+        .await?
+        .creation_file
+        .ok_or_else(|| Error::Step("no creation file published".into()))?;
+    let mut amounts = creation::basket(&file, units)?;
+    if !full {
+        amounts.truncate(1);
+    }
+    let d = creation::deliver(
+        &m.sim,
+        &ctx.file.deployment()?,
+        &m.keys,
+        request_id,
+        &amounts,
+    )
+    .await?;
+    ctx.say(&format!(
+        "{name} requested {units} unit(s) and delivered {} ({note})",
+        if full {
+            "the basket"
+        } else {
+            "part of the basket"
+        }
+    ))
+    .await;
+    Ok(Planned {
+        request_id,
+        miner: name.to_string(),
+        units,
+        note: note.to_string(),
+        delivery_block: d.inclusion.block.number,
+        full,
+        amounts,
+    })
+}
+
+async fn settle(ctx: &mut Ctx, run: &mut Run, p: Planned, timeout: Duration) {
+    let id = p.request_id;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        let head = ctx.reader.head().await.unwrap_or_default();
+        match ctx.reader.request(id, head).await {
+            Ok(Some(r)) if r.status != RequestStatus::Pending => break Some(r.status),
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        let b = ctx.head().await.unwrap_or_default();
+        ctx.progress.tick(b, ctx.epoch);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    match status {
+        Some(s) => {
+            ctx.say(&format!("request of {} ({}): {s:?}", p.miner, p.note))
+                .await
+        }
+        None => run.problems.push(format!(
+            "request {id} of {} ({}) did not settle",
+            p.miner, p.note
+        )),
+    }
+    run.creations.push(p);
+}
+
+async fn redeem(ctx: &mut Ctx, f: &DevnetFile, from: &Miner) -> Result<(Address, B256)> {
+    let key = funded_key(f, "demo/holder/evm").await?;
+    let holder = key.address();
+    let coldkey = B256::from(
+        tao20_devnet::keys::substrate(f.options.seed, "demo/holder/coldkey")?
+            .account
+            .0,
+    );
+    let miner_side = TAO20::new(f.tao20, from.provider.clone());
+    let balance = miner_side
+        .balanceOf(from.keys.evm)
+        .call()
+        .await
+        .map_err(|e| step("balanceOf", e))?;
+    let shares = balance / U256::from(2u64);
+    miner_side
+        .transfer(holder, shares)
+        .send()
+        .await
+        .map_err(|e| step("transfer", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| step("transfer receipt", e))?;
+    let head = ctx.reader.head().await?;
+    let n = ctx.reader.fund(head).await?.positions.len();
+    let holder_side = TAO20::new(
+        f.tao20,
+        tao20_bevm::rpc::connect_with_signer(&f.anvil_rpc, key)?,
+    );
+    let receipt = holder_side
+        .redeem(shares, coldkey, vec![U256::ZERO; n + 1], vec![false; n + 1])
+        .send()
+        .await
+        .map_err(|e| step("redeem", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| step("redeem receipt", e))?;
+    if !receipt.status() {
+        return Err(Error::Step(format!(
+            "redeem {} reverted",
+            receipt.transaction_hash
+        )));
+    }
+    ctx.say(&format!(
+        "a holder bought {} shares from ada and redeemed them in kind",
+        tao20_core::Fp18::from_raw(u128::try_from(shares).unwrap_or(u128::MAX))
+    ))
+    .await;
+    Ok((holder, coldkey))
+}
+
+/// NAV per share at spot prices: the fund's positions valued at the simulator's prices.
+pub async fn nav_at(
+    sim: &SimClient<RemoteTransport>,
+    reader: &Reader,
+    block: u64,
+) -> Result<(U256, U256)> {
+    let fund = reader.fund(block).await?;
+    let sim_block = sim.finalized_head().await?.number.min(block);
+    let mut value = U256::ZERO;
+    for p in &fund.positions {
+        let price = sim.current_alpha_price(sim_block, p.netuid).await?;
+        value += U256::from(p.amount) * U256::from(price) / U256::from(TAO);
+    }
+    value += fund.native_wei / U256::from(tao20_bevm::reader::WEI_PER_RAO);
+    let supply = fund.total_supply;
+    // rao x 1e9 = wei of value per 1e18 share units: 1e18 is one TAO per share.
+    let nav = if supply.is_zero() {
+        U256::from(10u64).pow(U256::from(18u64))
+    } else {
+        value * U256::from(10u64).pow(U256::from(27u64)) / supply
+    };
+    Ok((nav, supply))
+}
+
+async fn sample_nav(
+    sim: SimClient<RemoteTransport>,
+    reader: Reader,
+    out: Arc<Mutex<Vec<NavPoint>>>,
+) {
+    let mut last = 0u64;
+    loop {
+        if let Ok(b) = reader.head().await {
+            if b >= last + 20 {
+                if let Ok((nav, supply)) = nav_at(&sim, &reader, b).await {
+                    if let Ok(mut v) = out.lock() {
+                        v.push(NavPoint {
+                            block: b,
+                            nav_per_share: nav.to_string(),
+                            supply: supply.to_string(),
+                        });
+                    }
+                }
+                last = b;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The mechanisms section of keeper database `db`'s status (Null when unreadable).
+pub fn mechanisms(db: &std::path::Path) -> serde_json::Value {
+    tao20_node::store::Store::open_read_only(db)
+        .and_then(|s| tao20_node::status::mechanisms(&s))
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// A spot price (TAO per alpha x 1e9) as a decimal.
+pub fn price(p: u64) -> tao20_core::Fp18 {
+    tao20_core::Fp18::from_raw(u128::from(p) * 1_000_000_000)
+}
+
+/// Values `amounts` three ways for the manipulation check: at the mean spot of the request's
+/// window `[v - W, v - 1]` (the protocol's rule, recomputed from the simulator), at the spot
+/// before the stake, and at the spot at v.
+async fn value_at_prices(ctx: &Ctx, m: &mut Manipulation, amounts: &[(u16, u64)]) -> Result<()> {
+    let head = ctx.reader.head().await?;
+    let v = ctx
+        .reader
+        .request(m.request_id, head)
+        .await?
+        .ok_or_else(|| Error::Step(format!("request {} not found", m.request_id)))?
+        .request_block;
+    let w = ctx.file.options.price_window;
+    m.request_block = v;
+    let (mut twap, mut pre, mut spot) = (0u128, 0u128, 0u128);
+    for &(netuid, amount) in amounts {
+        let mut sum = 0u128;
+        for b in v.saturating_sub(w)..v {
+            sum += u128::from(ctx.sim.current_alpha_price(b, netuid).await?);
+        }
+        let mean = sum / u128::from(w.max(1));
+        twap += u128::from(amount) * mean / u128::from(TAO);
+        let before = ctx
+            .sim
+            .current_alpha_price(m.block.saturating_sub(1), netuid)
+            .await?;
+        pre += u128::from(amount) * u128::from(before) / u128::from(TAO);
+        spot += u128::from(amount) * u128::from(ctx.sim.current_alpha_price(v, netuid).await?)
+            / u128::from(TAO);
+    }
+    m.twap_value = twap;
+    m.pre_value = pre;
+    m.spot_value = spot;
+    Ok(())
+}
