@@ -436,6 +436,7 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
                 banned: uids("bannedAtStart"),
                 failed: uids("failed"),
                 skipped: w["skipped"].as_str().map(str::to_string),
+                delivery_skipped: w["deliverySkipped"] == true,
             });
         }
         for (mecid, epoch, uids, values, commit, reveal, status) in rows(
@@ -701,6 +702,41 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
         "auction windows settled",
         settled >= wanted,
         format!("{settled} settled (want {wanted})"),
+    );
+    // Mechanism 0 pays creation volume: in every subnet epoch with matched weights, each miner
+    // with a mint in that epoch has a uid with a weight.
+    let tempo = u64::from(f.options.tempo);
+    let mut checked = Vec::new();
+    let mut unpaid = Vec::new();
+    for w in r
+        .weights
+        .iter()
+        .filter(|w| w.mechanism == 0 && w.matches_on_chain)
+    {
+        let paid: BTreeSet<u64> = w
+            .uids
+            .iter()
+            .zip(&w.weights)
+            .filter(|(_, v)| **v > 0)
+            .map(|(u, _)| *u)
+            .collect();
+        for c in r.creations.iter().filter(|c| c.status == "Minted") {
+            let Some(b) = c.settled_block else { continue };
+            if b < w.epoch || b >= w.epoch + tempo {
+                continue;
+            }
+            if let Some(uid) = run.miner_uids.get(&c.miner) {
+                checked.push((w.epoch, c.miner.clone(), *uid));
+                if !paid.contains(&u64::from(*uid)) {
+                    unpaid.push((w.epoch, c.miner.clone(), *uid));
+                }
+            }
+        }
+    }
+    r.check(
+        "mechanism 0 paid every creation miner of its epoch",
+        !checked.is_empty() && unpaid.is_empty(),
+        format!("(epoch, miner, uid) with a mint: {checked:?}; unpaid: {unpaid:?}"),
     );
     let matched = |m: u8| {
         r.weights

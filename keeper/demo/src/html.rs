@@ -427,11 +427,11 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
             esc(&f.detail)
         );
     }
-    h.push_str("</table><h2>Auction windows</h2><table><tr><th>epoch</th><th>#</th><th>blocks</th><th>budget PH</th><th>bought PH</th><th>winners uid:PHxN@price</th><th>banned</th><th>failed</th></tr>");
+    h.push_str("</table><h2>Auction windows</h2><table><tr><th>epoch</th><th>#</th><th>blocks</th><th>budget PH</th><th>bought PH</th><th>winners uid:PHxN@price</th><th>banned</th><th>failed</th><th>delivery</th></tr>");
     for w in &r.windows {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{:?}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{:?}</td><td>{}</td></tr>",
             w.epoch_start,
             w.index,
             w.start,
@@ -440,7 +440,8 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
             esc(&w.spend_ph),
             esc(&w.winners.join(" ")),
             w.banned,
-            w.failed
+            w.failed,
+            if w.delivery_skipped { "not checked (sampling gap)" } else { "checked" }
         );
     }
     h.push_str("</table></body></html>\n");

@@ -237,6 +237,8 @@ pub struct WindowRow {
     pub failed: Vec<u64>,
     /// Why it was skipped, if it was.
     pub skipped: Option<String>,
+    /// Whether this keeper skipped the delivery check (a gap in its own pool samples).
+    pub delivery_skipped: bool,
 }
 
 /// Weights submitted for one mechanism and subnet epoch.

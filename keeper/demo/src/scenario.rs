@@ -123,6 +123,8 @@ pub struct Run {
     pub file: DevnetFile,
     /// Miners' keys by name.
     pub miners: BTreeMap<String, MinerKeys>,
+    /// Creation miners' uids on the fund's subnet.
+    pub miner_uids: BTreeMap<String, u16>,
     /// The holder's address and coldkey.
     pub holder: (Address, B256),
     /// Creations, in order.
@@ -149,6 +151,7 @@ pub struct Run {
 
 struct Miner {
     keys: MinerKeys,
+    uid: u16,
     provider: alloy::providers::DynProvider,
     writer: Writer,
     sim: SimClient<RemoteTransport>,
@@ -288,6 +291,7 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     let mut run = Run {
         file: f.clone(),
         miners: BTreeMap::new(),
+        miner_uids: BTreeMap::new(),
         holder: (Address::ZERO, B256::ZERO),
         creations: Vec::new(),
         manipulation: None,
@@ -330,6 +334,7 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     for name in ["ada", "bea", "cyd"] {
         let m = miner(&f, name).await?;
         run.miners.insert(name.to_string(), m.keys.clone());
+        run.miner_uids.insert(name.to_string(), m.uid);
         miners.insert(name, m);
     }
     ctx.say("three creation miners registered and staked on every basket subnet")
@@ -604,6 +609,11 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
         sim.register_neuron(n, hotkey, coldkey).await?;
         sim.add_stake(hotkey, n, 300 * TAO).await?;
     }
+    // A uid on the fund's subnet: mechanism 0 pays creation volume to the creator's coldkey's
+    // uid there.
+    let uid = sim
+        .register_neuron(file.tao20_netuid, hotkey, coldkey)
+        .await?;
     let provider = tao20_bevm::rpc::connect_with_signer(&file.anvil_rpc, key.clone())?;
     let writer = Writer::new(
         provider.clone(),
@@ -615,6 +625,7 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
     .with_poll_interval(Duration::from_millis(50));
     Ok(Miner {
         keys,
+        uid,
         provider,
         writer,
         sim,
