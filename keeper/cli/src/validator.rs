@@ -174,6 +174,25 @@ fn journal(cmd: JournalCmd) -> CliResult {
             }
             let summary = journal::import(&mut s, &doc, chain, contract)
                 .map_err(|e| CliError::input(e.to_string()))?;
+            // A fresh database takes the file's deployment (and its signer, when it names one),
+            // so a later import or a keeper of another deployment or key is refused.
+            let signer = match doc.data.as_slice() {
+                [one] => Some(one.signer.to_lowercase()),
+                _ => None,
+            };
+            s.write(|tx| {
+                for (key, value) in [
+                    ("chain_id", Some(chain.to_string())),
+                    ("contract", Some(contract.to_string().to_lowercase())),
+                    ("signer", signer),
+                ] {
+                    if let (Some(v), None) = (value, store::meta(tx, key)?) {
+                        store::set_meta(tx, key, &v)?;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| CliError::Internal(e.into()))?;
             output::print_json(&summary)
         }
     }

@@ -11,6 +11,10 @@
 //!   computed (a peer pulls what it missed).
 //! - `GET /metrics` (Prometheus text) and `GET /v1/status`.
 //!
+//! Every refusal is `{"error": <cause>, "detail": <text>}` with its status: `400 malformed` or
+//! `invalid_message` or `bad_signature`, `403 not_a_signer`, `409 stale_signer_set`,
+//! `413 too_large`, `429 rate_limited`, `404 unknown_digest` (pull).
+//!
 //! Bodies are bounded (`exchange.max_body_bytes`), every remote address has a token bucket
 //! (`exchange.requests_per_sec`), and the held pool has a total and a per-signer bound: nothing a
 //! peer sends can crash the keeper or grow it without bound. Refusals are counted by cause.
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, Bytes, B256};
 use axum::body::Bytes as Body;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -290,26 +295,38 @@ impl Exchange {
                 ),
             ));
         }
+        // Some(true): a new signature of a digest this keeper computed; Some(false): one it
+        // already had (a replay: answered the same, counted once); None: not computed yet.
         let own = {
             let store = lock(&self.store);
+            let unavailable = |e: Error| (StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string());
             match reports::report(store.conn(), &digest) {
-                Ok(Some(_)) => reports::add_signature(
-                    store.conn(),
-                    &digest,
-                    &signer,
-                    &pushed.signature,
-                    source,
-                )
-                .map(|_| true)
-                .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?,
-                Ok(None) => false,
-                Err(e) => return Err((StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string())),
+                Ok(Some(_)) => {
+                    let before = reports::signatures(store.conn(), &digest)
+                        .map_err(unavailable)?
+                        .len();
+                    let after = reports::add_signature(
+                        store.conn(),
+                        &digest,
+                        &signer,
+                        &pushed.signature,
+                        source,
+                    )
+                    .map_err(unavailable)?;
+                    Some(usize::try_from(after).unwrap_or(usize::MAX) > before)
+                }
+                Ok(None) => None,
+                Err(e) => return Err(unavailable(e)),
             }
         };
-        if own {
-            self.metrics.peer_signatures.inc();
-            self.wake.notify_one();
-            return Ok(Accepted::Accepted);
+        match own {
+            Some(true) => {
+                self.metrics.peer_signatures.inc();
+                self.wake.notify_one();
+                return Ok(Accepted::Accepted);
+            }
+            Some(false) => return Ok(Accepted::Accepted),
+            None => {}
         }
         lock(&self.held).hold(digest, signer, pushed.signature.to_vec(), n);
         Ok(Accepted::Held)
@@ -345,7 +362,7 @@ fn limited(ex: &Exchange, peer: &SocketAddr) -> bool {
 async fn push(
     State(ex): State<Arc<Exchange>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Body,
+    body: std::result::Result<Body, BytesRejection>,
 ) -> Response {
     if limited(&ex, &peer) {
         return refuse(
@@ -355,6 +372,20 @@ async fn push(
             peer.to_string(),
         );
     }
+    // axum's own rejection is plain text and uncounted: a peer gets the same JSON error body
+    // as every other refusal, and the operator sees it in `peer_errors_total`.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return refuse(
+                &ex,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body exceeds {} bytes", ex.max_body),
+            )
+        }
+        Err(e) => return refuse(&ex, e.status(), "malformed", e.body_text()),
+    };
     let pushed: SignedMessage = match serde_json::from_slice(&body) {
         Ok(p) => p,
         Err(e) => return refuse(&ex, StatusCode::BAD_REQUEST, "malformed", e.to_string()),

@@ -244,17 +244,25 @@ impl Executor {
                     continue;
                 };
                 let store = lock(&self.store);
+                let mut have = u64::try_from(reports::signatures(store.conn(), &r.digest)?.len())
+                    .unwrap_or(u64::MAX);
                 for s in answer.signatures {
                     let ok = recover(&r.digest, &s.signature).ok() == Some(s.signer)
                         && signers.contains(&s.signer);
                     if ok {
-                        reports::add_signature(
+                        let now = reports::add_signature(
                             store.conn(),
                             &r.digest,
                             &s.signer,
                             &s.signature,
                             &format!("pull {peer}"),
                         )?;
+                        // Pulled signatures count as peer signatures too; ones already held
+                        // (this keeper's own among them) do not.
+                        if now > have {
+                            self.metrics.peer_signatures.inc_by(now - have);
+                            have = now;
+                        }
                     } else {
                         self.metrics
                             .peer_errors

@@ -27,7 +27,7 @@ pub struct Metrics {
     pub quorum_latency_blocks: Histogram,
     /// Peer requests that failed or were refused, by cause.
     pub peer_errors: IntCounterVec,
-    /// Peer signatures accepted.
+    /// Peer signatures newly stored (pushed to this keeper or pulled by it).
     pub peer_signatures: IntCounter,
     /// Outbox items not yet done.
     pub outbox_depth: IntGauge,
@@ -107,7 +107,10 @@ impl Metrics {
                 "peer requests failed or refused",
                 &["cause"],
             )?,
-            peer_signatures: counter("peer_signatures_total", "peer signatures accepted")?,
+            peer_signatures: counter(
+                "peer_signatures_total",
+                "peer signatures newly stored (pushed or pulled)",
+            )?,
             outbox_depth: gauge("outbox_depth", "outbox items not yet done")?,
             rpc_failures: counter_vec(
                 "rpc_failures_total",

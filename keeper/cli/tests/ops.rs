@@ -1,0 +1,822 @@
+//! Operating a keeper: an RPC outage of both its endpoints (it waits, counts, signs nothing, then
+//! catches up block by block and mints what was requested meanwhile), with the metrics it serves;
+//! `--dry-run` (computes what it would sign, signs and sends nothing); and the journal carried to
+//! another machine through `tao20 validator journal export|import`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use assert_cmd::cargo::CommandCargoExt;
+use tao20_bevm::bindings::TAO20;
+use tao20_bevm::reader::RequestStatus;
+use tao20_bevm::{Reader, Writer};
+use tao20_chain::sim::{RemoteTransport, SimClient};
+use tao20_chain::Subtensor;
+use tao20_devnet::keepers;
+use tao20_devnet::process::{self, Started};
+use tao20_devnet::up::DevnetFile;
+use tao20_miner::creation::{self, MinerKeys};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The devnet tests run one at a time: two devnets of keepers at once on a two-core machine
+/// starve each other's 100 ms blocks.
+static DEVNET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// anvil's fourth development key (funded by anvil; keepers.rs uses the third).
+const MINER_EVM: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+
+struct Net {
+    _tmp: tempfile::TempDir,
+    file: DevnetFile,
+    extra: Vec<(Child, Started)>,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for (c, s) in &mut self.extra {
+            process::stop(s, Duration::from_secs(2));
+            let _ = c.wait();
+        }
+        let _ = tao20_devnet::up::down(&self.file.options.dir);
+    }
+}
+
+fn up(validators: usize) -> Net {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let out = Command::cargo_bin("tao20")
+        .unwrap()
+        .current_dir(root())
+        .args(["devnet", "up", "--detach", "--dir"])
+        .arg(&dir)
+        .args(["--validators", &validators.to_string()])
+        .args([
+            "--block-time-ms",
+            "100",
+            "--delivery-window",
+            "60",
+            "--epoch-length",
+            "5000",
+            "--no-mechanisms",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Net {
+        file: DevnetFile::load(&dir).unwrap(),
+        _tmp: tmp,
+        extra: Vec::new(),
+    }
+}
+
+struct Miner {
+    keys: MinerKeys,
+    writer: Writer,
+    sim: SimClient<RemoteTransport>,
+}
+
+async fn miner(net: &Net, name: &str) -> Miner {
+    tao20_bevm::rpc::ensure_tls();
+    let f = &net.file;
+    let coldkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/coldkey"))
+        .unwrap()
+        .account;
+    let hotkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/hotkey"))
+        .unwrap()
+        .account;
+    let key: PrivateKeySigner = MINER_EVM.parse().unwrap();
+    let keys = MinerKeys {
+        coldkey,
+        hotkey,
+        evm: key.address(),
+    };
+    let sim = f.simulator().as_signer(coldkey);
+    for &n in &f.alpha_netuids {
+        sim.register_neuron(n, hotkey, coldkey).await.unwrap();
+        sim.add_stake(hotkey, n, 500 * 1_000_000_000).await.unwrap();
+    }
+    let writer = Writer::new(
+        tao20_bevm::rpc::connect_with_signer(&f.anvil_rpc, key.clone()).unwrap(),
+        f.tao20,
+        key.address(),
+        1,
+        Duration::from_secs(60),
+    )
+    .with_poll_interval(Duration::from_millis(50));
+    Miner { keys, writer, sim }
+}
+
+fn reader(net: &Net) -> Reader {
+    Reader::new(
+        tao20_bevm::rpc::connect(&net.file.anvil_rpc).unwrap(),
+        &net.file.deployment().unwrap(),
+    )
+}
+
+/// Requests one unit and delivers the whole basket (the test talks to the chains directly, never
+/// through a keeper's endpoints).
+async fn create(net: &Net, m: &Miner) -> B256 {
+    let r = reader(net);
+    let deployment = net.file.deployment().unwrap();
+    let head = r.head().await.unwrap();
+    let file = r
+        .fund(head)
+        .await
+        .unwrap()
+        .creation_file
+        .expect("a published epoch");
+    let bond = TAO20::new(net.file.tao20, r.provider().clone())
+        .creationBond()
+        .call()
+        .await
+        .unwrap();
+    let req = creation::request(&m.writer, &r, &m.keys, 1, U256::ZERO, U256::from(bond))
+        .await
+        .unwrap();
+    let amounts = creation::basket(&file, 1).unwrap();
+    creation::deliver(&m.sim, &deployment, &m.keys, req.request_id, &amounts)
+        .await
+        .unwrap();
+    req.request_id
+}
+
+fn db(net: &Net, i: usize) -> PathBuf {
+    keepers::keeper_dir(&net.file.options.dir, i).join("keeper.sqlite")
+}
+
+/// `tao20 validator status --db` (read-only while the keeper runs).
+fn status(db: &Path) -> serde_json::Value {
+    tokio::task::block_in_place(|| {
+        let out = Command::cargo_bin("tao20")
+            .unwrap()
+            .args(["validator", "status", "--db"])
+            .arg(db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    })
+}
+
+/// A keeper's `/metrics`, fetched with a bare HTTP/1.0 request.
+async fn metrics_text(port: u16) -> String {
+    // A keeper just (re)started may not listen yet.
+    let mut tries = 0;
+    let mut s = loop {
+        match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tries += 1;
+                assert!(tries < 100, "keeper on port {port}: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: keeper\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"));
+    body.to_string()
+}
+
+/// The integer samples of a metrics text: `name{labels}` -> value (every metric checked here
+/// is a count).
+fn samples(text: &str) -> std::collections::BTreeMap<String, u64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_string(), v.parse::<u64>().ok()?))
+        })
+        .collect()
+}
+
+fn value(s: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
+    s.get(key).copied().unwrap_or(0)
+}
+
+/// The sum over every label set of a metric.
+fn total(s: &std::collections::BTreeMap<String, u64>, name: &str) -> u64 {
+    s.iter()
+        .filter(|(k, _)| *k == name || k.starts_with(&format!("{name}{{")))
+        .map(|(_, v)| *v)
+        .sum()
+}
+
+async fn metrics(net: &Net, i: usize) -> std::collections::BTreeMap<String, u64> {
+    samples(&metrics_text(keepers::exchange_port(&net.file, i).unwrap()).await)
+}
+
+/// Transactions sent from `who` so far.
+async fn nonce(net: &Net, who: Address) -> u64 {
+    tao20_bevm::rpc::connect(&net.file.anvil_rpc)
+        .unwrap()
+        .get_transaction_count(who)
+        .await
+        .unwrap()
+}
+
+async fn wait_blocks(sim: &SimClient<RemoteTransport>, until: u64) {
+    while sim.finalized_head().await.unwrap().number < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A TCP proxy that can drop every connection and refuse new ones (an endpoint going away) and
+/// then forward again.
+struct Proxy {
+    port: u16,
+    up: tokio::sync::watch::Sender<bool>,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (up, rx) = tokio::sync::watch::channel(true);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !*rx.borrow() {
+                    // Down: the connection is closed at once, as by a dead host's RST.
+                    drop(inbound);
+                    continue;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let upstream = upstream.clone();
+                let mut rx = rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = rx.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Proxy {
+            port,
+            up,
+            connections,
+            task,
+        }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+fn host_port(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Log text without the terminal colour escapes tracing writes.
+fn plain_log(path: &Path) -> String {
+    let raw = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for e in chars.by_ref() {
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The digests a log's lines containing `message` name for `kind`.
+fn logged_digests(log: &str, message: &str, kind: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| {
+            l.contains(message)
+                && (l.contains(&format!("kind={kind}")) || l.contains(&format!("kind=\"{kind}\"")))
+        })
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("digest="))
+                .map(|d| d.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// The metric names the README's operator section documents; every one is served.
+const DOCUMENTED: &[&str] = &[
+    "tao20_blocks_processed_total",
+    "tao20_last_block",
+    "tao20_finality_lag_blocks",
+    "tao20_reports_signed_total",
+    "tao20_reports_refused_total",
+    "tao20_reports_submitted_total",
+    "tao20_quorum_latency_blocks",
+    "tao20_peer_errors_total",
+    "tao20_peer_signatures_total",
+    "tao20_outbox_depth",
+    "tao20_rpc_failures_total",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() {
+    let _one_at_a_time = DEVNET.lock().await;
+    // Four keepers of five signers, threshold four: nothing settles unless every one of them
+    // sees the chain.
+    let mut net = up(4);
+    let m = miner(&net, "outage-miner").await;
+    let r = reader(&net);
+    let sim = net.file.simulator();
+    let chain = Proxy::start(net.file.simulator.clone()).await;
+    let bevm = Proxy::start(host_port(&net.file.anvil_rpc)).await;
+    let env = vec![
+        (
+            "TAO20_SUBTENSOR__CHAIN_ENDPOINT".to_string(),
+            format!("127.0.0.1:{}", chain.port),
+        ),
+        (
+            "TAO20_BEVM__RPC".to_string(),
+            format!("http://127.0.0.1:{}", bevm.port),
+        ),
+    ];
+    for (i, s) in net.file.processes.clone().iter().enumerate().skip(2) {
+        tokio::task::block_in_place(|| process::stop(s, Duration::from_secs(5)));
+        let config = keepers::keeper_dir(&net.file.options.dir, i - 2).join("keeper.toml");
+        net.extra
+            .push(keepers::spawn_keeper_with_env(&net.file, i - 2, &config, &env).unwrap());
+    }
+    let keepers_n = net.extra.len();
+    assert_eq!(keepers_n, 4);
+    // Every keeper follows the head through the proxies.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let head = sim.finalized_head().await.unwrap().number;
+        let mut behind = 0;
+        for (i, (child, started)) in net.extra.iter_mut().enumerate() {
+            assert!(
+                matches!(child.try_wait(), Ok(None)),
+                "keeper {i} exited: {}",
+                process::tail(&started.log, 20)
+            );
+        }
+        for i in 0..keepers_n {
+            let s = metrics(&net, i).await;
+            if value(&s, "tao20_last_block") + 10 < head {
+                behind += 1;
+            }
+        }
+        if behind == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "keepers never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(chain.connections.load(Ordering::SeqCst) >= keepers_n);
+    assert!(bevm.connections.load(Ordering::SeqCst) >= keepers_n);
+    let report_keys: Vec<Address> = (0..keepers_n)
+        .map(|i| net.file.keys.signers[i].evm.address)
+        .collect();
+
+    // BEVM goes away first: the keepers still see subtensor's head but cannot read the
+    // contract's events of the next block, so they stop there rather than skip it.
+    bevm.set(false);
+    let mut before = Vec::new();
+    for (i, key) in report_keys.iter().enumerate() {
+        let s = metrics(&net, i).await;
+        before.push((
+            value(&s, "tao20_last_block"),
+            value(&s, "tao20_blocks_processed_total"),
+            status(&db(&net, i))["journal"]["signed"].as_u64().unwrap(),
+            nonce(&net, *key).await,
+        ));
+    }
+    let h = sim.finalized_head().await.unwrap().number;
+    wait_blocks(&sim, h + 15).await;
+    // Then subtensor too; a miner requests a creation and delivers meanwhile.
+    chain.set(false);
+    let request = create(&net, &m).await;
+    let h = sim.finalized_head().await.unwrap().number;
+    wait_blocks(&sim, h + 20).await;
+    let during_head = sim.finalized_head().await.unwrap().number;
+    for i in 0..keepers_n {
+        let (child, started) = &mut net.extra[i];
+        assert!(
+            matches!(child.try_wait(), Ok(None)),
+            "keeper {i} died in the outage: {}",
+            process::tail(&started.log, 20)
+        );
+        let log = plain_log(&started.log);
+        let s = metrics(&net, i).await;
+        let (last, _, signed, sent) = before[i];
+        assert!(
+            value(&s, "tao20_last_block") <= last + 1,
+            "keeper {i} went on past block {last} without BEVM"
+        );
+        assert!(value(&s, "tao20_last_block") + 20 < during_head);
+        assert!(
+            value(&s, "tao20_rpc_failures_total{endpoint=\"bevm\"}") > 0,
+            "keeper {i}"
+        );
+        assert!(
+            value(&s, "tao20_rpc_failures_total{endpoint=\"subtensor\"}") > 0,
+            "keeper {i}"
+        );
+        assert_eq!(
+            status(&db(&net, i))["journal"]["signed"].as_u64().unwrap(),
+            signed,
+            "keeper {i} signed something while blind"
+        );
+        assert_eq!(nonce(&net, report_keys[i]).await, sent, "keeper {i} sent");
+        assert!(
+            log.contains("endpoint failure; waiting"),
+            "keeper {i} logged no endpoint failure"
+        );
+    }
+    assert_eq!(
+        r.request(request, r.head().await.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        RequestStatus::Pending
+    );
+
+    // The endpoints return: the request made during the outage is minted.
+    chain.set(true);
+    bevm.set(true);
+    let minted = creation::settled(
+        &r,
+        request,
+        Duration::from_millis(200),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(minted.status, RequestStatus::Minted);
+    // Every keeper is back at the head, having processed each block it missed exactly once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        let head = sim.finalized_head().await.unwrap().number;
+        let mut all = Vec::new();
+        for i in 0..keepers_n {
+            all.push(metrics(&net, i).await);
+        }
+        if all
+            .iter()
+            .all(|s| value(s, "tao20_last_block") + 10 >= head)
+        {
+            break all;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "keepers did not catch up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for (i, s) in after.iter().enumerate() {
+        let (last, processed, _, _) = before[i];
+        let caught_up = value(s, "tao20_last_block") - last;
+        assert!(caught_up > 35, "keeper {i}: {caught_up} blocks");
+        assert_eq!(
+            value(s, "tao20_blocks_processed_total") - processed,
+            caught_up,
+            "keeper {i} processed every block once, in order"
+        );
+        let st = status(&db(&net, i));
+        assert_eq!(st["journal"]["refused"], 0, "keeper {i}: {st}");
+    }
+
+    // The metrics a keeper documents, with values that follow from what just happened.
+    for (i, s) in after.iter().enumerate() {
+        for name in DOCUMENTED {
+            if matches!(
+                *name,
+                "tao20_reports_submitted_total" | "tao20_peer_errors_total"
+            ) {
+                continue; // only the keeper whose turn it was sends; peers need not fail
+            }
+            assert!(
+                s.keys().any(|k| k.starts_with(name)),
+                "keeper {i} serves no {name}"
+            );
+        }
+        assert!(value(s, "tao20_blocks_processed_total") > 50);
+        assert!(value(s, "tao20_finality_lag_blocks") <= 12);
+        assert!(
+            value(s, "tao20_reports_signed_total{kind=\"CreationReport\"}") >= 1,
+            "keeper {i} signed the mint"
+        );
+        assert_eq!(value(s, "tao20_reports_refused_total"), 0);
+        assert!(value(s, "tao20_quorum_latency_blocks_count") >= 1);
+        assert!(total(s, "tao20_peer_signatures_total") >= 1);
+    }
+    let submitted: u64 = after
+        .iter()
+        .map(|s| {
+            value(
+                s,
+                "tao20_reports_submitted_total{call=\"mint\",outcome=\"included\"}",
+            )
+        })
+        .sum();
+    assert_eq!(submitted, 1, "one keeper sent the mint");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
+    let _one_at_a_time = DEVNET.lock().await;
+    // Five keepers, threshold four: keeper 0 in dry-run, the other four mint.
+    let mut net = up(5);
+    let m = miner(&net, "dry-run-miner").await;
+    let r = reader(&net);
+    let first = net.file.processes[2].clone();
+    tokio::task::block_in_place(|| process::stop(&first, Duration::from_secs(5)));
+    let config = keepers::keeper_dir(&net.file.options.dir, 0).join("keeper.toml");
+    let dry = process::spawn(
+        "validator-0",
+        &net.file.options.tao20_bin,
+        &[
+            "validator".to_string(),
+            "run".to_string(),
+            "--config".to_string(),
+            config.display().to_string(),
+            "--dry-run".to_string(),
+        ],
+        &net.file.options.dir.join("logs/validator-0-dry-run.log"),
+        &[],
+    )
+    .unwrap();
+    let log = dry.1.log.clone();
+    net.extra.push(dry);
+    let me = net.file.keys.signers[0].evm.address;
+    let sent_before = nonce(&net, me).await;
+    let others_before: u64 = {
+        let mut n = 0;
+        for s in &net.file.keys.signers[1..] {
+            n += nonce(&net, s.evm.address).await;
+        }
+        n
+    };
+    let signed_before = status(&db(&net, 0))["journal"]["signed"].as_u64().unwrap();
+
+    let request = create(&net, &m).await;
+    let minted = creation::settled(
+        &r,
+        request,
+        Duration::from_millis(200),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(minted.status, RequestStatus::Minted);
+    // Let every transmission turn pass (five turns of the devnet's 20-block stage).
+    let sim = net.file.simulator();
+    let h = sim.finalized_head().await.unwrap().number;
+    wait_blocks(&sim, h + 100).await;
+
+    assert_eq!(
+        nonce(&net, me).await,
+        sent_before,
+        "the dry-run keeper sent a transaction"
+    );
+    let mut others_after = 0;
+    for s in &net.file.keys.signers[1..] {
+        others_after += nonce(&net, s.evm.address).await;
+    }
+    assert!(others_after > others_before, "the others sent the mint");
+    let st = status(&db(&net, 0));
+    assert_eq!(
+        st["journal"]["signed"].as_u64().unwrap(),
+        signed_before,
+        "the dry-run keeper journaled a signature: {st}"
+    );
+    let s = metrics(&net, 0).await;
+    assert!(value(&s, "tao20_blocks_processed_total") > 10);
+    assert_eq!(total(&s, "tao20_reports_signed_total"), 0);
+    assert_eq!(total(&s, "tao20_reports_submitted_total"), 0);
+    // It computed the very report the others signed, and said so.
+    let would = logged_digests(&plain_log(&log), "dry run: would sign", "CreationReport");
+    let signed = logged_digests(
+        &plain_log(&net.file.processes[3].log),
+        "signed",
+        "CreationReport",
+    );
+    assert_eq!(
+        signed.len(),
+        1,
+        "keeper 1 signed one creation report: {}",
+        plain_log(&net.file.processes[3].log)
+            .lines()
+            .filter(|l| l.contains("signed"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        would.contains(&signed[0]),
+        "dry run logged {would:?}, keeper 1 signed {signed:?}"
+    );
+    assert!(plain_log(&log).contains("dry_run=true"));
+}
+
+#[test]
+fn the_journal_moves_to_a_fresh_database_and_still_refuses_other_content() {
+    use tao20_creation::eip712::{Eip712Message, Position, RefundReport};
+    use tao20_node::journal::{self, Checked};
+    use tao20_node::store::Store;
+
+    const CHAIN: u64 = 31337;
+    let contract: Address = "0x00000000000000000000000000000000000000c0"
+        .parse()
+        .unwrap();
+    let me: Address = "0x0000000000000000000000000000000000000abc"
+        .parse()
+        .unwrap();
+    let refund = |request: u8, amount: u64| {
+        Eip712Message::RefundReport(RefundReport {
+            request_id: B256::repeat_byte(request),
+            coldkey: B256::repeat_byte(9),
+            positions: vec![Position {
+                netuid: 2,
+                hotkey: B256::repeat_byte(2),
+                amount,
+            }],
+            delivery_block: 10,
+            delivery_index: 3,
+            signer_set_version: 1,
+        })
+    };
+    let check = |s: &mut Store, m: &Eip712Message| {
+        s.write(|tx| journal::check_and_record(tx, me, m, CHAIN, contract, 7))
+            .unwrap()
+    };
+    let tao20 = |args: &[&str]| {
+        Command::cargo_bin("tao20")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old.sqlite");
+    let new = tmp.path().join("new.sqlite");
+    let file = tmp.path().join("journal.json");
+    let (old_s, new_s, file_s) = (
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        file.to_str().unwrap(),
+    );
+    {
+        let mut s = Store::open(&old).unwrap();
+        s.bind_identity(CHAIN, &contract.to_string(), &me.to_string())
+            .unwrap();
+        for req in 1..=3u8 {
+            assert!(matches!(
+                check(&mut s, &refund(req, 100)),
+                Checked::Sign { .. }
+            ));
+        }
+        // While the keeper holds the database, the export refuses.
+        let out = tao20(&[
+            "validator",
+            "journal",
+            "export",
+            "--db",
+            old_s,
+            "--out",
+            file_s,
+        ]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("lock") || err.contains("another"), "{err}");
+        assert!(!file.exists());
+    }
+    let out = tao20(&[
+        "validator",
+        "journal",
+        "export",
+        "--db",
+        old_s,
+        "--out",
+        file_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["metadata"]["chain_id"], "31337");
+    assert_eq!(doc["data"][0]["signed"].as_array().unwrap().len(), 3);
+    assert_eq!(doc["data"][0]["signed"][0]["signer_set_version"], "1");
+
+    let out = tao20(&[
+        "validator",
+        "journal",
+        "import",
+        "--db",
+        new_s,
+        "--in",
+        file_s,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["added"], 3);
+    // Importing again merges, adding nothing.
+    let out = tao20(&[
+        "validator",
+        "journal",
+        "import",
+        "--db",
+        new_s,
+        "--in",
+        file_s,
+    ]);
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (again["added"].clone(), again["merged"].clone()),
+        (0.into(), 3.into())
+    );
+
+    // The keeper on the new machine: other content for an imported subject is refused, the
+    // imported content may be signed, and a subject never seen is new.
+    let mut s = Store::open(&new).unwrap();
+    for req in 1..=3u8 {
+        match check(&mut s, &refund(req, 101)) {
+            Checked::Refused { .. } => {}
+            other => panic!("request {req}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        check(&mut s, &refund(2, 100)),
+        Checked::Sign { .. }
+    ));
+    assert!(matches!(
+        check(&mut s, &refund(4, 101)),
+        Checked::Sign { .. }
+    ));
+    assert_eq!(journal::refusals(s.conn()).unwrap(), 3);
+    drop(s);
+    // A journal of another deployment is refused.
+    let mut foreign = doc.clone();
+    foreign["metadata"]["chain_id"] = "1".into();
+    std::fs::write(&file, foreign.to_string()).unwrap();
+    let out = tao20(&[
+        "validator",
+        "journal",
+        "import",
+        "--db",
+        new_s,
+        "--in",
+        file_s,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chain"));
+}

@@ -1,0 +1,353 @@
+//! A faulty peer against a keeper's signature exchange, over real HTTP on a bound port: garbage,
+//! oversized bodies, signatures of non-signers and over other digests, a stale signer set, a
+//! replayed signature and a flood beyond the rate limit each get their status and a JSON error
+//! body, nothing of theirs is stored, and an honest report still reaches its quorum afterwards.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex, RwLock};
+
+use alloy_primitives::{address, keccak256, Address, Bytes, B256};
+use tao20_bevm::reader::SignerSet;
+use tao20_creation::eip712::{Eip712Message, Position, RefundReport};
+use tao20_creation::signing::{recover, ReportSigner};
+use tao20_node::exchange::{Exchange, HeldPool, RateLimiter, Signatures, SignedMessage};
+use tao20_node::journal::{self, Checked};
+use tao20_node::metrics::Metrics;
+use tao20_node::reports;
+use tao20_node::store::Store;
+
+const CHAIN: u64 = 31337;
+const CONTRACT: Address = address!("00000000000000000000000000000000000000c0");
+const VERSION: u64 = 3;
+const MAX_BODY: usize = 4096;
+const RATE: u32 = 5;
+
+fn key(name: &str) -> ReportSigner {
+    ReportSigner::from_bytes(&keccak256(name)).unwrap()
+}
+
+fn refund(amount: u64, version: u64) -> Eip712Message {
+    Eip712Message::RefundReport(RefundReport {
+        request_id: B256::repeat_byte(7),
+        coldkey: B256::repeat_byte(9),
+        positions: vec![Position {
+            netuid: 2,
+            hotkey: B256::repeat_byte(2),
+            amount,
+        }],
+        delivery_block: 10,
+        delivery_index: 3,
+        signer_set_version: version,
+    })
+}
+
+fn signed(by: &ReportSigner, message: &Eip712Message) -> SignedMessage {
+    let sig = by.sign(message, CHAIN, CONTRACT).unwrap();
+    SignedMessage {
+        message: message.clone(),
+        signature: Bytes::from(sig.to_vec()),
+    }
+}
+
+struct Keeper {
+    _dir: tempfile::TempDir,
+    ex: Arc<Exchange>,
+    url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A keeper's exchange on a free port, with `own` recorded as a report it computed itself.
+async fn keeper(signers: &[Address], own: &Eip712Message) -> (Keeper, B256) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
+    let me = key("signer0").address();
+    let digest = store
+        .write(
+            |tx| match journal::check_and_record(tx, me, own, CHAIN, CONTRACT, 5)? {
+                Checked::Sign { subject, digest } => {
+                    reports::insert_report(tx, digest, &subject, own, 5)?;
+                    Ok(digest)
+                }
+                other => panic!("a fresh journal signs: {other:?}"),
+            },
+        )
+        .unwrap();
+    let mut sorted = signers.to_vec();
+    sorted.sort();
+    let ex = Arc::new(Exchange {
+        chain_id: CHAIN,
+        contract: CONTRACT,
+        store: Arc::new(Mutex::new(store)),
+        signers: Arc::new(RwLock::new(SignerSet {
+            version: VERSION,
+            signers: sorted,
+            threshold: 4,
+        })),
+        held: Mutex::new(HeldPool::new(16)),
+        metrics: Metrics::new().unwrap(),
+        wake: Arc::new(tokio::sync::Notify::new()),
+        limiter: Mutex::new(RateLimiter::new(RATE)),
+        max_body: MAX_BODY,
+        status: RwLock::new(serde_json::json!({})),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let serving = ex.clone();
+    let server = tokio::spawn(async move {
+        let _ = serving.serve(listener).await;
+    });
+    (
+        Keeper {
+            _dir: dir,
+            ex,
+            url,
+            server,
+        },
+        digest,
+    )
+}
+
+/// A client whose requests come from `127.0.0.<last>` (every loopback address is local on
+/// Linux), so that each phase has a rate-limit bucket of its own.
+fn client(last: u8) -> reqwest::Client {
+    tao20_bevm::rpc::ensure_tls();
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+        .build()
+        .unwrap()
+}
+
+/// Posts `body` to the keeper's push endpoint; the status and the JSON answer.
+async fn post(c: &reqwest::Client, k: &Keeper, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let resp = c
+        .post(format!("{}/v1/signatures", k.url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let code = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("answer {code} is not JSON ({e}): {text:?}"));
+    (code, json)
+}
+
+async fn push(c: &reqwest::Client, k: &Keeper, m: &SignedMessage) -> (u16, serde_json::Value) {
+    post(c, k, serde_json::to_vec(m).unwrap()).await
+}
+
+fn stored(k: &Keeper, digest: &B256) -> Vec<(Address, Vec<u8>)> {
+    let store = k.ex.store.lock().unwrap();
+    reports::signatures(store.conn(), digest).unwrap()
+}
+
+/// The value of `name` (with its labels, as exposed) in the keeper's metrics text.
+fn metric(k: &Keeper, name: &str) -> u64 {
+    let text = k.ex.metrics.render();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+fn refused_with(answer: &(u16, serde_json::Value), code: u16, cause: &str) {
+    assert_eq!(answer.0, code, "{}", answer.1);
+    assert_eq!(answer.1["error"], cause, "{}", answer.1);
+    assert!(
+        answer.1["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "a refusal says what was wrong: {}",
+        answer.1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulty_peer_is_refused_and_stores_nothing_and_an_honest_quorum_still_forms() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let honest = refund(500, VERSION);
+    let (k, digest) = keeper(&members, &honest).await;
+    let bad = client(2);
+
+    // Garbage, and JSON of the wrong shape.
+    refused_with(
+        &post(&bad, &k, b"\x00\xffnot json at all".to_vec()).await,
+        400,
+        "malformed",
+    );
+    refused_with(
+        &post(&bad, &k, br#"{"message": 1, "signature": "0x00"}"#.to_vec()).await,
+        400,
+        "malformed",
+    );
+    // Larger than exchange.max_body_bytes: refused before it is parsed.
+    let mut huge = serde_json::to_vec(&signed(&set[1], &honest)).unwrap();
+    huge.extend(std::iter::repeat_n(b' ', MAX_BODY));
+    refused_with(&post(&bad, &k, huge).await, 413, "too_large");
+    // A signature that is not 65 bytes.
+    let mut short = signed(&set[1], &honest);
+    short.signature = Bytes::from(vec![1u8; 12]);
+    refused_with(&push(&bad, &k, &short).await, 400, "bad_signature");
+    // A well-formed signature by a key outside the signer set.
+    let outsider = key("outsider");
+    refused_with(
+        &push(&bad, &k, &signed(&outsider, &honest)).await,
+        403,
+        "not_a_signer",
+    );
+    // A member's signature over another digest, attached to the honest report: it recovers to
+    // some other address, which is not a signer.
+    let other = refund(501, VERSION);
+    let mut swapped = signed(&set[1], &other);
+    swapped.message = honest.clone();
+    refused_with(&push(&bad, &k, &swapped).await, 403, "not_a_signer");
+    // A member's signature under an old signer-set version.
+    refused_with(
+        &push(&bad, &k, &signed(&set[1], &refund(500, VERSION - 1))).await,
+        409,
+        "stale_signer_set",
+    );
+    // A member's signature over a digest this keeper never computed: held in memory, bounded,
+    // never stored.
+    let held = push(&bad, &k, &signed(&set[2], &other)).await;
+    assert_eq!(held.0, 202, "{}", held.1);
+    assert_eq!(held.1["status"], "held");
+    let other_digest = other.digest(CHAIN, CONTRACT);
+    {
+        let store = k.ex.store.lock().unwrap();
+        assert!(reports::report(store.conn(), &other_digest)
+            .unwrap()
+            .is_none());
+        assert!(reports::signatures(store.conn(), &other_digest)
+            .unwrap()
+            .is_empty());
+    }
+    assert_eq!(k.ex.held.lock().unwrap().len(), 1);
+    assert!(
+        stored(&k, &digest).is_empty(),
+        "no faulty push reached the store"
+    );
+    for (cause, n) in [
+        ("malformed", 2),
+        ("too_large", 1),
+        ("bad_signature", 1),
+        ("not_a_signer", 2),
+        ("stale_signer_set", 1),
+    ] {
+        assert_eq!(
+            metric(&k, &format!("tao20_peer_errors_total{{cause=\"{cause}\"}}")),
+            n,
+            "{cause}"
+        );
+    }
+
+    // Pulls: a digest that is no digest, and one this keeper does not know.
+    let r = bad
+        .get(format!("{}/v1/signatures/0x1234", k.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = bad
+        .get(format!("{}/v1/signatures/{other_digest}", k.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "unknown_digest"
+    );
+
+    // A valid signature, then the same one replayed: accepted once, stored once.
+    let peer = client(5);
+    let first = push(&peer, &k, &signed(&set[1], &honest)).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first.1["status"], "accepted");
+    let replay = push(&peer, &k, &signed(&set[1], &honest)).await;
+    assert_eq!(replay.0, 200, "{}", replay.1);
+    assert_eq!(stored(&k, &digest).len(), 1, "a replay adds nothing");
+
+    // A flood from one address: beyond the burst (twice the rate), refused with 429.
+    let flood = client(3);
+    let garbage = signed(&outsider, &honest);
+    let mut limited = 0;
+    let mut verdicts = 0;
+    for _ in 0..40 {
+        let a = push(&flood, &k, &garbage).await;
+        match a.0 {
+            429 => {
+                refused_with(&a, 429, "rate_limited");
+                limited += 1;
+            }
+            403 => verdicts += 1,
+            other => panic!("unexpected {other}: {}", a.1),
+        }
+    }
+    let burst = 2 * RATE as usize;
+    assert!(
+        verdicts >= burst && verdicts <= burst + 5,
+        "{verdicts} requests got through a burst of {burst}"
+    );
+    assert_eq!(limited + verdicts, 40);
+    assert_eq!(
+        metric(&k, "tao20_peer_errors_total{cause=\"rate_limited\"}"),
+        limited as u64
+    );
+
+    // Honest peers from elsewhere still reach this keeper; with its own signature (the
+    // executor's, here added directly) the report has its threshold of four.
+    {
+        let store = k.ex.store.lock().unwrap();
+        let own = set[0].sign(&honest, CHAIN, CONTRACT).unwrap();
+        reports::add_signature(store.conn(), &digest, &members[0], &own, "own").unwrap();
+    }
+    let good = client(4);
+    for s in &set[2..4] {
+        let a = push(&good, &k, &signed(s, &honest)).await;
+        assert_eq!(a.0, 200, "{}", a.1);
+    }
+    let sigs = stored(&k, &digest);
+    assert_eq!(sigs.len(), 4, "the threshold");
+    let mut want: Vec<Address> = members[..4].to_vec();
+    want.sort();
+    assert_eq!(
+        sigs.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+        want,
+        "exactly the honest signers"
+    );
+    for (signer, sig) in &sigs {
+        assert_eq!(recover(&digest, sig).unwrap(), *signer);
+    }
+    assert_eq!(metric(&k, "tao20_peer_signatures_total"), 3);
+    // And a peer pulling the digest gets the same four.
+    let pulled: Signatures = good
+        .get(format!("{}/v1/signatures/{digest}", k.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pulled.digest, digest);
+    assert_eq!(
+        pulled
+            .signatures
+            .iter()
+            .map(|s| s.signer)
+            .collect::<Vec<_>>(),
+        want
+    );
+    // Nothing else grew: the outsider's flood and the forged pushes left no trace.
+    let store = k.ex.store.lock().unwrap();
+    let total: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM signatures", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(total, 4);
+}
