@@ -20,6 +20,7 @@ pub struct Relay {
     cut: Arc<AtomicBool>,
     generation: watch::Sender<u64>,
     refused: Arc<AtomicU64>,
+    relayed: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -34,19 +35,21 @@ impl Relay {
             .map_err(|e| Error::Setup(format!("relay to {target}: {e}")))?;
         let cut = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(AtomicU64::new(0));
+        let relayed = Arc::new(AtomicU64::new(0));
         let (generation, _) = watch::channel(0u64);
         let task = tokio::spawn(accept(
             listener,
             target.to_string(),
             cut.clone(),
             generation.subscribe(),
-            refused.clone(),
+            (refused.clone(), relayed.clone()),
         ));
         Ok(Self {
             addr,
             cut,
             generation,
             refused,
+            relayed,
             task,
         })
     }
@@ -71,6 +74,11 @@ impl Relay {
     pub fn refused(&self) -> u64 {
         self.refused.load(Ordering::SeqCst)
     }
+
+    /// Connections relayed.
+    pub fn relayed(&self) -> u64 {
+        self.relayed.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Relay {
@@ -84,7 +92,7 @@ async fn accept(
     target: String,
     cut: Arc<AtomicBool>,
     generation: watch::Receiver<u64>,
-    refused: Arc<AtomicU64>,
+    (refused, relayed): (Arc<AtomicU64>, Arc<AtomicU64>),
 ) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
@@ -95,6 +103,7 @@ async fn accept(
             drop(client);
             continue;
         }
+        relayed.fetch_add(1, Ordering::SeqCst);
         let target = target.clone();
         let mut gen = generation.clone();
         gen.mark_unchanged();
