@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// epoch).
     #[arg(long)]
     quick: bool,
+    /// Only draw `report.html` again from the `report.json` already in `--out`.
+    #[arg(long)]
+    render_only: bool,
 }
 
 fn write(path: &std::path::Path, text: &str) -> CliResult {
@@ -37,6 +40,14 @@ pub fn run(a: DemoArgs) -> CliResult {
         root.join(&a.out)
     };
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    if a.render_only {
+        let path = out.join("report.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let report: tao20_demo::report::Report = serde_json::from_str(&text)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        return write(&out.join("report.html"), &tao20_demo::html::render(&report));
+    }
     let opts = DemoOptions {
         out: out.clone(),
         root,

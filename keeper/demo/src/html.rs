@@ -144,16 +144,21 @@ fn timeline_chart(r: &Report) -> String {
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(90)
-            .build_cartesian_2d(blocks(r), 0u32..5u32)
+            .build_cartesian_2d(blocks(r), 0f64..5f64)
             .map_err(|e| e.to_string())?;
         let lanes = ["", "faults", "redemptions", "refunds", "mints"];
         c.configure_mesh()
             .x_desc("block")
-            .y_labels(5)
+            .y_labels(6)
             .y_label_formatter(&|y| {
-                lanes
-                    .get(*y as usize)
-                    .map_or(String::new(), |s| (*s).to_string())
+                let i = y.round();
+                if (y - i).abs() < 1e-6 {
+                    lanes
+                        .get(i as usize)
+                        .map_or(String::new(), |s| (*s).to_string())
+                } else {
+                    String::new()
+                }
             })
             .draw()
             .map_err(|e| e.to_string())?;
@@ -162,26 +167,32 @@ fn timeline_chart(r: &Report) -> String {
             .iter()
             .filter(|x| x.status == "Minted")
             .filter_map(|x| x.settled_block);
-        c.draw_series(mints.map(|b| Circle::new((b, 4), 6, RGBColor(0, 130, 60).filled())))
+        c.draw_series(mints.map(|b| Circle::new((b, 4.0), 6, RGBColor(0, 130, 60).filled())))
             .map_err(|e| e.to_string())?;
         let refunds = r
             .creations
             .iter()
             .filter(|x| x.status == "Refunded")
             .filter_map(|x| x.settled_block);
-        c.draw_series(refunds.map(|b| TriangleMarker::new((b, 3), 7, RED.filled())))
+        c.draw_series(refunds.map(|b| TriangleMarker::new((b, 3.0), 7, RED.filled())))
             .map_err(|e| e.to_string())?;
         c.draw_series(
             r.redemptions
                 .iter()
-                .map(|x| Cross::new((x.block, 2), 6, BLUE.stroke_width(2))),
+                .map(|x| Cross::new((x.block, 2.0), 6, BLUE.stroke_width(2))),
         )
         .map_err(|e| e.to_string())?;
         for fault in &r.faults {
-            let to = fault.to_block.max(fault.from_block + 2);
+            let to = fault.to_block.max(fault.from_block + 4);
             c.draw_series(std::iter::once(Rectangle::new(
-                [(fault.from_block, 1), (to, 1)],
-                RGBColor(200, 120, 0).stroke_width(6),
+                [(fault.from_block, 0.75), (to, 1.25)],
+                RGBColor(200, 120, 0).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+            c.draw_series(std::iter::once(Text::new(
+                fault.kind.clone(),
+                (fault.from_block, 1.45),
+                ("sans-serif", 11),
             )))
             .map_err(|e| e.to_string())?;
         }
@@ -275,18 +286,19 @@ fn weights_chart(r: &Report, mechanism: u8) -> String {
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(56)
-            .build_cartesian_2d(0u64..max_uid + 1, 0u64..70_000u64)
+            .build_cartesian_2d(0u64..max_uid + 1, (1u64..70_000u64).log_scale())
             .map_err(|e| e.to_string())?;
         c.configure_mesh()
             .x_desc("uid")
-            .y_desc("u16 weight")
+            .y_desc("u16 weight (log)")
             .draw()
             .map_err(|e| e.to_string())?;
-        c.draw_series(
-            pts.iter().map(|(u, v)| {
-                Rectangle::new([(*u, 0), (*u + 1, *v)], RGBColor(90, 60, 170).filled())
-            }),
-        )
+        c.draw_series(pts.iter().map(|(u, v)| {
+            Rectangle::new(
+                [(*u, 1), (*u + 1, (*v).max(1))],
+                RGBColor(90, 60, 170).filled(),
+            )
+        }))
         .map_err(|e| e.to_string())?;
         Ok(())
     })
@@ -297,29 +309,43 @@ fn gas_chart(r: &Report) -> String {
         .gas
         .iter()
         .filter(|g| g.count > 0)
-        .map(|g| (g.call.clone(), g.gas as f64 / g.count as f64))
+        .map(|g| {
+            (
+                format!("{} x{}", g.call, g.count),
+                g.gas as f64 / g.count as f64,
+            )
+        })
         .collect();
     svg(|root| {
         let hi = rows.iter().map(|x| x.1).fold(1.0f64, f64::max) * 1.2;
-        let n = u32::try_from(rows.len()).unwrap_or(1).max(1);
+        let n = rows.len().max(1) as f64;
         let mut c = ChartBuilder::on(root)
             .caption("Gas per transaction, by kind (mean)", ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(28)
-            .y_label_area_size(110)
-            .build_cartesian_2d(0f64..hi, 0u32..n)
+            .y_label_area_size(10)
+            .build_cartesian_2d(0f64..hi, 0f64..n)
             .map_err(|e| e.to_string())?;
         c.configure_mesh()
-            .y_labels(rows.len().max(1))
-            .y_label_formatter(&|y| rows.get(*y as usize).map_or(String::new(), |r| r.0.clone()))
+            .disable_y_mesh()
+            .y_labels(0)
             .x_desc("gas")
             .draw()
             .map_err(|e| e.to_string())?;
-        c.draw_series(rows.iter().enumerate().map(|(i, (_, g))| {
-            let i = u32::try_from(i).unwrap_or(0);
-            Rectangle::new([(0.0, i), (*g, i + 1)], RGBColor(200, 120, 0).filled())
-        }))
-        .map_err(|e| e.to_string())?;
+        for (i, (name, g)) in rows.iter().enumerate() {
+            let y = i as f64;
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y + 0.15), (*g, y + 0.85)],
+                RGBColor(200, 120, 0).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+            c.draw_series(std::iter::once(Text::new(
+                format!("{name}: {g:.0}"),
+                (hi * 0.01, y + 0.62),
+                ("sans-serif", 12),
+            )))
+            .map_err(|e| e.to_string())?;
+        }
         Ok(())
     })
 }
