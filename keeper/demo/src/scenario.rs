@@ -489,7 +489,7 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     // 9. The auction: the flaky bidder is banned, then delivers; windows of two subnet epochs.
     let fixture = FixtureClient::new(&f.fixture_url)?;
     let db0 = keepers::keeper_dir(&f.options.dir, 0).join("keeper.sqlite");
-    let deadline = Instant::now() + Duration::from_secs(if opts.quick { 200 } else { 300 });
+    let deadline = Instant::now() + Duration::from_secs(420);
     let mut flaky_restored = false;
     loop {
         let m = mechanisms(&db0);
