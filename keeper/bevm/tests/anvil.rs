@@ -1,5 +1,6 @@
 //! The adapter against a real anvil: every writer path, revert decoding, the fund reader, the
-//! event cursor across a restart, and reorgs below and above the processed blocks.
+//! event cursor across a restart, reorgs below and above the processed blocks, and `anvil_reorg`s
+//! shallower and deeper than the confirmation depth.
 
 mod common;
 
@@ -480,4 +481,187 @@ async fn rpc_failures_are_retryable_errors() {
     assert_eq!(err.retry(), tao20_bevm::Retry::Later, "{err}");
     assert!(err.to_string().contains("BEVM RPC"), "{err}");
     let _ = reader.provider().get_chain_id().await.unwrap_err();
+}
+
+/// The confirmation depth standing in for finality on anvil (the engine reads BEVM events up to
+/// `head - confirmations`, `bevm.confirmations` in the keeper's config).
+const CONFIRMATIONS: u64 = 3;
+
+/// One poll of the cursor as the engine makes it: up to the confirmed head only.
+async fn poll_confirmed(
+    fx: &Fixture,
+    reader: &tao20_bevm::Reader,
+    cursor: &Cursor,
+) -> tao20_bevm::cursor::Batch {
+    let target = fx.head().await.saturating_sub(CONFIRMATIONS);
+    cursor.poll(reader, target).await.unwrap()
+}
+
+/// `(coldkey, block, blockHash)` of every `CreationRequested` in a batch: the coldkey tells two
+/// requests apart that reuse one request id (a reorganised chain replays the miner's nonce).
+fn requests_in(b: &tao20_bevm::cursor::Batch) -> Vec<(B256, u64, B256)> {
+    b.events
+        .iter()
+        .filter_map(|e| match &e.event {
+            ContractEvent::CreationRequested(r) => Some((r.coldkey, e.block, e.block_hash)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `requestCreation` from the miner for `coldkey`, as a transaction anvil mines into the new
+/// branch of a reorg.
+fn request_tx(fx: &Fixture, coldkey: B256) -> alloy::rpc::types::anvil::TransactionData {
+    use alloy::sol_types::SolCall;
+    let data = tao20_bevm::bindings::TAO20::requestCreationCall {
+        units: 1,
+        coldkey,
+        receiver: fx.miner.address(),
+        minSharesOut: U256::ZERO,
+    }
+    .abi_encode();
+    alloy::rpc::types::anvil::TransactionData::JSON(
+        alloy::rpc::types::TransactionRequest::default()
+            .from(fx.miner.address())
+            .to(fx.deployment.tao20)
+            .value(U256::from(BOND))
+            .gas_limit(1_000_000)
+            .input(alloy::primitives::Bytes::from(data).into()),
+    )
+}
+
+async fn reorg(
+    fx: &Fixture,
+    depth: u64,
+    txs: Vec<(alloy::rpc::types::anvil::TransactionData, u64)>,
+) {
+    fx.provider
+        .anvil_reorg(alloy::rpc::types::anvil::ReorgOptions {
+            depth,
+            tx_block_pairs: txs,
+        })
+        .await
+        .unwrap();
+}
+
+async fn hash_of(reader: &tao20_bevm::Reader, block: u64) -> B256 {
+    reader.block_hash(block).await.unwrap().unwrap()
+}
+
+/// `anvil_reorg` below and above the confirmation depth. (a) A reorg shallower than the depth
+/// replaces only blocks the cursor has not read as confirmed: nothing to undo, and the replaced
+/// request is never delivered, only its replacement. (b) A reorg deeper than the depth replaces a
+/// block whose event was delivered: the cursor finds the hash it remembered changed, reports the
+/// first block after the fork point for the engine to undo from, and the events it reads from
+/// there are the new branch's.
+#[tokio::test]
+async fn reorgs_below_the_confirmation_depth_deliver_nothing_twice_and_deeper_ones_report_the_fork()
+{
+    let fx = Fixture::new().await;
+    let reader = fx.reader();
+    publish(&fx).await;
+    let mut delivered: Vec<(B256, u64, B256)> = Vec::new();
+
+    let (_, b1) = request(&fx, keccak("r1")).await;
+    fx.mine(CONFIRMATIONS).await;
+    let first = poll_confirmed(
+        &fx,
+        &reader,
+        &Cursor::starting_at(fx.deployment.deploy_block),
+    )
+    .await;
+    assert_eq!(first.undo_from, None);
+    assert_eq!(
+        requests_in(&first),
+        [(keccak("r1"), b1, hash_of(&reader, b1).await)]
+    );
+    delivered.extend(requests_in(&first));
+    let cursor = first.next;
+
+    // (a) r2 sits in the unconfirmed top of the chain when the keeper polls.
+    let (_, b2) = request(&fx, keccak("r2")).await;
+    fx.mine(1).await;
+    let head = fx.head().await;
+    assert_eq!(head, b2 + 1);
+    let unconfirmed = poll_confirmed(&fx, &reader, &cursor).await;
+    assert_eq!(unconfirmed.undo_from, None);
+    assert_eq!(requests_in(&unconfirmed), []);
+    assert_eq!(unconfirmed.next.next, head - CONFIRMATIONS + 1);
+    let cursor = unconfirmed.next;
+    let old_b2 = hash_of(&reader, b2).await;
+    // A reorg of the top two blocks (< 3): r2's block is replaced by one carrying r2' instead.
+    reorg(
+        &fx,
+        CONFIRMATIONS - 1,
+        vec![(request_tx(&fx, keccak("r2'")), 0)],
+    )
+    .await;
+    assert_eq!(fx.head().await, head, "anvil_reorg keeps the height");
+    let new_b2 = hash_of(&reader, b2).await;
+    assert_ne!(new_b2, old_b2, "block {b2} was replaced");
+    fx.mine(CONFIRMATIONS).await;
+    let after_shallow = poll_confirmed(&fx, &reader, &cursor).await;
+    assert_eq!(
+        after_shallow.undo_from, None,
+        "nothing confirmed was reorganised"
+    );
+    assert_eq!(requests_in(&after_shallow), [(keccak("r2'"), b2, new_b2)]);
+    delivered.extend(requests_in(&after_shallow));
+    let cursor = after_shallow.next;
+
+    // (b) r3 is delivered as confirmed, then a reorg deeper than the depth replaces its block.
+    let settled = poll_confirmed(&fx, &reader, &cursor).await;
+    assert_eq!(requests_in(&settled), []);
+    let fork = fx.head().await - CONFIRMATIONS; // the last block both branches share
+    let fork_hash = hash_of(&reader, fork).await;
+    let cursor = settled.next;
+    assert_eq!(cursor.next, fork + 1);
+    let (_, b3) = request(&fx, keccak("r3")).await;
+    fx.mine(CONFIRMATIONS).await;
+    let confirmed = poll_confirmed(&fx, &reader, &cursor).await;
+    assert_eq!(confirmed.undo_from, None);
+    let old_b3 = hash_of(&reader, b3).await;
+    assert_eq!(requests_in(&confirmed), [(keccak("r3"), b3, old_b3)]);
+    delivered.extend(requests_in(&confirmed));
+    let cursor = confirmed.next;
+    let head = fx.head().await;
+    let depth = head - fork;
+    assert!(depth > CONFIRMATIONS, "{depth}");
+    // The new branch carries r3' one block after its first block.
+    reorg(&fx, depth, vec![(request_tx(&fx, keccak("r3'")), 1)]).await;
+    assert_eq!(
+        hash_of(&reader, fork).await,
+        fork_hash,
+        "the fork point survives"
+    );
+    assert_ne!(
+        hash_of(&reader, b3).await,
+        old_b3,
+        "r3's block was replaced"
+    );
+    fx.mine(CONFIRMATIONS).await;
+    let undone = poll_confirmed(&fx, &reader, &cursor).await;
+    assert_eq!(
+        undone.undo_from,
+        Some(fork + 1),
+        "the first block after the fork point"
+    );
+    let r3b = fork + 2;
+    assert_eq!(
+        requests_in(&undone),
+        [(keccak("r3'"), r3b, hash_of(&reader, r3b).await)],
+        "the events re-read after the fork are the new branch's"
+    );
+    assert_eq!(undone.next.next, fx.head().await - CONFIRMATIONS + 1);
+    for &(n, h) in &undone.next.recent {
+        assert_eq!(
+            hash_of(&reader, n).await,
+            h,
+            "block {n} remembered from the new branch"
+        );
+    }
+    // Across the run, r2 (reorganised away before it was confirmed) was never delivered; r3 was,
+    // and is the one the engine undoes.
+    assert!(delivered.iter().all(|(c, ..)| *c != keccak("r2")));
+    assert!(delivered.iter().any(|(c, ..)| *c == keccak("r3")));
 }
