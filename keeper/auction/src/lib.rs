@@ -22,6 +22,7 @@ pub mod delivery;
 pub mod error;
 pub mod instance;
 pub mod milp;
+pub mod settle;
 pub mod solve;
 pub mod units;
 pub mod weights;

@@ -261,10 +261,11 @@ impl Writer {
     }
 
     async fn simulate(&self, call: &Call, block: Option<u64>) -> Result<()> {
-        let mut b = self.builder(call);
-        if let Some(n) = block {
-            b = b.block(alloy::eips::BlockId::number(n));
-        }
+        // Without a block, simulate on top of the pool: a peer's transmission that is broadcast but
+        // not yet mined already settles the subject, and sending a second one only burns gas.
+        let b = self
+            .builder(call)
+            .block(block.map_or_else(alloy::eips::BlockId::pending, alloy::eips::BlockId::number));
         b.call_raw()
             .await
             .map(|_| ())
@@ -277,7 +278,7 @@ impl Writer {
         call.is_settled(&decoded).then(|| revert.clone())
     }
 
-    /// Simulates `call` at the latest block and broadcasts it.
+    /// Simulates `call` on the pending block and broadcasts it.
     pub async fn send(&self, call: &Call) -> Result<Sent> {
         if let Err(e) = self.simulate(call, None).await {
             if let Some(reason) = Self::settled(call, &e) {

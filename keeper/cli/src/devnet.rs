@@ -51,6 +51,9 @@ pub struct UpArgs {
     /// Creation delivery window, blocks.
     #[arg(long, default_value_t = 40)]
     delivery_window: u64,
+    /// Keepers run creation only (no price commitments, auction or weights).
+    #[arg(long)]
+    no_mechanisms: bool,
     /// Return once the devnet runs, leaving its processes running.
     #[arg(long)]
     detach: bool,
@@ -110,17 +113,19 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.validators = a.validators;
     opts.faulty_validators = a.faulty_validators;
     opts.delivery_window = a.delivery_window;
+    opts.mechanisms = !a.no_mechanisms;
     let (file, mut children) = match up::up(&opts).await {
         Ok(x) => x,
         Err(e @ tao20_devnet::Error::Live { .. }) => return Err(CliError::input(e.to_string())),
         Err(e) => return Err(CliError::Internal(e.into())),
     };
     eprintln!(
-        "devnet up in {}\n  anvil      {} (chain id {})\n  simulator  {}\n  TAO20      {} (vault {})\n  netuids    TAO20 subnet {}, fund {:?}\n  logs       {}/logs/",
+        "devnet up in {}\n  anvil      {} (chain id {})\n  simulator  {}\n  fixture    {} (pool API, prices)\n  TAO20      {} (vault {})\n  netuids    TAO20 subnet {}, fund {:?}\n  logs       {}/logs/",
         file.options.dir.display(),
         file.anvil_rpc,
         file.chain_id,
         file.simulator,
+        file.fixture_url,
         file.tao20,
         file.vault_coldkey,
         file.tao20_netuid,
@@ -131,6 +136,7 @@ async fn up_cmd(a: UpArgs) -> CliResult {
         "dir": file.options.dir,
         "anvil": file.anvil_rpc,
         "simulator": file.simulator,
+        "fixture": file.fixture_url,
         "tao20": file.tao20,
         "processes": file.processes,
     }))?;

@@ -48,7 +48,7 @@ impl Drop for Net {
 
 fn up(extra_args: &[&str]) -> Net {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("net");
+    let dir = std::env::var_os("MECH_KEEP").map_or_else(|| tmp.path().join("net"), PathBuf::from);
     let out = Command::cargo_bin("tao20")
         .unwrap()
         .current_dir(root())
@@ -61,6 +61,8 @@ fn up(extra_args: &[&str]) -> Net {
             "100",
             "--delivery-window",
             "30",
+            // The creation path only: tests/mechanisms.rs runs the subnet's mechanisms.
+            "--no-mechanisms",
         ])
         .args(extra_args)
         .output()
@@ -235,7 +237,8 @@ async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Let the later turns of the transmission schedule pass: nobody sends a second transaction.
-    let settle_at = r.head().await.unwrap() + 20;
+    // Five turns of the devnet's 20-block stage (2 s of 100 ms blocks).
+    let settle_at = r.head().await.unwrap() + 100;
     wait_blocks(&sim, settle_at).await;
     let end = r.head().await.unwrap();
     assert_eq!(calls(&net, TAO20::mintCall::SELECTOR, start, end).await, 1);

@@ -31,6 +31,9 @@ pub struct ChainSpec {
     /// The fund's vault coldkey.
     #[serde(default)]
     pub vault: Option<B256>,
+    /// Where to serve the pool and price fixture ([`crate::fixture`]), if anywhere.
+    #[serde(default)]
+    pub fixture: Option<String>,
 }
 
 impl ChainSpec {
@@ -48,6 +51,8 @@ pub struct Chain {
     pub sim: Arc<Mutex<Simulator>>,
     /// The server's address.
     pub addr: std::net::SocketAddr,
+    /// The pool and price fixture, when the spec asks for one.
+    pub fixture: Option<crate::fixture::Fixture>,
     server: tokio::task::JoinHandle<()>,
     producer: Option<tokio::task::JoinHandle<()>>,
 }
@@ -108,9 +113,14 @@ impl Chain {
                 }
             })
         });
+        let fixture = match &spec.fixture {
+            Some(listen) => Some(crate::fixture::Fixture::start(listen).await?),
+            None => None,
+        };
         Ok(Chain {
             sim,
             addr,
+            fixture,
             server,
             producer,
         })
@@ -123,7 +133,11 @@ pub async fn serve(spec_path: &Path) -> Result<()> {
     let chain = Chain::start(&spec).await?;
     println!(
         "{}",
-        serde_json::json!({"listening": chain.addr.to_string(), "head": lock(&chain.sim).head()})
+        serde_json::json!({
+            "listening": chain.addr.to_string(),
+            "fixture": chain.fixture.as_ref().map(|f| f.addr.to_string()),
+            "head": lock(&chain.sim).head(),
+        })
     );
     tracing::info!(target: "devnet::chain", addr = %chain.addr, "chain serving");
     crate::process::wait_for_signal().await;

@@ -65,6 +65,39 @@ pub fn write_keeper(file: &DevnetFile, i: usize, faulty: bool) -> Result<PathBuf
         .map(|j| exchange_port(file, j).map(|p| format!("\"http://127.0.0.1:{p}\"")))
         .collect::<Result<Vec<_>>>()?;
     let params = file.options.index_params();
+    let mechanisms = if file.options.mechanisms {
+        format!(
+            r#"
+[mechanisms]
+enabled = true
+price_poll_ms = 1000
+max_gap_blocks = {gap}
+
+[mechanisms.prices.tao_usdc]
+sources = [{{ name = "devnet", url = "{fixture}/prices", pointer = "/TAO_USDC" }}]
+
+[mechanisms.prices.hashp_usdc]
+sources = [{{ name = "devnet", url = "{fixture}/prices", pointer = "/HASHP_USDC" }}]
+
+[mechanisms.pool]
+interval_ms = {interval}
+
+[mechanisms.pool.luxor]
+url = "{fixture}/luxor"
+subaccount = "{sub}"
+api_key_env = "{env}"
+"#,
+            fixture = file.fixture_url,
+            interval = file.options.block_time_ms.max(100),
+            // Three seconds without a pool sample skips a window's delivery check: a loaded
+            // machine stalls a keeper for longer than a few 100 ms blocks.
+            gap = 3000u64.div_ceil(file.options.block_time_ms.max(1)).max(10),
+            sub = crate::fixture::SUBACCOUNT,
+            env = POOL_KEY_ENV,
+        )
+    } else {
+        String::new()
+    };
     let fault = if faulty {
         "\n[testing]\nfault = \"wrong-nav\"\n"
     } else {
@@ -105,14 +138,14 @@ price_window = {window}
 sharesPerUnit = "{spu}"
 
 [transmit]
-stage_blocks = 3
+stage_blocks = {stage}
 
 [engine]
 poll_ms = 100
 
 [log]
 level = "info,keeper=info"
-{fault}"#,
+{mechanisms}{fault}"#,
         dir = dir.display(),
         sim = file.simulator,
         netuid = file.tao20_netuid,
@@ -125,16 +158,26 @@ level = "info,keeper=info"
         peers = peers.join(", "),
         window = file.options.price_window,
         spu = params.shares_per_unit,
+        stage = stage_blocks(file.options.block_time_ms),
     );
     let config = kdir.join("keeper.toml");
     std::fs::write(&config, toml).map_err(|e| Error::io(&config, e))?;
     Ok(config)
 }
 
+/// Blocks between two keepers' turns to transmit: two seconds of devnet blocks, so that a loaded
+/// machine's skew between keepers' views of the quorum stays inside one turn.
+fn stage_blocks(block_time_ms: u64) -> u64 {
+    2000u64.div_ceil(block_time_ms.max(1)).max(2)
+}
+
 /// Starts keeper `i` with `config`.
 pub fn spawn_keeper(file: &DevnetFile, i: usize, config: &Path) -> Result<(Child, Started)> {
     spawn_keeper_with_env(file, i, config, &[])
 }
+
+/// The environment variable holding the pool fixture's API key in keepers' environments.
+pub const POOL_KEY_ENV: &str = "DEVNET_POOL_KEY";
 
 /// Starts keeper `i` with `config` and extra environment (crash points in the restart tests).
 pub fn spawn_keeper_with_env(
@@ -143,6 +186,11 @@ pub fn spawn_keeper_with_env(
     config: &Path,
     env: &[(String, String)],
 ) -> Result<(Child, Started)> {
+    let mut env = env.to_vec();
+    env.push((
+        POOL_KEY_ENV.to_string(),
+        crate::fixture::POOL_API_KEY.to_string(),
+    ));
     let args = vec![
         "validator".to_string(),
         "run".to_string(),
@@ -154,6 +202,6 @@ pub fn spawn_keeper_with_env(
         &file.options.tao20_bin,
         &args,
         &file.options.dir.join(format!("logs/validator-{i}.log")),
-        env,
+        &env,
     )
 }

@@ -5,11 +5,14 @@
 //! - [`chain`]: the simulator on that ledger, served over TCP, producing blocks.
 //! - [`up`]: `tao20 devnet up|down` — the processes, the deployment, subnets, keys, the first
 //!   epoch's creation file, and `DIR/devnet.json`.
+//! - [`fixture`]: the pool API (Luxor's shape) and the price API keepers read, which miners
+//!   and the demo steer.
 //! - [`keepers`]: the keepers it runs (`--validators N`), each a `tao20 validator run` process.
 //! - [`process`], [`keys`]: the processes it starts and the development keys it derives.
 
 pub mod chain;
 pub mod error;
+pub mod fixture;
 pub mod keepers;
 pub mod keys;
 pub mod ledger;

@@ -73,6 +73,14 @@ pub struct UpOptions {
     /// Keepers that sign a wrong NAV on purpose (fault injection), counted from the last.
     #[serde(default)]
     pub faulty_validators: usize,
+    /// Whether the keepers run the subnet's mechanisms (price commitments, the hashrate
+    /// auction, weights) against the devnet's pool and price fixture.
+    #[serde(default = "yes")]
+    pub mechanisms: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl UpOptions {
@@ -94,6 +102,7 @@ impl UpOptions {
             finality_lag: 2,
             validators: 0,
             faulty_validators: 0,
+            mechanisms: true,
         }
     }
 
@@ -168,6 +177,9 @@ pub struct DevnetFile {
     /// The keepers' exchange ports.
     #[serde(default)]
     pub keeper_ports: Vec<u16>,
+    /// The pool and price fixture's base URL (`http://host:port`).
+    #[serde(default)]
+    pub fixture_url: String,
     /// The processes it started.
     pub processes: Vec<Started>,
 }
@@ -427,6 +439,7 @@ async fn build(
 
     // The simulator on the shared ledger.
     let sim_port = process::free_port()?;
+    let fixture_port = process::free_port()?;
     let spec = ChainSpec {
         anvil: rpc.clone(),
         listen: format!("127.0.0.1:{sim_port}"),
@@ -438,6 +451,7 @@ async fn build(
         },
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
+        fixture: Some(format!("127.0.0.1:{fixture_port}")),
     };
     let spec_path = dir.join("chain.json");
     let text = serde_json::to_string_pretty(&spec)
@@ -498,6 +512,7 @@ async fn build(
         tao20_netuid: TAO20_NETUID,
         alpha_netuids,
         keys,
+        fixture_url: format!("http://127.0.0.1:{fixture_port}"),
         keeper_ports: (0..opts.validators.min(opts.signers))
             .map(|_| process::free_port())
             .collect::<Result<Vec<_>>>()?,
@@ -576,6 +591,8 @@ pub async fn setup_subnets(
     }
     sim.set_mechanisms(TAO20_NETUID, 2, Some(vec![32_768, 32_767]))
         .await?;
+    // As on mainnet subnets: weights are committed timelocked and revealed an epoch later.
+    sim.set_commit_reveal(TAO20_NETUID, true, 1).await?;
     Ok(())
 }
 

@@ -91,6 +91,7 @@ async fn a_simulated_delivery_is_minted_on_anvil_and_redeemed_back_into_the_simu
         sim: SimConfig::default(),
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
+        fixture: None,
     })
     .await
     .unwrap();

@@ -41,6 +41,9 @@ pub struct KeeperConfig {
     /// The block loop.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// The subnet's mechanisms: price commitments, the hashrate auction, weights.
+    #[serde(default)]
+    pub mechanisms: MechanismsConfig,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -321,6 +324,121 @@ impl Default for EngineConfig {
             max_blocks_per_round: default_batch(),
             state_history_blocks: default_history(),
             start_block: None,
+        }
+    }
+}
+
+/// The subnet's mechanisms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MechanismsConfig {
+    /// Run them (price commitments, auction windows, weights); off: creation only.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The auction's mechanism id.
+    #[serde(default = "one")]
+    pub auction_mecid: u8,
+    /// The budget cap this keeper publishes (0.4).
+    #[serde(default = "default_cap")]
+    pub cap: tao20_core::Fp18,
+    /// gamma-MSI coverage (0.67).
+    #[serde(default = "default_gamma")]
+    pub gamma: tao20_core::Fp18,
+    /// Items priced above this multiplier are dropped (1.05).
+    #[serde(default = "default_max_price")]
+    pub max_price: tao20_core::Fp18,
+    /// Share of the committed hashrate a winner must deliver (0.1).
+    #[serde(default = "default_threshold")]
+    pub delivery_threshold: tao20_core::Fp18,
+    /// Largest sampling gap, blocks, before delivery is not checked (10).
+    #[serde(default = "default_gap")]
+    pub max_gap_blocks: u64,
+    /// Bans published for this many blocks (3600 = 12 hours).
+    #[serde(default = "default_ban_lookback")]
+    pub ban_lookback_blocks: u64,
+    /// Seconds per block, for bid staleness (12).
+    #[serde(default = "default_block_time")]
+    pub block_time_secs: u64,
+    /// Bids older than this at the window start are stale (150 minutes).
+    #[serde(default = "default_bid_age")]
+    pub bid_max_age_secs: u64,
+    /// From this window start on, v1 bids are ignored.
+    #[serde(default)]
+    pub v2_only_from_block: Option<u64>,
+    /// The price commitment is refreshed at least this often, blocks (it is also refreshed
+    /// whenever its content changes, within the chain's space limit per epoch).
+    #[serde(default = "default_refresh")]
+    pub commitment_refresh_blocks: u64,
+    /// The weights version key.
+    #[serde(default)]
+    pub version_key: u64,
+    /// TAO_USDC and HASHP_USDC sources.
+    #[serde(default)]
+    pub prices: Option<tao20_feeds::prices::PricesConfig>,
+    /// How often the prices are fetched, milliseconds.
+    #[serde(default = "default_price_poll")]
+    pub price_poll_ms: u64,
+    /// Pool telemetry.
+    #[serde(default)]
+    pub pool: Option<tao20_feeds::pool::PoolConfig>,
+}
+
+fn one() -> u8 {
+    1
+}
+fn fp(raw: u128) -> tao20_core::Fp18 {
+    tao20_core::Fp18::from_raw(raw)
+}
+fn default_cap() -> tao20_core::Fp18 {
+    fp(400_000_000_000_000_000)
+}
+fn default_gamma() -> tao20_core::Fp18 {
+    fp(670_000_000_000_000_000)
+}
+fn default_max_price() -> tao20_core::Fp18 {
+    fp(1_050_000_000_000_000_000)
+}
+fn default_threshold() -> tao20_core::Fp18 {
+    fp(100_000_000_000_000_000)
+}
+fn default_gap() -> u64 {
+    10
+}
+fn default_ban_lookback() -> u64 {
+    3_600
+}
+fn default_block_time() -> u64 {
+    12
+}
+fn default_bid_age() -> u64 {
+    150 * 60
+}
+fn default_refresh() -> u64 {
+    100
+}
+fn default_price_poll() -> u64 {
+    30_000
+}
+
+impl Default for MechanismsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            auction_mecid: one(),
+            cap: default_cap(),
+            gamma: default_gamma(),
+            max_price: default_max_price(),
+            delivery_threshold: default_threshold(),
+            max_gap_blocks: default_gap(),
+            ban_lookback_blocks: default_ban_lookback(),
+            block_time_secs: default_block_time(),
+            bid_max_age_secs: default_bid_age(),
+            v2_only_from_block: None,
+            commitment_refresh_blocks: default_refresh(),
+            version_key: 0,
+            prices: None,
+            price_poll_ms: default_price_poll(),
+            pool: None,
         }
     }
 }

@@ -40,6 +40,7 @@ use crate::config::{Fault, KeeperConfig};
 use crate::convert;
 use crate::exchange::Exchange;
 use crate::journal::{self, Checked};
+use crate::mechanisms::{self, MechDecisions, MechState, Mechanisms, MintRow, PriceCache};
 use crate::metrics::Metrics;
 use crate::reports::{self, Action};
 use crate::store::{db, Store};
@@ -85,6 +86,9 @@ pub struct Engine<S> {
     next_block: u64,
     cursor: Cursor,
     state: CreationState,
+    mech: Option<Mechanisms>,
+    mech_state: MechState,
+    prices: PriceCache,
 }
 
 fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -122,7 +126,38 @@ impl<S: Subtensor> Engine<S> {
         metrics: Metrics,
         me: Address,
         shared: Arc<Shared>,
+        prices: PriceCache,
     ) -> Result<Self> {
+        let mech_state: MechState = {
+            let s = lock(&store);
+            let saved: Option<String> = s
+                .conn()
+                .query_row(
+                    "SELECT state FROM strategy_state WHERE name = 'mechanisms'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db("strategy state"))?;
+            match saved {
+                Some(text) => from_json("mechanisms state", &text)?,
+                None => MechState::default(),
+            }
+        };
+        let mech = match (cfg.mechanisms.enabled, subtensor.signer()) {
+            (true, Some(hotkey)) => Some(Mechanisms::new(
+                cfg.subtensor.netuid,
+                cfg.mechanisms.clone(),
+                hotkey,
+            )),
+            (true, None) => {
+                return Err(Error::Config {
+                    what: "mechanisms.enabled".into(),
+                    reason: "the mechanisms need the keeper's hotkey to sign with".into(),
+                })
+            }
+            (false, _) => None,
+        };
         let saved = {
             let s = lock(&store);
             let cursor: Option<(i64, String)> = s
@@ -210,7 +245,15 @@ impl<S: Subtensor> Engine<S> {
             next_block,
             cursor,
             state,
+            mech,
+            mech_state,
+            prices,
         })
+    }
+
+    /// The mechanisms' state.
+    pub fn mech_state(&self) -> &MechState {
+        &self.mech_state
     }
 
     /// The next block to process.
@@ -368,6 +411,56 @@ impl<S: Subtensor> Engine<S> {
         st.machine
             .prune(b.saturating_sub(self.cfg.engine.state_history_blocks));
 
+        // Mechanism 0's input: every mint with the coldkey that delivered it.
+        let mints: Vec<(alloy_primitives::B256, MintRow)> = batch
+            .events
+            .iter()
+            .filter_map(|e| match &e.event {
+                ContractEvent::CreationMinted(m) => st.machine.request(&m.request_id).map(|r| {
+                    (
+                        m.request_id,
+                        MintRow {
+                            miner: m.miner,
+                            coldkey: r.request.coldkey.0.into(),
+                            value_rao: m.value_rao,
+                            block: b,
+                        },
+                    )
+                }),
+                _ => None,
+            })
+            .collect();
+        let mut ms = self.mech_state.clone();
+        let decided = match &self.mech {
+            None => MechDecisions::default(),
+            Some(mech) => {
+                let fresh: Vec<MintRow> = mints.iter().map(|(_, m)| m.clone()).collect();
+                match mech
+                    .on_block(
+                        &mut ms,
+                        b,
+                        &self.subtensor,
+                        &self.store,
+                        &fresh,
+                        &self.prices,
+                    )
+                    .await
+                {
+                    Ok(d) => d,
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => {
+                        // The creation side goes on; the mechanisms try this block's decisions
+                        // again at the next one (their state did not move).
+                        tracing::error!(target: "keeper::mechanisms", block = b, error = %e, "mechanisms failed at this block");
+                        ms = self.mech_state.clone();
+                        MechDecisions::default()
+                    }
+                }
+            }
+        };
+        let mech_json = json("mechanisms state", &ms)?;
+        let mut weights_enqueued = Vec::new();
+
         // Persist, in one transaction.
         let chain_id = self.deployment.chain_id;
         let contract = self.deployment.tao20;
@@ -407,6 +500,21 @@ impl<S: Subtensor> Engine<S> {
                     .map_err(db("prices"))?;
                 }
                 save_requests(tx, &st.machine, b)?;
+                tx.execute(
+                    "INSERT INTO strategy_state (name, block, state) VALUES ('mechanisms', ?1, ?2)
+                     ON CONFLICT(name) DO UPDATE SET block = excluded.block, state = excluded.state",
+                    rusqlite::params![i(b), mech_json],
+                )
+                .map_err(db("strategy state"))?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO state_history (block, name, state) VALUES (?1, 'mechanisms', ?2)",
+                    rusqlite::params![i(b), mech_json],
+                )
+                .map_err(db("state history"))?;
+                for (request_id, m) in &mints {
+                    mechanisms::insert_mint(tx, request_id, m)?;
+                }
+                weights_enqueued = mechanisms::persist(tx, b, &decided, dry_run)?;
                 for m in &signs {
                     if dry_run {
                         tracing::info!(target: "keeper::engine", kind = m.type_name(), digest = %m.digest(chain_id, contract),
@@ -473,6 +581,24 @@ impl<S: Subtensor> Engine<S> {
             crate::failpoint::hit(crate::failpoint::AFTER_JOURNAL_COMMIT);
         }
         self.metrics.reports_refused.inc_by(refused);
+        for (mecid, epoch) in &weights_enqueued {
+            tracing::info!(target: "keeper::mechanisms", mecid, epoch, "weights decided");
+        }
+        for w in &decided.windows {
+            let outcome = if w.skipped.is_some() {
+                "skipped"
+            } else {
+                "auction"
+            };
+            self.metrics
+                .windows_settled
+                .with_label_values(&[outcome])
+                .inc();
+        }
+        self.metrics
+            .bans
+            .inc_by(u64::try_from(decided.bans.len()).unwrap_or(0));
+        self.mech_state = ms;
         self.state = st;
         self.cursor = batch.next;
         self.next_block = b + 1;
@@ -515,6 +641,19 @@ impl<S: Subtensor> Engine<S> {
             });
         };
         let restored: CreationState = from_json("creation state", &state)?;
+        let mech_saved: Option<String> = store
+            .conn()
+            .query_row(
+                "SELECT state FROM state_history WHERE name = 'mechanisms' AND block = ?1",
+                [i(before)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db("state history"))?;
+        let mech_restored: MechState = match &mech_saved {
+            Some(text) => from_json("mechanisms state", text)?,
+            None => MechState::default(),
+        };
         let mut cursor = self.cursor.clone();
         cursor.next = from;
         cursor.recent.retain(|(n, _)| *n < from);
@@ -527,6 +666,16 @@ impl<S: Subtensor> Engine<S> {
             .map_err(db("strategy state"))?;
             tx.execute("DELETE FROM state_history WHERE block >= ?1", [i(from)])
                 .map_err(db("state history"))?;
+            if let Some(text) = &mech_saved {
+                tx.execute(
+                    "UPDATE strategy_state SET block = ?1, state = ?2 WHERE name = 'mechanisms'",
+                    rusqlite::params![i(before), text],
+                )
+                .map_err(db("strategy state"))?;
+            }
+            // Mints come from BEVM events: the reorganised blocks' are read again.
+            tx.execute("DELETE FROM mints WHERE block >= ?1", [i(from)])
+                .map_err(db("mints"))?;
             tx.execute(
                 "UPDATE cursor SET next_block = ?1, bevm = ?2 WHERE id = 1",
                 rusqlite::params![i(from), cursor_json],
@@ -536,6 +685,7 @@ impl<S: Subtensor> Engine<S> {
         })?;
         tracing::warn!(target: "keeper::engine", from, "BEVM blocks reorganised below the cursor: state restored, processing again");
         self.state = restored;
+        self.mech_state = mech_restored;
         self.cursor = cursor;
         self.next_block = from;
         Ok(())

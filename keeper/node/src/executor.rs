@@ -104,7 +104,7 @@ impl Executor {
     /// Carries out every due outbox item once.
     pub async fn drain(&self) -> Result<()> {
         let b = self.block();
-        let items = reports::due(lock(&self.store).conn(), b, 256)?;
+        let items = reports::due(lock(&self.store).conn(), reports::Lane::Bevm, b, 256)?;
         for item in items {
             let outcome = self.execute(&item, b).await;
             let store = lock(&self.store);
@@ -173,6 +173,12 @@ impl Executor {
                 )
                 .await
             }
+            Action::SetCommitment { .. }
+            | Action::SubmitWeights { .. }
+            | Action::CheckWeights { .. } => Err(Error::Config {
+                what: "outbox".into(),
+                reason: format!("{} is a subtensor action", item.action.kind()),
+            }),
         }
     }
 

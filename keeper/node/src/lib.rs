@@ -4,6 +4,7 @@
 //! submits each quorum-signed report once. The design is `KEEPER.md`; this crate is the node
 //! (engine, store, exchange, executors, config, metrics); the rules live in the pure crates.
 
+pub mod chain_executor;
 pub mod config;
 pub mod convert;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod exchange;
 pub mod executor;
 pub mod failpoint;
 pub mod journal;
+pub mod mechanisms;
 pub mod metrics;
 pub mod node;
 pub mod reports;

@@ -33,6 +33,20 @@ pub struct Metrics {
     pub outbox_depth: IntGauge,
     /// Endpoint failures the keeper waited out, by endpoint.
     pub rpc_failures: IntCounterVec,
+    /// Auction windows settled, by outcome (`auction`, `skipped`).
+    pub windows_settled: IntCounterVec,
+    /// Winners this keeper banned for under-delivery.
+    pub bans: IntCounter,
+    /// Weights submitted, by mechanism and method (`set`, `timelocked`).
+    pub weights_submitted: IntCounterVec,
+    /// Weights read back, by mechanism and result (`matched`, `mismatch`, `superseded`).
+    pub weights_checked: IntCounterVec,
+    /// Price commitments, by outcome (`included`, `refused`, `superseded`).
+    pub commitments: IntCounterVec,
+    /// Pool samples, by outcome (`recorded`, `skipped`).
+    pub pool_samples: IntCounterVec,
+    /// Price feed reads, by metric and outcome.
+    pub price_reads: IntCounterVec,
 }
 
 fn m(e: prometheus::Error) -> Error {
@@ -99,6 +113,29 @@ impl Metrics {
                 "rpc_failures_total",
                 "endpoint failures waited out",
                 &["endpoint"],
+            )?,
+            windows_settled: counter_vec(
+                "windows_settled_total",
+                "auction windows settled",
+                &["outcome"],
+            )?,
+            bans: counter("bans_total", "winners banned for under-delivery")?,
+            weights_submitted: counter_vec(
+                "weights_submitted_total",
+                "weights submitted",
+                &["mecid", "method"],
+            )?,
+            weights_checked: counter_vec(
+                "weights_checked_total",
+                "weights read back from the chain",
+                &["mecid", "result"],
+            )?,
+            commitments: counter_vec("price_commitments_total", "price commitments", &["outcome"])?,
+            pool_samples: counter_vec("pool_samples_total", "pool samples", &["outcome"])?,
+            price_reads: counter_vec(
+                "price_reads_total",
+                "price feed reads",
+                &["metric", "outcome"],
             )?,
             registry: r,
         })

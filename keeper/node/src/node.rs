@@ -14,11 +14,16 @@ use tao20_chain::client::SubxtClient;
 use tao20_chain::sim::SimClient;
 use tao20_chain::Subtensor;
 use tao20_creation::signing::ReportSigner;
+use tao20_feeds::pool::PoolClient;
+use tao20_feeds::prices::{Metric, PriceFeeds};
+use tao20_feeds::sampler::{PoolSample, SampleSink, Sampler, SinkError, TickOutcome};
 
+use crate::chain_executor::ChainExecutor;
 use crate::config::{KeeperConfig, Network};
 use crate::engine::{Engine, Shared};
 use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
 use crate::executor::Executor;
+use crate::mechanisms::{store_sample, PriceCache};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::{Error, Result};
@@ -201,6 +206,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         metrics: metrics.clone(),
         stage_blocks: cfg.transmit.stage_blocks,
     };
+    let prices: PriceCache = Arc::default();
     let mut engine = Engine::load(
         cfg.clone(),
         deployment,
@@ -211,11 +217,69 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         metrics.clone(),
         me,
         shared.clone(),
+        prices.clone(),
     )
     .await?;
 
     let exec_stop = stop.clone();
     let exec = tokio::spawn(async move { executor.run(exec_stop).await });
+    let mut side_tasks = Vec::new();
+    if cfg.mechanisms.enabled {
+        let m = &cfg.mechanisms;
+        let chain = ChainExecutor {
+            subtensor: subtensor.clone(),
+            netuid: cfg.subtensor.netuid,
+            store: store.clone(),
+            shared: shared.clone(),
+            metrics: metrics.clone(),
+            version_key: m.version_key,
+        };
+        let chain_stop = stop.clone();
+        side_tasks.push(tokio::spawn(async move {
+            let _ = chain.run(chain_stop).await;
+        }));
+        match &m.prices {
+            Some(p) => {
+                let feeds = PriceFeeds::new(p).map_err(|e| Error::Config {
+                    what: "mechanisms.prices".into(),
+                    reason: e.to_string(),
+                })?;
+                side_tasks.push(tokio::spawn(poll_prices(
+                    feeds,
+                    prices.clone(),
+                    metrics.clone(),
+                    Duration::from_millis(m.price_poll_ms.max(100)),
+                    stop.clone(),
+                )));
+            }
+            None => {
+                tracing::warn!(target: "keeper", "no [mechanisms.prices]: this keeper publishes no price commitment")
+            }
+        }
+        match &m.pool {
+            Some(p) => {
+                let client = PoolClient::from_config(p).map_err(|e| Error::Config {
+                    what: "mechanisms.pool".into(),
+                    reason: e.to_string(),
+                })?;
+                let every = p.interval().map_err(|e| Error::Config {
+                    what: "mechanisms.pool.interval_ms".into(),
+                    reason: e.to_string(),
+                })?;
+                side_tasks.push(tokio::spawn(sample_pool(
+                    client,
+                    every,
+                    store.clone(),
+                    shared.clone(),
+                    metrics.clone(),
+                    stop.clone(),
+                )));
+            }
+            None => {
+                tracing::warn!(target: "keeper", "no [mechanisms.pool]: delivery cannot be verified; windows count every winner delivered")
+            }
+        }
+    }
     let discovery = tokio::spawn(discover_peers(
         subtensor,
         cfg.clone(),
@@ -228,6 +292,9 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         tracing::error!(target: "keeper", error = %e, "the engine stopped");
     }
     let _ = exec.await;
+    for t in side_tasks {
+        t.abort();
+    }
     discovery.abort();
     server.abort();
     result
@@ -307,4 +374,117 @@ async fn discover_peers<S: Subtensor>(
 /// This keeper's own address in the signer set (for status output).
 pub fn signer_address(cfg: &KeeperConfig) -> Result<Address> {
     Ok(load_report_signer(cfg)?.address())
+}
+
+/// A price older than this many poll intervals is dropped from the cache (the commitment then
+/// waits for a fresh one rather than publishing a stale price).
+const PRICE_STALE_POLLS: u32 = 5;
+
+/// Polls TAO_USDC and HASHP_USDC into the cache the mechanisms read.
+async fn poll_prices(
+    feeds: PriceFeeds,
+    cache: PriceCache,
+    metrics: Metrics,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut last_ok: std::collections::BTreeMap<Metric, std::time::Instant> = Default::default();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        for metric in Metric::ALL {
+            match feeds.fetch(metric).await {
+                Ok(reading) => {
+                    last_ok.insert(metric, std::time::Instant::now());
+                    cache
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(metric.key().to_string(), reading.value);
+                    metrics
+                        .price_reads
+                        .with_label_values(&[metric.key(), "ok"])
+                        .inc();
+                    for f in &reading.failures {
+                        tracing::debug!(target: "keeper::feeds", %metric, failure = %f, "a price source gave no fresh answer");
+                    }
+                }
+                Err(e) => {
+                    metrics
+                        .price_reads
+                        .with_label_values(&[metric.key(), "failed"])
+                        .inc();
+                    tracing::warn!(target: "keeper::feeds", %metric, error = %e, "no price");
+                    let stale = last_ok
+                        .get(&metric)
+                        .is_none_or(|t| t.elapsed() > every * PRICE_STALE_POLLS);
+                    if stale {
+                        cache
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .remove(metric.key());
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Pool samples into the store, stamped with the finalized head.
+struct StoreSink(Arc<Mutex<Store>>);
+
+impl SampleSink for StoreSink {
+    fn record(&mut self, sample: PoolSample) -> std::result::Result<(), SinkError> {
+        let block = sample.block.ok_or("no finalized block seen yet")?;
+        let store = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        store_sample(
+            store.conn(),
+            block,
+            sample.unix_time,
+            sample.from_proxy,
+            &sample.workers,
+        )
+        .map_err(|e| Box::new(e) as SinkError)
+    }
+}
+
+async fn sample_pool(
+    client: PoolClient,
+    every: Duration,
+    store: Arc<Mutex<Store>>,
+    shared: Arc<Shared>,
+    metrics: Metrics,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let head = shared.clone();
+    let mut sampler = Sampler::new(client, StoreSink(store), every).with_block_source(Arc::new(
+        move || match head.finalized.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => None,
+            b => Some(b),
+        },
+    ));
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+        let outcome = match sampler.tick().await {
+            TickOutcome::Recorded { .. } => "recorded",
+            TickOutcome::Skipped(_) => "skipped",
+            TickOutcome::SinkFailed(_) => "sink_failed",
+        };
+        metrics.pool_samples.with_label_values(&[outcome]).inc();
+    }
 }

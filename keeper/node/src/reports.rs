@@ -257,6 +257,44 @@ pub enum Action {
         /// The request.
         request_id: B256,
     },
+    /// Publish the price commitment stored for a block (subtensor).
+    SetCommitment {
+        /// The block that decided it.
+        block: u64,
+    },
+    /// Submit the stored weights of a mechanism for a subnet epoch (subtensor).
+    SubmitWeights {
+        /// The mechanism.
+        mecid: u8,
+        /// The block the subnet epoch ran at.
+        epoch: u64,
+    },
+    /// Read the submitted weights back from the chain once it applied them (subtensor).
+    CheckWeights {
+        /// The mechanism.
+        mecid: u8,
+        /// The block the subnet epoch ran at.
+        epoch: u64,
+    },
+}
+
+/// Which executor carries an action out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Signatures, the exchange and BEVM transactions.
+    Bevm,
+    /// Subtensor extrinsics (commitments, weights).
+    Subtensor,
+}
+
+impl Lane {
+    /// The action kinds of the lane.
+    pub fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Lane::Bevm => &["sign", "push", "transmit", "expire"],
+            Lane::Subtensor => &["commitment", "weights", "check_weights"],
+        }
+    }
 }
 
 impl Action {
@@ -267,6 +305,9 @@ impl Action {
             Action::Push { digest } => format!("push:{digest}"),
             Action::Transmit { digest } => format!("transmit:{digest}"),
             Action::Expire { request_id } => format!("expire:{request_id}"),
+            Action::SetCommitment { block } => format!("commitment:{block}"),
+            Action::SubmitWeights { mecid, epoch } => format!("weights:{mecid}:{epoch}"),
+            Action::CheckWeights { mecid, epoch } => format!("check_weights:{mecid}:{epoch}"),
         }
     }
 
@@ -277,6 +318,9 @@ impl Action {
             Action::Push { .. } => "push",
             Action::Transmit { .. } => "transmit",
             Action::Expire { .. } => "expire",
+            Action::SetCommitment { .. } => "commitment",
+            Action::SubmitWeights { .. } => "weights",
+            Action::CheckWeights { .. } => "check_weights",
         }
     }
 }
@@ -312,13 +356,20 @@ pub fn enqueue(conn: &Connection, action: &Action, block: u64, not_before: u64) 
     Ok(n > 0)
 }
 
-/// Items not done whose time has come at `block`, oldest first.
-pub fn due(conn: &Connection, block: u64, limit: usize) -> Result<Vec<OutboxItem>> {
+/// Items of `lane` not done whose time has come at `block`, oldest first.
+pub fn due(conn: &Connection, lane: Lane, block: u64, limit: usize) -> Result<Vec<OutboxItem>> {
+    let kinds = lane
+        .kinds()
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(",");
     let mut stmt = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT id, payload, attempts, not_before_block FROM outbox
-             WHERE done_at IS NULL AND not_before_block <= ?1 ORDER BY not_before_block, id LIMIT ?2",
-        )
+             WHERE done_at IS NULL AND not_before_block <= ?1 AND kind IN ({kinds})
+             ORDER BY not_before_block, id LIMIT ?2"
+        ))
         .map_err(db("outbox"))?;
     let rows = stmt
         .query_map(

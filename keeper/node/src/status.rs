@@ -25,6 +25,117 @@ fn group(s: &Store, sql: &str) -> Result<serde_json::Map<String, serde_json::Val
     Ok(out)
 }
 
+fn rows(
+    s: &Store,
+    sql: &str,
+    f: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<serde_json::Value>,
+) -> Result<Vec<serde_json::Value>> {
+    let mut stmt = s.conn().prepare(sql).map_err(db(sql.to_string()))?;
+    let mapped = stmt.query_map([], f).map_err(db(sql.to_string()))?;
+    mapped
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db(sql.to_string()))
+}
+
+fn parsed(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+/// The mechanisms' part: recent windows with their winners, bans, weights, commitments, pool
+/// telemetry.
+pub fn mechanisms(s: &Store) -> Result<serde_json::Value> {
+    // A database the keeper has not migrated yet has no mechanisms tables.
+    if s.version()? < 2 {
+        return Ok(serde_json::Value::Null);
+    }
+    let windows = rows(
+        s,
+        "SELECT start, end_block, epoch_block, idx, settled_block, skipped, budget_ph, result
+         FROM windows ORDER BY start DESC LIMIT 12",
+        |r| {
+            let result = parsed(&r.get::<_, String>(7)?);
+            Ok(serde_json::json!({
+                "start": r.get::<_, i64>(0)?,
+                "end": r.get::<_, i64>(1)?,
+                "epoch": r.get::<_, i64>(2)?,
+                "index": r.get::<_, i64>(3)?,
+                "settledAt": r.get::<_, i64>(4)?,
+                "skipped": r.get::<_, Option<String>>(5)?,
+                "budgetPh": r.get::<_, Option<String>>(6)?,
+                "winners": result.get("winners").cloned().unwrap_or_default(),
+                "failed": result.get("failed").cloned().unwrap_or_default(),
+                "bannedAtStart": result.get("bannedAtStart").cloned().unwrap_or_default(),
+                "deliverySkipped": result.get("deliverySkipped").cloned().unwrap_or_default(),
+            }))
+        },
+    )?;
+    let bans = rows(
+        s,
+        "SELECT uid, hotkey, block, window_start FROM bans ORDER BY block DESC LIMIT 50",
+        |r| {
+            Ok(serde_json::json!({
+                "uid": r.get::<_, i64>(0)?,
+                "hotkey": r.get::<_, String>(1)?,
+                "block": r.get::<_, i64>(2)?,
+                "window": r.get::<_, i64>(3)?,
+            }))
+        },
+    )?;
+    let weights = rows(
+        s,
+        "SELECT mecid, epoch_block, uids, weight_values, method, commit_block, reveal_round,
+         reveal_block, status, detail FROM weights ORDER BY epoch_block DESC, mecid LIMIT 12",
+        |r| {
+            Ok(serde_json::json!({
+                "mecid": r.get::<_, i64>(0)?,
+                "epoch": r.get::<_, i64>(1)?,
+                "uids": parsed(&r.get::<_, String>(2)?),
+                "values": parsed(&r.get::<_, String>(3)?),
+                "method": r.get::<_, Option<String>>(4)?,
+                "commitBlock": r.get::<_, Option<i64>>(5)?,
+                "revealRound": r.get::<_, Option<i64>>(6)?,
+                "checkedAt": r.get::<_, Option<i64>>(7)?,
+                "status": r.get::<_, String>(8)?,
+                "detail": r.get::<_, Option<String>>(9)?,
+            }))
+        },
+    )?;
+    let commitment = rows(
+        s,
+        "SELECT block, payload, state FROM commitments ORDER BY block DESC LIMIT 1",
+        |r| {
+            let hex: String = r.get(1)?;
+            let bytes = alloy_primitives::hex::decode(&hex).unwrap_or_default();
+            let text = bytes.split(|b| *b == 0xFF).next().unwrap_or(&[]);
+            let bans = tao20_auction::commitment::Commitment::decode(&bytes)
+                .ok()
+                .and_then(|c| match c {
+                    tao20_auction::commitment::Commitment::Price(p) => p.bans.map(|b| b.uids()),
+                    tao20_auction::commitment::Commitment::Bid(_) => None,
+                });
+            Ok(serde_json::json!({
+                "block": r.get::<_, i64>(0)?,
+                "text": String::from_utf8_lossy(text),
+                "bans": bans,
+                "state": r.get::<_, String>(2)?,
+            }))
+        },
+    )?;
+    Ok(serde_json::json!({
+        "windowsSettled": count(s, "SELECT COUNT(*) FROM windows")?,
+        "windows": windows,
+        "bans": bans,
+        "weights": weights,
+        "lastCommitment": commitment.into_iter().next(),
+        "commitments": group(s, "SELECT substr(state, 1, instr(state || ' ', ' ') - 1) AS s, COUNT(*) FROM commitments GROUP BY s")?,
+        "pool": {
+            "samples": count(s, "SELECT COUNT(*) FROM telemetry_polls")?,
+            "lastBlock": s.conn().query_row("SELECT MAX(block) FROM telemetry_polls", [], |r| r.get::<_, Option<i64>>(0)).map_err(db("telemetry"))?,
+        },
+        "mints": count(s, "SELECT COUNT(*) FROM mints")?,
+    }))
+}
+
 /// The summary document.
 pub fn summary(s: &Store) -> Result<serde_json::Value> {
     let next_block: Option<i64> = s
@@ -89,5 +200,6 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
             "samples": count(s, "SELECT COUNT(*) FROM prices")?,
             "lastBlock": s.conn().query_row("SELECT MAX(block) FROM prices", [], |r| r.get::<_, Option<i64>>(0)).map_err(db("prices"))?,
         },
+        "mechanisms": mechanisms(s)?,
     }))
 }

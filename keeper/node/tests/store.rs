@@ -61,3 +61,42 @@ fn a_database_from_a_newer_build_is_refused() {
     let err = Store::open(&path).unwrap_err().to_string();
     assert!(err.contains("newer than this build"), "{err}");
 }
+
+#[test]
+fn a_database_of_the_first_schema_migrates_and_keeps_its_data() {
+    // keeper/node/tests/fixtures/v1.sqlite was written by the first schema (v1.sql) with a cursor,
+    // a price and a journal entry.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keeper.sqlite");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.version().unwrap(), schema_version());
+    assert!(schema_version() >= 2);
+    let c = store.conn();
+    let next: i64 = c
+        .query_row("SELECT next_block FROM cursor", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(next, 42);
+    let subject: String = c
+        .query_row("SELECT subject FROM journal", [], |r| r.get(0))
+        .unwrap();
+    assert!(subject.starts_with("request:0x0101"));
+    // The new tables exist and are empty.
+    for table in [
+        "windows",
+        "bans",
+        "telemetry_polls",
+        "mints",
+        "weights",
+        "commitments",
+    ] {
+        let n: i64 = c
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+}

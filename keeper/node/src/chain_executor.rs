@@ -1,0 +1,659 @@
+//! Carrying out the subtensor lane of the outbox, after the block transaction that decided it:
+//! the price commitment and the weights of both mechanisms.
+//!
+//! - `SetCommitment`: the commitment stored for a block, unless a newer one was decided since. A
+//!   refusal by the chain (`SpaceLimitExceeded`, `AccountNotAllowedCommit`) is recorded and not
+//!   retried: the next change decides a new commitment.
+//! - `SubmitWeights`: timelocked (commit-reveal v4) where the subnet has commit-reveal on, set
+//!   directly where it is off; a chain that answers `CommitRevealDisabled` or
+//!   `CommitRevealEnabled` (the setting changed after it was read) gets the other method once.
+//!   The row is marked `submitting` (with the finalized head) before the extrinsic, so a crash in
+//!   between is seen on restart: the blocks since are searched for this keeper's extrinsic, and
+//!   one that landed is never sent again.
+//! - `CheckWeights`: reads the keeper's weights row back once the chain applied it (at once for a
+//!   direct set, after the reveal for a commit) and records whether it equals what was submitted,
+//!   both normalised as the chain normalises them (max-upscaled to `u16::MAX`, zeros dropped).
+//!   A row that never matches by its deadline is a `mismatch`: logged as an error and counted.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::OptionalExtension;
+use tao20_chain::types::Call;
+use tao20_chain::Subtensor;
+
+use crate::engine::Shared;
+use crate::metrics::Metrics;
+use crate::reports::{self, Action, Lane, OutboxItem};
+use crate::store::{db, Store};
+use crate::{Error, Result};
+
+/// A submission found after a restart must be this many blocks below the finalized head.
+pub const FINALITY_MARGIN_BLOCKS: u64 = 2;
+/// A restart searches at most this many blocks for an earlier submission.
+pub const MAX_SEARCH_BLOCKS: u64 = 600;
+/// A check that does not match by this many blocks past its expected application is a mismatch.
+pub const CHECK_GRACE_BLOCKS: u64 = 10;
+
+/// The subtensor executor.
+#[derive(Debug)]
+pub struct ChainExecutor<S> {
+    /// The client (signing with the keeper's hotkey).
+    pub subtensor: S,
+    /// The subnet.
+    pub netuid: u16,
+    /// The store.
+    pub store: Arc<Mutex<Store>>,
+    /// Shared with the engine.
+    pub shared: Arc<Shared>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The weights version key.
+    pub version_key: u64,
+}
+
+fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// What became of an item.
+enum Step {
+    Done,
+    Again(u64),
+}
+
+/// The optional columns of a weights update (`None` keeps what is stored).
+#[derive(Debug, Default, Clone, Copy)]
+struct Update<'a> {
+    method: Option<&'a str>,
+    commit_block: Option<u64>,
+    reveal_round: Option<u64>,
+    detail: Option<&'a str>,
+}
+
+/// A weights row as stored: uids, values, method, commit block, status.
+type StoredWeights = (String, String, Option<String>, Option<i64>, String);
+
+/// A stored weights row.
+#[derive(Debug, Clone)]
+struct WeightsRow {
+    uids: Vec<u16>,
+    values: Vec<u16>,
+    commit_block: Option<u64>,
+    status: String,
+}
+
+/// `(uid, weight)` pairs as the chain keeps them: max-upscaled to `u16::MAX` (rounding half up,
+/// as `vec_u16_max_upscale_to_u16`), zeros dropped, by uid.
+pub fn normalise(pairs: &[(u16, u16)]) -> Vec<(u16, u16)> {
+    let max = pairs.iter().map(|(_, w)| *w).max().unwrap_or(0);
+    let mut out: Vec<(u16, u16)> = pairs
+        .iter()
+        .filter(|(_, w)| *w > 0)
+        .map(|(u, w)| {
+            let scaled =
+                (u64::from(*w) * u64::from(u16::MAX) + u64::from(max) / 2) / u64::from(max);
+            (*u, u16::try_from(scaled).unwrap_or(u16::MAX))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Whether two normalised rows are the same weights: the same uids, each weight within one unit
+/// (the chain upscales in I32F32 fixed point, which can round the other way).
+pub fn same_weights(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ua, wa), (ub, wb))| ua == ub && wa.abs_diff(*wb) <= 1)
+}
+
+impl<S: Subtensor> ChainExecutor<S> {
+    fn block(&self) -> u64 {
+        self.shared.processed.load(Ordering::SeqCst)
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            if let Err(e) = self.drain().await {
+                tracing::warn!(target: "keeper::chain", error = %e, "subtensor outbox round failed; retrying");
+            }
+            tokio::select! {
+                _ = self.shared.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Carries out every due item of the subtensor lane once.
+    pub async fn drain(&self) -> Result<()> {
+        let b = self.block();
+        let items = reports::due(lock(&self.store).conn(), Lane::Subtensor, b, 64)?;
+        for item in items {
+            let outcome = self.execute(&item, b).await;
+            let store = lock(&self.store);
+            match outcome {
+                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Again(after)) => {
+                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                }
+                Err(e) => {
+                    let backoff = 1u64 << item.attempts.min(5);
+                    tracing::warn!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
+                        "subtensor action failed; retrying later");
+                    reports::retry_later(
+                        store.conn(),
+                        item.id,
+                        &e.to_string(),
+                        b.saturating_add(backoff),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+        match &item.action {
+            Action::SetCommitment { block } => self.commitment(*block).await,
+            Action::SubmitWeights { mecid, epoch } => self.submit_weights(*mecid, *epoch, b).await,
+            Action::CheckWeights { mecid, epoch } => self.check_weights(*mecid, *epoch, b).await,
+            other => Err(Error::Config {
+                what: "outbox".into(),
+                reason: format!("{} is not a subtensor action", other.kind()),
+            }),
+        }
+    }
+
+    async fn commitment(&self, block: u64) -> Result<Step> {
+        let (row, newer) = {
+            let store = lock(&self.store);
+            let row: Option<(String, String)> = store
+                .conn()
+                .query_row(
+                    "SELECT payload, state FROM commitments WHERE block = ?1",
+                    [i(block)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db("commitments"))?;
+            let newer: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT COUNT(*) FROM commitments WHERE block > ?1",
+                    [i(block)],
+                    |r| r.get(0),
+                )
+                .map_err(db("commitments"))?;
+            (row, newer > 0)
+        };
+        let Some((payload, state)) = row else {
+            return Ok(Step::Done);
+        };
+        if state != "pending" {
+            return Ok(Step::Done);
+        }
+        if newer {
+            self.set_commitment_state(block, "superseded")?;
+            self.metrics
+                .commitments
+                .with_label_values(&["superseded"])
+                .inc();
+            return Ok(Step::Done);
+        }
+        let bytes = alloy_primitives::hex::decode(&payload).map_err(|e| Error::Decode {
+            what: format!("stored commitment of block {block}"),
+            reason: e.to_string(),
+        })?;
+        let text =
+            String::from_utf8_lossy(bytes.split(|b| *b == 0xFF).next().unwrap_or(&[])).into_owned();
+        match self.subtensor.set_commitment(self.netuid, bytes).await {
+            Ok(inc) => {
+                self.set_commitment_state(block, &format!("included {}", inc.block.number))?;
+                self.metrics
+                    .commitments
+                    .with_label_values(&["included"])
+                    .inc();
+                tracing::info!(target: "keeper::chain", block, included = inc.block.number, commitment = %text, "price commitment published");
+                Ok(Step::Done)
+            }
+            Err(e) => match e.dispatch_error_name() {
+                Some(name) => {
+                    let name = name.to_string();
+                    self.set_commitment_state(block, &format!("refused {name}"))?;
+                    self.metrics
+                        .commitments
+                        .with_label_values(&["refused"])
+                        .inc();
+                    tracing::warn!(target: "keeper::chain", block, error = %name, "the chain refused the price commitment");
+                    Ok(Step::Done)
+                }
+                None => Err(e.into()),
+            },
+        }
+    }
+
+    fn set_commitment_state(&self, block: u64, state: &str) -> Result<()> {
+        lock(&self.store)
+            .conn()
+            .execute(
+                "UPDATE commitments SET state = ?2 WHERE block = ?1",
+                rusqlite::params![i(block), state],
+            )
+            .map_err(db("commitments"))?;
+        Ok(())
+    }
+
+    fn weights_row(&self, mecid: u8, epoch: u64) -> Result<Option<WeightsRow>> {
+        let store = lock(&self.store);
+        let row: Option<StoredWeights> = store
+            .conn()
+            .query_row(
+                "SELECT uids, weight_values, method, commit_block, status FROM weights
+                 WHERE mecid = ?1 AND epoch_block = ?2",
+                rusqlite::params![mecid, i(epoch)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(db("weights"))?;
+        let Some((uids, values, _method, commit_block, status)) = row else {
+            return Ok(None);
+        };
+        let parse = |what: &str, s: &str| -> Result<Vec<u16>> {
+            serde_json::from_str(s).map_err(|e| Error::Decode {
+                what: format!("stored weights {what}"),
+                reason: e.to_string(),
+            })
+        };
+        Ok(Some(WeightsRow {
+            uids: parse("uids", &uids)?,
+            values: parse("values", &values)?,
+            commit_block: commit_block.and_then(|c| u64::try_from(c).ok()),
+            status,
+        }))
+    }
+
+    fn update_weights(&self, mecid: u8, epoch: u64, status: &str, u: Update<'_>) -> Result<()> {
+        let Update {
+            method,
+            commit_block,
+            reveal_round,
+            detail,
+        } = u;
+        lock(&self.store)
+            .conn()
+            .execute(
+                "UPDATE weights SET status = ?3, method = COALESCE(?4, method),
+                 commit_block = COALESCE(?5, commit_block), reveal_round = COALESCE(?6, reveal_round),
+                 detail = COALESCE(?7, detail) WHERE mecid = ?1 AND epoch_block = ?2",
+                rusqlite::params![
+                    mecid,
+                    i(epoch),
+                    status,
+                    method,
+                    commit_block.map(i),
+                    reveal_round.map(i),
+                    detail
+                ],
+            )
+            .map_err(db("weights"))?;
+        Ok(())
+    }
+
+    /// This keeper's uid on the subnet at `b`.
+    async fn own_uid(&self, b: u64) -> Result<Option<u16>> {
+        let Some(me) = self.subtensor.signer() else {
+            return Ok(None);
+        };
+        Ok(self
+            .subtensor
+            .neurons(b, self.netuid)
+            .await?
+            .iter()
+            .find(|n| n.hotkey == me)
+            .map(|n| n.uid))
+    }
+
+    async fn submit_weights(&self, mecid: u8, epoch: u64, b: u64) -> Result<Step> {
+        let Some(row) = self.weights_row(mecid, epoch)? else {
+            return Ok(Step::Done);
+        };
+        match row.status.as_str() {
+            "pending" => {}
+            "submitting" => {
+                // An earlier attempt's outcome is unknown (the keeper stopped in between): the
+                // blocks since it are searched for this keeper's extrinsic before sending again.
+                let from = row.commit_block.unwrap_or(b);
+                let head = self.subtensor.finalized_head().await?.number;
+                if head < from.saturating_add(FINALITY_MARGIN_BLOCKS) {
+                    return Ok(Step::Again(1));
+                }
+                if let Some((at, method, round)) = self.find_submission(mecid, from, head).await? {
+                    let status = if method == "set" { "set" } else { "committed" };
+                    self.update_weights(
+                        mecid,
+                        epoch,
+                        status,
+                        Update {
+                            method: Some(method),
+                            commit_block: Some(at),
+                            reveal_round: round,
+                            detail: None,
+                        },
+                    )?;
+                    tracing::info!(target: "keeper::chain", mecid, epoch, block = at, method,
+                        "the earlier weights submission reached the chain; not sending again");
+                    self.enqueue_check(mecid, epoch, b, at.saturating_add(1))?;
+                    return Ok(Step::Done);
+                }
+                tracing::warn!(target: "keeper::chain", mecid, epoch, from, head,
+                    "an earlier weights submission did not reach the chain; submitting again");
+            }
+            _ => return Ok(Step::Done),
+        }
+        if row.uids.is_empty() {
+            self.update_weights(mecid, epoch, "empty", Update::default())?;
+            return Ok(Step::Done);
+        }
+        let settings = self.subtensor.weights_settings(b, self.netuid).await?;
+        let mut timelocked = settings.commit_reveal_enabled;
+        for attempt in 0..2 {
+            let method = if timelocked { "timelocked" } else { "set" };
+            self.update_weights(
+                mecid,
+                epoch,
+                "submitting",
+                Update {
+                    method: Some(method),
+                    // Where a restart starts looking for this submission.
+                    commit_block: Some(self.subtensor.finalized_head().await?.number),
+                    ..Update::default()
+                },
+            )?;
+            let result = if timelocked {
+                self.subtensor
+                    .commit_weights_timelocked(
+                        self.netuid,
+                        mecid,
+                        row.uids.clone(),
+                        row.values.clone(),
+                        self.version_key,
+                    )
+                    .await
+                    .map(|(inc, round)| (inc, Some(round)))
+            } else {
+                self.subtensor
+                    .set_mechanism_weights(
+                        self.netuid,
+                        mecid,
+                        row.uids.clone(),
+                        row.values.clone(),
+                        self.version_key,
+                    )
+                    .await
+                    .map(|inc| (inc, None))
+            };
+            match result {
+                Ok((inc, round)) => {
+                    let at = inc.block.number;
+                    let status = if timelocked { "committed" } else { "set" };
+                    self.update_weights(
+                        mecid,
+                        epoch,
+                        status,
+                        Update {
+                            method: Some(method),
+                            commit_block: Some(at),
+                            reveal_round: round,
+                            detail: None,
+                        },
+                    )?;
+                    self.metrics
+                        .weights_submitted
+                        .with_label_values(&[&mecid.to_string(), method])
+                        .inc();
+                    tracing::info!(target: "keeper::chain", mecid, epoch, method, block = at, reveal_round = ?round,
+                        uids = ?row.uids, values = ?row.values, "weights submitted");
+                    self.enqueue_check(mecid, epoch, b, at.saturating_add(1))?;
+                    return Ok(Step::Done);
+                }
+                Err(e) => {
+                    let name = e.dispatch_error_name().map(str::to_string);
+                    match name.as_deref() {
+                        Some("CommitRevealDisabled") if timelocked && attempt == 0 => {
+                            tracing::info!(target: "keeper::chain", mecid, epoch, "commit-reveal is off: setting the weights directly");
+                            timelocked = false;
+                        }
+                        Some("CommitRevealEnabled") if !timelocked && attempt == 0 => {
+                            tracing::info!(target: "keeper::chain", mecid, epoch, "commit-reveal is on: committing the weights");
+                            timelocked = true;
+                        }
+                        Some(name) => {
+                            self.update_weights(
+                                mecid,
+                                epoch,
+                                "refused",
+                                Update {
+                                    detail: Some(name),
+                                    ..Update::default()
+                                },
+                            )?;
+                            tracing::error!(target: "keeper::chain", mecid, epoch, error = name, "the chain refused the weights");
+                            return Ok(Step::Done);
+                        }
+                        None => {
+                            let detail = e.to_string();
+                            self.update_weights(
+                                mecid,
+                                epoch,
+                                "pending",
+                                Update {
+                                    detail: Some(&detail),
+                                    ..Update::default()
+                                },
+                            )?;
+                            return Err(e.into());
+                        }
+                    }
+                }
+            }
+        }
+        self.update_weights(mecid, epoch, "pending", Update::default())?;
+        Ok(Step::Again(2))
+    }
+
+    /// This keeper's successful weights extrinsic for (netuid, `mecid`) in `[from, to]`: its
+    /// block, method and reveal round.
+    async fn find_submission(
+        &self,
+        mecid: u8,
+        from: u64,
+        to: u64,
+    ) -> Result<Option<(u64, &'static str, Option<u64>)>> {
+        let Some(me) = self.subtensor.signer() else {
+            return Ok(None);
+        };
+        for block in from..=to.min(from.saturating_add(MAX_SEARCH_BLOCKS)) {
+            for x in self.subtensor.block_extrinsics(block).await? {
+                if x.signer != Some(me) || !x.success {
+                    continue;
+                }
+                match x.call {
+                    Call::SetMechanismWeights {
+                        netuid, mecid: m, ..
+                    } if netuid == self.netuid && m == mecid => {
+                        return Ok(Some((block, "set", None)));
+                    }
+                    Call::CommitTimelockedMechanismWeights {
+                        netuid,
+                        mecid: m,
+                        reveal_round,
+                        ..
+                    } if netuid == self.netuid && m == mecid => {
+                        return Ok(Some((block, "timelocked", Some(reveal_round))));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn enqueue_check(&self, mecid: u8, epoch: u64, b: u64, not_before: u64) -> Result<()> {
+        reports::enqueue(
+            lock(&self.store).conn(),
+            &Action::CheckWeights { mecid, epoch },
+            b,
+            not_before,
+        )?;
+        Ok(())
+    }
+
+    async fn check_weights(&self, mecid: u8, epoch: u64, b: u64) -> Result<Step> {
+        let Some(row) = self.weights_row(mecid, epoch)? else {
+            return Ok(Step::Done);
+        };
+        if row.status != "set" && row.status != "committed" {
+            return Ok(Step::Done);
+        }
+        let Some(uid) = self.own_uid(b).await? else {
+            return Ok(Step::Again(5));
+        };
+        let onchain = normalise(&self.subtensor.weights(b, self.netuid, mecid, uid).await?);
+        let ours = normalise(
+            &row.uids
+                .iter()
+                .copied()
+                .zip(row.values.iter().copied())
+                .collect::<Vec<_>>(),
+        );
+        let label = mecid.to_string();
+        if same_weights(&onchain, &ours) {
+            lock(&self.store)
+                .conn()
+                .execute(
+                    "UPDATE weights SET status = 'matched', matches = 1, reveal_block = ?3
+                     WHERE mecid = ?1 AND epoch_block = ?2",
+                    rusqlite::params![mecid, i(epoch), i(b)],
+                )
+                .map_err(db("weights"))?;
+            self.metrics
+                .weights_checked
+                .with_label_values(&[&label, "matched"])
+                .inc();
+            tracing::info!(target: "keeper::chain", mecid, epoch, block = b, "weights on chain match what was submitted");
+            return Ok(Step::Done);
+        }
+        // A later epoch's weights may already have replaced these.
+        let later: Vec<(String, String)> = {
+            let store = lock(&self.store);
+            let mut stmt = store
+                .conn()
+                .prepare(
+                    "SELECT uids, weight_values FROM weights WHERE mecid = ?1 AND epoch_block > ?2
+                     AND status IN ('set', 'committed', 'matched')",
+                )
+                .map_err(db("weights"))?;
+            let rows = stmt
+                .query_map(rusqlite::params![mecid, i(epoch)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(db("weights"))?;
+            rows.collect::<std::result::Result<_, _>>()
+                .map_err(db("weights"))?
+        };
+        let superseded = later.iter().any(|(u, v)| {
+            let u: Vec<u16> = serde_json::from_str(u).unwrap_or_default();
+            let v: Vec<u16> = serde_json::from_str(v).unwrap_or_default();
+            same_weights(
+                &normalise(&u.into_iter().zip(v).collect::<Vec<_>>()),
+                &onchain,
+            )
+        });
+        if superseded {
+            lock(&self.store)
+                .conn()
+                .execute(
+                    "UPDATE weights SET status = 'superseded' WHERE mecid = ?1 AND epoch_block = ?2",
+                    rusqlite::params![mecid, i(epoch)],
+                )
+                .map_err(db("weights"))?;
+            self.metrics
+                .weights_checked
+                .with_label_values(&[&label, "superseded"])
+                .inc();
+            return Ok(Step::Done);
+        }
+        let committed = row.commit_block.unwrap_or(b);
+        let deadline = if row.status == "committed" {
+            let settings = self.subtensor.weights_settings(b, self.netuid).await?;
+            let tempo = u64::from(self.subtensor.tempo(b, self.netuid).await?);
+            committed
+                .saturating_add(
+                    tempo.saturating_mul(settings.reveal_period_epochs.saturating_add(1)),
+                )
+                .saturating_add(CHECK_GRACE_BLOCKS)
+        } else {
+            committed.saturating_add(CHECK_GRACE_BLOCKS)
+        };
+        if b < deadline {
+            return Ok(Step::Again(if row.status == "committed" { 5 } else { 1 }));
+        }
+        let detail = format!("on chain {onchain:?}, submitted {ours:?}");
+        lock(&self.store)
+            .conn()
+            .execute(
+                "UPDATE weights SET status = 'mismatch', matches = 0, detail = ?3
+                 WHERE mecid = ?1 AND epoch_block = ?2",
+                rusqlite::params![mecid, i(epoch), detail],
+            )
+            .map_err(db("weights"))?;
+        self.metrics
+            .weights_checked
+            .with_label_values(&[&label, "mismatch"])
+            .inc();
+        tracing::error!(target: "keeper::chain", mecid, epoch, %detail, "the chain's weights differ from what this keeper submitted");
+        Ok(Step::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{normalise, same_weights};
+
+    #[test]
+    fn normalise_upscales_drops_zeros_and_sorts() {
+        assert_eq!(
+            normalise(&[(3, 1), (1, 2), (2, 0)]),
+            vec![(1, u16::MAX), (3, 32_768)]
+        );
+        assert_eq!(normalise(&[(0, 0)]), vec![]);
+        assert!(same_weights(
+            &[(1, 100), (2, 65_535)],
+            &[(1, 101), (2, 65_535)]
+        ));
+        assert!(!same_weights(
+            &[(1, 100), (2, 65_535)],
+            &[(1, 102), (2, 65_535)]
+        ));
+        assert!(!same_weights(&[(1, 100)], &[(2, 100)]));
+        assert!(!same_weights(&[(1, 100)], &[]));
+        assert_eq!(normalise(&[]), vec![]);
+        // Already normalised rows are unchanged.
+        assert_eq!(
+            normalise(&[(0, u16::MAX), (5, 100)]),
+            vec![(0, u16::MAX), (5, 100)]
+        );
+    }
+}
