@@ -10,6 +10,7 @@ mod devnet;
 mod fund;
 mod index;
 mod key;
+mod miner;
 mod nav;
 mod output;
 mod report;
@@ -36,6 +37,11 @@ enum Command {
     Validator {
         #[command(subcommand)]
         cmd: validator::ValidatorCmd,
+    },
+    /// The miners: the creation-unit arbitrageur and the hashrate bidder.
+    Miner {
+        #[command(subcommand)]
+        cmd: miner::MinerCmd,
     },
     /// The local network: anvil and the subtensor simulator on one stake ledger.
     Devnet {
@@ -120,6 +126,8 @@ fn main() -> ExitCode {
         cli.command,
         Command::Validator {
             cmd: validator::ValidatorCmd::Run(_)
+        } | Command::Miner {
+            cmd: miner::MinerCmd::Create(_) | miner::MinerCmd::Bid(_)
         }
     ) {
         init_logging("warn", false);
@@ -135,6 +143,7 @@ fn main() -> ExitCode {
         Command::Wallet { cmd } => wallet::run(cmd),
         Command::Weights { cmd } => weights::run(cmd),
         Command::Devnet { cmd } => devnet::run(cmd),
+        Command::Miner { cmd } => miner::run(cmd),
         Command::Fund { cmd } => fund::run(cmd),
         Command::Key { cmd } => key::run(cmd),
         Command::Validator { cmd } => validator::run(cmd),
