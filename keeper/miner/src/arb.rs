@@ -113,6 +113,7 @@ pub struct Snapshot {
     #[serde(with = "tao20_creation::dec")]
     pub pool_price_rao: U256,
     /// Premium, bps.
+    #[serde(with = "crate::sizing::i128_dec")]
     pub premium_bps: i128,
 }
 
@@ -140,6 +141,7 @@ pub struct Pnl {
     /// The bond, when lost.
     pub bond_lost_rao: u64,
     /// `proceeds - cost - gas - bond lost`.
+    #[serde(with = "crate::sizing::i128_dec")]
     pub profit_rao: i128,
 }
 
@@ -942,6 +944,11 @@ impl<S: Subtensor> Arbitrageur<S> {
             }
             c.buy_watch_from = None;
             self.save(id, op, head)?;
+        }
+        // A purchase not yet final is not in the stake read at `head`: buying again now would
+        // buy the basket twice.
+        if Self::create(op)?.buys.iter().any(|b| b.block > head) {
+            return Ok(Progress::Wait);
         }
         let mut held = Vec::with_capacity(basket.len());
         for (n, _) in &basket {

@@ -242,6 +242,7 @@ pub struct CreationPlan {
     /// TAO the shares sell for (rao).
     pub proceeds_rao: u64,
     /// `proceeds - cost - fixed cost` (rao).
+    #[serde(with = "i128_dec")]
     pub profit_rao: i128,
     /// Per asset: (netuid, alpha to deliver, TAO to spend on it).
     pub basket: Vec<(u16, u64, u64)>,
@@ -481,6 +482,7 @@ pub struct RedemptionPlan {
     /// TAO the alpha sells for, plus the native TAO (rao).
     pub proceeds_rao: u64,
     /// `proceeds - spend - fixed cost` (rao).
+    #[serde(with = "i128_dec")]
     pub profit_rao: i128,
 }
 
@@ -561,6 +563,24 @@ pub fn size_redemption(inputs: &RedemptionInputs) -> Option<RedemptionPlan> {
     })?;
     let plan = evaluate_redemption(inputs, u64::try_from(spend).ok()?)?;
     (plan.profit_rao >= i128::from(inputs.min_profit_rao)).then_some(plan)
+}
+
+/// Signed amounts as decimal strings in JSON: the store's records go through `serde_json::Value`,
+/// which has no 128-bit integers.
+pub mod i128_dec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `v` as a decimal string.
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    /// Reads a decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i128, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not an integer: {e}")))
+    }
 }
 
 /// `shares x (10 000 - slippage) / 10 000`: the `minSharesOut` (or any minimum) a plan states.
@@ -702,6 +722,15 @@ mod tests {
             ..inputs.clone()
         };
         assert_eq!(size_creation(&poor).map(|p| p.units), Some(1));
+    }
+
+    #[test]
+    fn plans_survive_the_stores_json_values() {
+        let mut plan = size_creation(&creation_at(1_000)).unwrap();
+        plan.profit_rao = -i128::from(u64::MAX) * 3;
+        let value = serde_json::to_value(&plan).unwrap();
+        assert_eq!(value["profitRao"], "-55340232221128654845");
+        assert_eq!(serde_json::from_value::<CreationPlan>(value).unwrap(), plan);
     }
 
     proptest::proptest! {
