@@ -8,8 +8,8 @@
 use std::future::Future;
 
 use crate::types::{
-    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, EpochSchedule, Extrinsic,
-    Inclusion, NetUid, Neuron, PoolReserves, TransferStake, WeightsSettings,
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, CommitmentSpace, EpochSchedule,
+    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, TransferStake, WeightsSettings,
 };
 use crate::{drand, epochs};
 use crate::{Error, Result};
@@ -125,6 +125,44 @@ pub trait Subtensor: Send + Sync {
         &self,
         number: BlockNumber,
     ) -> impl Future<Output = Result<Vec<Extrinsic>>> + Send;
+
+    /// The free TAO balance (rao) of `account` at the end of block `at`
+    /// (`System::Account(account).data.free`): what `add_stake` can spend.
+    ///
+    /// The default answers an error, for clients that cannot read balances.
+    fn free_balance(
+        &self,
+        at: BlockNumber,
+        account: AccountId,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        let _ = (at, account);
+        async {
+            Err(Error::invalid(
+                "free_balance",
+                "this client does not read balances",
+            ))
+        }
+    }
+
+    /// The commitments pallet's rate-limit state of `who` on `netuid` at the end of block `at`
+    /// (`Commitments::UsedSpaceOf`, `Commitments::MaxSpace`); an account that never committed
+    /// has used nothing.
+    ///
+    /// The default answers an error, for clients that cannot read it.
+    fn commitment_space(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        who: AccountId,
+    ) -> impl Future<Output = Result<CommitmentSpace>> + Send {
+        let _ = (at, netuid, who);
+        async {
+            Err(Error::invalid(
+                "commitment_space",
+                "this client does not read the commitments rate limit",
+            ))
+        }
+    }
 
     /// The account that signs this implementation's writes, if any.
     fn signer(&self) -> Option<AccountId>;

@@ -198,6 +198,45 @@ pub struct EpochSchedule {
     pub reveal_period_epochs: u64,
 }
 
+/// The commitments pallet's rate limit for one (subnet, account): what `set_commitment` checks.
+/// A commitment costs `max(100, total field bytes)` of space; the space used resets when the
+/// subnet's epoch index (`SubnetEpochIndex` since spec 423) moves past `last_epoch`; a commitment
+/// that would take the used space above `max_space` fails with `SpaceLimitExceeded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentSpace {
+    /// `UsedSpaceOf.last_epoch`: the epoch index the usage belongs to.
+    pub last_epoch: u64,
+    /// `UsedSpaceOf.used_space`: bytes used in that epoch.
+    pub used_space: u64,
+    /// `MaxSpace`: bytes allowed per epoch (3100 by default).
+    pub max_space: u64,
+}
+
+/// The smallest space one commitment is charged (`pallets/commitments/src/lib.rs`).
+pub const COMMITMENT_MIN_SPACE: u64 = 100;
+
+/// The commitments pallet's default `MaxSpace`: bytes per (subnet, account) per epoch.
+pub const DEFAULT_COMMITMENT_MAX_SPACE: u64 = 3_100;
+
+impl CommitmentSpace {
+    /// The space a commitment of `data_len` raw bytes is charged.
+    pub fn cost(data_len: usize) -> u64 {
+        u64::try_from(data_len)
+            .unwrap_or(u64::MAX)
+            .max(COMMITMENT_MIN_SPACE)
+    }
+
+    /// The space still free in epoch `epoch` (all of it once the usage belongs to an older one).
+    pub fn free_in(&self, epoch: u64) -> u64 {
+        let used = if self.last_epoch == epoch {
+            self.used_space
+        } else {
+            0
+        };
+        self.max_space.saturating_sub(used)
+    }
+}
+
 /// The randomness beacon the chain reveals timelocked commits with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BeaconInfo {
@@ -277,6 +316,27 @@ pub enum Call {
         /// Commit-reveal version (4).
         commit_reveal_version: u16,
     },
+    /// `SubtensorModule::add_stake`: swaps `amount_staked` rao of the signer's free TAO into the
+    /// subnet's pool and stakes the alpha bought on `hotkey` (the runtime takes its swap fee from
+    /// the TAO, and refuses less than the minimum stake plus that fee).
+    AddStake {
+        /// The hotkey the alpha is staked on (any existing hotkey).
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+        /// TAO (rao) taken from the signer's free balance.
+        amount_staked: u64,
+    },
+    /// `SubtensorModule::remove_stake`: unstakes `amount_unstaked` rao of alpha (clamped to what
+    /// the signer holds on `hotkey`), swaps it through the pool and credits the TAO to the signer.
+    RemoveStake {
+        /// The hotkey the alpha is staked on.
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+        /// Alpha (rao) to unstake.
+        amount_unstaked: u64,
+    },
     /// `SubtensorModule::serve_axon`.
     ServeAxon {
         /// Subnet.
@@ -314,6 +374,8 @@ impl Call {
             Call::CommitTimelockedMechanismWeights { .. } => {
                 "SubtensorModule::commit_timelocked_mechanism_weights".into()
             }
+            Call::AddStake { .. } => "SubtensorModule::add_stake".into(),
+            Call::RemoveStake { .. } => "SubtensorModule::remove_stake".into(),
             Call::ServeAxon { .. } => "SubtensorModule::serve_axon".into(),
             Call::Other { pallet, call } => format!("{pallet}::{call}"),
         }

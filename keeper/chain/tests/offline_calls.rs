@@ -100,6 +100,46 @@ fn cases() -> Vec<(Call, Value)> {
                 "reveal_round": 17_200_000, "commit_reveal_version": 4}}),
         ),
         (
+            Call::AddStake {
+                hotkey: account(0xBB),
+                netuid: 9,
+                amount_staked: 12_345_678_901,
+            },
+            json!({"pallet": "SubtensorModule", "call": "add_stake", "args": {
+                "hotkey": hex32(0xBB), "netuid": 9, "amount_staked": 12_345_678_901u64}}),
+        ),
+        (
+            Call::RemoveStake {
+                hotkey: account(0xCC),
+                netuid: 64,
+                amount_unstaked: u64::MAX - 1,
+            },
+            json!({"pallet": "SubtensorModule", "call": "remove_stake", "args": {
+                "hotkey": hex32(0xCC), "netuid": 64, "amount_unstaked": u64::MAX - 1}}),
+        ),
+        (
+            Call::BatchAll {
+                calls: vec![
+                    Call::AddStake {
+                        hotkey: account(0xBB),
+                        netuid: 3,
+                        amount_staked: 2_000_000,
+                    },
+                    Call::AddStake {
+                        hotkey: account(0xBB),
+                        netuid: 5,
+                        amount_staked: 3_000_000_000,
+                    },
+                ],
+            },
+            json!({"pallet": "Utility", "call": "batch_all", "args": {"calls": [
+                {"SubtensorModule": {"add_stake": {
+                    "hotkey": hex32(0xBB), "netuid": 3, "amount_staked": 2_000_000u64}}},
+                {"SubtensorModule": {"add_stake": {
+                    "hotkey": hex32(0xBB), "netuid": 5, "amount_staked": 3_000_000_000u64}}},
+            ]}}),
+        ),
+        (
             Call::ServeAxon {
                 netuid: 12,
                 version: 3,
@@ -187,6 +227,39 @@ fn our_encoding_matches_subxt_static_payloads() {
         at.tx().call_data(&static_transfer).unwrap(),
         client::encode_call(&metadata, &Call::TransferStake(transfer(3, 1_500_000_000))).unwrap()
     );
+    let static_add = finney::tx().subtensor_module().add_stake(
+        subxt::utils::AccountId32([0xBB; 32]),
+        9,
+        12_345_678_901,
+    );
+    assert_eq!(
+        at.tx().call_data(&static_add).unwrap(),
+        client::encode_call(
+            &metadata,
+            &Call::AddStake {
+                hotkey: account(0xBB),
+                netuid: 9,
+                amount_staked: 12_345_678_901
+            }
+        )
+        .unwrap()
+    );
+    let static_remove =
+        finney::tx()
+            .subtensor_module()
+            .remove_stake(subxt::utils::AccountId32([0xCC; 32]), 4, 77);
+    assert_eq!(
+        at.tx().call_data(&static_remove).unwrap(),
+        client::encode_call(
+            &metadata,
+            &Call::RemoveStake {
+                hotkey: account(0xCC),
+                netuid: 4,
+                amount_unstaked: 77
+            }
+        )
+        .unwrap()
+    );
     let static_weights =
         finney::tx()
             .subtensor_module()
@@ -248,8 +321,9 @@ async fn a_delivery_is_signed_offline_and_decodes_back_with_its_signer() {
 /// The pallet and call indices the checked-in metadata (spec 365) gives the calls the keeper
 /// submits are those of spec 425's source (subtensor `main` 14bc6f9f): `runtime/src/lib.rs:1604-1622`
 /// (System 0, SubtensorModule 7, Utility 11, Commitments 18), `pallets/subtensor/src/macros/
-/// dispatches.rs` (`serve_axon` 4, `transfer_stake` 86, `commit_timelocked_mechanism_weights` 118,
-/// `set_mechanism_weights` 119), `pallets/utility/src/lib.rs:308` (`batch_all` 2),
+/// dispatches.rs` (`add_stake` 2, `remove_stake` 3, `serve_axon` 4, `transfer_stake` 86,
+/// `commit_timelocked_mechanism_weights` 118, `set_mechanism_weights` 119; the amounts there are
+/// `TaoBalance`/`AlphaBalance`, newtypes of `u64` that encode as one), `pallets/utility/src/lib.rs:308` (`batch_all` 2),
 /// `pallets/commitments/src/lib.rs:211` (`set_commitment` 0) and frame_system (`remark` 0). The
 /// argument lists there are the same too, so these bytes mean the same calls on spec 425.
 #[test]
@@ -283,6 +357,22 @@ fn call_indices_are_those_of_spec_425() {
     };
     assert_eq!(index(&Call::Remark { data: vec![] }), (0, 0));
     assert_eq!(index(&Call::TransferStake(transfer(1, 1))), (7, 86));
+    assert_eq!(
+        index(&Call::AddStake {
+            hotkey: account(1),
+            netuid: 1,
+            amount_staked: 1
+        }),
+        (7, 2)
+    );
+    assert_eq!(
+        index(&Call::RemoveStake {
+            hotkey: account(1),
+            netuid: 1,
+            amount_unstaked: 1
+        }),
+        (7, 3)
+    );
     assert_eq!(index(&Call::BatchAll { calls: vec![] }), (11, 2));
     assert_eq!(
         index(&Call::SetCommitment {

@@ -179,6 +179,68 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
     let axon = admin.neurons(now, 3).await.unwrap()[1].axon.unwrap();
     assert_eq!((axon.ip, axon.port), (0x0a00_0001, 8091));
 
+    // Money: the faucet funds a coldkey; add_stake spends its free balance through the pool,
+    // remove_stake pays back into it; the commitments pallet reports the space used.
+    let payer = Bytes32([0x51; 32]);
+    assert_eq!(admin.free_balance(now, payer).await.unwrap(), 0);
+    admin.faucet(payer, 50 * TAO).await.unwrap();
+    let funded = admin.finalized_head().await.unwrap().number;
+    assert_eq!(admin.free_balance(funded, payer).await.unwrap(), 50 * TAO);
+    assert_eq!(admin.free_balance(funded - 1, payer).await.unwrap(), 0);
+    let payer_client = admin.as_signer(payer);
+    let too_much = payer_client
+        .submit(Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 3,
+            amount_staked: 51 * TAO,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        too_much.dispatch_error_name(),
+        Some("NotEnoughBalanceToStake")
+    );
+    let staked = payer_client
+        .submit(Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 3,
+            amount_staked: 10 * TAO,
+        })
+        .await
+        .unwrap();
+    let Some(Event::StakeAdded(bought)) = staked.events.first() else {
+        panic!("{:?}", staked.events)
+    };
+    assert_eq!(bought.tao, 10 * TAO);
+    let at = staked.block.number;
+    assert_eq!(admin.free_balance(at, payer).await.unwrap(), 40 * TAO);
+    assert_eq!(
+        admin.stake(at, payer, MINER_HOT, 3).await.unwrap(),
+        bought.alpha
+    );
+    let sold = payer_client
+        .submit(Call::RemoveStake {
+            hotkey: MINER_HOT,
+            netuid: 3,
+            amount_unstaked: u64::MAX,
+        })
+        .await
+        .unwrap();
+    let Some(Event::StakeRemoved(paid)) = sold.events.first() else {
+        panic!("{:?}", sold.events)
+    };
+    assert!(paid.tao > 0 && paid.tao <= 10 * TAO, "{paid:?}");
+    assert_eq!(
+        admin.free_balance(sold.block.number, payer).await.unwrap(),
+        40 * TAO + paid.tao
+    );
+    transcript.push(format!("staked {bought:?} unstaked {paid:?}"));
+    let space = admin
+        .commitment_space(sold.block.number, 3, MINER_HOT)
+        .await
+        .unwrap();
+    assert_eq!((space.used_space, space.max_space), (100, 3_100));
+
     // Weights: set directly, then commit-reveal v4 through the trait's own commit helper.
     let vali = admin.as_signer(VALI_HOT);
     vali.set_mechanism_weights(3, 1, vec![0, 1], vec![65535, 100], 0)
@@ -275,7 +337,7 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
 async fn in_process() {
     let client = SimClient::in_process(config()).unwrap();
     let transcript = behaviour(client).await;
-    assert_eq!(transcript.len(), 4);
+    assert_eq!(transcript.len(), 5);
 }
 
 #[tokio::test]

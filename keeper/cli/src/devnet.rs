@@ -54,6 +54,16 @@ pub struct UpArgs {
     /// Keepers run creation only (no price commitments, auction or weights).
     #[arg(long)]
     no_mechanisms: bool,
+    /// Keys in the fund's signer set (the quorum is 2/3 of them plus one): 3 lets three
+    /// keepers mint on their own.
+    #[arg(long, default_value_t = 5)]
+    signers: usize,
+    /// Units of the genesis creation that seeds the TAO20/WTAO pair (0: no market).
+    #[arg(long, default_value_t = 100)]
+    genesis_units: u32,
+    /// The pair's seed price above NAV, basis points.
+    #[arg(long, default_value_t = 2_000)]
+    market_premium_bps: u16,
     /// Return once the devnet runs, leaving its processes running.
     #[arg(long)]
     detach: bool,
@@ -114,6 +124,9 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.faulty_validators = a.faulty_validators;
     opts.delivery_window = a.delivery_window;
     opts.mechanisms = !a.no_mechanisms;
+    opts.signers = a.signers;
+    opts.genesis_units = a.genesis_units;
+    opts.market_premium_bps = a.market_premium_bps;
     let (file, mut children) = match up::up(&opts).await {
         Ok(x) => x,
         Err(e @ tao20_devnet::Error::Live { .. }) => return Err(CliError::input(e.to_string())),
@@ -138,8 +151,15 @@ async fn up_cmd(a: UpArgs) -> CliResult {
         "simulator": file.simulator,
         "fixture": file.fixture_url,
         "tao20": file.tao20,
+        "market": file.market,
         "processes": file.processes,
     }))?;
+    if let Some(m) = &file.market {
+        eprintln!(
+            "  market     pair {} (router {}, WTAO {}), seeded {} bps above NAV",
+            m.pair, m.router, m.wtao, m.premium_bps
+        );
+    }
     if a.detach {
         // The children run in their own process groups and outlive this process.
         return Ok(());

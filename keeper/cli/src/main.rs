@@ -11,6 +11,7 @@ mod devnet;
 mod fund;
 mod index;
 mod key;
+mod miner;
 mod nav;
 mod output;
 mod report;
@@ -41,6 +42,11 @@ enum Command {
     /// The whole system on a devnet with faults (five keepers, miners, bidders), checked, with
     /// `report.json` and `report.html`.
     Demo(demo::DemoArgs),
+    /// The miners: the creation-unit arbitrageur and the hashrate bidder.
+    Miner {
+        #[command(subcommand)]
+        cmd: miner::MinerCmd,
+    },
     /// The local network: anvil and the subtensor simulator on one stake ledger.
     Devnet {
         #[command(subcommand)]
@@ -124,6 +130,8 @@ fn main() -> ExitCode {
         cli.command,
         Command::Validator {
             cmd: validator::ValidatorCmd::Run(_)
+        } | Command::Miner {
+            cmd: miner::MinerCmd::Create(_) | miner::MinerCmd::Bid(_)
         }
     ) {
         init_logging("warn", false);
@@ -140,6 +148,7 @@ fn main() -> ExitCode {
         Command::Weights { cmd } => weights::run(cmd),
         Command::Devnet { cmd } => devnet::run(cmd),
         Command::Demo(a) => demo::run(a),
+        Command::Miner { cmd } => miner::run(cmd),
         Command::Fund { cmd } => fund::run(cmd),
         Command::Key { cmd } => key::run(cmd),
         Command::Validator { cmd } => validator::run(cmd),

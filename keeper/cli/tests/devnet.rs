@@ -49,6 +49,8 @@ fn devnet_up_fund_status_integrator_request_and_down() {
             .args(["devnet", "up", "--detach", "--dir"])
             .arg(&d)
             .args(["--block-time-ms", "100", "--subnets", "3"])
+            // An empty fund: no genesis creation, no market.
+            .args(["--genesis-units", "0"])
             .output()
             .unwrap(),
     );

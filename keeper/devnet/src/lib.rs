@@ -7,6 +7,8 @@
 //!   epoch's creation file, and `DIR/devnet.json`.
 //! - [`fixture`]: the pool API (Luxor's shape) and the price API keepers read, which miners
 //!   and the demo steer.
+//! - [`market`]: WTAO and Uniswap V2 from the npm artifacts, and the TAO20/WTAO pair seeded
+//!   with a genesis creation's shares.
 //! - [`keepers`]: the keepers it runs (`--validators N`), each a `tao20 validator run` process.
 //! - [`process`], [`keys`]: the processes it starts and the development keys it derives.
 
@@ -16,6 +18,7 @@ pub mod fixture;
 pub mod keepers;
 pub mod keys;
 pub mod ledger;
+pub mod market;
 pub mod process;
 pub mod proxy;
 pub mod up;

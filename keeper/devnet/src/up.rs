@@ -77,10 +77,24 @@ pub struct UpOptions {
     /// auction, weights) against the devnet's pool and price fixture.
     #[serde(default = "yes")]
     pub mechanisms: bool,
+    /// Units of the genesis creation whose shares seed the TAO20/WTAO pair; 0 deploys no market.
+    #[serde(default = "default_genesis_units")]
+    pub genesis_units: u32,
+    /// The pair's seed price above NAV, basis points (the creation miner's first opportunity).
+    #[serde(default = "default_premium_bps")]
+    pub market_premium_bps: u16,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn default_genesis_units() -> u32 {
+    100
+}
+
+fn default_premium_bps() -> u16 {
+    2_000
 }
 
 impl UpOptions {
@@ -103,6 +117,8 @@ impl UpOptions {
             validators: 0,
             faulty_validators: 0,
             mechanisms: true,
+            genesis_units: default_genesis_units(),
+            market_premium_bps: default_premium_bps(),
         }
     }
 
@@ -180,6 +196,9 @@ pub struct DevnetFile {
     /// The pool and price fixture's base URL (`http://host:port`).
     #[serde(default)]
     pub fixture_url: String,
+    /// TAO20's market (WTAO, the Uniswap V2 factory, router and TAO20/WTAO pair), when deployed.
+    #[serde(default)]
+    pub market: Option<crate::market::DevnetMarket>,
     /// The processes it started.
     pub processes: Vec<Started>,
 }
@@ -431,6 +450,12 @@ async fn build(
     let text = serde_json::to_string_pretty(&deployment_json)
         .map_err(|e| Error::Setup(format!("deployment: {e}")))?;
     std::fs::write(&deployment_path, text).map_err(|e| Error::io(&deployment_path, e))?;
+    // After the fund, so that its address is the one a devnet always had.
+    let market_contracts = if opts.genesis_units > 0 {
+        Some(crate::market::deploy(&provider, &opts.root, keys.deployer.address).await?)
+    } else {
+        None
+    };
     // From here on, blocks come from the simulator, in lock-step with anvil.
     provider
         .anvil_set_auto_mine(false)
@@ -489,13 +514,47 @@ async fn build(
     // The first creation file averages prices over a whole window.
     sim.advance(opts.price_window + 1).await?;
     let writer = Writer::new(
-        tao20_bevm::rpc::connect_with_signer(&rpc, deployer)?,
+        tao20_bevm::rpc::connect_with_signer(&rpc, deployer.clone())?,
         deployment.tao20,
         keys.deployer.address,
         1,
         Duration::from_secs(60),
     );
-    publish_current_epoch(&sim, opts, &keys, &deployment, &alpha_netuids, &writer).await?;
+    let first =
+        publish_current_epoch(&sim, opts, &keys, &deployment, &alpha_netuids, &writer).await?;
+    let market = match market_contracts {
+        Some(contracts) => Some(
+            crate::market::seed(
+                &sim,
+                // A provider of its own: the deployer's nonce has moved on through the writer.
+                &tao20_bevm::rpc::connect_with_signer(&rpc, deployer.clone())?,
+                opts,
+                &keys,
+                &deployment,
+                &first,
+                &writer,
+                contracts,
+                opts.genesis_units,
+                opts.market_premium_bps,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    if let Some(m) = &market {
+        // Beside deployment.json, in the deployments/ shape: what an integrator trades through.
+        let path = dir.join("market.json");
+        let text = serde_json::to_string_pretty(&serde_json::json!({
+            "chainId": deployment.chain_id,
+            "tao20": deployment.tao20,
+            "wtao": m.wtao,
+            "factory": m.factory,
+            "router": m.router,
+            "pair": m.pair,
+        }))
+        .map_err(|e| Error::Setup(format!("market.json: {e}")))?;
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    }
 
     let mut file = DevnetFile {
         options: UpOptions {
@@ -513,6 +572,7 @@ async fn build(
         alpha_netuids,
         keys,
         fixture_url: format!("http://127.0.0.1:{fixture_port}"),
+        market,
         keeper_ports: (0..opts.validators.min(opts.signers))
             .map(|_| process::free_port())
             .collect::<Result<Vec<_>>>()?,

@@ -1,5 +1,7 @@
 //! Errors of the miners.
 
+use std::path::Path;
+
 /// Errors of the miners.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,12 +14,92 @@ pub enum Error {
     /// Subtensor refused or failed.
     #[error(transparent)]
     Chain(#[from] tao20_chain::Error),
-    /// BEVM refused or failed.
+    /// BEVM refused or failed (through the adapter).
     #[error(transparent)]
     Bevm(#[from] tao20_bevm::Error),
     /// A pure core refused an input.
     #[error(transparent)]
     Creation(#[from] tao20_creation::Error),
+    /// The auction core refused an input.
+    #[error(transparent)]
+    Auction(#[from] tao20_auction::Error),
+    /// A BEVM JSON-RPC request the miner makes itself failed.
+    #[error("BEVM {what}: {reason}")]
+    Rpc {
+        /// The request.
+        what: String,
+        /// The provider's message.
+        reason: String,
+    },
+    /// A transaction's simulation reverted.
+    #[error("{call} reverts: {reason}")]
+    Reverted {
+        /// The call.
+        call: String,
+        /// The decoded revert (the contract's error when known).
+        reason: String,
+    },
+    /// The miner's database.
+    #[error("store {what}: {reason}")]
+    Store {
+        /// The operation.
+        what: String,
+        /// SQLite's message.
+        reason: String,
+    },
+    /// A configuration that cannot work.
+    #[error("config {what}: {reason}")]
+    Config {
+        /// The key or file.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS's message.
+        reason: String,
+    },
+    /// A key could not be loaded (never with secret material in the message).
+    #[error("key: {0}")]
+    Key(String),
+}
+
+impl Error {
+    /// A failed RPC request.
+    pub fn rpc(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Rpc {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A failed store operation.
+    pub fn store(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Store {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A bad configuration.
+    pub fn config(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Config {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A failed file operation.
+    pub fn io(path: &Path, reason: impl std::fmt::Display) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// The miners' result.

@@ -27,8 +27,8 @@ use crate::api::Subtensor;
 use crate::error::DispatchError;
 use crate::types::{
     AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment,
-    EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeEvent,
-    TransferStake, WeightsSettings,
+    CommitmentSpace, EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves,
+    StakeEvent, TransferStake, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -123,6 +123,24 @@ pub fn runtime_call(call: &Call) -> Result<RuntimeCall> {
             commit: BoundedVec(commit.clone()),
             reveal_round: *reveal_round,
             commit_reveal_version: *commit_reveal_version,
+        }),
+        Call::AddStake {
+            hotkey,
+            netuid,
+            amount_staked,
+        } => RuntimeCall::SubtensorModule(St::add_stake {
+            hotkey: acc(hotkey),
+            netuid: *netuid,
+            amount_staked: *amount_staked,
+        }),
+        Call::RemoveStake {
+            hotkey,
+            netuid,
+            amount_unstaked,
+        } => RuntimeCall::SubtensorModule(St::remove_stake {
+            hotkey: acc(hotkey),
+            netuid: *netuid,
+            amount_unstaked: *amount_unstaked,
         }),
         Call::ServeAxon {
             netuid,
@@ -221,6 +239,24 @@ pub fn from_runtime_call(rc: &RuntimeCall) -> Call {
             commit: commit.0.clone(),
             reveal_round: *reveal_round,
             commit_reveal_version: *commit_reveal_version,
+        },
+        RuntimeCall::SubtensorModule(St::add_stake {
+            hotkey,
+            netuid,
+            amount_staked,
+        }) => Call::AddStake {
+            hotkey: ours(hotkey),
+            netuid: *netuid,
+            amount_staked: *amount_staked,
+        },
+        RuntimeCall::SubtensorModule(St::remove_stake {
+            hotkey,
+            netuid,
+            amount_unstaked,
+        }) => Call::RemoveStake {
+            hotkey: ours(hotkey),
+            netuid: *netuid,
+            amount_unstaked: *amount_unstaked,
         },
         RuntimeCall::SubtensorModule(St::serve_axon {
             netuid,
@@ -712,6 +748,49 @@ impl Subtensor for SubxtClient {
         }
         out.sort_by_key(|c| c.hotkey);
         Ok(out)
+    }
+
+    async fn free_balance(&self, at: BlockNumber, account: AccountId) -> Result<u64> {
+        let info = fetch!(
+            self,
+            at,
+            format!("System::Account({account}) at {at}"),
+            finney::storage().system().account(),
+            (acc(&account),)
+        );
+        Ok(info.data.free)
+    }
+
+    async fn commitment_space(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        who: AccountId,
+    ) -> Result<CommitmentSpace> {
+        let client = self.at(at).await?;
+        let what = format!("Commitments::UsedSpaceOf({netuid}, {who}) at {at}");
+        let usage = client
+            .storage()
+            .try_fetch(
+                finney::storage().commitments().used_space_of(),
+                (netuid, acc(&who)),
+            )
+            .await
+            .map_err(|e| storage_error(what.clone(), e))?
+            .map(|v| v.decode().map_err(|e| Error::decode(what.clone(), e)))
+            .transpose()?;
+        let max_space: u32 = fetch!(
+            self,
+            at,
+            format!("Commitments::MaxSpace at {at}"),
+            finney::storage().commitments().max_space(),
+            ()
+        );
+        Ok(CommitmentSpace {
+            last_epoch: usage.as_ref().map_or(0, |u| u.last_epoch),
+            used_space: usage.as_ref().map_or(0, |u| u.used_space),
+            max_space: u64::from(max_space),
+        })
     }
 
     async fn mechanism_emission_split(

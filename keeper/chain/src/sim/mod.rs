@@ -5,15 +5,18 @@
 //! timestamp inherent; `advance` produces empty blocks), finality (a configurable lag), state
 //! reads at past blocks within a pruning window, subnets with the chain's stateful epoch schedule
 //! ([`crate::epochs`]: `LastEpochBlock`, owner-triggered epochs, `set_tempo`, the per-block cap on
-//! epochs with deferral), neuron registration, weighted alpha pools whose price moves each block (seeded random walk) and which
-//! swap on stake add/remove, commitments, the mechanism emission split, `transfer_stake` with the
-//! runtime's rules (clamp to available, minimum stake value, per-subnet transfer toggle, events),
-//! `utility.batch_all` atomicity, weights (set directly, or committed timelocked under the
-//! look-ahead epoch and revealed as the chain reveals them, with the pulses of a local drand-style
-//! beacon), axons.
+//! epochs with deferral), neuron registration, weighted alpha pools whose price moves each block
+//! (seeded random walk), free TAO balances per account (funded by a faucet), `add_stake` and
+//! `remove_stake` swapping through the subnet's pool with the swap pallet's fee and the runtime's
+//! minimum stake ([`Simulator`]'s staking section), commitments with the commitments pallet's
+//! space limit per epoch, the mechanism emission split, `transfer_stake` with the runtime's rules
+//! (clamp to available, minimum stake value, per-subnet transfer toggle, events), extrinsics that
+//! change nothing when they fail, `utility.batch_all` atomicity, weights (set directly, or
+//! committed timelocked under the look-ahead epoch and revealed as the chain reveals them, with
+//! the pulses of a local drand-style beacon), axons.
 //!
-//! Not modelled: fees and balances (stake is added from a faucet), emissions and Yuma consensus,
-//! rate limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
+//! Not modelled: transaction fees, existential deposits, emissions and Yuma consensus, other rate
+//! limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
 
 mod ledger;
 mod pool;
@@ -49,6 +52,13 @@ pub const COMMITMENT_FIELD_BYTES: usize = 128;
 pub const COMMITMENT_MAX_FIELDS: usize = 3;
 /// At most this many unrevealed commits per hotkey and epoch (`TooManyUnrevealedCommits`).
 pub const MAX_UNREVEALED_COMMITS: usize = 10;
+/// The swap pallet's default `FeeRate`: 33 parts of 65 535 (about 0.05 %) of every swap's input.
+pub const RUNTIME_SWAP_FEE_RATE: u16 = 33;
+/// `FeeRate`'s denominator.
+pub const FEE_RATE_DENOMINATOR: u64 = 65_535;
+/// `add_stake` refuses more TAO than this many times the subnet's TAO reserve
+/// (`ensure_add_stake_input_within_swap_limit`).
+pub const MAX_SWAP_INPUT_RESERVE_MULTIPLIER: u64 = 1_000;
 
 /// Simulator parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +87,20 @@ pub struct SimConfig {
     /// changes are refused this close to an epoch.
     #[serde(default = "default_admin_freeze_window")]
     pub admin_freeze_window: u64,
+    /// The swap pallet's `FeeRate` (parts of 65 535 of a swap's input, taken before the swap and
+    /// paid to the block author: here burned). The runtime's default is
+    /// [`RUNTIME_SWAP_FEE_RATE`]; the simulator's default is 0, so unit tests see exact pool
+    /// arithmetic; the devnet runs the runtime's.
+    #[serde(default)]
+    pub swap_fee_rate: u16,
+    /// The commitments pallet's `MaxSpace`: bytes one account may commit per subnet per epoch
+    /// (each commitment costs at least 100).
+    #[serde(default = "default_commitment_max_space")]
+    pub commitment_max_space: u64,
+}
+
+fn default_commitment_max_space() -> u64 {
+    crate::types::DEFAULT_COMMITMENT_MAX_SPACE
 }
 
 fn default_max_epochs_per_block() -> u8 {
@@ -100,6 +124,8 @@ impl Default for SimConfig {
             max_validators: 64,
             max_epochs_per_block: epochs::DEFAULT_MAX_EPOCHS_PER_BLOCK,
             admin_freeze_window: epochs::DEFAULT_ADMIN_FREEZE_WINDOW,
+            swap_fee_rate: 0,
+            commitment_max_space: default_commitment_max_space(),
         }
     }
 }
@@ -153,6 +179,8 @@ struct Subnet {
     schedule: EpochSchedule,
     neurons: Arc<Vec<NeuronRec>>,
     commitments: Arc<BTreeMap<AccountId, Commitment>>,
+    /// `UsedSpaceOf`: (epoch index, bytes used in it) per committing account.
+    commitment_usage: Arc<BTreeMap<AccountId, (u64, u64)>>,
     weights: Arc<WeightRows>,
     pending: Arc<Vec<PendingCommit>>,
 }
@@ -167,6 +195,9 @@ impl Subnet {
 }
 
 type Subnets = BTreeMap<NetUid, Subnet>;
+
+/// Free TAO (rao) per account.
+type Balances = BTreeMap<AccountId, u64>;
 
 /// Weight rows by (mechanism, uid).
 type WeightRows = BTreeMap<(u8, u16), Vec<(u16, u16)>>;
@@ -207,6 +238,8 @@ pub struct Simulator {
     subnets: Subnets,
     history: BTreeMap<BlockNumber, Arc<Subnets>>,
     ledger: Box<dyn StakeLedger>,
+    balances: Arc<Balances>,
+    balance_history: BTreeMap<BlockNumber, Arc<Balances>>,
     blocks: BTreeMap<BlockNumber, Vec<Extrinsic>>,
     beacon: LocalBeacon,
     beacon_info: BeaconInfo,
@@ -241,6 +274,8 @@ impl Simulator {
             subnets: BTreeMap::new(),
             history: BTreeMap::new(),
             ledger,
+            balances: Arc::new(BTreeMap::new()),
+            balance_history: BTreeMap::new(),
             blocks: BTreeMap::new(),
             beacon,
             beacon_info,
@@ -289,8 +324,11 @@ impl Simulator {
     fn snapshot(&mut self) {
         self.history
             .insert(self.head, Arc::new(self.subnets.clone()));
+        self.balance_history
+            .insert(self.head, self.balances.clone());
         let keep_from = self.head.saturating_sub(self.config.state_window);
         self.history = self.history.split_off(&keep_from);
+        self.balance_history = self.balance_history.split_off(&keep_from);
     }
 
     fn check_produced(&self, at: BlockNumber) -> Result<()> {
@@ -581,6 +619,7 @@ impl Simulator {
                 },
                 neurons: Arc::new(neurons),
                 commitments: Arc::new(BTreeMap::new()),
+                commitment_usage: Arc::new(BTreeMap::new()),
                 weights: Arc::new(BTreeMap::new()),
                 pending: Arc::new(Vec::new()),
             },
@@ -671,8 +710,21 @@ impl Simulator {
         Ok(())
     }
 
-    /// `add_stake` from a faucet: swaps `tao` into the pool and credits the alpha, in a new block
-    /// with a `StakeAdded` event. Returns the alpha bought.
+    /// The devnet faucet: credits `tao` rao of free balance to `account`, in a new block.
+    pub fn faucet(&mut self, account: AccountId, tao: u64) -> Result<()> {
+        self.in_new_block(|sim| {
+            sim.credit_balance(account, tao)
+                .map_err(|e| Error::Dispatch {
+                    call: "faucet".into(),
+                    block: sim.head,
+                    error: e,
+                })
+        })
+    }
+
+    /// `add_stake` paid by the faucet: credits `tao` to `coldkey` and stakes it on `hotkey` in the
+    /// same new block (one `add_stake` extrinsic, with its `StakeAdded` event), so the coldkey's
+    /// balance ends where it was. A failed stake leaves no credit behind.
     pub fn add_stake(
         &mut self,
         coldkey: AccountId,
@@ -680,16 +732,19 @@ impl Simulator {
         netuid: NetUid,
         tao: u64,
     ) -> Result<Inclusion> {
-        let call = Call::Other {
-            pallet: "SubtensorModule".into(),
-            call: "add_stake".into(),
+        let call = Call::AddStake {
+            hotkey,
+            netuid,
+            amount_staked: tao,
         };
         self.include(Some(coldkey), call, |sim, signer| {
+            sim.credit_balance(signer, tao)?;
             sim.do_add_stake(signer, hotkey, netuid, tao)
         })
     }
 
-    /// `remove_stake`: swaps alpha out of the pool, in a new block with a `StakeRemoved` event.
+    /// `remove_stake` (the TAO goes to the coldkey's free balance), in a new block with a
+    /// `StakeRemoved` event.
     pub fn remove_stake(
         &mut self,
         coldkey: AccountId,
@@ -697,13 +752,14 @@ impl Simulator {
         netuid: NetUid,
         alpha: u64,
     ) -> Result<Inclusion> {
-        let call = Call::Other {
-            pallet: "SubtensorModule".into(),
-            call: "remove_stake".into(),
-        };
-        self.include(Some(coldkey), call, |sim, signer| {
-            sim.do_remove_stake(signer, hotkey, netuid, alpha)
-        })
+        self.submit(
+            Some(coldkey),
+            Call::RemoveStake {
+                hotkey,
+                netuid,
+                amount_unstaked: alpha,
+            },
+        )
     }
 
     // ----- reads --------------------------------------------------------------------------------
@@ -730,6 +786,34 @@ impl Simulator {
                 netuid,
             },
         )
+    }
+
+    /// Free TAO (rao) of an account at a block.
+    pub fn free_balance(&self, at: BlockNumber, account: AccountId) -> Result<u64> {
+        self.check_produced(at)?;
+        let balances = self.balance_history.get(&at).ok_or_else(|| {
+            Error::not_found(format!(
+                "balances at block {at}: pruned (window of {} blocks)",
+                self.config.state_window
+            ))
+        })?;
+        Ok(balances.get(&account).copied().unwrap_or(0))
+    }
+
+    /// The commitments rate limit of `who` on a subnet at a block.
+    pub fn commitment_space(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        who: AccountId,
+    ) -> Result<crate::types::CommitmentSpace> {
+        let sn = self.subnet_at(at, netuid)?;
+        let (last_epoch, used_space) = sn.commitment_usage.get(&who).copied().unwrap_or((0, 0));
+        Ok(crate::types::CommitmentSpace {
+            last_epoch,
+            used_space,
+            max_space: self.config.commitment_max_space,
+        })
     }
 
     /// Commitments of a subnet.
@@ -885,7 +969,8 @@ impl Simulator {
     {
         let signer = signer.ok_or_else(|| Error::invalid("signer", "a write needs a signer"))?;
         self.begin_block()?;
-        let outcome = apply(self, signer);
+        // The runtime runs every extrinsic in a storage transaction: a failed one changes nothing.
+        let outcome = self.transactional(|sim| apply(sim, signer));
         let (events, failure) = match outcome {
             Ok(mut events) => {
                 events.push(Event::ExtrinsicSuccess);
@@ -929,6 +1014,16 @@ impl Simulator {
                 hash: blake2_256(data),
             }]),
             Call::TransferStake(t) => self.do_transfer_stake(who, t),
+            Call::AddStake {
+                hotkey,
+                netuid,
+                amount_staked,
+            } => self.do_add_stake(who, *hotkey, *netuid, *amount_staked),
+            Call::RemoveStake {
+                hotkey,
+                netuid,
+                amount_unstaked,
+            } => self.do_remove_stake(who, *hotkey, *netuid, *amount_unstaked),
             Call::BatchAll { calls } => self.do_batch_all(who, calls),
             Call::SetCommitment { netuid, data } => self.do_set_commitment(who, *netuid, data),
             Call::SetMechanismWeights {
@@ -986,46 +1081,50 @@ impl Simulator {
         }
     }
 
+    /// Runs `f` in a storage transaction: the outermost call opens a ledger savepoint and keeps
+    /// copies of the subnets and balances, and a failure restores all three; nested calls (a
+    /// batch inside an extrinsic) belong to the outermost one.
+    fn transactional<F>(&mut self, f: F) -> Result<Vec<Event>, DispatchError>
+    where
+        F: FnOnce(&mut Simulator) -> Result<Vec<Event>, DispatchError>,
+    {
+        let outermost = self.batch_depth == 0;
+        let saved = if outermost {
+            self.ledger.begin().map_err(internal)?;
+            Some((self.subnets.clone(), self.balances.clone()))
+        } else {
+            None
+        };
+        self.batch_depth = self.batch_depth.saturating_add(1);
+        let result = f(self);
+        self.batch_depth = self.batch_depth.saturating_sub(1);
+        if let Some((subnets, balances)) = saved {
+            match &result {
+                Ok(_) => self.ledger.commit().map_err(internal)?,
+                Err(_) => {
+                    self.ledger.rollback().map_err(internal)?;
+                    self.subnets = subnets;
+                    self.balances = balances;
+                }
+            }
+        }
+        result
+    }
+
     fn do_batch_all(
         &mut self,
         who: AccountId,
         calls: &[Call],
     ) -> Result<Vec<Event>, DispatchError> {
-        let outermost = self.batch_depth == 0;
-        let saved = if outermost {
-            self.ledger.begin().map_err(internal)?;
-            Some(self.subnets.clone())
-        } else {
-            None
-        };
-        self.batch_depth = self.batch_depth.saturating_add(1);
-        let mut events = Vec::new();
-        let mut failure = None;
-        for call in calls {
-            match self.dispatch(who, call) {
-                Ok(evs) => {
-                    events.extend(evs);
-                    events.push(Event::ItemCompleted);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+        self.transactional(|sim| {
+            let mut events = Vec::new();
+            for call in calls {
+                events.extend(sim.dispatch(who, call)?);
+                events.push(Event::ItemCompleted);
             }
-        }
-        self.batch_depth = self.batch_depth.saturating_sub(1);
-        if let Some(e) = failure {
-            if let Some(saved) = saved {
-                self.ledger.rollback().map_err(internal)?;
-                self.subnets = saved;
-            }
-            return Err(e);
-        }
-        if outermost {
-            self.ledger.commit().map_err(internal)?;
-        }
-        events.push(Event::BatchCompleted);
-        Ok(events)
+            events.push(Event::BatchCompleted);
+            Ok(events)
+        })
     }
 
     fn hotkey_exists(&self, hotkey: &AccountId) -> bool {
@@ -1130,6 +1229,36 @@ impl Simulator {
         ])
     }
 
+    fn credit_balance(&mut self, account: AccountId, tao: u64) -> Result<(), DispatchError> {
+        let balances = Arc::make_mut(&mut self.balances);
+        let entry = balances.entry(account).or_insert(0);
+        *entry = entry
+            .checked_add(tao)
+            .ok_or_else(|| dispatch_error("Balances", "Overflow"))?;
+        Ok(())
+    }
+
+    fn debit_balance(&mut self, account: AccountId, tao: u64) -> Result<(), DispatchError> {
+        let balances = Arc::make_mut(&mut self.balances);
+        let entry = balances.entry(account).or_insert(0);
+        *entry = entry
+            .checked_sub(tao)
+            .ok_or_else(|| subtensor("NotEnoughBalanceToStake"))?;
+        Ok(())
+    }
+
+    /// The swap pallet's fee on `amount` of a swap's input: `floor(amount x FeeRate / 65 535)`
+    /// (exact; the runtime's U64F64 product may differ by one rao).
+    fn swap_fee(&self, amount: u64) -> u64 {
+        let fee = u128::from(amount) * u128::from(self.config.swap_fee_rate)
+            / u128::from(FEE_RATE_DENOMINATOR);
+        u64::try_from(fee).unwrap_or(u64::MAX)
+    }
+
+    /// `add_stake` (`staking/add_stake.rs`, `validate_add_stake`, `stake_into_subnet`): at least
+    /// the minimum stake plus its fee, at most 1000 times the TAO reserve, from the free balance;
+    /// the fee is taken from the TAO (burned: the simulator has no block author), the rest swaps
+    /// into the pool. `StakeAdded` carries the whole amount, the alpha bought and the fee.
     fn do_add_stake(
         &mut self,
         who: AccountId,
@@ -1137,17 +1266,37 @@ impl Simulator {
         netuid: NetUid,
         tao: u64,
     ) -> Result<Vec<Event>, DispatchError> {
+        let min_stake = self.config.min_stake;
+        let min_amount = min_stake.saturating_add(self.swap_fee(min_stake));
+        let fee = self.swap_fee(tao);
+        let net = tao.saturating_sub(fee);
+        let sn = self
+            .subnets
+            .get(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        if tao
+            > sn.pool
+                .tao_in
+                .saturating_mul(MAX_SWAP_INPUT_RESERVE_MULTIPLIER)
+        {
+            return Err(subtensor("InsufficientLiquidity"));
+        }
+        if tao < min_amount || net < min_stake {
+            return Err(subtensor("AmountTooLow"));
+        }
+        let free = self.balances.get(&who).copied().unwrap_or(0);
+        if free < tao {
+            return Err(subtensor("NotEnoughBalanceToStake"));
+        }
         if !self.hotkey_exists(&hotkey) {
             return Err(subtensor("HotKeyAccountNotExists"));
         }
-        if tao < self.config.min_stake {
-            return Err(subtensor("AmountTooLow"));
-        }
+        self.debit_balance(who, tao)?;
         let sn = self
             .subnets
             .get_mut(&netuid)
             .ok_or_else(|| subtensor("SubnetNotExists"))?;
-        let alpha = sn.pool.buy_alpha(tao).map_err(internal)?;
+        let alpha = sn.pool.buy_alpha(net).map_err(internal)?;
         if alpha == 0 {
             return Err(subtensor("InsufficientLiquidity"));
         }
@@ -1163,10 +1312,15 @@ impl Simulator {
             tao,
             alpha,
             netuid,
-            fee: 0,
+            fee,
         })])
     }
 
+    /// `remove_stake` (`staking/remove_stake.rs`, `validate_remove_stake`,
+    /// `unstake_from_subnet`): the amount is clamped to the position; unless that empties it, the
+    /// TAO it swaps to must be at least the minimum stake. The fee is taken from the alpha (burned),
+    /// the rest swaps out of the pool and the TAO is credited to the free balance. `StakeRemoved`
+    /// carries the TAO paid, the alpha swapped (net of the fee) and the fee.
     fn do_remove_stake(
         &mut self,
         who: AccountId,
@@ -1179,28 +1333,41 @@ impl Simulator {
             hotkey,
             netuid,
         };
-        let available = self.ledger.stake(self.head, &key).map_err(internal)?;
-        if available == 0 || alpha == 0 {
-            return Err(subtensor("NotEnoughStakeToWithdraw"));
+        if !self.subnets.contains_key(&netuid) {
+            return Err(subtensor("SubnetNotExists"));
         }
+        let available = self.ledger.stake(self.head, &key).map_err(internal)?;
         let amount = alpha.min(available);
+        if amount == 0 {
+            return Err(subtensor("AmountTooLow"));
+        }
+        if !self.hotkey_exists(&hotkey) {
+            return Err(subtensor("HotKeyAccountNotExists"));
+        }
+        let fee = self.swap_fee(amount);
+        let net = amount - fee;
         let min_stake = self.config.min_stake;
         let sn = self
             .subnets
             .get_mut(&netuid)
             .ok_or_else(|| subtensor("SubnetNotExists"))?;
-        if sn.pool.value(amount) < min_stake {
+        let mut quote = sn.pool;
+        let tao = quote.sell_alpha(net).map_err(internal)?;
+        if amount < available && tao < min_stake {
             return Err(subtensor("AmountTooLow"));
         }
-        let tao = sn.pool.sell_alpha(amount).map_err(internal)?;
+        sn.pool = quote;
+        // The fee's alpha leaves circulation (no block author to swap it for).
+        sn.pool.alpha_out = sn.pool.alpha_out.saturating_sub(fee);
         self.ledger.debit(&key, amount).map_err(internal)?;
+        self.credit_balance(who, tao)?;
         Ok(vec![Event::StakeRemoved(StakeEvent {
             coldkey: who,
             hotkey,
             tao,
-            alpha: amount,
+            alpha: net,
             netuid,
-            fee: 0,
+            fee,
         })])
     }
 
@@ -1217,6 +1384,7 @@ impl Simulator {
             ));
         }
         let block = self.head;
+        let max_space = self.config.commitment_max_space;
         let sn = self
             .subnets
             .get_mut(&netuid)
@@ -1224,6 +1392,15 @@ impl Simulator {
         if sn.uid_of(&who).is_none() {
             return Err(dispatch_error("Commitments", "AccountNotAllowedCommit"));
         }
+        // `UsedSpaceOf`: at least 100 bytes a commitment, reset when the epoch index moves.
+        let epoch = sn.schedule.subnet_epoch_index;
+        let cost = crate::types::CommitmentSpace::cost(data.len());
+        let (last, used) = sn.commitment_usage.get(&who).copied().unwrap_or((0, 0));
+        let used = if last == epoch { used } else { 0 };
+        if used.saturating_add(cost) > max_space {
+            return Err(dispatch_error("Commitments", "SpaceLimitExceeded"));
+        }
+        Arc::make_mut(&mut sn.commitment_usage).insert(who, (epoch, used.saturating_add(cost)));
         Arc::make_mut(&mut sn.commitments).insert(
             who,
             Commitment {

@@ -17,8 +17,8 @@ use tokio::net::TcpStream;
 use super::{SimConfig, Simulator, SubnetSpec};
 use crate::api::Subtensor;
 use crate::types::{
-    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, EpochSchedule, Extrinsic,
-    Inclusion, NetUid, Neuron, PoolReserves, WeightsSettings,
+    AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, CommitmentSpace, EpochSchedule,
+    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -38,6 +38,22 @@ pub enum Op {
         hotkey: AccountId,
         /// Subnet.
         netuid: NetUid,
+    },
+    /// [`Subtensor::free_balance`].
+    FreeBalance {
+        /// Block.
+        at: BlockNumber,
+        /// Account.
+        account: AccountId,
+    },
+    /// [`Subtensor::commitment_space`].
+    CommitmentSpace {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+        /// Committing account.
+        who: AccountId,
     },
     /// [`Subtensor::commitments`].
     Commitments {
@@ -153,7 +169,16 @@ pub enum Op {
         /// Coldkey.
         coldkey: AccountId,
     },
-    /// Stake TAO from a faucet (signed by the coldkey: the request's signer).
+    /// The devnet faucet: credit free TAO to an account.
+    Faucet {
+        /// Account.
+        account: AccountId,
+        /// TAO (rao).
+        tao: u64,
+    },
+    /// Stake TAO the faucet pays for (signed by the coldkey: the request's signer): the coldkey's
+    /// free balance is credited and staked in one extrinsic, so it ends where it was. A real
+    /// `add_stake` from the free balance is [`Subtensor::submit`] of [`Call::AddStake`].
     AddStake {
         /// Hotkey.
         hotkey: AccountId,
@@ -162,7 +187,8 @@ pub enum Op {
         /// TAO (rao).
         tao: u64,
     },
-    /// Unstake alpha (signed by the coldkey: the request's signer).
+    /// Unstake alpha to the free balance (signed by the coldkey: the request's signer); the same
+    /// as submitting [`Call::RemoveStake`].
     RemoveStake {
         /// Hotkey.
         hotkey: AccountId,
@@ -234,6 +260,10 @@ impl Simulator {
                 hotkey,
                 netuid,
             } => to_value(self.stake(at, coldkey, hotkey, netuid)?),
+            Op::FreeBalance { at, account } => to_value(self.free_balance(at, account)?),
+            Op::CommitmentSpace { at, netuid, who } => {
+                to_value(self.commitment_space(at, netuid, who)?)
+            }
             Op::Commitments { at, netuid } => to_value(self.commitments(at, netuid)?),
             Op::MechanismEmissionSplit { at, netuid } => {
                 to_value(self.mechanism_emission_split(at, netuid)?)
@@ -263,6 +293,7 @@ impl Simulator {
                 hotkey,
                 coldkey,
             } => to_value(self.register_neuron(netuid, hotkey, coldkey)?),
+            Op::Faucet { account, tao } => to_value(self.faucet(account, tao)?),
             Op::AddStake {
                 hotkey,
                 netuid,
@@ -554,7 +585,13 @@ impl<T: Transport> SimClient<T> {
         .await
     }
 
-    /// Stakes TAO from the faucet as the signer (coldkey).
+    /// The faucet: credits `tao` rao of free balance to `account`.
+    pub async fn faucet(&self, account: AccountId, tao: u64) -> Result<()> {
+        self.ask(Op::Faucet { account, tao }).await
+    }
+
+    /// Stakes TAO the faucet pays for, as the signer (coldkey); the signer's free balance is
+    /// unchanged. (A stake paid from the free balance is `submit(Call::AddStake { .. })`.)
     pub async fn add_stake(
         &self,
         hotkey: AccountId,
@@ -569,7 +606,7 @@ impl<T: Transport> SimClient<T> {
         .await
     }
 
-    /// Unstakes alpha as the signer (coldkey).
+    /// Unstakes alpha as the signer (coldkey), crediting its free balance.
     pub async fn remove_stake(
         &self,
         hotkey: AccountId,
@@ -663,6 +700,19 @@ impl<T: Transport> Subtensor for SimClient<T> {
 
     async fn commitments(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<Commitment>> {
         self.ask(Op::Commitments { at, netuid }).await
+    }
+
+    async fn free_balance(&self, at: BlockNumber, account: AccountId) -> Result<u64> {
+        self.ask(Op::FreeBalance { at, account }).await
+    }
+
+    async fn commitment_space(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        who: AccountId,
+    ) -> Result<CommitmentSpace> {
+        self.ask(Op::CommitmentSpace { at, netuid, who }).await
     }
 
     async fn mechanism_emission_split(

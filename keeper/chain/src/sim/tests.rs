@@ -756,3 +756,196 @@ fn neurons_report_stake_permits_and_registration() {
         "writes need a signer"
     );
 }
+
+fn fee_sim(fee_rate: u16) -> Simulator {
+    let mut sim = Simulator::new(SimConfig {
+        volatility_ppm: 0,
+        swap_fee_rate: fee_rate,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.register_subnet(spec(1, 10)).unwrap();
+    sim.register_neuron(1, MINER_HOT, MINER).unwrap();
+    sim
+}
+
+fn add_stake_call(tao: u64) -> Call {
+    Call::AddStake {
+        hotkey: MINER_HOT,
+        netuid: 1,
+        amount_staked: tao,
+    }
+}
+
+fn remove_stake_call(alpha: u64) -> Call {
+    Call::RemoveStake {
+        hotkey: MINER_HOT,
+        netuid: 1,
+        amount_unstaked: alpha,
+    }
+}
+
+fn only_stake_event(inc: &Inclusion) -> StakeEvent {
+    match &inc.events[..] {
+        [Event::StakeAdded(e) | Event::StakeRemoved(e), Event::ExtrinsicSuccess] => e.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn add_stake_spends_the_free_balance_and_takes_the_swap_fee_from_the_tao() {
+    let mut sim = fee_sim(RUNTIME_SWAP_FEE_RATE);
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), add_stake_call(TAO))),
+        "NotEnoughBalanceToStake"
+    );
+    sim.faucet(VALI, 100 * TAO).unwrap();
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 100 * TAO);
+    assert_eq!(sim.free_balance(sim.head() - 1, VALI).unwrap(), 0);
+    let r0 = sim.pool_reserves(sim.head(), 1).unwrap();
+    let inc = sim.submit(Some(VALI), add_stake_call(10 * TAO)).unwrap();
+    let e = only_stake_event(&inc);
+    // fee = floor(10 TAO x 33 / 65535); the pool receives the rest.
+    let fee = 10 * TAO * 33 / 65_535;
+    assert_eq!((e.tao, e.fee), (10 * TAO, fee));
+    let net = 10 * TAO - fee;
+    // Equal weights: constant product on the net amount.
+    let expected =
+        u64::try_from(u128::from(r0.alpha_in) * u128::from(net) / u128::from(r0.tao_in + net))
+            .unwrap();
+    assert_eq!(e.alpha, expected);
+    let r1 = sim.pool_reserves(sim.head(), 1).unwrap();
+    assert_eq!(r1.tao_in, r0.tao_in + net);
+    assert_eq!(r1.alpha_out, r0.alpha_out + e.alpha);
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 90 * TAO);
+    assert_eq!(sim.stake(sim.head(), VALI, MINER_HOT, 1).unwrap(), e.alpha);
+    // Below the minimum stake plus its fee: refused, nothing spent.
+    let min = DEFAULT_MIN_STAKE + DEFAULT_MIN_STAKE * 33 / 65_535;
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), add_stake_call(min - 1))),
+        "AmountTooLow"
+    );
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 90 * TAO);
+    sim.submit(Some(VALI), add_stake_call(min)).unwrap();
+    // An unknown hotkey is refused.
+    let stranger = Call::AddStake {
+        hotkey: Bytes32([0xEE; 32]),
+        netuid: 1,
+        amount_staked: TAO,
+    };
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), stranger)),
+        "HotKeyAccountNotExists"
+    );
+}
+
+#[test]
+fn remove_stake_pays_the_free_balance_and_enforces_the_minimum_unless_it_empties_the_position() {
+    let mut sim = fee_sim(RUNTIME_SWAP_FEE_RATE);
+    sim.faucet(VALI, 10 * TAO).unwrap();
+    let bought = only_stake_event(&sim.submit(Some(VALI), add_stake_call(10 * TAO)).unwrap());
+    let r0 = sim.pool_reserves(sim.head(), 1).unwrap();
+    // Price ~0.25 TAO/alpha: 4_000_000 alpha is worth ~0.001 TAO, below the minimum.
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), remove_stake_call(4_000_000))),
+        "AmountTooLow"
+    );
+    let half = bought.alpha / 2;
+    let e = only_stake_event(&sim.submit(Some(VALI), remove_stake_call(half)).unwrap());
+    let fee = half * 33 / 65_535;
+    assert_eq!((e.alpha, e.fee), (half - fee, fee));
+    let expected = u64::try_from(
+        u128::from(r0.tao_in) * u128::from(half - fee) / u128::from(r0.alpha_in + half - fee),
+    )
+    .unwrap();
+    assert_eq!(e.tao, expected);
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), expected);
+    let r1 = sim.pool_reserves(sim.head(), 1).unwrap();
+    assert_eq!(r1.alpha_in, r0.alpha_in + half - fee);
+    assert_eq!(
+        r1.alpha_out,
+        r0.alpha_out - half,
+        "the fee's alpha is burned"
+    );
+    // Emptying the position needs no minimum, and the request is clamped to what is held.
+    let rest = bought.alpha - half;
+    sim.submit(Some(VALI), remove_stake_call(u64::MAX)).unwrap();
+    assert_eq!(sim.stake(sim.head(), VALI, MINER_HOT, 1).unwrap(), 0);
+    assert!(rest > 0);
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), remove_stake_call(1))),
+        "AmountTooLow"
+    );
+    // A round trip loses the fees and the slippage, never gains.
+    assert!(sim.free_balance(sim.head(), VALI).unwrap() < 10 * TAO);
+}
+
+#[test]
+fn a_failed_batch_of_stakes_spends_nothing_and_the_faucet_stake_leaves_the_balance() {
+    let mut sim = fee_sim(0);
+    sim.faucet(VALI, 5 * TAO).unwrap();
+    let batch = Call::BatchAll {
+        calls: vec![add_stake_call(2 * TAO), add_stake_call(4 * TAO)],
+    };
+    assert_eq!(
+        dispatch_name(sim.submit(Some(VALI), batch)),
+        "NotEnoughBalanceToStake"
+    );
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 5 * TAO);
+    assert_eq!(sim.stake(sim.head(), VALI, MINER_HOT, 1).unwrap(), 0);
+    let batch = Call::BatchAll {
+        calls: vec![add_stake_call(2 * TAO), add_stake_call(3 * TAO)],
+    };
+    sim.submit(Some(VALI), batch).unwrap();
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 0);
+    // The administrative stake is paid by the faucet in the same extrinsic.
+    let inc = sim.add_stake(VALI, MINER_HOT, 1, 7 * TAO).unwrap();
+    assert_eq!(only_stake_event(&inc).tao, 7 * TAO);
+    assert_eq!(sim.free_balance(sim.head(), VALI).unwrap(), 0);
+    let ext = &sim.block_extrinsics(inc.block.number).unwrap()[1];
+    assert_eq!(ext.call, add_stake_call(7 * TAO));
+}
+
+#[test]
+fn commitments_are_limited_to_the_pallets_space_per_epoch() {
+    let mut sim = Simulator::new(SimConfig {
+        volatility_ppm: 0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.register_subnet(spec(1, 100)).unwrap();
+    sim.register_neuron(1, MINER_HOT, MINER).unwrap();
+    let epoch = sim
+        .epoch_schedule(sim.head(), 1)
+        .unwrap()
+        .subnet_epoch_index;
+    let call = |data: Vec<u8>| Call::SetCommitment { netuid: 1, data };
+    // 3100 bytes an epoch, at least 100 a commitment: 29 short ones and one of 200 fill it.
+    for _ in 0..29 {
+        sim.submit(Some(MINER_HOT), call(b"2;b;".to_vec())).unwrap();
+    }
+    sim.submit(Some(MINER_HOT), call(vec![b'x'; 200])).unwrap();
+    let space = sim.commitment_space(sim.head(), 1, MINER_HOT).unwrap();
+    assert_eq!(
+        (space.last_epoch, space.used_space, space.max_space),
+        (epoch, 3_100, 3_100)
+    );
+    assert_eq!(space.free_in(epoch), 0);
+    assert_eq!(space.free_in(epoch + 1), 3_100);
+    assert_eq!(
+        dispatch_name(sim.submit(Some(MINER_HOT), call(b"2;b;".to_vec()))),
+        "SpaceLimitExceeded"
+    );
+    // The next epoch starts afresh.
+    while sim
+        .epoch_schedule(sim.head(), 1)
+        .unwrap()
+        .subnet_epoch_index
+        == epoch
+    {
+        sim.advance(1).unwrap();
+    }
+    sim.submit(Some(MINER_HOT), call(b"2;b;".to_vec())).unwrap();
+    let space = sim.commitment_space(sim.head(), 1, MINER_HOT).unwrap();
+    assert_eq!((space.last_epoch, space.used_space), (epoch + 1, 100));
+}

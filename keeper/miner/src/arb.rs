@@ -1,0 +1,1700 @@
+//! `tao20 miner create`: the creation-unit arbitrageur.
+//!
+//! Each finalized block it observes the fund's NAV (official prices, the keepers' library) and the
+//! TAO20 pool's price ([`crate::observe`]). Above `+threshold` it sizes a creation
+//! ([`crate::sizing::size_creation`]) and carries it out: `requestCreation` with the bond and a
+//! `minSharesOut` of its own valuation less the slippage, the basket bought with `add_stake` (one
+//! `batch_all`), the delivery (one `batch_all` with the request's remark, inside the delivery
+//! window), the request followed to Minted or Refunded, `claimBond`, the shares sold into the pool,
+//! and alpha left over sold back. Below `-threshold` it buys shares from the pool, redeems them in
+//! kind and unstakes the alpha. One operation at a time.
+//!
+//! Every step is persisted before it acts ([`crate::store`]): EVM transactions are recorded signed,
+//! before they are broadcast; the delivery intent is recorded before the extrinsic is submitted and
+//! a delivery is submitted again only when the first is proven absent from the chain for
+//! `inflight_blocks` blocks, so a restarted miner never delivers twice for one request; purchases
+//! and sales made just before a crash are found again in the blocks (`block_extrinsics`). Profit and
+//! loss of each operation, in TAO: what came back (shares sold, alpha sold back, native TAO of a
+//! redemption) minus what went in (TAO spent on alpha, shares bought, alpha already held valued at
+//! the spot price) minus EVM gas, minus the bond when it is lost. Substrate transaction fees are not
+//! counted (the simulator charges none).
+
+use std::time::Duration;
+
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionReceipt;
+use alloy::sol_types::{SolCall, SolEvent};
+use serde::{Deserialize, Serialize};
+use tao20_bevm::bindings::TAO20;
+use tao20_bevm::events::{decode_log, ContractEvent};
+use tao20_bevm::reader::RequestStatus;
+use tao20_bevm::{Deployment, Reader};
+use tao20_chain::types::{AccountId, Bytes32, Call, Event, StakeEvent, TransferStake};
+use tao20_chain::Subtensor;
+use tao20_creation::ids::{delivery_remark, request_id};
+use tao20_creation::nav::WEI_PER_RAO;
+
+use crate::config::{format_tao, Amounts, MinerConfig};
+use crate::evm::{EvmAccount, SignedTx, TxOutcome, TxState};
+use crate::market::{self, MarketAddresses};
+use crate::observe::{observe, Observation, PriceHistory};
+use crate::sizing::{
+    self, amount_out, less_slippage, AssetQuote, CreationInputs, CreationPlan, PositionQuote,
+    RedemptionInputs, RedemptionPlan,
+};
+use crate::store::Store;
+use crate::{crash, Error, Result};
+
+const TARGET: &str = "miner::create";
+
+/// An EVM transaction of an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxRecord {
+    /// The signed transaction.
+    pub signed: SignedTx,
+    /// Its outcome, once mined.
+    pub outcome: Option<TxOutcome>,
+}
+
+/// A stake movement of the miner's own (a purchase or a sale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StakeMove {
+    /// Block.
+    pub block: u64,
+    /// Extrinsic index.
+    pub index: u32,
+    /// Subnet.
+    pub netuid: u16,
+    /// TAO paid or received, rao.
+    pub tao: u64,
+    /// Alpha bought or sold, rao.
+    pub alpha: u64,
+    /// Swap fee.
+    pub fee: u64,
+}
+
+/// Where a delivery landed and what the vault received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Landed {
+    /// Block.
+    pub block: u64,
+    /// Extrinsic index.
+    pub index: u32,
+    /// Alpha per netuid (the vault's `StakeAdded` amounts).
+    pub amounts: Vec<(u16, u64)>,
+}
+
+/// One position a redemption paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paid {
+    /// Subnet.
+    pub netuid: u16,
+    /// The fund hotkey the alpha arrives under.
+    pub hotkey: B256,
+    /// Alpha, rao.
+    pub amount: u64,
+}
+
+/// The market when an operation was decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Block.
+    pub block: u64,
+    /// NAV per share, rao.
+    #[serde(with = "tao20_creation::dec")]
+    pub nav_rao: U256,
+    /// The pool's price of a share, rao.
+    #[serde(with = "tao20_creation::dec")]
+    pub pool_price_rao: U256,
+    /// Premium, bps.
+    #[serde(with = "crate::sizing::i128_dec")]
+    pub premium_bps: i128,
+}
+
+impl Snapshot {
+    fn of(o: &Observation) -> Self {
+        Self {
+            block: o.block,
+            nav_rao: o.nav.nav_per_share,
+            pool_price_rao: o.pool_price_rao,
+            premium_bps: o.premium_bps,
+        }
+    }
+}
+
+/// Profit and loss of an operation, rao.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pnl {
+    /// What went in: TAO spent (alpha bought, shares bought) and alpha already held at its value.
+    pub cost_rao: u64,
+    /// What came back.
+    pub proceeds_rao: u64,
+    /// EVM gas.
+    pub gas_rao: u64,
+    /// The bond, when lost.
+    pub bond_lost_rao: u64,
+    /// `proceeds - cost - gas - bond lost`.
+    #[serde(with = "crate::sizing::i128_dec")]
+    pub profit_rao: i128,
+}
+
+/// A creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateOp {
+    /// Its step: requesting, buying, delivering, following, claiming, selling, unwinding, done.
+    pub step: String,
+    /// The plan.
+    pub plan: CreationPlan,
+    /// The market when it was decided.
+    pub decided: Snapshot,
+    /// The miner's request nonce at the decision.
+    pub nonce: U256,
+    /// The request id that nonce gives.
+    pub request_id: B256,
+    /// The delivery remark.
+    pub remark: B256,
+    /// `minSharesOut`.
+    pub min_shares_out: U256,
+    /// The bond, wei.
+    pub bond_wei: U256,
+    /// The request's block, once it exists.
+    pub request_block: Option<u64>,
+    /// The request's epoch.
+    pub epoch_id: Option<u64>,
+    /// EVM transactions.
+    pub txs: Vec<TxRecord>,
+    /// Alpha held under the staking hotkey before buying, per netuid.
+    pub held_before: Vec<(u16, u64)>,
+    /// Its value at the spot price then, rao.
+    pub held_value_rao: u64,
+    /// Alpha bought.
+    pub buys: Vec<StakeMove>,
+    /// A purchase may have been submitted at this head and not recorded yet.
+    pub buy_watch_from: Option<u64>,
+    /// Failed purchase attempts.
+    pub buy_failures: u32,
+    /// Where the delivery landed and what the vault received.
+    pub delivery: Option<Landed>,
+    /// Shares minted, once minted.
+    pub shares_out: Option<U256>,
+    /// The request's final status (`minted`, `refunded`, `expired`, or `abandoned`).
+    pub outcome: Option<String>,
+    /// TAO the shares sold for, wei.
+    pub sale_wei: Option<U256>,
+    /// Alpha sold back.
+    pub unwinds: Vec<StakeMove>,
+    /// A sale may have been submitted at this head and not recorded yet.
+    pub unwind_watch_from: Option<u64>,
+    /// Profit and loss, when done.
+    pub pnl: Option<Pnl>,
+    /// The market when it was done.
+    pub finished: Option<Snapshot>,
+    /// Why it stopped early.
+    pub note: Option<String>,
+}
+
+/// A redemption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedeemOp {
+    /// Its step: buying, redeeming, unstaking, done.
+    pub step: String,
+    /// The plan.
+    pub plan: RedemptionPlan,
+    /// The market when it was decided.
+    pub decided: Snapshot,
+    /// EVM transactions.
+    pub txs: Vec<TxRecord>,
+    /// Shares bought.
+    pub shares: Option<U256>,
+    /// Alpha paid per position.
+    pub redeemed: Option<Vec<Paid>>,
+    /// Native TAO paid, wei.
+    pub native_wei: Option<U256>,
+    /// Alpha sold.
+    pub unstakes: Vec<StakeMove>,
+    /// A sale may have been submitted at this head and not recorded yet.
+    pub unstake_watch_from: Option<u64>,
+    /// Profit and loss, when done.
+    pub pnl: Option<Pnl>,
+    /// The market when it was done.
+    pub finished: Option<Snapshot>,
+    /// Why it stopped early.
+    pub note: Option<String>,
+}
+
+/// An operation as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Operation {
+    /// A creation.
+    Create(Box<CreateOp>),
+    /// A redemption.
+    Redeem(Box<RedeemOp>),
+}
+
+impl Operation {
+    fn kind(&self) -> &'static str {
+        match self {
+            Operation::Create(_) => "create",
+            Operation::Redeem(_) => "redeem",
+        }
+    }
+
+    fn step(&self) -> &str {
+        match self {
+            Operation::Create(c) => &c.step,
+            Operation::Redeem(r) => &r.step,
+        }
+    }
+
+    fn done(&self) -> bool {
+        matches!(self.step(), "done")
+    }
+}
+
+/// What a step achieved.
+enum Progress {
+    /// Go on with the next step now.
+    Continue,
+    /// Wait for the next block.
+    Wait,
+}
+
+/// What driving a transaction achieved.
+enum TxProgress {
+    /// Mined successfully.
+    Done(Box<(TxOutcome, TransactionReceipt)>),
+    /// Mined but reverted (or never minable).
+    Failed,
+    /// Broadcast, not mined yet.
+    Wait,
+}
+
+fn stake_move(block: u64, index: u32, e: &StakeEvent) -> StakeMove {
+    StakeMove {
+        block,
+        index,
+        netuid: e.netuid,
+        tao: e.tao,
+        alpha: e.alpha,
+        fee: e.fee,
+    }
+}
+
+fn has_remark(call: &Call, remark: &[u8]) -> bool {
+    match call {
+        Call::BatchAll { calls } => calls
+            .iter()
+            .any(|c| matches!(c, Call::Remark { data } if data == remark)),
+        _ => false,
+    }
+}
+
+fn stake_calls(call: &Call) -> bool {
+    match call {
+        Call::AddStake { .. } | Call::RemoveStake { .. } => true,
+        Call::BatchAll { calls } => calls.iter().any(stake_calls),
+        _ => false,
+    }
+}
+
+fn ceil_rao(wei: U256) -> u64 {
+    u64::try_from(wei.div_ceil(U256::from(WEI_PER_RAO))).unwrap_or(u64::MAX)
+}
+
+fn floor_rao(wei: U256) -> u64 {
+    u64::try_from(wei / U256::from(WEI_PER_RAO)).unwrap_or(u64::MAX)
+}
+
+/// The creation miner.
+pub struct Arbitrageur<S> {
+    cfg: MinerConfig,
+    amounts: Amounts,
+    sub: S,
+    coldkey: AccountId,
+    hotkey: AccountId,
+    reader: Reader,
+    deployment: Deployment,
+    evm: EvmAccount,
+    market: MarketAddresses,
+    store: Store,
+    history: PriceHistory,
+    min_stake_rao: u64,
+    last_block: u64,
+    cooldown_until: u64,
+}
+
+impl<S> std::fmt::Debug for Arbitrageur<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Arbitrageur")
+            .field("coldkey", &self.coldkey)
+            .field("evm", &self.evm.address())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Subtensor> Arbitrageur<S> {
+    /// A miner over `sub` (signing as the coldkey), staking under `hotkey`, trading as `evm`.
+    pub async fn new(
+        cfg: MinerConfig,
+        sub: S,
+        hotkey: AccountId,
+        evm: EvmAccount,
+        store: Store,
+    ) -> Result<Self> {
+        let coldkey = sub
+            .signer()
+            .ok_or_else(|| Error::Key("the subtensor client has no coldkey".into()))?;
+        let deployment = Deployment::load(&cfg.bevm.deployment)?;
+        let reader = Reader::new(evm.provider().clone(), &deployment);
+        let router = market::UniswapV2Router02::new(cfg.market.router, evm.provider().clone());
+        let wtao = router
+            .WETH()
+            .call()
+            .await
+            .map_err(|e| Error::rpc("router WETH()", e))?;
+        let factory = router
+            .factory()
+            .call()
+            .await
+            .map_err(|e| Error::rpc("router factory()", e))?;
+        let tao20 = TAO20::new(deployment.tao20, evm.provider().clone());
+        let min_stake_rao = tao20
+            .minStakeRao()
+            .call()
+            .await
+            .map_err(|e| Error::rpc("minStakeRao()", e))?;
+        store.bind_identity(&format!(
+            "chain {} fund {} coldkey {coldkey} evm {}",
+            deployment.chain_id,
+            deployment.tao20,
+            evm.address()
+        ))?;
+        let amounts = cfg.strategy.amounts()?;
+        Ok(Self {
+            history: PriceHistory::new(cfg.strategy.price_window),
+            amounts,
+            market: MarketAddresses {
+                factory,
+                router: cfg.market.router,
+                pair: cfg.market.pair,
+                wtao,
+            },
+            cfg,
+            sub,
+            coldkey,
+            hotkey,
+            reader,
+            deployment,
+            evm,
+            store,
+            min_stake_rao,
+            last_block: 0,
+            cooldown_until: 0,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(&mut self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        let poll = Duration::from_millis(self.cfg.engine.poll_ms.max(10));
+        tracing::info!(target: TARGET, coldkey = %self.coldkey, hotkey = %self.hotkey,
+            evm = %self.evm.address(), pair = %self.market.pair, "creation miner running");
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            if let Err(e) = self.tick().await {
+                tracing::warn!(target: TARGET, error = %e, "step failed; retrying next block");
+            }
+            tokio::select! {
+                _ = stop.changed() => {}
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// One round: the open operation's next steps, or a decision at a new block.
+    pub async fn tick(&mut self) -> Result<()> {
+        let sub_head = self.sub.finalized_head().await?.number;
+        let evm_head = self.reader.head().await?;
+        let head = sub_head.min(evm_head);
+        if let Some(stored) = self.store.open_op()? {
+            let mut op: Operation = serde_json::from_value(stored.record.clone())
+                .map_err(|e| Error::store(format!("record of operation {}", stored.id), e))?;
+            // A few steps per round: each one persists before it acts.
+            for _ in 0..8 {
+                let progress = self.step(stored.id, &mut op, head).await?;
+                if op.done() {
+                    self.cooldown_until = head + self.cfg.strategy.cooldown_blocks;
+                    return Ok(());
+                }
+                if matches!(progress, Progress::Wait) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        if head <= self.last_block {
+            return Ok(());
+        }
+        self.last_block = head;
+        let obs = observe(
+            &self.sub,
+            &self.reader,
+            &mut self.history,
+            self.market.pair,
+            self.cfg.strategy.swap_fee_rate,
+            head,
+        )
+        .await?;
+        self.store
+            .set_observation(&serde_json::to_value(Snapshot::of(&obs)).unwrap_or_default())?;
+        tracing::debug!(target: TARGET, block = head, nav = %obs.nav.nav_per_share,
+            pool = %obs.pool_price_rao, premium_bps = obs.premium_bps, "observed");
+        if head < self.cooldown_until {
+            return Ok(());
+        }
+        let threshold = i128::from(self.cfg.strategy.threshold_bps);
+        if obs.premium_bps >= threshold && self.cfg.strategy.create {
+            self.decide_creation(&obs).await?;
+        } else if obs.premium_bps <= -threshold && self.cfg.strategy.redeem {
+            self.decide_redemption(&obs).await?;
+        }
+        Ok(())
+    }
+
+    fn save(&self, id: i64, op: &Operation, block: u64) -> Result<()> {
+        let request = match op {
+            Operation::Create(c) if c.request_block.is_some() => Some(c.request_id.to_string()),
+            _ => None,
+        };
+        let record = serde_json::to_value(op).map_err(|e| Error::store("encode operation", e))?;
+        self.store
+            .update_op(id, op.step(), op.done(), block, request.as_deref(), &record)
+    }
+
+    async fn gas_cost_rao(&self, gas: u64) -> Result<u64> {
+        let price = self.evm.gas_price().await?;
+        Ok(ceil_rao(U256::from(price) * U256::from(gas)))
+    }
+
+    // ----- decisions ----------------------------------------------------------------------------
+
+    async fn decide_creation(&mut self, obs: &Observation) -> Result<()> {
+        let Some(file) = obs.fund.creation_file.clone() else {
+            return Ok(());
+        };
+        if obs.fund.paused {
+            return Ok(());
+        }
+        let mut assets = Vec::with_capacity(file.assets.len());
+        for a in &file.assets {
+            let price = obs
+                .prices
+                .iter()
+                .find(|p| p.netuid == a.netuid)
+                .map(|p| p.price)
+                .ok_or_else(|| {
+                    Error::Invalid(format!("no official price of netuid {}", a.netuid))
+                })?;
+            let pool = *obs
+                .pools
+                .get(&a.netuid)
+                .ok_or_else(|| Error::Invalid(format!("no pool of netuid {}", a.netuid)))?;
+            assets.push(AssetQuote {
+                netuid: a.netuid,
+                qty_per_unit: a.qty_per_unit,
+                official_price: price,
+                pool,
+            });
+        }
+        let free = self.sub.free_balance(obs.block, self.coldkey).await?;
+        let inputs = CreationInputs {
+            pair: obs.pair,
+            assets,
+            nav_per_share: obs.nav.nav_per_share,
+            mint_fee_bps: obs.fund.fees.mint_bps,
+            min_units: file.min_units,
+            max_units: self.cfg.strategy.max_units,
+            capital_rao: free.min(self.amounts.max_creation_rao),
+            buy_buffer_bps: self.cfg.strategy.buy_buffer_bps,
+            fixed_cost_rao: self.gas_cost_rao(self.cfg.strategy.creation_gas).await?,
+            min_profit_rao: self.amounts.min_profit_rao,
+        };
+        let Some(plan) = sizing::size_creation(&inputs) else {
+            tracing::info!(target: TARGET, block = obs.block, premium_bps = obs.premium_bps,
+                free = %format_tao(i128::from(free)), "premium, but no profitable creation size");
+            self.cooldown_until = obs.block + self.cfg.strategy.cooldown_blocks;
+            return Ok(());
+        };
+        let tao20 = TAO20::new(self.deployment.tao20, self.evm.provider().clone());
+        let nonce = tao20
+            .nonces(self.evm.address())
+            .call()
+            .await
+            .map_err(|e| Error::rpc("nonces()", e))?;
+        let bond = U256::from(
+            tao20
+                .creationBond()
+                .call()
+                .await
+                .map_err(|e| Error::rpc("creationBond()", e))?,
+        );
+        let id = request_id(
+            self.deployment.chain_id,
+            self.deployment.tao20,
+            self.evm.address(),
+            nonce,
+        );
+        let op = CreateOp {
+            step: "requesting".into(),
+            min_shares_out: less_slippage(plan.shares_out, self.cfg.strategy.slippage_bps),
+            plan,
+            decided: Snapshot::of(obs),
+            nonce,
+            request_id: id,
+            remark: delivery_remark(self.deployment.chain_id, self.deployment.vault_coldkey, id),
+            bond_wei: bond,
+            request_block: None,
+            epoch_id: None,
+            txs: Vec::new(),
+            held_before: Vec::new(),
+            held_value_rao: 0,
+            buys: Vec::new(),
+            buy_watch_from: None,
+            buy_failures: 0,
+            delivery: None,
+            shares_out: None,
+            outcome: None,
+            sale_wei: None,
+            unwinds: Vec::new(),
+            unwind_watch_from: None,
+            pnl: None,
+            finished: None,
+            note: None,
+        };
+        tracing::info!(target: TARGET, block = obs.block, request = %id, units = op.plan.units,
+            premium_bps = obs.premium_bps, nav = %obs.nav.nav_per_share, pool = %obs.pool_price_rao,
+            cost = %format_tao(i128::from(op.plan.cost_rao)),
+            expected_profit = %format_tao(op.plan.profit_rao), "creation decided");
+        let op = Operation::Create(Box::new(op));
+        let record = serde_json::to_value(&op).map_err(|e| Error::store("encode operation", e))?;
+        self.store
+            .insert_op("create", op.step(), obs.block, &record)?;
+        Ok(())
+    }
+
+    async fn decide_redemption(&mut self, obs: &Observation) -> Result<()> {
+        let balance = floor_rao(self.evm.balance(obs.block).await?);
+        let capital = balance.saturating_sub(self.amounts.evm_reserve_rao);
+        let mut positions = Vec::with_capacity(obs.fund.positions.len());
+        for (p, reserved) in obs.fund.positions.iter().zip(&obs.fund.reserved) {
+            let pool = *obs
+                .pools
+                .get(&p.netuid)
+                .ok_or_else(|| Error::Invalid(format!("no pool of netuid {}", p.netuid)))?;
+            let spot = self.history.spot(p.netuid).unwrap_or(0);
+            positions.push(PositionQuote {
+                netuid: p.netuid,
+                amount: p.amount.saturating_sub(*reserved),
+                precompile_price: tao20_creation::pricing::spot_to_fp18(spot).raw(),
+                pool,
+            });
+        }
+        let inputs = RedemptionInputs {
+            pair: obs.pair,
+            supply: obs.nav.supply,
+            redeem_fee_bps: obs.fund.fees.redeem_bps,
+            positions,
+            native_wei: obs.fund.native_wei,
+            min_stake_rao: self.min_stake_rao,
+            capital_rao: capital,
+            max_spend_rao: self.amounts.max_redemption_rao,
+            step_rao: self.amounts.step_rao,
+            fixed_cost_rao: self.gas_cost_rao(self.cfg.strategy.redemption_gas).await?,
+            min_profit_rao: self.amounts.min_profit_rao,
+        };
+        let Some(plan) = sizing::size_redemption(&inputs) else {
+            tracing::info!(target: TARGET, block = obs.block, premium_bps = obs.premium_bps,
+                capital = %format_tao(i128::from(capital)), "discount, but no profitable redemption size");
+            self.cooldown_until = obs.block + self.cfg.strategy.cooldown_blocks;
+            return Ok(());
+        };
+        tracing::info!(target: TARGET, block = obs.block, spend = %format_tao(i128::from(plan.spend_rao)),
+            premium_bps = obs.premium_bps, nav = %obs.nav.nav_per_share, pool = %obs.pool_price_rao,
+            expected_profit = %format_tao(plan.profit_rao), "redemption decided");
+        let op = Operation::Redeem(Box::new(RedeemOp {
+            step: "buying".into(),
+            plan,
+            decided: Snapshot::of(obs),
+            txs: Vec::new(),
+            shares: None,
+            redeemed: None,
+            native_wei: None,
+            unstakes: Vec::new(),
+            unstake_watch_from: None,
+            pnl: None,
+            finished: None,
+            note: None,
+        }));
+        let record = serde_json::to_value(&op).map_err(|e| Error::store("encode operation", e))?;
+        self.store
+            .insert_op("redeem", op.step(), obs.block, &record)?;
+        Ok(())
+    }
+
+    // ----- transactions -------------------------------------------------------------------------
+
+    /// Drives the latest transaction for `purpose`: a new one is built with `make`, recorded
+    /// (with the operation) and broadcast; a recorded one is followed (and broadcast again while
+    /// the node does not know it).
+    async fn drive_tx(
+        &self,
+        id: i64,
+        op: &mut Operation,
+        head: u64,
+        purpose: &str,
+        make: impl std::future::Future<Output = Result<(Address, Bytes, U256)>>,
+    ) -> Result<TxProgress> {
+        let pending = {
+            let txs = match op {
+                Operation::Create(c) => &c.txs,
+                Operation::Redeem(r) => &r.txs,
+            };
+            txs.iter()
+                .rposition(|t| t.signed.purpose == purpose && t.outcome.is_none())
+        };
+        let Some(i) = pending else {
+            let (to, data, value) = make.await?;
+            let signed = self.evm.sign(purpose, to, data, value).await?;
+            let txs = match op {
+                Operation::Create(c) => &mut c.txs,
+                Operation::Redeem(r) => &mut r.txs,
+            };
+            txs.push(TxRecord {
+                signed: signed.clone(),
+                outcome: None,
+            });
+            self.save(id, op, head)?;
+            crash::point(&format!("before-broadcast-{purpose}"));
+            self.evm.broadcast(&signed).await?;
+            tracing::debug!(target: TARGET, purpose, tx = %signed.hash, nonce = signed.nonce, "broadcast");
+            return Ok(TxProgress::Wait);
+        };
+        let signed = match op {
+            Operation::Create(c) => c.txs[i].signed.clone(),
+            Operation::Redeem(r) => r.txs[i].signed.clone(),
+        };
+        match self.evm.state(&signed).await? {
+            TxState::Mined(m) => {
+                let (outcome, receipt) = *m;
+                match op {
+                    Operation::Create(c) => c.txs[i].outcome = Some(outcome.clone()),
+                    Operation::Redeem(r) => r.txs[i].outcome = Some(outcome.clone()),
+                }
+                self.save(id, op, head)?;
+                if outcome.success {
+                    Ok(TxProgress::Done(Box::new((outcome, receipt))))
+                } else {
+                    tracing::warn!(target: TARGET, purpose, tx = %outcome.hash, "transaction reverted");
+                    Ok(TxProgress::Failed)
+                }
+            }
+            TxState::Pending => Ok(TxProgress::Wait),
+            TxState::Unknown => {
+                self.evm.broadcast(&signed).await?;
+                Ok(TxProgress::Wait)
+            }
+            TxState::Replaced => {
+                // Its nonce went to another transaction: it can never be mined.
+                let outcome = TxOutcome {
+                    hash: signed.hash,
+                    block: head,
+                    success: false,
+                    gas_used: 0,
+                    cost_wei: U256::ZERO,
+                };
+                match op {
+                    Operation::Create(c) => c.txs[i].outcome = Some(outcome.clone()),
+                    Operation::Redeem(r) => r.txs[i].outcome = Some(outcome.clone()),
+                }
+                self.save(id, op, head)?;
+                Ok(TxProgress::Failed)
+            }
+        }
+    }
+
+    async fn deadline(&self) -> Result<U256> {
+        let block = self
+            .evm
+            .provider()
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| Error::rpc("latest block", e))?
+            .ok_or_else(|| Error::rpc("latest block", "missing"))?;
+        Ok(U256::from(block.header.timestamp.saturating_add(3_600)))
+    }
+
+    /// The miner's own stake extrinsics in blocks `(from, to]`.
+    async fn scan_stake_moves(&self, from: u64, to: u64, added: bool) -> Result<Vec<StakeMove>> {
+        let mut out = Vec::new();
+        for b in from.saturating_add(1)..=to {
+            for ext in self.sub.block_extrinsics(b).await? {
+                if ext.signer != Some(self.coldkey) || !ext.success || !stake_calls(&ext.call) {
+                    continue;
+                }
+                for e in &ext.events {
+                    match e {
+                        Event::StakeAdded(s) if added && s.coldkey == self.coldkey => {
+                            out.push(stake_move(b, ext.index, s))
+                        }
+                        Event::StakeRemoved(s) if !added && s.coldkey == self.coldkey => {
+                            out.push(stake_move(b, ext.index, s))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    // ----- steps --------------------------------------------------------------------------------
+
+    async fn step(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let step = op.step().to_string();
+        let progress = match (&step[..], op.kind()) {
+            ("requesting", "create") => self.requesting(id, op, head).await?,
+            ("buying", "create") => self.buying(id, op, head).await?,
+            ("delivering", "create") => self.delivering(id, op, head).await?,
+            ("following", "create") => self.following(id, op, head).await?,
+            ("claiming", "create") => self.claiming(id, op, head).await?,
+            ("selling", "create") => self.selling(id, op, head).await?,
+            ("unwinding", "create") => self.unwinding(id, op, head).await?,
+            ("buying", "redeem") => self.buying_shares(id, op, head).await?,
+            ("redeeming", "redeem") => self.redeeming(id, op, head).await?,
+            ("unstaking", "redeem") => self.unstaking(id, op, head).await?,
+            (other, kind) => {
+                return Err(Error::store(
+                    format!("operation {id}"),
+                    format!("unknown {kind} step {other:?}"),
+                ))
+            }
+        };
+        Ok(progress)
+    }
+
+    fn create(op: &mut Operation) -> Result<&mut CreateOp> {
+        match op {
+            Operation::Create(c) => Ok(c),
+            Operation::Redeem(_) => Err(Error::Invalid("a redemption in a creation step".into())),
+        }
+    }
+
+    fn redeem(op: &mut Operation) -> Result<&mut RedeemOp> {
+        match op {
+            Operation::Redeem(r) => Ok(r),
+            Operation::Create(_) => Err(Error::Invalid("a creation in a redemption step".into())),
+        }
+    }
+
+    fn goto(&self, id: i64, op: &mut Operation, head: u64, step: &str) -> Result<Progress> {
+        match op {
+            Operation::Create(c) => c.step = step.into(),
+            Operation::Redeem(r) => r.step = step.into(),
+        }
+        self.save(id, op, head)?;
+        Ok(Progress::Continue)
+    }
+
+    /// Stops a creation early: whatever alpha was bought is sold back.
+    fn abandon(&self, id: i64, op: &mut Operation, head: u64, why: &str) -> Result<Progress> {
+        let c = Self::create(op)?;
+        tracing::warn!(target: TARGET, request = %c.request_id, reason = why, "creation abandoned");
+        c.note = Some(why.to_string());
+        if c.outcome.is_none() {
+            c.outcome = Some("abandoned".into());
+        }
+        self.goto(id, op, head, "unwinding")
+    }
+
+    async fn requesting(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let (request_id, units, min_shares, bond) = {
+            let c = Self::create(op)?;
+            (c.request_id, c.plan.units, c.min_shares_out, c.bond_wei)
+        };
+        if let Some(r) = self.reader.request(request_id, head).await? {
+            if r.status != RequestStatus::None {
+                let c = Self::create(op)?;
+                c.request_block = Some(r.request_block);
+                c.epoch_id = Some(r.epoch_id);
+                tracing::info!(target: TARGET, request = %request_id, block = r.request_block,
+                    epoch = r.epoch_id, units, "creation requested");
+                crash::point("after-request");
+                return self.goto(id, op, head, "buying");
+            }
+        }
+        let tao20 = self.deployment.tao20;
+        let coldkey = B256::from(self.coldkey.0);
+        let receiver = self.evm.address();
+        let make = async move {
+            let data: Bytes = TAO20::requestCreationCall {
+                units,
+                coldkey,
+                receiver,
+                minSharesOut: min_shares,
+            }
+            .abi_encode()
+            .into();
+            Ok((tao20, data, bond))
+        };
+        match self.drive_tx(id, op, head, "requestCreation", make).await {
+            Ok(TxProgress::Done(_)) | Ok(TxProgress::Wait) => Ok(Progress::Wait),
+            Ok(TxProgress::Failed) => {
+                self.finish_abandoned(id, op, head, "requestCreation reverted")
+            }
+            Err(Error::Reverted { reason, .. }) => self.finish_abandoned(
+                id,
+                op,
+                head,
+                &format!("requestCreation would revert: {reason}"),
+            ),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A creation that never got a request: nothing was spent but gas.
+    fn finish_abandoned(
+        &self,
+        id: i64,
+        op: &mut Operation,
+        head: u64,
+        why: &str,
+    ) -> Result<Progress> {
+        let c = Self::create(op)?;
+        tracing::warn!(target: TARGET, request = %c.request_id, reason = why, "creation not requested");
+        c.note = Some(why.into());
+        c.outcome = Some("abandoned".into());
+        let gas = c
+            .txs
+            .iter()
+            .filter_map(|t| t.outcome.as_ref())
+            .fold(U256::ZERO, |a, o| a + o.cost_wei);
+        c.pnl = Some(Pnl {
+            cost_rao: 0,
+            proceeds_rao: 0,
+            gas_rao: ceil_rao(gas),
+            bond_lost_rao: 0,
+            profit_rao: -i128::from(ceil_rao(gas)),
+        });
+        c.step = "done".into();
+        self.save(id, op, head)?;
+        Ok(Progress::Wait)
+    }
+
+    fn window_end(&self, c: &CreateOp) -> u64 {
+        c.request_block
+            .unwrap_or_default()
+            .saturating_add(self.deployment.delivery_window)
+    }
+
+    async fn basket(&self, c: &CreateOp, head: u64) -> Result<Vec<(u16, u64)>> {
+        let epoch = c
+            .epoch_id
+            .ok_or_else(|| Error::Invalid("a creation without its epoch".into()))?;
+        let file = self
+            .reader
+            .creation_file(epoch, head)
+            .await?
+            .ok_or_else(|| Error::Invalid(format!("epoch {epoch} has no creation file")))?;
+        crate::creation::basket(&file, c.plan.units)
+    }
+
+    async fn buying(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let basket = {
+            let c = Self::create(op)?;
+            self.basket(c, head).await?
+        };
+        // A purchase submitted just before a restart: record what it bought.
+        if let Some(from) = Self::create(op)?.buy_watch_from {
+            let found = self.scan_stake_moves(from, head, true).await?;
+            let c = Self::create(op)?;
+            for m in found {
+                if !c
+                    .buys
+                    .iter()
+                    .any(|b| (b.block, b.index, b.netuid) == (m.block, m.index, m.netuid))
+                {
+                    c.buys.push(m);
+                }
+            }
+            c.buy_watch_from = None;
+            self.save(id, op, head)?;
+        }
+        // A purchase not yet final is not in the stake read at `head`: buying again now would
+        // buy the basket twice.
+        if Self::create(op)?.buys.iter().any(|b| b.block > head) {
+            return Ok(Progress::Wait);
+        }
+        let mut held = Vec::with_capacity(basket.len());
+        for (n, _) in &basket {
+            held.push(self.sub.stake(head, self.coldkey, self.hotkey, *n).await?);
+        }
+        {
+            let c = Self::create(op)?;
+            if c.buys.is_empty() && c.held_before.is_empty() {
+                let mut value = 0u64;
+                for ((n, _), h) in basket.iter().zip(&held) {
+                    if *h > 0 {
+                        let price = self.sub.current_alpha_price(head, *n).await?;
+                        let v = u128::from(*h) * u128::from(price) / u128::from(WEI_PER_RAO);
+                        value = value.saturating_add(u64::try_from(v).unwrap_or(u64::MAX));
+                    }
+                }
+                c.held_before = basket
+                    .iter()
+                    .zip(&held)
+                    .map(|((n, _), h)| (*n, *h))
+                    .collect();
+                // Held alpha the delivery uses is a cost at its value now.
+                c.held_value_rao = value;
+            }
+        }
+        let shortfall: Vec<(u16, u64)> = basket
+            .iter()
+            .zip(&held)
+            .filter(|((_, need), have)| *have < need)
+            .map(|((n, need), have)| (*n, need - have))
+            .collect();
+        if shortfall.is_empty() {
+            return self.goto(id, op, head, "delivering");
+        }
+        let c = Self::create(op)?;
+        if head.saturating_add(self.cfg.strategy.delivery_margin_blocks) >= self.window_end(c) {
+            return self.abandon(
+                id,
+                op,
+                head,
+                "the delivery window closes before the basket is bought",
+            );
+        }
+        if c.buy_failures >= 3 {
+            return self.abandon(id, op, head, "the basket could not be bought");
+        }
+        let fee_rate = self.cfg.strategy.swap_fee_rate;
+        let mut calls = Vec::with_capacity(shortfall.len());
+        let mut total: u64 = 0;
+        for (n, alpha) in &shortfall {
+            let reserves = self.sub.pool_reserves(head, *n).await?;
+            let price = self.sub.current_alpha_price(head, *n).await?;
+            let pool = sizing::SubnetPool::from_chain(&reserves, price, fee_rate);
+            let tao = pool.tao_to_buy(*alpha).ok_or_else(|| {
+                Error::Invalid(format!("netuid {n}'s pool cannot supply {alpha} alpha"))
+            })?;
+            let tao = u128::from(tao)
+                * u128::from(10_000 + u64::from(self.cfg.strategy.buy_buffer_bps))
+                / 10_000;
+            // The runtime's minimum stake plus its fee.
+            let floor = u128::from(self.min_stake_rao) * 2;
+            let tao = u64::try_from(tao.max(floor)).unwrap_or(u64::MAX);
+            total = total.saturating_add(tao);
+            calls.push(Call::AddStake {
+                hotkey: self.hotkey,
+                netuid: *n,
+                amount_staked: tao,
+            });
+        }
+        let free = self.sub.free_balance(head, self.coldkey).await?;
+        if free < total {
+            return self.abandon(
+                id,
+                op,
+                head,
+                &format!(
+                    "the basket needs {} TAO, the coldkey holds {}",
+                    format_tao(i128::from(total)),
+                    format_tao(i128::from(free))
+                ),
+            );
+        }
+        Self::create(op)?.buy_watch_from = Some(head);
+        self.save(id, op, head)?;
+        crash::point("before-buy");
+        match self.sub.submit(Call::BatchAll { calls }).await {
+            Ok(inc) => {
+                let c = Self::create(op)?;
+                for e in &inc.events {
+                    if let Event::StakeAdded(s) = e {
+                        if s.coldkey == self.coldkey {
+                            c.buys.push(stake_move(inc.block.number, inc.index, s));
+                        }
+                    }
+                }
+                c.buy_watch_from = None;
+                tracing::info!(target: TARGET, request = %c.request_id, block = inc.block.number,
+                    tao = %format_tao(i128::from(total)), "basket bought");
+                self.save(id, op, inc.block.number)?;
+                crash::point("after-buy");
+                Ok(Progress::Continue)
+            }
+            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+                let c = Self::create(op)?;
+                c.buy_watch_from = None;
+                c.buy_failures += 1;
+                self.save(id, op, head)?;
+                tracing::warn!(target: TARGET, error = %e, "basket purchase failed");
+                Ok(Progress::Wait)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delivering(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let (request_id, remark, request_block, window_end) = {
+            let c = Self::create(op)?;
+            (
+                c.request_id,
+                c.remark,
+                c.request_block.unwrap_or_default(),
+                self.window_end(c),
+            )
+        };
+        let key = request_id.to_string();
+        let intent = self.store.delivery(&key)?;
+        if let Some(intent) = intent {
+            // A delivery was submitted: find it before anything else is sent.
+            let to = head.min(window_end);
+            for b in request_block.saturating_add(1)..=to {
+                for ext in self.sub.block_extrinsics(b).await? {
+                    if ext.signer == Some(self.coldkey)
+                        && ext.success
+                        && has_remark(&ext.call, remark.as_slice())
+                    {
+                        let amounts = self.vault_amounts(&ext.events);
+                        self.store.delivery_landed(&key, b, ext.index)?;
+                        let c = Self::create(op)?;
+                        c.delivery = Some(Landed {
+                            block: b,
+                            index: ext.index,
+                            amounts,
+                        });
+                        tracing::info!(target: TARGET, request = %request_id, block = b, "delivery found on chain");
+                        return self.goto(id, op, head, "following");
+                    }
+                }
+            }
+            if head
+                <= intent
+                    .submitted_head
+                    .saturating_add(self.cfg.strategy.inflight_blocks)
+                && head <= window_end
+            {
+                return Ok(Progress::Wait);
+            }
+            if head.saturating_add(self.cfg.strategy.delivery_margin_blocks) >= window_end {
+                return self.abandon(id, op, head, "the delivery was not included in its window");
+            }
+            // Proven absent for `inflight_blocks` blocks: the first submission is lost.
+            tracing::warn!(target: TARGET, request = %request_id, submitted = intent.submitted_head,
+                "the delivery never appeared; submitting it again");
+            self.store.resubmit_delivery(&key, head)?;
+        } else {
+            if head.saturating_add(self.cfg.strategy.delivery_margin_blocks) >= window_end {
+                return self.abandon(id, op, head, "too late to deliver");
+            }
+            let record =
+                serde_json::to_value(&*op).map_err(|e| Error::store("encode operation", e))?;
+            // Mutable access to the store for the intent transaction.
+            if !self.store_begin_delivery(&key, head, id, &record)? {
+                return Ok(Progress::Wait);
+            }
+        }
+        let basket = {
+            let c = Self::create(op)?;
+            self.basket(c, head).await?
+        };
+        let transfers: Vec<TransferStake> = basket
+            .iter()
+            .map(|(n, a)| TransferStake {
+                destination_coldkey: Bytes32(self.deployment.vault_coldkey.0),
+                hotkey: self.hotkey,
+                origin_netuid: *n,
+                destination_netuid: *n,
+                alpha_amount: *a,
+            })
+            .collect();
+        crash::point("before-deliver");
+        match self.sub.deliver(remark.to_vec(), transfers).await {
+            Ok(inc) => {
+                crash::point("after-deliver");
+                let amounts = self.vault_amounts(&inc.events);
+                self.store
+                    .delivery_landed(&key, inc.block.number, inc.index)?;
+                let c = Self::create(op)?;
+                c.delivery = Some(Landed {
+                    block: inc.block.number,
+                    index: inc.index,
+                    amounts,
+                });
+                tracing::info!(target: TARGET, request = %request_id, block = inc.block.number,
+                    window_end, "basket delivered");
+                self.goto(id, op, inc.block.number, "following")
+            }
+            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+                // Included and failed: nothing moved; it may be submitted again.
+                tracing::warn!(target: TARGET, request = %request_id, error = %e, "delivery failed");
+                self.store.resubmit_delivery(&key, 0)?;
+                Ok(Progress::Wait)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn store_begin_delivery(
+        &self,
+        key: &str,
+        head: u64,
+        id: i64,
+        record: &serde_json::Value,
+    ) -> Result<bool> {
+        self.store
+            .begin_delivery(key, head, (id, "delivering", record))
+    }
+
+    fn vault_amounts(&self, events: &[Event]) -> Vec<(u16, u64)> {
+        let vault = Bytes32(self.deployment.vault_coldkey.0);
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::StakeAdded(s) if s.coldkey == vault => Some((s.netuid, s.alpha)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn following(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let (request_id, from) = {
+            let c = Self::create(op)?;
+            (c.request_id, c.delivery.as_ref().map_or(0, |d| d.block))
+        };
+        let Some(r) = self.reader.request(request_id, head).await? else {
+            return Ok(Progress::Wait);
+        };
+        match r.status {
+            RequestStatus::Pending | RequestStatus::None => Ok(Progress::Wait),
+            RequestStatus::Minted => {
+                let mut shares = None;
+                for e in self.reader.logs(from, head).await? {
+                    if let ContractEvent::CreationMinted(m) = e.event {
+                        if m.request_id == request_id {
+                            shares = Some(m.shares_out);
+                        }
+                    }
+                }
+                let shares = shares.ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "request {request_id} minted but no CreationMinted event found"
+                    ))
+                })?;
+                let c = Self::create(op)?;
+                c.shares_out = Some(shares);
+                c.outcome = Some("minted".into());
+                tracing::info!(target: TARGET, request = %request_id, shares = %shares,
+                    expected = %c.plan.shares_out, "creation minted");
+                self.goto(id, op, head, "claiming")
+            }
+            RequestStatus::Refunded | RequestStatus::Expired => {
+                let status = if r.status == RequestStatus::Refunded {
+                    "refunded"
+                } else {
+                    "expired"
+                };
+                Self::create(op)?.outcome = Some(status.into());
+                tracing::warn!(target: TARGET, request = %request_id, status, "creation not minted");
+                self.goto(id, op, head, "unwinding")
+            }
+        }
+    }
+
+    async fn claiming(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let request_id = Self::create(op)?.request_id;
+        let bond = self
+            .reader
+            .request(request_id, head)
+            .await?
+            .map_or(U256::ZERO, |r| r.bond);
+        if bond.is_zero() {
+            return self.goto(id, op, head, "selling");
+        }
+        let tao20 = self.deployment.tao20;
+        let make = async move {
+            let data: Bytes = TAO20::claimBondCall {
+                requestId: request_id,
+            }
+            .abi_encode()
+            .into();
+            Ok((tao20, data, U256::ZERO))
+        };
+        match self.drive_tx(id, op, head, "claimBond", make).await? {
+            TxProgress::Done(_) => {
+                tracing::info!(target: TARGET, request = %request_id, bond = %bond, "bond claimed");
+                self.goto(id, op, head, "selling")
+            }
+            TxProgress::Failed | TxProgress::Wait => Ok(Progress::Wait),
+        }
+    }
+
+    async fn selling(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let shares = Self::create(op)?.shares_out.unwrap_or_default();
+        if shares.is_zero() || Self::create(op)?.sale_wei.is_some() {
+            return self.goto(id, op, head, "unwinding");
+        }
+        let tao20 = TAO20::new(self.deployment.tao20, self.evm.provider().clone());
+        let allowance = tao20
+            .allowance(self.evm.address(), self.market.router)
+            .call()
+            .await
+            .map_err(|e| Error::rpc("allowance()", e))?;
+        if allowance < shares {
+            let (token, router) = (self.deployment.tao20, self.market.router);
+            let make = async move {
+                Ok((
+                    token,
+                    market::approve_calldata(router, U256::MAX),
+                    U256::ZERO,
+                ))
+            };
+            return match self.drive_tx(id, op, head, "approve", make).await? {
+                TxProgress::Done(_) => Ok(Progress::Continue),
+                _ => Ok(Progress::Wait),
+            };
+        }
+        let pair = market::reserves(
+            self.evm.provider(),
+            self.market.pair,
+            self.deployment.tao20,
+            head,
+        )
+        .await?;
+        let expected = amount_out(shares, pair.shares, pair.tao);
+        let min_out = less_slippage(expected, self.cfg.strategy.slippage_bps);
+        let deadline = self.deadline().await?;
+        let (token, wtao, to, router) = (
+            self.deployment.tao20,
+            self.market.wtao,
+            self.evm.address(),
+            self.market.router,
+        );
+        let make = async move {
+            Ok((
+                router,
+                market::sell_shares_calldata(token, wtao, shares, min_out, to, deadline),
+                U256::ZERO,
+            ))
+        };
+        match self.drive_tx(id, op, head, "sellShares", make).await {
+            Ok(TxProgress::Done(m)) => {
+                let (_, receipt) = *m;
+                let wei = self.withdrawn(&receipt);
+                let c = Self::create(op)?;
+                c.sale_wei = Some(wei);
+                tracing::info!(target: TARGET, request = %c.request_id, shares = %shares,
+                    tao = %format_tao(i128::from(floor_rao(wei))), "shares sold");
+                self.goto(id, op, head, "unwinding")
+            }
+            Ok(_) => Ok(Progress::Wait),
+            // The price moved past the minimum while simulating: try again next block.
+            Err(Error::Reverted { reason, .. }) => {
+                tracing::warn!(target: TARGET, reason, "share sale would revert; retrying");
+                Ok(Progress::Wait)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Native TAO the router paid out in `receipt` (WTAO's `Withdrawal` events).
+    fn withdrawn(&self, receipt: &TransactionReceipt) -> U256 {
+        receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == self.market.wtao)
+            .filter_map(|l| market::WETH9::Withdrawal::decode_log(&l.inner).ok())
+            .fold(U256::ZERO, |a, e| a + e.data.wad)
+    }
+
+    async fn unwinding(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        if let Some(from) = Self::create(op)?.unwind_watch_from {
+            let found = self.scan_stake_moves(from, head, false).await?;
+            let c = Self::create(op)?;
+            for m in found {
+                if !c
+                    .unwinds
+                    .iter()
+                    .any(|u| (u.block, u.index, u.netuid) == (m.block, m.index, m.netuid))
+                {
+                    c.unwinds.push(m);
+                }
+            }
+            c.unwind_watch_from = None;
+            return self.finish_creation(id, op, head).await;
+        }
+        let held_before = Self::create(op)?.held_before.clone();
+        let mut calls = Vec::new();
+        for (n, before) in &held_before {
+            let held = self.sub.stake(head, self.coldkey, self.hotkey, *n).await?;
+            let extra = held.saturating_sub(*before);
+            if extra == 0 {
+                continue;
+            }
+            let price = self.sub.current_alpha_price(head, *n).await?;
+            let value = u128::from(extra) * u128::from(price) / u128::from(WEI_PER_RAO);
+            // Dust stays: the runtime refuses to unstake less than the minimum (unless it empties
+            // the position, which would sell alpha held before).
+            if value < u128::from(self.min_stake_rao) * 2 {
+                continue;
+            }
+            calls.push(Call::RemoveStake {
+                hotkey: self.hotkey,
+                netuid: *n,
+                amount_unstaked: extra,
+            });
+        }
+        if calls.is_empty() {
+            return self.finish_creation(id, op, head).await;
+        }
+        Self::create(op)?.unwind_watch_from = Some(head);
+        self.save(id, op, head)?;
+        match self.sub.submit(Call::BatchAll { calls }).await {
+            Ok(inc) => {
+                let c = Self::create(op)?;
+                for e in &inc.events {
+                    if let Event::StakeRemoved(s) = e {
+                        if s.coldkey == self.coldkey {
+                            c.unwinds.push(stake_move(inc.block.number, inc.index, s));
+                        }
+                    }
+                }
+                c.unwind_watch_from = None;
+                self.finish_creation(id, op, inc.block.number).await
+            }
+            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+                tracing::warn!(target: TARGET, error = %e, "selling leftover alpha failed; kept");
+                Self::create(op)?.unwind_watch_from = None;
+                self.finish_creation(id, op, head).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn snapshot_now(&self, head: u64, nav: U256) -> Result<Snapshot> {
+        let pair = market::reserves(
+            self.evm.provider(),
+            self.market.pair,
+            self.deployment.tao20,
+            head,
+        )
+        .await?;
+        let price = pair.price_rao();
+        Ok(Snapshot {
+            block: head,
+            nav_rao: nav,
+            pool_price_rao: price,
+            premium_bps: crate::observe::premium_bps(price, nav),
+        })
+    }
+
+    async fn finish_creation(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let c = Self::create(op)?;
+        let spent: u64 = c.buys.iter().map(|b| b.tao).fold(0, u64::saturating_add);
+        let used_held = c.held_value_rao;
+        let sold_back: u64 = c.unwinds.iter().map(|u| u.tao).fold(0, u64::saturating_add);
+        let sale = c.sale_wei.map_or(0, floor_rao);
+        let gas = ceil_rao(
+            c.txs
+                .iter()
+                .filter_map(|t| t.outcome.as_ref())
+                .fold(U256::ZERO, |a, o| a + o.cost_wei),
+        );
+        let minted = c.outcome.as_deref() == Some("minted");
+        let bond_lost = if minted || c.request_block.is_none() {
+            0
+        } else {
+            floor_rao(c.bond_wei)
+        };
+        let cost = spent.saturating_add(used_held);
+        let proceeds = sale.saturating_add(sold_back);
+        let profit =
+            i128::from(proceeds) - i128::from(cost) - i128::from(gas) - i128::from(bond_lost);
+        c.pnl = Some(Pnl {
+            cost_rao: cost,
+            proceeds_rao: proceeds,
+            gas_rao: gas,
+            bond_lost_rao: bond_lost,
+            profit_rao: profit,
+        });
+        let nav = c.decided.nav_rao;
+        let finished = self.snapshot_now(head, nav).await.ok();
+        let c = Self::create(op)?;
+        c.finished = finished.clone();
+        c.step = "done".into();
+        tracing::info!(target: TARGET, request = %c.request_id, units = c.plan.units,
+            outcome = c.outcome.as_deref().unwrap_or(""),
+            cost = %format_tao(i128::from(cost)), proceeds = %format_tao(i128::from(proceeds)),
+            gas = %format_tao(i128::from(gas)), bond_lost = %format_tao(i128::from(bond_lost)),
+            profit = %format_tao(profit),
+            premium_before_bps = c.decided.premium_bps,
+            premium_after_bps = finished.as_ref().map_or(0, |s| s.premium_bps),
+            "creation done: P&L {} TAO", format_tao(profit));
+        self.save(id, op, head)?;
+        Ok(Progress::Wait)
+    }
+
+    // ----- redemption ---------------------------------------------------------------------------
+
+    async fn buying_shares(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let (spend, expected) = {
+            let r = Self::redeem(op)?;
+            (r.plan.spend_rao, r.plan.shares)
+        };
+        let min_shares = less_slippage(expected, self.cfg.strategy.slippage_bps);
+        let deadline = self.deadline().await?;
+        let (token, wtao, to, router) = (
+            self.deployment.tao20,
+            self.market.wtao,
+            self.evm.address(),
+            self.market.router,
+        );
+        let value = U256::from(spend) * U256::from(WEI_PER_RAO);
+        let make = async move {
+            Ok((
+                router,
+                market::buy_shares_calldata(token, wtao, min_shares, to, deadline),
+                value,
+            ))
+        };
+        match self.drive_tx(id, op, head, "buyShares", make).await {
+            Ok(TxProgress::Done(m)) => {
+                let (_, receipt) = *m;
+                let shares = receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .filter(|l| l.address() == self.deployment.tao20)
+                    .filter_map(|l| TAO20::Transfer::decode_log(&l.inner).ok())
+                    .filter(|e| e.data.to == self.evm.address())
+                    .fold(U256::ZERO, |a, e| a + e.data.value);
+                Self::redeem(op)?.shares = Some(shares);
+                tracing::info!(target: TARGET, shares = %shares, spend = %format_tao(i128::from(spend)), "shares bought");
+                self.goto(id, op, head, "redeeming")
+            }
+            Ok(TxProgress::Failed) => {
+                self.finish_redemption(id, op, head, Some("share purchase reverted"))
+                    .await
+            }
+            Ok(TxProgress::Wait) => Ok(Progress::Wait),
+            Err(Error::Reverted { reason, .. }) => {
+                self.finish_redemption(
+                    id,
+                    op,
+                    head,
+                    Some(&format!("share purchase would revert: {reason}")),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn redeeming(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        let (shares, plan) = {
+            let r = Self::redeem(op)?;
+            (r.shares.unwrap_or_default(), r.plan.clone())
+        };
+        let fund = self.reader.fund(head).await?;
+        let n = fund.positions.len();
+        // Minimums per position as planned (scaled to the shares actually bought), native last.
+        let mut min_amounts = Vec::with_capacity(n + 1);
+        for p in &fund.positions {
+            let planned = plan
+                .amounts
+                .iter()
+                .find(|(k, _)| *k == p.netuid)
+                .map_or(0, |(_, a)| *a);
+            let scaled = if plan.shares.is_zero() {
+                U256::ZERO
+            } else {
+                U256::from(planned) * shares / plan.shares
+            };
+            min_amounts.push(less_slippage(scaled, self.cfg.strategy.slippage_bps));
+        }
+        min_amounts.push(U256::ZERO);
+        let tao20 = self.deployment.tao20;
+        let coldkey = B256::from(self.coldkey.0);
+        let make = async move {
+            let data: Bytes = TAO20::redeemCall {
+                shares,
+                coldkey,
+                minAmounts: min_amounts,
+                skip: vec![false; n + 1],
+            }
+            .abi_encode()
+            .into();
+            Ok((tao20, data, U256::ZERO))
+        };
+        match self.drive_tx(id, op, head, "redeem", make).await {
+            Ok(TxProgress::Done(m)) => {
+                let (_, receipt) = *m;
+                let mut paid = Vec::new();
+                let mut native = U256::ZERO;
+                for log in receipt.inner.logs() {
+                    if log.address() != self.deployment.tao20 {
+                        continue;
+                    }
+                    let Ok(e) = decode_log(log) else { continue };
+                    if let ContractEvent::Redeemed { amounts, .. } = e.event {
+                        for (i, p) in fund.positions.iter().enumerate() {
+                            let a = amounts.get(i).copied().unwrap_or_default();
+                            paid.push(Paid {
+                                netuid: p.netuid,
+                                hotkey: p.hotkey,
+                                amount: u64::try_from(a).unwrap_or(u64::MAX),
+                            });
+                        }
+                        native = amounts.get(n).copied().unwrap_or_default();
+                    }
+                }
+                let r = Self::redeem(op)?;
+                r.redeemed = Some(paid);
+                r.native_wei = Some(native);
+                tracing::info!(target: TARGET, shares = %shares, "shares redeemed in kind");
+                self.goto(id, op, head, "unstaking")
+            }
+            Ok(TxProgress::Failed) | Ok(TxProgress::Wait) => Ok(Progress::Wait),
+            Err(Error::Reverted { reason, .. }) => {
+                tracing::warn!(target: TARGET, reason, "redeem would revert; retrying");
+                Ok(Progress::Wait)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn unstaking(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
+        if let Some(from) = Self::redeem(op)?.unstake_watch_from {
+            let found = self.scan_stake_moves(from, head, false).await?;
+            let r = Self::redeem(op)?;
+            for m in found {
+                if !r
+                    .unstakes
+                    .iter()
+                    .any(|u| (u.block, u.index, u.netuid) == (m.block, m.index, m.netuid))
+                {
+                    r.unstakes.push(m);
+                }
+            }
+            r.unstake_watch_from = None;
+            return self.finish_redemption(id, op, head, None).await;
+        }
+        let paid = Self::redeem(op)?.redeemed.clone().unwrap_or_default();
+        let mut calls = Vec::new();
+        for p in &paid {
+            let (n, hk) = (&p.netuid, Bytes32(p.hotkey.0));
+            let held = self.sub.stake(head, self.coldkey, hk, *n).await?;
+            if held == 0 {
+                continue;
+            }
+            // The whole position: no minimum applies.
+            calls.push(Call::RemoveStake {
+                hotkey: hk,
+                netuid: *n,
+                amount_unstaked: held,
+            });
+        }
+        if calls.is_empty() {
+            return self.finish_redemption(id, op, head, None).await;
+        }
+        Self::redeem(op)?.unstake_watch_from = Some(head);
+        self.save(id, op, head)?;
+        match self.sub.submit(Call::BatchAll { calls }).await {
+            Ok(inc) => {
+                let r = Self::redeem(op)?;
+                for e in &inc.events {
+                    if let Event::StakeRemoved(s) = e {
+                        if s.coldkey == self.coldkey {
+                            r.unstakes.push(stake_move(inc.block.number, inc.index, s));
+                        }
+                    }
+                }
+                r.unstake_watch_from = None;
+                self.finish_redemption(id, op, inc.block.number, None).await
+            }
+            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+                tracing::warn!(target: TARGET, error = %e, "unstaking failed; retrying");
+                Self::redeem(op)?.unstake_watch_from = None;
+                self.save(id, op, head)?;
+                Ok(Progress::Wait)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn finish_redemption(
+        &self,
+        id: i64,
+        op: &mut Operation,
+        head: u64,
+        note: Option<&str>,
+    ) -> Result<Progress> {
+        let r = Self::redeem(op)?;
+        let bought = r.shares.is_some();
+        let spent = if bought { r.plan.spend_rao } else { 0 };
+        let unstaked: u64 = r
+            .unstakes
+            .iter()
+            .map(|u| u.tao)
+            .fold(0, u64::saturating_add);
+        let native = r.native_wei.map_or(0, floor_rao);
+        let gas = ceil_rao(
+            r.txs
+                .iter()
+                .filter_map(|t| t.outcome.as_ref())
+                .fold(U256::ZERO, |a, o| a + o.cost_wei),
+        );
+        let proceeds = unstaked.saturating_add(native);
+        let profit = i128::from(proceeds) - i128::from(spent) - i128::from(gas);
+        r.pnl = Some(Pnl {
+            cost_rao: spent,
+            proceeds_rao: proceeds,
+            gas_rao: gas,
+            bond_lost_rao: 0,
+            profit_rao: profit,
+        });
+        r.note = note.map(str::to_string);
+        let nav = r.decided.nav_rao;
+        let finished = self.snapshot_now(head, nav).await.ok();
+        let r = Self::redeem(op)?;
+        r.finished = finished.clone();
+        r.step = "done".into();
+        tracing::info!(target: TARGET, spend = %format_tao(i128::from(spent)),
+            proceeds = %format_tao(i128::from(proceeds)), gas = %format_tao(i128::from(gas)),
+            profit = %format_tao(profit), premium_before_bps = r.decided.premium_bps,
+            premium_after_bps = finished.as_ref().map_or(0, |s| s.premium_bps),
+            note = note.unwrap_or(""), "redemption done: P&L {} TAO", format_tao(profit));
+        self.save(id, op, head)?;
+        Ok(Progress::Wait)
+    }
+}

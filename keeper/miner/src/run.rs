@@ -1,0 +1,98 @@
+//! Running the miners as processes: keys, clients (the simulator of a devnet, or a subtensor node
+//! through subxt), the store, and the loop until SIGINT or SIGTERM.
+
+use std::path::Path;
+
+use tao20_chain::client::SubxtClient;
+use tao20_chain::sim::SimClient;
+
+use crate::arb::Arbitrageur;
+use crate::bid::{self, Bidder};
+use crate::config::{MinerConfig, Network};
+use crate::evm::EvmAccount;
+use crate::store::Store;
+use crate::{keys, Error, Result};
+
+/// A stop signal that turns true on SIGINT or SIGTERM.
+pub fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!(target: "miner", "shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `tao20 miner create`: runs the creation miner of `cfg` until a signal.
+pub async fn create(cfg: MinerConfig) -> Result<()> {
+    let coldkey = keys::coldkey(&cfg.wallet)?;
+    let hotkey = keys::stake_hotkey(&cfg.stake, &cfg.wallet)?;
+    let evm = EvmAccount::connect(&cfg.bevm.rpc, keys::evm(&cfg.evm)?).await?;
+    let store = Store::open(&cfg.store.path)?;
+    let endpoint = cfg.subtensor.endpoint()?;
+    let stop = stop_on_signal();
+    match cfg.subtensor.network {
+        Network::Sim => {
+            let sub = SimClient::connect(endpoint).with_signer(coldkey.account());
+            Arbitrageur::new(cfg, sub, hotkey, evm, store)
+                .await?
+                .run(stop)
+                .await
+        }
+        _ => {
+            let sub = SubxtClient::connect(&endpoint, Some(coldkey)).await?;
+            Arbitrageur::new(cfg, sub, hotkey, evm, store)
+                .await?
+                .run(stop)
+                .await
+        }
+    }
+}
+
+/// `tao20 miner bid`: runs the bidder of the bids file at `path` until a signal.
+pub async fn bid(path: &Path) -> Result<()> {
+    let (text, parsed) = bid::load(path)?;
+    let first = parsed.map_err(|e| Error::config(path.display().to_string(), e))?;
+    let hotkey = keys::hotkey(&first.wallet)?;
+    let endpoint = first.subtensor.access().endpoint()?;
+    let stop = stop_on_signal();
+    match first.subtensor.network {
+        Network::Sim => {
+            let sub = SimClient::connect(endpoint).with_signer(hotkey.account());
+            Bidder::new(path.to_path_buf(), text, first, sub)
+                .await?
+                .run(stop)
+                .await
+        }
+        _ => {
+            let sub = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
+            Bidder::new(path.to_path_buf(), text, first, sub)
+                .await?
+                .run(stop)
+                .await
+        }
+    }
+}
