@@ -138,12 +138,21 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
             wall_secs: run.wall_secs,
         },
         nav: run.nav.clone(),
+        market: run.market.clone(),
         faults: run.faults.clone(),
         ..Report::default()
     };
     for p in &run.problems {
         r.check("scenario step", false, p.clone());
     }
+    r.arbitrageur = run.arbitrageur.as_ref().and_then(|cfg| {
+        let out = std::process::Command::new(&f.options.tao20_bin)
+            .args(["miner", "status", "--config"])
+            .arg(cfg)
+            .output()
+            .ok()?;
+        serde_json::from_slice(&out.stdout).ok()
+    });
     let head = reader.head().await?;
     let signers: Vec<Address> = f.keys.signers.iter().map(|s| s.evm.address).collect();
     let faulty: BTreeSet<usize> = (KEEPERS - f.options.faulty_validators..KEEPERS).collect();
@@ -703,6 +712,58 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
         settled >= wanted,
         format!("{settled} settled (want {wanted})"),
     );
+    // The arbitrageur: a creation at the pool's premium that made a profit and lowered the
+    // premium (others may expire while the quorum is down: their bond is lost, and reported).
+    let name = "the arbitrageur made a profitable creation at a premium, and the premium fell";
+    match &r.arbitrageur {
+        Some(st) => {
+            let ops = st["operations"].as_array().cloned().unwrap_or_default();
+            let bps =
+                |o: &serde_json::Value, k: &str| o[k].as_str().and_then(|v| v.parse::<i64>().ok());
+            let good: Vec<String> = ops
+                .iter()
+                .filter(|o| o["kind"] == "create" && o["outcome"] == "minted")
+                .filter(|o| {
+                    o["pnl"]["profitRao"]
+                        .as_str()
+                        .and_then(|p| p.parse::<i128>().ok())
+                        .is_some_and(|p| p > 0)
+                })
+                .filter_map(
+                    |o| match (bps(o, "premiumBeforeBps"), bps(o, "premiumAfterBps")) {
+                        (Some(b), Some(a)) if a < b => Some(format!(
+                            "{} -> {a} bps, profit {} TAO",
+                            b,
+                            o["pnl"]["profit"].as_str().unwrap_or("?")
+                        )),
+                        _ => None,
+                    },
+                )
+                .collect();
+            let outcomes: Vec<String> = ops
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {}",
+                        o["kind"].as_str().unwrap_or("?"),
+                        o["outcome"].as_str().unwrap_or("open")
+                    )
+                })
+                .collect();
+            r.check(
+                name,
+                !good.is_empty(),
+                format!(
+                    "profitable creations: {}; all operations: {}; total P&L {} TAO",
+                    good.join(", "),
+                    outcomes.join(", "),
+                    st["totalProfit"].as_str().unwrap_or("?")
+                ),
+            );
+        }
+        None => r.check(name, false, "no status from the arbitrageur"),
+    }
+
     // Mechanism 0 pays creation volume: in every subnet epoch with matched weights, each miner
     // with a mint in that epoch has a uid with a weight.
     let tempo = u64::from(f.options.tempo);

@@ -33,6 +33,8 @@ pub struct Report {
     pub agreement: Agreement,
     /// The faults injected, with the blocks they happened at.
     pub faults: Vec<FaultRow>,
+    /// `tao20 miner status` of the arbitrageur process at the end.
+    pub arbitrageur: Option<serde_json::Value>,
     /// The expectations.
     pub checks: Vec<Check>,
 }

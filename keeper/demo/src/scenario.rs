@@ -24,7 +24,7 @@ use tao20_devnet::up::{self, DevnetFile, UpOptions, TAO};
 use tao20_miner::creation::{self, MinerKeys};
 
 use crate::progress::Progress;
-use crate::report::{FaultRow, NavPoint, Report};
+use crate::report::{FaultRow, MarketPoint, NavPoint, Report};
 use crate::{step, Error, Result};
 
 /// One petahash per second, in H/s.
@@ -139,6 +139,8 @@ pub struct Run {
     pub restarts: Vec<u32>,
     /// NAV samples.
     pub nav: Vec<NavPoint>,
+    /// Pool price samples.
+    pub market: Vec<MarketPoint>,
     /// The first block of the scenario.
     pub first_block: u64,
     /// The last block.
@@ -147,6 +149,8 @@ pub struct Run {
     pub wall_secs: u64,
     /// Steps that did not happen as planned (each also fails a check).
     pub problems: Vec<String>,
+    /// The arbitrageur's configuration (its store holds its operations).
+    pub arbitrageur: Option<PathBuf>,
 }
 
 struct Miner {
@@ -299,10 +303,12 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
         faults: Vec::new(),
         restarts: vec![0; KEEPERS],
         nav: Vec::new(),
+        market: Vec::new(),
         first_block,
         last_block: first_block,
         wall_secs: 0,
         problems: Vec::new(),
+        arbitrageur: None,
     };
 
     // Keeper 2 reaches its endpoints through relays the demo can cut.
@@ -311,12 +317,23 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     relay_keeper(ctx, CUT_KEEPER, &anvil_relay, &sim_relay)?;
 
     // NAV sampled every 20 blocks in the background.
-    let nav = Arc::new(Mutex::new(Vec::new()));
+    let nav = Arc::new(Mutex::new(Samples::default()));
     let sampler = tokio::spawn(sample_nav(
         ctx.sim.clone(),
         Reader::new(tao20_bevm::rpc::connect(&f.anvil_rpc)?, &f.deployment()?),
+        f.market.as_ref().map(|m| (m.pair, f.tao20)),
         nav.clone(),
     ));
+
+    // The creation-unit arbitrageur as a user runs it: `tao20 miner create`, its own process.
+    match spawn_arbitrageur(ctx).await {
+        Ok(cfg) => {
+            run.arbitrageur = Some(cfg);
+            ctx.say("the arbitrageur (tao20 miner create) is running against the TAO20/WTAO pool")
+                .await;
+        }
+        Err(e) => run.problems.push(format!("starting the arbitrageur: {e}")),
+    }
 
     let bidders = bidders(ctx).await?;
     ctx.say(&format!(
@@ -466,6 +483,17 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
         "after a price manipulation",
     )
     .await?;
+    // The whale leaves again: an attempt, not an investment.
+    let at = ctx.head().await?;
+    let whale_stake = ctx
+        .sim
+        .stake(at, whale_coldkey(&f)?, whale_hotkey(&f)?, netuid)
+        .await?;
+    if whale_stake > 0 {
+        whale
+            .remove_stake(whale_hotkey(&f)?, netuid, whale_stake)
+            .await?;
+    }
     // Valued independently while the simulator still holds the window's state.
     if let Err(e) = value_at_prices(ctx, &mut manipulation, &p.amounts).await {
         run.problems
@@ -544,7 +572,9 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     run.last_block = ctx.head().await?;
     run.wall_secs = started.elapsed().as_secs();
     sampler.abort();
-    run.nav = nav.lock().map(|v| v.clone()).unwrap_or_default();
+    let samples = nav.lock().map(|v| v.clone()).unwrap_or_default();
+    run.nav = samples.nav;
+    run.market = samples.market;
     run.file = ctx.file.clone();
     Ok(run)
 }
@@ -607,7 +637,8 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
     let sim = file.simulator().as_signer(coldkey);
     for &n in &file.alpha_netuids {
         sim.register_neuron(n, hotkey, coldkey).await?;
-        sim.add_stake(hotkey, n, 300 * TAO).await?;
+        // Enough alpha for a few units; more would move the small devnet pools' prices.
+        sim.add_stake(hotkey, n, 60 * TAO).await?;
     }
     // A uid on the fund's subnet: mechanism 0 pays creation volume to the creator's coldkey's
     // uid there.
@@ -630,6 +661,10 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
         writer,
         sim,
     })
+}
+
+fn whale_coldkey(file: &DevnetFile) -> Result<tao20_chain::types::AccountId> {
+    Ok(tao20_devnet::keys::substrate(file.options.seed, "demo/whale/coldkey")?.account)
 }
 
 fn whale_hotkey(file: &DevnetFile) -> Result<tao20_chain::types::AccountId> {
@@ -886,22 +921,51 @@ pub async fn nav_at(
     Ok((nav, supply))
 }
 
+/// Samples of NAV and of the TAO20/WTAO pool, every 20 blocks.
+#[derive(Debug, Default, Clone)]
+pub struct Samples {
+    /// NAV per share and supply.
+    pub nav: Vec<NavPoint>,
+    /// The pool's price against NAV (empty without a market).
+    pub market: Vec<MarketPoint>,
+}
+
 async fn sample_nav(
     sim: SimClient<RemoteTransport>,
     reader: Reader,
-    out: Arc<Mutex<Vec<NavPoint>>>,
+    market: Option<(Address, Address)>,
+    out: Arc<Mutex<Samples>>,
 ) {
     let mut last = 0u64;
     loop {
         if let Ok(b) = reader.head().await {
             if b >= last + 20 {
                 if let Ok((nav, supply)) = nav_at(&sim, &reader, b).await {
+                    let pool = match market {
+                        Some((pair, tao20)) => {
+                            tao20_miner::market::reserves(reader.provider(), pair, tao20, b)
+                                .await
+                                .ok()
+                                .filter(|r| !r.shares.is_zero())
+                                .map(|r| {
+                                    r.tao * U256::from(10u64).pow(U256::from(18u64)) / r.shares
+                                })
+                        }
+                        None => None,
+                    };
                     if let Ok(mut v) = out.lock() {
-                        v.push(NavPoint {
+                        v.nav.push(NavPoint {
                             block: b,
                             nav_per_share: nav.to_string(),
                             supply: supply.to_string(),
                         });
+                        if let Some(p) = pool {
+                            v.market.push(MarketPoint {
+                                block: b,
+                                pool_price: p.to_string(),
+                                nav_per_share: nav.to_string(),
+                            });
+                        }
                     }
                 }
                 last = b;
@@ -956,4 +1020,82 @@ async fn value_at_prices(ctx: &Ctx, m: &mut Manipulation, amounts: &[(u16, u64)]
     m.pre_value = pre;
     m.spot_value = spot;
     Ok(())
+}
+
+/// Starts `tao20 miner create` with a funded coldkey, a hotkey on every basket subnet and on the
+/// fund's subnet, an EVM keystore, and the devnet's market; returns its configuration file.
+async fn spawn_arbitrageur(ctx: &mut Ctx) -> Result<PathBuf> {
+    let f = ctx.file.clone();
+    let market = f
+        .market
+        .clone()
+        .ok_or_else(|| Error::Step("the devnet has no TAO20 market".into()))?;
+    let dir = f.options.dir.join("arbitrageur");
+    std::fs::create_dir_all(&dir).map_err(|e| step(dir.display(), e))?;
+    let seed = f.options.seed;
+    let ck = tao20_devnet::keys::substrate(seed, "demo/arb/coldkey")?;
+    let hk = tao20_devnet::keys::substrate(seed, "demo/arb/hotkey")?;
+    let suri = dir.join("coldkey.suri");
+    std::fs::write(&suri, format!("{}\n", ck.suri)).map_err(|e| step(suri.display(), e))?;
+    for &n in &f.alpha_netuids {
+        ctx.sim.register_neuron(n, hk.account, ck.account).await?;
+    }
+    ctx.sim
+        .register_neuron(f.tao20_netuid, hk.account, ck.account)
+        .await?;
+    ctx.sim.faucet(ck.account, 2_000 * TAO).await?;
+    let key = funded_key(&f, "demo/arb/evm").await?;
+    let pw = dir.join("evm.pw");
+    std::fs::write(&pw, "demo\n").map_err(|e| step(pw.display(), e))?;
+    tao20_bevm::keys::import(
+        &dir,
+        "evm",
+        &key.to_bytes(),
+        &tao20_bevm::keys::PasswordSource::File(pw.clone()),
+    )?;
+    let config = dir.join("miner.toml");
+    let text = format!(
+        "[subtensor]\nnetwork = \"sim\"\nchain_endpoint = \"{sim}\"\n\
+         [bevm]\nrpc = \"{rpc}\"\ndeployment = \"{dep}\"\n\
+         [market]\nrouter = \"{router}\"\npair = \"{pair}\"\n\
+         [wallet]\nsuri_file = \"{suri}\"\n\
+         [stake]\nhotkey = \"0x{hot}\"\n\
+         [evm]\nkeystore = \"{ks}\"\npassword_file = \"{pw}\"\n\
+         [store]\npath = \"{db}\"\n\
+         [strategy]\nprice_window = {window}\nmax_creation_tao = \"300\"\nredeem = false\n\
+         [engine]\npoll_ms = 200\n",
+        sim = f.simulator,
+        rpc = f.anvil_rpc,
+        dep = f.deployment.display(),
+        router = market.router,
+        pair = market.pair,
+        suri = suri.display(),
+        hot = hex_of(&hk.account.0),
+        ks = dir.join("evm").display(),
+        pw = pw.display(),
+        db = dir.join("miner.sqlite").display(),
+        window = f.options.price_window,
+    );
+    std::fs::write(&config, text).map_err(|e| step(config.display(), e))?;
+    let args = vec![
+        "miner".to_string(),
+        "create".to_string(),
+        "--config".to_string(),
+        config.display().to_string(),
+    ];
+    let (child, started) = process::spawn(
+        "miner-arbitrageur",
+        &f.options.tao20_bin,
+        &args,
+        &f.options.dir.join("logs/miner-arbitrageur.log"),
+        &[],
+    )?;
+    ctx.file.processes.push(started.clone());
+    ctx.file.save()?;
+    ctx.children.push((child, started));
+    Ok(config)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
