@@ -216,7 +216,8 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
     for l in &logs {
         match &l.event {
             ContractEvent::EpochPublished { epoch_id, .. } => {
-                let file = reader.creation_file(*epoch_id, head).await?;
+                // An unreadable file still lists its epoch (without assets).
+                let file = reader.creation_file(*epoch_id, head).await.ok().flatten();
                 let from = txs
                     .iter()
                     .find(|t| t.call == "publishEpoch" && t.subject == format!("epoch:{epoch_id}"))

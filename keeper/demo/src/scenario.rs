@@ -421,16 +421,31 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     // 5. The keepers publish epoch 1 themselves (a request right at the boundary would meet
     // `EpochNotPublished` until they do).
     let deadline = Instant::now() + Duration::from_secs(240);
+    let mut last_error: Option<String> = None;
     loop {
         let head = ctx.reader.head().await?;
-        if ctx.reader.creation_file(1, head).await?.is_some() {
+        // A read that fails (once seen right at publication: the stored hash not reproduced) is
+        // retried; a lasting failure ends in the deadline's problem, with the error.
+        let published = match ctx.reader.creation_file(1, head).await {
+            Ok(f) => f.is_some(),
+            Err(e) => {
+                tracing::warn!(target: "demo", error = %e, "reading creation epoch 1");
+                last_error = Some(e.to_string());
+                false
+            }
+        };
+        if published {
             ctx.epoch = 1;
             ctx.say("the keepers published creation epoch 1").await;
             break;
         }
         if Instant::now() > deadline {
-            run.problems
-                .push("creation epoch 1 was not published in time".into());
+            run.problems.push(format!(
+                "creation epoch 1 was not published in time{}",
+                last_error
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(" (last read: {e})"))
+            ));
             break;
         }
         let b = ctx.head().await?;
