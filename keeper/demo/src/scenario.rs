@@ -325,16 +325,6 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
         nav.clone(),
     ));
 
-    // The creation-unit arbitrageur as a user runs it: `tao20 miner create`, its own process.
-    match spawn_arbitrageur(ctx).await {
-        Ok(cfg) => {
-            run.arbitrageur = Some(cfg);
-            ctx.say("the arbitrageur (tao20 miner create) is running against the TAO20/WTAO pool")
-                .await;
-        }
-        Err(e) => run.problems.push(format!("starting the arbitrageur: {e}")),
-    }
-
     let bidders = bidders(ctx).await?;
     ctx.say(&format!(
         "{} bidders committed; {} delivers nothing in the first window it wins",
@@ -356,6 +346,17 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     }
     ctx.say("three creation miners registered and staked on every basket subnet")
         .await;
+    // The creation-unit arbitrageur as a user runs it: `tao20 miner create`, its own process,
+    // started once the demo's miners have bought their alpha (their purchases move the small
+    // devnet pools' prices under a basket it is buying).
+    match spawn_arbitrageur(ctx).await {
+        Ok(cfg) => {
+            run.arbitrageur = Some(cfg);
+            ctx.say("the arbitrageur (tao20 miner create) is running against the TAO20/WTAO pool")
+                .await;
+        }
+        Err(e) => run.problems.push(format!("starting the arbitrageur: {e}")),
+    }
 
     let timeout = Duration::from_secs(120);
     // 1. A plain creation.
