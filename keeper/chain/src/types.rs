@@ -539,3 +539,29 @@ mod tests {
         assert_eq!(netuid_index(3, 1), 4099);
     }
 }
+
+/// Which subtensor network a keeper or a miner follows (`[subtensor] network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Mainnet.
+    Finney,
+    /// Testnet.
+    Test,
+    /// A local node (ws://127.0.0.1:9944).
+    Local,
+    /// The TAO20 simulator (`tao20 sim serve` or a devnet), at `host:port`.
+    Sim,
+}
+
+impl Network {
+    /// The network's public entry point; `None` for the simulator, which has no default address.
+    pub fn default_endpoint(self) -> Option<&'static str> {
+        match self {
+            Self::Finney => Some("wss://entrypoint-finney.opentensor.ai:443"),
+            Self::Test => Some("wss://test.finney.opentensor.ai:443"),
+            Self::Local => Some("ws://127.0.0.1:9944"),
+            Self::Sim => None,
+        }
+    }
+}

@@ -3,155 +3,60 @@
 //! with one transaction; and killed at every step of the pipeline and restarted, they still
 //! settle every request, never sign two contents for one subject, and drain their outboxes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
 use std::time::Duration;
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::U256;
 use alloy::providers::Provider;
 use alloy::rpc::types::BlockNumberOrTag;
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+
+use common::{create, miner, reader, status, up, wait_blocks, Net};
 use tao20_bevm::bindings::TAO20;
 use tao20_bevm::reader::RequestStatus;
-use tao20_bevm::{Reader, Writer};
-use tao20_chain::sim::{RemoteTransport, SimClient};
 use tao20_chain::Subtensor;
 use tao20_devnet::keepers;
-use tao20_devnet::process::{self, Started};
-use tao20_devnet::up::DevnetFile;
-use tao20_miner::creation::{self, MinerKeys};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use tao20_devnet::process::{self};
+use tao20_miner::creation::{self};
 
 /// anvil's third development key (funded by anvil).
 const MINER_EVM: &str = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 
-struct Net {
-    _tmp: tempfile::TempDir,
-    file: DevnetFile,
-    extra: Vec<(Child, Started)>,
+/// Five keepers, 100 ms blocks, the creation path only (tests/mechanisms.rs runs the subnet's
+/// mechanisms), and `extra` arguments.
+fn up_keepers(extra: &[&str]) -> Net {
+    let mut args = vec![
+        "--validators",
+        "5",
+        "--block-time-ms",
+        "100",
+        "--delivery-window",
+        "30",
+        "--no-mechanisms",
+    ];
+    args.extend_from_slice(extra);
+    up(&args)
 }
 
-impl Drop for Net {
-    fn drop(&mut self) {
-        for (c, s) in &mut self.extra {
-            process::stop(s, Duration::from_secs(2));
-            let _ = c.wait();
+/// Restarts every keeper of `net.extra` that killed itself at a crash point, with the crash points
+/// armed again (each fires once per keeper: its marker file stays); returns how many.
+fn restart_dead(net: &mut Net, crash_dir: &std::path::Path, points: &[&str]) -> usize {
+    let mut n = 0;
+    for i in 0..net.extra.len() {
+        if matches!(net.extra[i].0.try_wait(), Ok(Some(_))) {
+            let env = vec![
+                ("TAO20_CRASH_AT".to_string(), points.join(",")),
+                (
+                    "TAO20_CRASH_DIR".to_string(),
+                    crash_dir.join(i.to_string()).display().to_string(),
+                ),
+            ];
+            let config = keepers::keeper_dir(&net.file.options.dir, i).join("keeper.toml");
+            net.extra[i] = keepers::spawn_keeper_with_env(&net.file, i, &config, &env).unwrap();
+            n += 1;
         }
-        let _ = tao20_devnet::up::down(&self.file.options.dir);
     }
-}
-
-fn up(extra_args: &[&str]) -> Net {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir =
-        std::env::var_os("KEEP_DEVNET_DIR").map_or_else(|| tmp.path().join("net"), PathBuf::from);
-    let out = Command::cargo_bin("tao20")
-        .unwrap()
-        .current_dir(root())
-        .args(["devnet", "up", "--detach", "--dir"])
-        .arg(&dir)
-        .args([
-            "--validators",
-            "5",
-            "--block-time-ms",
-            "100",
-            "--delivery-window",
-            "30",
-            // The creation path only: tests/mechanisms.rs runs the subnet's mechanisms.
-            "--no-mechanisms",
-        ])
-        .args(extra_args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Net {
-        file: DevnetFile::load(&dir).unwrap(),
-        _tmp: tmp,
-        extra: Vec::new(),
-    }
-}
-
-struct Miner {
-    keys: MinerKeys,
-    writer: Writer,
-    sim: SimClient<RemoteTransport>,
-}
-
-async fn miner(net: &Net, name: &str) -> Miner {
-    tao20_bevm::rpc::ensure_tls();
-    let f = &net.file;
-    let coldkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/coldkey"))
-        .unwrap()
-        .account;
-    let hotkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/hotkey"))
-        .unwrap()
-        .account;
-    let key: PrivateKeySigner = MINER_EVM.parse().unwrap();
-    let keys = MinerKeys {
-        coldkey,
-        hotkey,
-        evm: key.address(),
-    };
-    let sim = f.simulator().as_signer(coldkey);
-    for &n in &f.alpha_netuids {
-        sim.register_neuron(n, hotkey, coldkey).await.unwrap();
-        sim.add_stake(hotkey, n, 500 * 1_000_000_000).await.unwrap();
-    }
-    let writer = Writer::new(
-        tao20_bevm::rpc::connect_with_signer(&f.anvil_rpc, key.clone()).unwrap(),
-        f.tao20,
-        key.address(),
-        1,
-        Duration::from_secs(60),
-    )
-    .with_poll_interval(Duration::from_millis(50));
-    Miner { keys, writer, sim }
-}
-
-fn reader(net: &Net) -> Reader {
-    Reader::new(
-        tao20_bevm::rpc::connect(&net.file.anvil_rpc).unwrap(),
-        &net.file.deployment().unwrap(),
-    )
-}
-
-/// Requests one unit and delivers `part` of the basket (1.0 = all of it, any other: the first
-/// asset only).
-async fn create(net: &Net, m: &Miner, full: bool) -> B256 {
-    let r = reader(net);
-    let deployment = net.file.deployment().unwrap();
-    let head = r.head().await.unwrap();
-    let file = r
-        .fund(head)
-        .await
-        .unwrap()
-        .creation_file
-        .expect("a published epoch");
-    let bond = TAO20::new(net.file.tao20, r.provider().clone())
-        .creationBond()
-        .call()
-        .await
-        .unwrap();
-    let req = creation::request(&m.writer, &r, &m.keys, 1, U256::ZERO, U256::from(bond))
-        .await
-        .unwrap();
-    let mut amounts = creation::basket(&file, 1).unwrap();
-    if !full {
-        amounts.truncate(1);
-    }
-    creation::deliver(&m.sim, &deployment, &m.keys, req.request_id, &amounts)
-        .await
-        .unwrap();
-    req.request_id
+    n
 }
 
 /// Calls to the fund's `selector` in blocks `[from, to]`.
@@ -175,31 +80,10 @@ async fn calls(net: &Net, selector: [u8; 4], from: u64, to: u64) -> usize {
     n
 }
 
-fn status(db: &Path) -> serde_json::Value {
-    let out = Command::cargo_bin("tao20")
-        .unwrap()
-        .args(["validator", "status", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-async fn wait_blocks(sim: &SimClient<RemoteTransport>, until: u64) {
-    while sim.finalized_head().await.unwrap().number < until {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
-    let net = up(&["--epoch-length", "260"]);
-    let m = miner(&net, "test-miner").await;
+    let net = up_keepers(&["--epoch-length", "260"]);
+    let m = miner(&net, "test-miner", MINER_EVM).await;
     let r = reader(&net);
     let start = r.head().await.unwrap();
 
@@ -264,8 +148,8 @@ async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
-    let mut net = up(&["--epoch-length", "5000"]);
-    let m = miner(&net, "crash-miner").await;
+    let mut net = up_keepers(&["--epoch-length", "5000"]);
+    let m = miner(&net, "crash-miner", MINER_EVM).await;
     let r = reader(&net);
     let crash_dir = net.file.options.dir.join("crash");
     let points = [
@@ -296,21 +180,7 @@ async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     let mut restarts = 0;
     loop {
-        for idx in 0..net.extra.len() {
-            let dead = matches!(net.extra[idx].0.try_wait(), Ok(Some(_)));
-            if dead {
-                let i = idx;
-                let dir = crash_dir.join(i.to_string());
-                let env = vec![
-                    ("TAO20_CRASH_AT".to_string(), points.join(",")),
-                    ("TAO20_CRASH_DIR".to_string(), dir.display().to_string()),
-                ];
-                let config = keepers::keeper_dir(&net.file.options.dir, i).join("keeper.toml");
-                net.extra[idx] =
-                    keepers::spawn_keeper_with_env(&net.file, i, &config, &env).unwrap();
-                restarts += 1;
-            }
-        }
+        restarts += restart_dead(&mut net, &crash_dir, &points);
         let head = r.head().await.unwrap();
         let mut settled = true;
         for (id, _) in &requests {
@@ -350,6 +220,8 @@ async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
     let sim = net.file.simulator();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
+        // A keeper may reach a crash point only now, after the requests settled.
+        restart_dead(&mut net, &crash_dir, &points);
         let s: Vec<serde_json::Value> = (0..5)
             .map(|i| status(&keepers::keeper_dir(&net.file.options.dir, i).join("keeper.sqlite")))
             .collect();

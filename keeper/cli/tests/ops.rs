@@ -4,23 +4,21 @@
 //! another machine through `tao20 validator journal export|import`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::signers::local::PrivateKeySigner;
+mod common;
+
 use assert_cmd::cargo::CommandCargoExt;
-use tao20_bevm::bindings::TAO20;
+use common::{create, miner, reader, up, wait_blocks, Net};
 use tao20_bevm::reader::RequestStatus;
-use tao20_bevm::{Reader, Writer};
-use tao20_chain::sim::{RemoteTransport, SimClient};
 use tao20_chain::Subtensor;
 use tao20_devnet::keepers;
-use tao20_devnet::process::{self, Started};
+use tao20_devnet::process::{self};
 use tao20_devnet::proxy::{self, Relay};
-use tao20_devnet::up::DevnetFile;
-use tao20_miner::creation::{self, MinerKeys};
+use tao20_miner::creation::{self};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -28,155 +26,35 @@ use tokio::net::TcpStream;
 /// starve each other's 100 ms blocks.
 static DEVNET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// anvil's fourth development key (funded by anvil; keepers.rs uses the third).
 const MINER_EVM: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 
-struct Net {
-    _tmp: tempfile::TempDir,
-    file: DevnetFile,
-    extra: Vec<(Child, Started)>,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        for (c, s) in &mut self.extra {
-            process::stop(s, Duration::from_secs(2));
-            let _ = c.wait();
-        }
-        let _ = tao20_devnet::up::down(&self.file.options.dir);
-    }
-}
-
-fn up(validators: usize) -> Net {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("net");
-    let out = Command::cargo_bin("tao20")
-        .unwrap()
-        .current_dir(root())
-        .args(["devnet", "up", "--detach", "--dir"])
-        .arg(&dir)
-        .args(["--validators", &validators.to_string()])
-        .args([
-            "--block-time-ms",
-            "100",
-            "--delivery-window",
-            "60",
-            "--epoch-length",
-            "5000",
-            "--no-mechanisms",
-            // No market: its genesis creation would be one more report every keeper signs.
-            "--genesis-units",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Net {
-        file: DevnetFile::load(&dir).unwrap(),
-        _tmp: tmp,
-        extra: Vec::new(),
-    }
-}
-
-struct Miner {
-    keys: MinerKeys,
-    writer: Writer,
-    sim: SimClient<RemoteTransport>,
-}
-
-async fn miner(net: &Net, name: &str) -> Miner {
-    tao20_bevm::rpc::ensure_tls();
-    let f = &net.file;
-    let coldkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/coldkey"))
-        .unwrap()
-        .account;
-    let hotkey = tao20_devnet::keys::substrate(f.options.seed, &format!("{name}/hotkey"))
-        .unwrap()
-        .account;
-    let key: PrivateKeySigner = MINER_EVM.parse().unwrap();
-    let keys = MinerKeys {
-        coldkey,
-        hotkey,
-        evm: key.address(),
-    };
-    let sim = f.simulator().as_signer(coldkey);
-    for &n in &f.alpha_netuids {
-        sim.register_neuron(n, hotkey, coldkey).await.unwrap();
-        sim.add_stake(hotkey, n, 500 * 1_000_000_000).await.unwrap();
-    }
-    let writer = Writer::new(
-        tao20_bevm::rpc::connect_with_signer(&f.anvil_rpc, key.clone()).unwrap(),
-        f.tao20,
-        key.address(),
-        1,
-        Duration::from_secs(60),
-    )
-    .with_poll_interval(Duration::from_millis(50));
-    Miner { keys, writer, sim }
-}
-
-fn reader(net: &Net) -> Reader {
-    Reader::new(
-        tao20_bevm::rpc::connect(&net.file.anvil_rpc).unwrap(),
-        &net.file.deployment().unwrap(),
-    )
-}
-
-/// Requests one unit and delivers the whole basket (the test talks to the chains directly, never
-/// through a keeper's endpoints).
-async fn create(net: &Net, m: &Miner) -> B256 {
-    let r = reader(net);
-    let deployment = net.file.deployment().unwrap();
-    let head = r.head().await.unwrap();
-    let file = r
-        .fund(head)
-        .await
-        .unwrap()
-        .creation_file
-        .expect("a published epoch");
-    let bond = TAO20::new(net.file.tao20, r.provider().clone())
-        .creationBond()
-        .call()
-        .await
-        .unwrap();
-    let req = creation::request(&m.writer, &r, &m.keys, 1, U256::ZERO, U256::from(bond))
-        .await
-        .unwrap();
-    let amounts = creation::basket(&file, 1).unwrap();
-    creation::deliver(&m.sim, &deployment, &m.keys, req.request_id, &amounts)
-        .await
-        .unwrap();
-    req.request_id
+/// `validators` keepers, 100 ms blocks, the creation path only, no market (its genesis creation
+/// would be one more report every keeper signs).
+fn up_ops(validators: usize) -> Net {
+    let n = validators.to_string();
+    up(&[
+        "--validators",
+        &n,
+        "--block-time-ms",
+        "100",
+        "--delivery-window",
+        "60",
+        "--epoch-length",
+        "5000",
+        "--no-mechanisms",
+        "--genesis-units",
+        "0",
+    ])
 }
 
 fn db(net: &Net, i: usize) -> PathBuf {
     keepers::keeper_dir(&net.file.options.dir, i).join("keeper.sqlite")
 }
 
-/// `tao20 validator status --db` (read-only while the keeper runs).
+/// `tao20 validator status --db` off the async workers (read-only while the keeper runs).
 fn status(db: &Path) -> serde_json::Value {
-    tokio::task::block_in_place(|| {
-        let out = Command::cargo_bin("tao20")
-            .unwrap()
-            .args(["validator", "status", "--db"])
-            .arg(db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    })
+    tokio::task::block_in_place(|| common::status(db))
 }
 
 /// A keeper's `/metrics`, fetched with a bare HTTP/1.0 request.
@@ -240,12 +118,6 @@ async fn nonce(net: &Net, who: Address) -> u64 {
         .unwrap()
 }
 
-async fn wait_blocks(sim: &SimClient<RemoteTransport>, until: u64) {
-    while sim.finalized_head().await.unwrap().number < until {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Log text without the terminal colour escapes tracing writes.
 fn plain_log(path: &Path) -> String {
     let raw = std::fs::read_to_string(path).unwrap_or_default();
@@ -300,8 +172,8 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let _one_at_a_time = DEVNET.lock().await;
     // Four keepers of five signers, threshold four: nothing settles unless every one of them
     // sees the chain.
-    let mut net = up(4);
-    let m = miner(&net, "outage-miner").await;
+    let mut net = up_ops(4);
+    let m = miner(&net, "outage-miner", MINER_EVM).await;
     let r = reader(&net);
     let sim = net.file.simulator();
     let chain = Relay::start(&proxy::host_port(&net.file.simulator).unwrap())
@@ -378,7 +250,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     wait_blocks(&sim, h + 15).await;
     // Then subtensor too; a miner requests a creation and delivers meanwhile.
     chain.cut();
-    let request = create(&net, &m).await;
+    let request = create(&net, &m, true).await;
     let h = sim.finalized_head().await.unwrap().number;
     wait_blocks(&sim, h + 20).await;
     let during_head = sim.finalized_head().await.unwrap().number;
@@ -512,8 +384,8 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
 async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
     let _one_at_a_time = DEVNET.lock().await;
     // Five keepers, threshold four: keeper 0 in dry-run, the other four mint.
-    let mut net = up(5);
-    let m = miner(&net, "dry-run-miner").await;
+    let mut net = up_ops(5);
+    let m = miner(&net, "dry-run-miner", MINER_EVM).await;
     let r = reader(&net);
     let first = net.file.processes[2].clone();
     tokio::task::block_in_place(|| process::stop(&first, Duration::from_secs(5)));
@@ -545,7 +417,7 @@ async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
     };
     let signed_before = status(&db(&net, 0))["journal"]["signed"].as_u64().unwrap();
 
-    let request = create(&net, &m).await;
+    let request = create(&net, &m, true).await;
     let minted = creation::settled(
         &r,
         request,

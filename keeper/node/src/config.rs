@@ -55,19 +55,7 @@ pub struct KeeperConfig {
     pub testing: TestingConfig,
 }
 
-/// Which subtensor network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Network {
-    /// Mainnet.
-    Finney,
-    /// Testnet.
-    Test,
-    /// A local node (ws://127.0.0.1:9944).
-    Local,
-    /// The TAO20 simulator (`tao20 sim serve` or a devnet), at `host:port`.
-    Sim,
-}
+pub use tao20_chain::types::Network;
 
 /// Subtensor access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,14 +73,10 @@ pub struct SubtensorConfig {
 impl SubtensorConfig {
     /// The endpoint to connect to.
     pub fn endpoint(&self) -> Result<String> {
-        if let Some(e) = &self.chain_endpoint {
-            return Ok(e.clone());
-        }
-        match self.network {
-            Network::Finney => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
-            Network::Test => Ok("wss://test.finney.opentensor.ai:443".into()),
-            Network::Local => Ok("ws://127.0.0.1:9944".into()),
-            Network::Sim => Err(Error::Config {
+        match (&self.chain_endpoint, self.network.default_endpoint()) {
+            (Some(e), _) => Ok(e.clone()),
+            (None, Some(e)) => Ok(e.to_string()),
+            (None, None) => Err(Error::Config {
                 what: "subtensor.chain_endpoint".into(),
                 reason: "the simulator has no default address: set host:port".into(),
             }),
