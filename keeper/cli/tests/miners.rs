@@ -1,6 +1,7 @@
 //! Both miners on a devnet with three keepers: `tao20 miner create` finds the pair seeded above
-//! NAV, creates at a profit (the log shows the premium closing), is killed right after its
-//! delivery lands and, restarted, finishes the creation without delivering again; `tao20 miner
+//! NAV, creates at a profit (the log shows the premium closing), then redeems at a profit once a
+//! holder's sale pushes the pool below NAV (the discount closing), killed at every crash point
+//! on the way and restarted each time, never delivering twice; `tao20 miner
 //! bid` keeps its bids committed while its file is edited (a bad edit refused) and reports the
 //! commits and a window's result through its hook.
 
@@ -9,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, U256};
+use alloy::providers::Provider;
 use assert_cmd::cargo::CommandCargoExt;
 use tao20_chain::types::Call;
 use tao20_chain::Subtensor;
@@ -54,6 +56,10 @@ fn up() -> Net {
             "100",
             "--subnets",
             "2",
+            // Room for five restarts inside one creation's window at 100 ms blocks (a restart
+            // costs about a second, and each recovery waits `inflight_blocks`).
+            "--delivery-window",
+            "150",
         ])
         .output()
         .unwrap();
@@ -124,6 +130,88 @@ fn hook_events(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// Every point the creation miner can be killed at on a creation and a redemption.
+const CRASH_POINTS: &[&str] = &[
+    "before-broadcast-requestCreation",
+    "after-request",
+    "before-buy",
+    "after-buy",
+    "before-deliver",
+    "after-deliver",
+    "before-broadcast-claimBond",
+    "before-broadcast-approve",
+    "before-broadcast-sellShares",
+    "before-broadcast-buyShares",
+    "before-broadcast-redeem",
+    "before-unstake",
+    "after-unstake",
+];
+
+/// `tao20 miner create`, killed at each of [`CRASH_POINTS`] once.
+struct Creator {
+    config: PathBuf,
+    log: PathBuf,
+    crash_dir: PathBuf,
+}
+
+impl Creator {
+    fn spawn(&self) -> Child {
+        miner(
+            &["create"],
+            &self.config,
+            &self.log,
+            &[
+                ("TAO20_CRASH_AT", &CRASH_POINTS.join(",")),
+                ("TAO20_CRASH_DIR", self.crash_dir.to_str().unwrap()),
+            ],
+        )
+    }
+
+    /// Restarts the miner in `net.children[slot]` if it died (of a crash point: any other exit
+    /// fails the test); returns the restarts made.
+    fn keep_alive(&self, net: &mut Net, slot: usize) -> usize {
+        let Some(exit) = net.children[slot].try_wait().unwrap() else {
+            return 0;
+        };
+        assert!(
+            !exit.success(),
+            "the creation miner stopped by itself; log:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+        net.children[slot] = self.spawn();
+        1
+    }
+
+    /// Waits for the first finished operation of `kind` (`create` or `redeem`), keeping the miner
+    /// alive; returns the status and the operation.
+    async fn wait_done(
+        &self,
+        net: &mut Net,
+        slot: usize,
+        kind: &str,
+        restarts: &mut usize,
+    ) -> (serde_json::Value, serde_json::Value) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            *restarts += self.keep_alive(net, slot);
+            let s = status(&self.config);
+            let op = s["operations"]
+                .as_array()
+                .and_then(|ops| ops.iter().find(|o| o["kind"] == kind && o["done"] == true))
+                .cloned();
+            if let Some(op) = op {
+                return (s, op);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no finished {kind} operation: {s}\nlog:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }
 
 type Sim = tao20_chain::sim::SimClient<tao20_chain::sim::RemoteTransport>;
@@ -199,7 +287,7 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
              [stake]\nhotkey = \"0x{}\"\n\
              [evm]\nkeystore = \"evm\"\npassword_file = \"evm.pw\"\n\
              [store]\npath = \"miner.sqlite\"\n\
-             [strategy]\nprice_window = {}\nmax_creation_tao = \"600\"\nredeem = false\n\
+             [strategy]\nprice_window = {}\nmax_creation_tao = \"600\"\nmax_redemption_tao = \"60\"\n\
              [engine]\npoll_ms = 100\n",
             f.simulator,
             f.anvil_rpc,
@@ -242,21 +330,18 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
     );
     net.children.push(bidder);
 
-    // The creation miner, killed once right after its delivery is on chain.
+    // The creation miner, killed once at every crash point and restarted each time.
     let log = dir.join("create.log");
-    let crash_dir = dir.join("crash");
-    std::fs::create_dir_all(&crash_dir).unwrap();
-    let first = miner(
-        &["create"],
-        &config,
-        &log,
-        &[
-            ("TAO20_CRASH_AT", "after-deliver"),
-            ("TAO20_CRASH_DIR", crash_dir.to_str().unwrap()),
-        ],
-    );
+    let creator = Creator {
+        config: config.clone(),
+        log: log.clone(),
+        crash_dir: dir.join("crash"),
+    };
+    std::fs::create_dir_all(&creator.crash_dir).unwrap();
     // Owned by the net from the start: a failing test stops it too.
-    net.children.push(first);
+    net.children.push(creator.spawn());
+    let slot = net.children.len() - 1;
+    let mut restarts = 0;
 
     // Bids edited while the creation runs: a good edit is committed, a bad one refused with its line.
     wait_commit(&sim, bhot.account, f.tao20_netuid, "2;b;BTC,1=0.25:2").await;
@@ -278,44 +363,10 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
     wait_commit(&sim, bhot.account, f.tao20_netuid, "2;b;BTC,0.98=0.25:2").await;
     let bid_text = std::fs::read_to_string(&bid_log).unwrap();
     assert!(bid_text.contains("bids file refused (line"), "{bid_text}");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let killed = loop {
-        if let Some(s) = net.children.last_mut().unwrap().try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no crash at after-deliver; log:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert!(!killed.success(), "the crash point kills the miner");
-    assert!(crash_dir.join("after-deliver").exists());
-    net.children.push(miner(&["create"], &config, &log, &[]));
-
     // The creation completes once, at a profit, and the premium closes.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let done = loop {
-        let s = status(&config);
-        let op = s["operations"]
-            .as_array()
-            .and_then(|ops| {
-                ops.iter()
-                    .find(|o| o["kind"] == "create" && o["done"] == true)
-            })
-            .cloned();
-        if let Some(op) = op {
-            break (s, op);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no finished creation: {s}\nlog:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    let (s, op) = done;
+    let (s, op) = creator
+        .wait_done(&mut net, slot, "create", &mut restarts)
+        .await;
     assert_eq!(op["outcome"], "minted", "{s}");
     let profit: i128 = op["pnl"]["profitRao"].as_str().unwrap().parse().unwrap();
     assert!(profit > 0, "{s}");
@@ -354,6 +405,98 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
         }
     }
     assert_eq!(deliveries, 1, "one delivery for request {request}");
+
+    // A holder dumps shares into the pool: TAO20 trades below NAV, the miner buys shares, redeems
+    // them in kind and sells the alpha, at a profit, and the discount closes.
+    let holder_key = tao20_devnet::keys::deployer().unwrap();
+    let holder = tao20_bevm::rpc::connect_with_signer(
+        &f.anvil_rpc,
+        alloy::signers::local::PrivateKeySigner::from_bytes(&holder_key.secret).unwrap(),
+    )
+    .unwrap();
+    let at = provider.get_block_number().await.unwrap();
+    let pool = tao20_miner::market::reserves(&provider, market.pair, f.tao20, at)
+        .await
+        .unwrap();
+    let held = tao20_bevm::bindings::TAO20::new(f.tao20, &provider)
+        .balanceOf(holder_key.address)
+        .call()
+        .await
+        .unwrap();
+    let dump = held.min(pool.shares / U256::from(5u8));
+    let send = |to, data| {
+        let holder = holder.clone();
+        async move {
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .to(to)
+                .input(alloy::rpc::types::TransactionInput::new(data));
+            let receipt = holder
+                .send_transaction(tx)
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            assert!(receipt.status(), "holder transaction to {to} reverted");
+        }
+    };
+    send(
+        f.tao20,
+        tao20_miner::market::approve_calldata(market.router, dump),
+    )
+    .await;
+    send(
+        market.router,
+        tao20_miner::market::sell_shares_calldata(
+            f.tao20,
+            market.wtao,
+            dump,
+            U256::ZERO,
+            holder_key.address,
+            U256::from(u64::MAX),
+        ),
+    )
+    .await;
+    let (s, op) = creator
+        .wait_done(&mut net, slot, "redeem", &mut restarts)
+        .await;
+    assert!(op["note"].is_null(), "{s}");
+    let profit: i128 = op["pnl"]["profitRao"].as_str().unwrap().parse().unwrap();
+    assert!(profit > 0, "{s}");
+    let before: i128 = op["premiumBeforeBps"].as_str().unwrap().parse().unwrap();
+    let after: i128 = op["premiumAfterBps"].as_str().unwrap().parse().unwrap();
+    assert!(
+        before <= -100 && after > before,
+        "discount {before} -> {after} bps"
+    );
+    // What the redemption paid in alpha was sold, all of it and nothing else.
+    let paid = op["paid"].as_array().unwrap();
+    assert!(!paid.is_empty(), "{s}");
+    for p in paid {
+        let sold: u64 = op["sold"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["netuid"] == p["netuid"])
+            .map(|u| u["alpha"].as_str().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            sold.to_string(),
+            p["alpha"].as_str().unwrap(),
+            "netuid {}: {s}",
+            p["netuid"]
+        );
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("redemption done: P&L"), "{text}");
+    // Every crash point was reached once, and each killed the miner.
+    for p in CRASH_POINTS {
+        assert!(
+            creator.crash_dir.join(p).exists(),
+            "crash point {p} never reached"
+        );
+    }
+    assert_eq!(restarts, CRASH_POINTS.len(), "one restart per crash point");
 
     // The hook saw the commits and, by now, a window's result.
     let deadline = Instant::now() + Duration::from_secs(90);

@@ -749,6 +749,14 @@ impl<S: Subtensor> Arbitrageur<S> {
         Ok(U256::from(block.header.timestamp.saturating_add(3_600)))
     }
 
+    /// Whether a stake extrinsic that may have been submitted at finalized head `from` (by a
+    /// process that died before recording it) is final by `head`: it lands a block after the best
+    /// head then, which finality trails, so scanning to `head` sooner could miss it and buy or
+    /// sell a second time.
+    fn watch_settled(&self, from: u64, head: u64) -> bool {
+        head >= from.saturating_add(self.cfg.strategy.inflight_blocks)
+    }
+
     /// The miner's own stake extrinsics in blocks `(from, to]`.
     async fn scan_stake_moves(&self, from: u64, to: u64, added: bool) -> Result<Vec<StakeMove>> {
         let mut out = Vec::new();
@@ -931,7 +939,12 @@ impl<S: Subtensor> Arbitrageur<S> {
         };
         // A purchase submitted just before a restart: record what it bought.
         if let Some(from) = Self::create(op)?.buy_watch_from {
+            if !self.watch_settled(from, head) {
+                return Ok(Progress::Wait);
+            }
             let found = self.scan_stake_moves(from, head, true).await?;
+            tracing::info!(target: TARGET, from, head, found = found.len(),
+                "searched the blocks for a purchase made before a restart");
             let c = Self::create(op)?;
             for m in found {
                 if !c
@@ -1036,6 +1049,7 @@ impl<S: Subtensor> Arbitrageur<S> {
         crash::point("before-buy");
         match self.sub.submit(Call::BatchAll { calls }).await {
             Ok(inc) => {
+                crash::point("after-buy");
                 let c = Self::create(op)?;
                 for e in &inc.events {
                     if let Event::StakeAdded(s) = e {
@@ -1048,7 +1062,6 @@ impl<S: Subtensor> Arbitrageur<S> {
                 tracing::info!(target: TARGET, request = %c.request_id, block = inc.block.number,
                     tao = %format_tao(i128::from(total)), "basket bought");
                 self.save(id, op, inc.block.number)?;
-                crash::point("after-buy");
                 Ok(Progress::Continue)
             }
             Err(e @ tao20_chain::Error::Dispatch { .. }) => {
@@ -1339,7 +1352,12 @@ impl<S: Subtensor> Arbitrageur<S> {
 
     async fn unwinding(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
         if let Some(from) = Self::create(op)?.unwind_watch_from {
+            if !self.watch_settled(from, head) {
+                return Ok(Progress::Wait);
+            }
             let found = self.scan_stake_moves(from, head, false).await?;
+            tracing::info!(target: TARGET, from, head, found = found.len(),
+                "searched the blocks for a sale made before a restart");
             let c = Self::create(op)?;
             for m in found {
                 if !c
@@ -1351,7 +1369,9 @@ impl<S: Subtensor> Arbitrageur<S> {
                 }
             }
             c.unwind_watch_from = None;
-            return self.finish_creation(id, op, head).await;
+            // Found or not, the stake read below is final past the sale: what is still extra
+            // was not sold.
+            self.save(id, op, head)?;
         }
         let held_before = Self::create(op)?.held_before.clone();
         let mut calls = Vec::new();
@@ -1595,7 +1615,12 @@ impl<S: Subtensor> Arbitrageur<S> {
 
     async fn unstaking(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
         if let Some(from) = Self::redeem(op)?.unstake_watch_from {
+            if !self.watch_settled(from, head) {
+                return Ok(Progress::Wait);
+            }
             let found = self.scan_stake_moves(from, head, false).await?;
+            tracing::info!(target: TARGET, from, head, found = found.len(),
+                "searched the blocks for a sale made before a restart");
             let r = Self::redeem(op)?;
             for m in found {
                 if !r
@@ -1607,21 +1632,36 @@ impl<S: Subtensor> Arbitrageur<S> {
                 }
             }
             r.unstake_watch_from = None;
-            return self.finish_redemption(id, op, head, None).await;
+            // Found or not, the stake read below is final past the sale: what is still held was
+            // not sold.
+            self.save(id, op, head)?;
+        }
+        // The redeem's receipt can be newer than the finalized head this round reads at: the
+        // alpha it paid is not in that state yet, and reading it there would sell nothing.
+        let landed = Self::redeem(op)?
+            .txs
+            .iter()
+            .rev()
+            .filter(|t| t.signed.purpose == "redeem")
+            .find_map(|t| t.outcome.as_ref().filter(|o| o.success).map(|o| o.block));
+        if landed.is_some_and(|b| head < b) {
+            return Ok(Progress::Wait);
         }
         let paid = Self::redeem(op)?.redeemed.clone().unwrap_or_default();
         let mut calls = Vec::new();
         for p in &paid {
             let (n, hk) = (&p.netuid, Bytes32(p.hotkey.0));
             let held = self.sub.stake(head, self.coldkey, hk, *n).await?;
-            if held == 0 {
+            // Only what the redemption paid: alpha held there before is not this operation's.
+            // Normally that is the whole position, which no minimum stake applies to.
+            let amount = held.min(p.amount);
+            if amount == 0 {
                 continue;
             }
-            // The whole position: no minimum applies.
             calls.push(Call::RemoveStake {
                 hotkey: hk,
                 netuid: *n,
-                amount_unstaked: held,
+                amount_unstaked: amount,
             });
         }
         if calls.is_empty() {
@@ -1629,8 +1669,10 @@ impl<S: Subtensor> Arbitrageur<S> {
         }
         Self::redeem(op)?.unstake_watch_from = Some(head);
         self.save(id, op, head)?;
+        crash::point("before-unstake");
         match self.sub.submit(Call::BatchAll { calls }).await {
             Ok(inc) => {
+                crash::point("after-unstake");
                 let r = Self::redeem(op)?;
                 for e in &inc.events {
                     if let Event::StakeRemoved(s) = e {

@@ -248,7 +248,9 @@ pub struct StrategyConfig {
     /// A delivery is not started with fewer blocks of its window left.
     #[serde(default = "default_margin")]
     pub delivery_margin_blocks: u64,
-    /// Blocks a submitted delivery may take to appear before it counts as lost.
+    /// Blocks a submitted delivery may take to appear before it counts as lost (and a purchase or
+    /// sale submitted by a process that died before recording it, before the blocks are searched
+    /// for it).
     #[serde(default = "default_inflight")]
     pub inflight_blocks: u64,
     /// Blocks between two operations.

@@ -55,6 +55,13 @@ pub fn status(store: &Store) -> Result<Value> {
                     "id": s.id, "kind": "redeem", "step": r.step, "done": s.done,
                     "spend": format_tao(i128::from(r.plan.spend_rao)),
                     "shares": r.shares.map(|x| x.to_string()),
+                    "paid": r.redeemed.as_ref().map(|paid| paid.iter().map(|p| json!({
+                        "netuid": p.netuid, "alpha": p.amount.to_string(),
+                    })).collect::<Vec<_>>()),
+                    "sold": r.unstakes.iter().map(|u| json!({
+                        "netuid": u.netuid, "alpha": u.alpha.to_string(),
+                        "tao": format_tao(i128::from(u.tao)),
+                    })).collect::<Vec<_>>(),
                     "expectedProfit": format_tao(r.plan.profit_rao),
                     "premiumBeforeBps": r.decided.premium_bps.to_string(),
                     "premiumAfterBps": r.finished.as_ref().map(|f| f.premium_bps.to_string()),
