@@ -665,16 +665,26 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
         ),
     }
 
-    // The redemption.
-    let paid = r.redemptions.iter().any(|x| {
-        x.amounts
-            .iter()
-            .any(|a| a.netuid != 0 && a.amount.parse::<u128>().is_ok_and(|v| v > 0))
-    });
+    // The holder's redemption (the arbitrageur's are judged with it, below).
+    let holder = run.holder.0.to_string();
+    let paid: Vec<u64> = r
+        .redemptions
+        .iter()
+        .filter(|x| x.holder == holder)
+        .filter(|x| {
+            x.amounts
+                .iter()
+                .any(|a| a.netuid != 0 && a.amount.parse::<u128>().is_ok_and(|v| v > 0))
+        })
+        .map(|x| x.block)
+        .collect();
     r.check(
         "a holder redeemed in kind",
-        paid,
-        format!("{} redemptions", r.redemptions.len()),
+        !paid.is_empty(),
+        format!(
+            "the holder's redemption paid alpha at block(s) {paid:?}; {} redemptions in all",
+            r.redemptions.len()
+        ),
     );
 
     // The auction.
@@ -714,55 +724,26 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
         format!("{settled} settled (want {wanted})"),
     );
     // The arbitrageur: a creation at the pool's premium that made a profit and lowered the
-    // premium (others may expire while the quorum is down: their bond is lost, and reported).
-    let name = "the arbitrageur made a profitable creation at a premium, and the premium fell";
-    match &r.arbitrageur {
-        Some(st) => {
-            let ops = st["operations"].as_array().cloned().unwrap_or_default();
-            let bps =
-                |o: &serde_json::Value, k: &str| o[k].as_str().and_then(|v| v.parse::<i64>().ok());
-            let good: Vec<String> = ops
-                .iter()
-                .filter(|o| o["kind"] == "create" && o["outcome"] == "minted")
-                .filter(|o| {
-                    o["pnl"]["profitRao"]
-                        .as_str()
-                        .and_then(|p| p.parse::<i128>().ok())
-                        .is_some_and(|p| p > 0)
-                })
-                .filter_map(
-                    |o| match (bps(o, "premiumBeforeBps"), bps(o, "premiumAfterBps")) {
-                        (Some(b), Some(a)) if a < b => Some(format!(
-                            "{} -> {a} bps, profit {} TAO",
-                            b,
-                            o["pnl"]["profit"].as_str().unwrap_or("?")
-                        )),
-                        _ => None,
-                    },
-                )
-                .collect();
-            let outcomes: Vec<String> = ops
-                .iter()
-                .map(|o| {
-                    format!(
-                        "{} {}",
-                        o["kind"].as_str().unwrap_or("?"),
-                        o["outcome"].as_str().unwrap_or("open")
-                    )
-                })
-                .collect();
-            r.check(
-                name,
-                !good.is_empty(),
-                format!(
-                    "profitable creations: {}; all operations: {}; total P&L {} TAO",
-                    good.join(", "),
-                    outcomes.join(", "),
-                    st["totalProfit"].as_str().unwrap_or("?")
-                ),
-            );
+    // premium (others may expire while the quorum is down: their bond is lost, and reported), and
+    // a redemption at the discount a holder's sale opened that made a profit and narrowed it.
+    let checks = [
+        (
+            "the arbitrageur made a profitable creation at a premium, and the premium fell",
+            "create",
+        ),
+        (
+            "the arbitrageur redeemed at a discount at a profit, and the discount narrowed",
+            "redeem",
+        ),
+    ];
+    for (name, kind) in checks {
+        match &r.arbitrageur {
+            Some(st) => {
+                let (ok, detail) = arbitrageur_check(st, kind);
+                r.check(name, ok, detail);
+            }
+            None => r.check(name, false, "no status from the arbitrageur"),
         }
-        None => r.check(name, false, "no status from the arbitrageur"),
     }
 
     // Mechanism 0 pays creation volume: in every subnet epoch with matched weights, each miner
@@ -815,4 +796,64 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
             matched(1)
         ),
     );
+}
+
+/// Whether the arbitrageur's status has a finished operation of `kind` that made a profit and
+/// moved the pool's premium towards NAV (a creation lowers it, a redemption raises it), and what
+/// it did.
+fn arbitrageur_check(st: &serde_json::Value, kind: &str) -> (bool, String) {
+    let ops = st["operations"].as_array().cloned().unwrap_or_default();
+    let bps = |o: &serde_json::Value, k: &str| o[k].as_str().and_then(|v| v.parse::<i64>().ok());
+    let good: Vec<String> = ops
+        .iter()
+        .filter(|o| o["kind"] == kind && o["done"] == true)
+        .filter(|o| match kind {
+            "create" => o["outcome"] == "minted",
+            _ => o["note"].is_null(),
+        })
+        .filter(|o| {
+            o["pnl"]["profitRao"]
+                .as_str()
+                .and_then(|p| p.parse::<i128>().ok())
+                .is_some_and(|p| p > 0)
+        })
+        .filter_map(
+            |o| match (bps(o, "premiumBeforeBps"), bps(o, "premiumAfterBps")) {
+                (Some(b), Some(a))
+                    if (kind == "create" && a < b) || (kind != "create" && a > b) =>
+                {
+                    Some(format!(
+                        "{b} -> {a} bps, profit {} TAO",
+                        o["pnl"]["profit"].as_str().unwrap_or("?")
+                    ))
+                }
+                _ => None,
+            },
+        )
+        .collect();
+    let outcomes: Vec<String> = ops
+        .iter()
+        .map(|o| {
+            let outcome = match o["kind"].as_str() {
+                Some("create") => o["outcome"].as_str().unwrap_or("open"),
+                _ if o["done"] == true => o["note"].as_str().unwrap_or("done"),
+                _ => "open",
+            };
+            format!("{} {outcome}", o["kind"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    let what = if kind == "create" {
+        "profitable creations"
+    } else {
+        "profitable redemptions"
+    };
+    (
+        !good.is_empty(),
+        format!(
+            "{what}: {}; all operations: {}; total P&L {} TAO",
+            good.join(", "),
+            outcomes.join(", "),
+            st["totalProfit"].as_str().unwrap_or("?")
+        ),
+    )
 }

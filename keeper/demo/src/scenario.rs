@@ -530,7 +530,24 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
         Err(e) => run.problems.push(format!("redemption: {e}")),
     }
 
-    // 9. The auction: the flaky bidder is banned, then delivers; windows of two subnet epochs.
+    // 9. A holder sells a block of shares into the pool: TAO20 trades below NAV, and the
+    // arbitrageur buys it back there and redeems in kind (seen in the report, after the run).
+    // It waits for the arbitrageur to finish what it is doing, so that operation is judged on
+    // the market it chose, not on the sale.
+    if run.arbitrageur.is_some() {
+        if let Err(e) = arbitrageur_idle(ctx, Duration::from_secs(90)).await {
+            run.problems
+                .push(format!("waiting for the arbitrageur: {e}"));
+        }
+    }
+    match dump(ctx, &f).await {
+        Ok(row) => run.faults.push(row),
+        Err(e) => run
+            .problems
+            .push(format!("selling shares into the pool: {e}")),
+    }
+
+    // 10. The auction: the flaky bidder is banned, then delivers; windows of two subnet epochs.
     let fixture = FixtureClient::new(&f.fixture_url)?;
     let db0 = keepers::keeper_dir(&f.options.dir, 0).join("keeper.sqlite");
     let deadline = Instant::now() + Duration::from_secs(420);
@@ -913,6 +930,104 @@ async fn redeem(ctx: &mut Ctx, f: &DevnetFile, from: &Miner) -> Result<(Address,
     Ok((holder, coldkey))
 }
 
+/// Waits until the arbitrageur has no open operation (its database, read beside it).
+async fn arbitrageur_idle(ctx: &mut Ctx, timeout: Duration) -> Result<()> {
+    let db = ctx.file.options.dir.join("arbitrageur/miner.sqlite");
+    let deadline = Instant::now() + timeout;
+    loop {
+        let open = tao20_miner::store::Store::open(&db)
+            .and_then(|s| s.open_op())
+            .map_err(|e| step(db.display(), e))?;
+        match open {
+            None => return Ok(()),
+            Some(op) if Instant::now() > deadline => {
+                return Err(Error::Step(format!(
+                    "its {} operation {} is still at {} after {timeout:?}",
+                    op.kind, op.id, op.state
+                )))
+            }
+            Some(_) => {}
+        }
+        let b = ctx.head().await?;
+        ctx.progress.tick(b, ctx.epoch);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The devnet's market maker (the deployer, who kept half the genesis creation's shares) sells a
+/// fifth of the pool's shares into it.
+async fn dump(ctx: &mut Ctx, f: &DevnetFile) -> Result<FaultRow> {
+    let market = f
+        .market
+        .clone()
+        .ok_or_else(|| Error::Step("the devnet has no TAO20 market".into()))?;
+    let key = tao20_devnet::keys::deployer()?;
+    let signer = PrivateKeySigner::from_bytes(&key.secret).map_err(|e| step("deployer key", e))?;
+    let provider = tao20_bevm::rpc::connect_with_signer(&f.anvil_rpc, signer)?;
+    let head = ctx.reader.head().await?;
+    let pool = tao20_miner::market::reserves(&provider, market.pair, f.tao20, head).await?;
+    let token = TAO20::new(f.tao20, provider.clone());
+    let held = token
+        .balanceOf(key.address)
+        .call()
+        .await
+        .map_err(|e| step("balanceOf", e))?;
+    let shares = held.min(pool.shares / U256::from(5u8));
+    if shares.is_zero() {
+        return Err(Error::Step(
+            "the market maker holds no shares to sell".into(),
+        ));
+    }
+    let approved = token
+        .approve(market.router, shares)
+        .send()
+        .await
+        .map_err(|e| step("approve", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| step("approve receipt", e))?;
+    if !approved.status() {
+        return Err(Error::Step("approve to the router reverted".into()));
+    }
+    let router = tao20_miner::market::UniswapV2Router02::new(market.router, provider.clone());
+    let receipt = router
+        .swapExactTokensForETH(
+            shares,
+            U256::ZERO,
+            vec![f.tao20, market.wtao],
+            key.address,
+            U256::from(u64::MAX),
+        )
+        .send()
+        .await
+        .map_err(|e| step("swapExactTokensForETH", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| step("swapExactTokensForETH receipt", e))?;
+    if !receipt.status() {
+        return Err(Error::Step(format!(
+            "the share sale {} reverted",
+            receipt.transaction_hash
+        )));
+    }
+    let block = receipt.block_number.unwrap_or(head);
+    let after = tao20_miner::market::reserves(&provider, market.pair, f.tao20, block).await?;
+    let sold = tao20_core::Fp18::from_raw(u128::try_from(shares).unwrap_or(u128::MAX));
+    ctx.say(&format!(
+        "a holder sold {sold} shares into the pool: {} -> {} TAO a share",
+        price(u64::try_from(pool.price_rao()).unwrap_or(u64::MAX)),
+        price(u64::try_from(after.price_rao()).unwrap_or(u64::MAX)),
+    ))
+    .await;
+    Ok(FaultRow {
+        kind: "share-sale".into(),
+        target: "TAO20/WTAO pool".into(),
+        from_block: block,
+        to_block: block,
+        detail: format!("{sold} shares sold at any price (a fifth of the pool's)"),
+    })
+}
+
 /// NAV per share at spot prices: the fund's positions valued at the simulator's prices.
 pub async fn nav_at(
     sim: &SimClient<RemoteTransport>,
@@ -1078,7 +1193,7 @@ async fn spawn_arbitrageur(ctx: &mut Ctx) -> Result<PathBuf> {
          [stake]\nhotkey = \"0x{hot}\"\n\
          [evm]\nkeystore = \"{ks}\"\npassword_file = \"{pw}\"\n\
          [store]\npath = \"{db}\"\n\
-         [strategy]\nprice_window = {window}\nmax_creation_tao = \"300\"\nredeem = false\n\
+         [strategy]\nprice_window = {window}\nmax_creation_tao = \"300\"\nmax_redemption_tao = \"100\"\n\
          [engine]\npoll_ms = 200\n",
         sim = f.simulator,
         rpc = f.anvil_rpc,

@@ -259,6 +259,22 @@ impl Operation {
     fn done(&self) -> bool {
         matches!(self.step(), "done")
     }
+
+    /// The newest block anything of this operation landed in.
+    fn last_block(&self) -> u64 {
+        let (txs, moves, delivery): (&[TxRecord], Vec<&StakeMove>, u64) = match self {
+            Operation::Create(c) => (
+                &c.txs,
+                c.buys.iter().chain(&c.unwinds).collect(),
+                c.delivery.as_ref().map_or(0, |d| d.block),
+            ),
+            Operation::Redeem(r) => (&r.txs, r.unstakes.iter().collect(), 0),
+        };
+        txs.iter()
+            .filter_map(|t| t.outcome.as_ref().map(|o| o.block))
+            .chain(moves.iter().map(|m| m.block))
+            .fold(delivery, u64::max)
+    }
 }
 
 /// What a step achieved.
@@ -380,6 +396,12 @@ impl<S: Subtensor> Arbitrageur<S> {
             evm.address()
         ))?;
         let amounts = cfg.strategy.amounts()?;
+        // After a restart, as after an operation: no decision before its last sale is final.
+        let cooldown_until = store
+            .ops()?
+            .last()
+            .and_then(|s| serde_json::from_value::<Operation>(s.record.clone()).ok())
+            .map_or(0, |op| op.last_block() + cfg.strategy.cooldown_blocks);
         Ok(Self {
             history: PriceHistory::new(cfg.strategy.price_window),
             amounts,
@@ -399,7 +421,7 @@ impl<S: Subtensor> Arbitrageur<S> {
             store,
             min_stake_rao,
             last_block: 0,
-            cooldown_until: 0,
+            cooldown_until,
         })
     }
 
@@ -439,7 +461,10 @@ impl<S: Subtensor> Arbitrageur<S> {
             for _ in 0..8 {
                 let progress = self.step(stored.id, &mut op, head).await?;
                 if op.done() {
-                    self.cooldown_until = head + self.cfg.strategy.cooldown_blocks;
+                    // Its last sale can be newer than `head`: a decision on state before it would
+                    // count on pools that sale already moved.
+                    self.cooldown_until =
+                        head.max(op.last_block()) + self.cfg.strategy.cooldown_blocks;
                     return Ok(());
                 }
                 if matches!(progress, Progress::Wait) {
@@ -608,10 +633,21 @@ impl<S: Subtensor> Arbitrageur<S> {
                 .get(&p.netuid)
                 .ok_or_else(|| Error::Invalid(format!("no pool of netuid {}", p.netuid)))?;
             let spot = self.history.spot(p.netuid).unwrap_or(0);
+            // Every fund netuid has an official price in the observation; without one, nothing.
+            let official = obs
+                .prices
+                .iter()
+                .find(|q| q.netuid == p.netuid)
+                .map_or(0, |q| q.price);
+            let lowest = self
+                .history
+                .lowest(p.netuid)
+                .map_or(0, |l| tao20_creation::pricing::spot_to_fp18(l).raw());
             positions.push(PositionQuote {
                 netuid: p.netuid,
                 amount: p.amount.saturating_sub(*reserved),
                 precompile_price: tao20_creation::pricing::spot_to_fp18(spot).raw(),
+                price_cap: official.min(lowest),
                 pool,
             });
         }

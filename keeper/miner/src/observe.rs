@@ -69,6 +69,13 @@ impl PriceHistory {
             .map(|(_, p)| *p)
     }
 
+    /// The lowest spot price of `netuid` in the window (rao per alpha).
+    pub fn lowest(&self, netuid: u16) -> Option<u64> {
+        self.samples
+            .get(&netuid)
+            .and_then(|m| m.values().min().copied())
+    }
+
     /// The official price of `netuid` for valuation block `valuation_block`.
     pub fn official(&self, netuid: u16, valuation_block: u64) -> Result<Fp18> {
         let from = valuation_block.saturating_sub(self.window);

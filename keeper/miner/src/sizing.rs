@@ -433,8 +433,22 @@ pub struct PositionQuote {
     /// The Alpha precompile's price (FP18 raw): below `minStakeRao` a paid amount is booked as a
     /// claim, not transferred.
     pub precompile_price: u128,
+    /// The most the alpha is counted at (FP18 raw, TAO per alpha): the miner passes the lowest of
+    /// the official price and the window's spot prices, so a spot pushed up in the last blocks (a
+    /// stake its staker may take out before this alpha is sold) is no reason to redeem.
+    pub price_cap: u128,
     /// The pool the alpha is sold into.
     pub pool: SubnetPool,
+}
+
+impl PositionQuote {
+    /// TAO (rao) selling `alpha` is counted for: the pool's proceeds, capped at the value at
+    /// `price_cap` (rounded down).
+    pub fn sale_value(&self, alpha: u64) -> u64 {
+        let capped = U256::from(alpha) * U256::from(self.price_cap) / U256::from(E18);
+        let capped = u64::try_from(capped).unwrap_or(u64::MAX);
+        self.pool.tao_from_selling(alpha).min(capped)
+    }
 }
 
 /// Everything a redemption's profit depends on.
@@ -509,7 +523,7 @@ pub fn evaluate_redemption(inputs: &RedemptionInputs, spend_rao: u64) -> Option<
             < U256::from(inputs.min_stake_rao) * U256::from(E18);
         let paid = if dust { 0 } else { amount };
         amounts.push((p.netuid, paid));
-        proceeds = proceeds.checked_add(p.pool.tao_from_selling(paid))?;
+        proceeds = proceeds.checked_add(p.sale_value(paid))?;
     }
     let native_wei = narrow(w(inputs.native_wei) * w(burned) / w(inputs.supply));
     let native_rao = u64::try_from(native_wei / U256::from(WEI_PER_RAO)).ok()?;
@@ -537,7 +551,10 @@ pub fn size_redemption(inputs: &RedemptionInputs) -> Option<RedemptionPlan> {
     // v = V x 1e9 x (1e4 - fee) / (1e4 x S).
     let mut value: u128 = 0;
     for p in &inputs.positions {
-        value = value.checked_add(p.pool.spot_value(p.amount))?;
+        let capped =
+            u128::try_from(U256::from(p.amount) * U256::from(p.price_cap) / U256::from(E18))
+                .unwrap_or(u128::MAX);
+        value = value.checked_add(p.pool.spot_value(p.amount).min(capped))?;
     }
     let native = u128::try_from(inputs.native_wei / U256::from(WEI_PER_RAO)).ok()?;
     value = value.checked_add(native)?;
@@ -733,6 +750,59 @@ mod tests {
         assert_eq!(serde_json::from_value::<CreationPlan>(value).unwrap(), plan);
     }
 
+    /// One position of 1 000 alpha in a pool of 5 000 TAO / 100 000 alpha (spot 0.05), the fund's
+    /// whole supply 100 shares, the pair at 30 % below a NAV of 0.5 TAO a share.
+    fn redemption_at(price_cap: u128) -> RedemptionInputs {
+        RedemptionInputs {
+            pair: PairReserves {
+                shares: U256::from(200u64) * e18(),
+                tao: U256::from(70u64) * e18(),
+            },
+            supply: U256::from(100u64) * e18(),
+            redeem_fee_bps: 50,
+            positions: vec![PositionQuote {
+                netuid: 2,
+                amount: 1_000_000_000_000,
+                precompile_price: 50_000_000_000_000_000,
+                price_cap,
+                pool: SubnetPool {
+                    tao: 5_000_000_000_000,
+                    alpha: 100_000_000_000_000,
+                    fee_rate: 33,
+                },
+            }],
+            native_wei: U256::ZERO,
+            min_stake_rao: 500_000,
+            capital_rao: 100_000_000_000,
+            max_spend_rao: u64::MAX,
+            step_rao: 100_000_000,
+            fixed_cost_rao: 10_000_000,
+            min_profit_rao: 0,
+        }
+    }
+
+    #[test]
+    fn a_redemption_counts_its_alpha_at_no_more_than_its_price_cap() {
+        // The cap is the spot: the 30 % discount is worth a redemption.
+        let plan = size_redemption(&redemption_at(50_000_000_000_000_000)).expect("a profit");
+        assert!(plan.profit_rao > 1_000_000_000, "{plan:?}");
+        // The spot was pushed to four times the window's other prices in the last blocks: the
+        // pool's proceeds are not believed; at the cap the shares are worth a quarter of what
+        // the pair asks.
+        assert_eq!(
+            size_redemption(&redemption_at(12_500_000_000_000_000)),
+            None
+        );
+        let capped = evaluate_redemption(&redemption_at(12_500_000_000_000_000), plan.spend_rao)
+            .expect("shares bought");
+        let (_, paid) = capped.amounts[0];
+        assert_eq!(
+            capped.proceeds_rao,
+            u64::try_from(u128::from(paid) * 12_500_000_000_000_000 / E18).unwrap()
+        );
+        assert!(capped.proceeds_rao < plan.proceeds_rao);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
@@ -803,6 +873,7 @@ mod tests {
             amount in 1u64..1_000_000,
             pool_tao in 1_000u64..1_000_000,
             pool_ratio in 1u64..100,
+            official_bps in 5_000u64..20_000,
             redeem_fee in 0u16..500,
             capital in 0u64..100_000,
             fixed in 0u64..1_000_000_000,
@@ -823,6 +894,9 @@ mod tests {
                     netuid: 2,
                     amount: amount * 1_000_000_000,
                     precompile_price: 1_000_000_000_000_000_000 / u128::from(pool_ratio),
+                    price_cap: 1_000_000_000_000_000_000 * u128::from(official_bps)
+                        / 10_000
+                        / u128::from(pool_ratio),
                     pool: SubnetPool { tao, alpha, fee_rate: 33 },
                 }],
                 native_wei: U256::ZERO,
