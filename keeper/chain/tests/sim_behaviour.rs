@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use tao20_chain::sim::{
-    LocalTransport, SimClient, SimConfig, SimServer, Simulator, SubnetSpec, Transport, WEIGHT_ONE,
+    LocalTransport, RemoteTransport, SimClient, SimConfig, SimServer, Simulator, SubnetSpec,
+    Transport, WEIGHT_ONE,
 };
 use tao20_chain::types::{Bytes32, Call, Event, TransferStake};
 use tao20_chain::{Error, Retry, Subtensor};
@@ -368,4 +369,36 @@ async fn a_dead_server_is_a_connection_error_that_says_reconnect() {
     let err = client.finalized_head().await.unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err:?}");
     assert_eq!(err.retry(), Retry::Reconnect);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_and_the_next_call_reconnects() {
+    // Accepts, reads, never answers: a stalled host keeps its connections open.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = accepted.clone();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let client = SimClient::new(
+        RemoteTransport::new(addr.to_string()).with_timeout(std::time::Duration::from_millis(200)),
+    );
+    let started = std::time::Instant::now();
+    let err = client.finalized_head().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Connection { reason, .. } if reason.contains("no answer")),
+        "{err:?}"
+    );
+    assert_eq!(err.retry(), Retry::Reconnect);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The stalled connection was dropped: the next call opens another.
+    let _ = client.finalized_head().await.unwrap_err();
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    task.abort();
 }

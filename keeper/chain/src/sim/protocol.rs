@@ -405,7 +405,12 @@ struct Connection {
 pub struct RemoteTransport {
     endpoint: String,
     conn: Arc<tokio::sync::Mutex<Option<Connection>>>,
+    timeout: std::time::Duration,
 }
+
+/// How long one request may wait for its answer: a submission waits for its block, which the
+/// simulator produces every few seconds at most.
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -419,7 +424,15 @@ impl RemoteTransport {
         RemoteTransport {
             endpoint: endpoint.into(),
             conn: Arc::new(tokio::sync::Mutex::new(None)),
+            timeout: DEFAULT_CALL_TIMEOUT,
         }
+    }
+
+    /// The same with another answer timeout (a connection that stays open but never answers, a
+    /// stalled host, ends in a connection error after it, and is dropped).
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     fn connection_error(&self, e: impl std::fmt::Display) -> Error {
@@ -434,8 +447,9 @@ impl Transport for RemoteTransport {
     async fn call(&self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
         let mut guard = self.conn.lock().await;
         if guard.is_none() {
-            let stream = TcpStream::connect(&self.endpoint)
+            let stream = tokio::time::timeout(self.timeout, TcpStream::connect(&self.endpoint))
                 .await
+                .map_err(|_| self.connection_error(format!("no connection in {:?}", self.timeout)))?
                 .map_err(|e| self.connection_error(e))?;
             let (r, w) = stream.into_split();
             *guard = Some(Connection {
@@ -445,7 +459,12 @@ impl Transport for RemoteTransport {
             });
         }
         let result = match guard.as_mut() {
-            Some(conn) => self.exchange(conn, signer, op).await,
+            // A late answer must not be read as the next request's: the connection goes with it.
+            Some(conn) => tokio::time::timeout(self.timeout, self.exchange(conn, signer, op))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(self.connection_error(format!("no answer in {:?}", self.timeout)))
+                }),
             None => Err(self.connection_error("not connected")),
         };
         if matches!(result, Err(Error::Connection { .. })) {
