@@ -303,7 +303,8 @@ impl<S: Subtensor> Engine<S> {
     /// Processes up to `max_blocks_per_round` finalized blocks; whether any was processed.
     pub async fn round(&mut self) -> Result<bool> {
         let head = self.subtensor.finalized_head().await?.number;
-        self.shared.finalized.store(head, Ordering::SeqCst);
+        // The pool sampler's head follower may be a block ahead of this read.
+        self.shared.finalized.fetch_max(head, Ordering::SeqCst);
         let target = head.saturating_sub(self.cfg.bevm.confirmations);
         self.metrics.finality_lag.set(
             i64::try_from(head.saturating_sub(self.next_block.saturating_sub(1)))

@@ -266,6 +266,12 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
                     what: "mechanisms.pool.interval_ms".into(),
                     reason: e.to_string(),
                 })?;
+                side_tasks.push(tokio::spawn(follow_head(
+                    subtensor.clone(),
+                    shared.clone(),
+                    every,
+                    stop.clone(),
+                )));
                 side_tasks.push(tokio::spawn(sample_pool(
                     client,
                     every,
@@ -426,6 +432,37 @@ async fn poll_prices(
                     }
                 }
             }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Keeps `shared.finalized` at the chain's finalized head, read every `every`. Pool samples are
+/// stamped with it, and the engine updates it only once per round: while a round works through a
+/// backlog of blocks the stamp went stale by seconds, the samples bunched on a few blocks, and
+/// the delivery check saw a sampling gap that was not there (and skipped the window, which
+/// another keeper did not).
+async fn follow_head<S: Subtensor>(
+    subtensor: S,
+    shared: Arc<Shared>,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match subtensor.finalized_head().await {
+            Ok(h) => {
+                shared
+                    .finalized
+                    .fetch_max(h.number, std::sync::atomic::Ordering::SeqCst);
+            }
+            // The engine reports endpoint failures; a stale stamp is what the gap check is for.
+            Err(e) => tracing::debug!(target: "keeper", error = %e, "finalized head not read"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
