@@ -202,6 +202,26 @@ pub struct Reader {
     vault: B256,
 }
 
+/// A stored creation file as read: its fields, the stored hash, the signer-set version then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileParts {
+    file: CreationFile,
+    hash: B256,
+    version: u64,
+}
+
+impl FileParts {
+    /// The file with the signer-set version that reproduces the stored hash: a signer-set change
+    /// after publication leaves an older version in it.
+    fn matching(&self) -> Option<CreationFile> {
+        let mut file = self.file.clone();
+        (1..=self.version).rev().find_map(|v| {
+            file.signer_set_version = v;
+            (tao20_creation::eip712::creation_file_hash(&file) == self.hash).then(|| file.clone())
+        })
+    }
+}
+
 fn at(block: u64) -> BlockId {
     BlockId::number(block)
 }
@@ -330,6 +350,36 @@ impl Reader {
     /// is published. The signer-set version is the one current when it was published (the
     /// contract requires it), found by matching the stored struct hash.
     pub async fn creation_file(&self, epoch: u64, block: u64) -> Result<Option<CreationFile>> {
+        let Some(first) = self.creation_file_parts(epoch, block).await? else {
+            return Ok(None);
+        };
+        if let Some(file) = first.matching() {
+            return Ok(Some(file));
+        }
+        // Three calls at one block: a node that answered them from different states (seen once
+        // on anvil, right at publication) gives parts no version reproduces. A second read tells
+        // that apart from a real mismatch: different parts at the same block are the node's
+        // inconsistency, retried later; the same parts are not.
+        let what = format!("creation file of epoch {epoch} at block {block}");
+        match self.creation_file_parts(epoch, block).await? {
+            Some(again) if again == first => Err(Error::decode(
+                what,
+                format!(
+                    "no signer-set version up to {} reproduces the stored hash {}",
+                    first.version, first.hash
+                ),
+            )),
+            Some(again) => again.matching().map(Some).ok_or_else(|| {
+                Error::rpc(what, "the node answered two reads of one block differently")
+            }),
+            None => Err(Error::rpc(
+                what,
+                "published in one read of the block and not in the next",
+            )),
+        }
+    }
+
+    async fn creation_file_parts(&self, epoch: u64, block: u64) -> Result<Option<FileParts>> {
         let stored = self
             .contract
             .epoch(epoch)
@@ -348,30 +398,20 @@ impl Reader {
             .await
             .map_err(call_err("epochAssets", block))?;
         let version = self.signer_set(block).await?.version;
-        let mut file = CreationFile {
-            epoch_id: epoch,
-            valid_from_block: stored.validFromBlock,
-            valid_until_block: stored.validUntilBlock,
-            shares_per_unit: stored.sharesPerUnit,
-            tolerance_bps: stored.toleranceBps,
-            min_units: stored.minUnits,
-            assets: assets.iter().map(Into::into).collect(),
-            signer_set_version: version,
-        };
-        // A signer-set change after publication leaves an older version in the stored hash.
-        for v in (1..=version).rev() {
-            file.signer_set_version = v;
-            if tao20_creation::eip712::creation_file_hash(&file) == stored.fileHash {
-                return Ok(Some(file));
-            }
-        }
-        Err(Error::decode(
-            format!("creation file of epoch {epoch}"),
-            format!(
-                "no signer-set version up to {version} reproduces the stored hash {}",
-                stored.fileHash
-            ),
-        ))
+        Ok(Some(FileParts {
+            file: CreationFile {
+                epoch_id: epoch,
+                valid_from_block: stored.validFromBlock,
+                valid_until_block: stored.validUntilBlock,
+                shares_per_unit: stored.sharesPerUnit,
+                tolerance_bps: stored.toleranceBps,
+                min_units: stored.minUnits,
+                assets: assets.iter().map(Into::into).collect(),
+                signer_set_version: version,
+            },
+            hash: stored.fileHash,
+            version,
+        }))
     }
 
     /// The first block at which `expire(requestId)` succeeds (`None` while paused or when the
@@ -548,5 +588,58 @@ impl Reader {
         }
         out.sort_by_key(|e| (e.block, e.log_index));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tao20_creation::eip712::{creation_file_hash, Asset};
+
+    fn parts(published_under: u64, current: u64) -> FileParts {
+        let mut file = CreationFile {
+            epoch_id: 3,
+            valid_from_block: 302_400,
+            valid_until_block: 403_199,
+            shares_per_unit: U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            tolerance_bps: 25,
+            min_units: 1,
+            assets: vec![
+                Asset {
+                    netuid: 2,
+                    qty_per_unit: 40_000_000_000,
+                    weight_bps: 6_000,
+                },
+                Asset {
+                    netuid: 5,
+                    qty_per_unit: 9_000_000_000,
+                    weight_bps: 4_000,
+                },
+            ],
+            signer_set_version: published_under,
+        };
+        let hash = creation_file_hash(&file);
+        file.signer_set_version = current;
+        FileParts {
+            file,
+            hash,
+            version: current,
+        }
+    }
+
+    #[test]
+    fn the_stored_hash_names_the_signer_set_version_the_file_was_published_under() {
+        let p = parts(2, 4);
+        assert_eq!(p.matching().map(|f| f.signer_set_version), Some(2));
+        assert_eq!(
+            parts(4, 4).matching().map(|f| f.signer_set_version),
+            Some(4)
+        );
+        // A file read from two different states (here: another asset list) matches no version.
+        let mut torn = parts(1, 1);
+        torn.file.assets.pop();
+        assert_eq!(torn.matching(), None);
+        // Published under a version newer than the one read: not reproduced either.
+        assert_eq!(parts(3, 2).matching(), None);
     }
 }
