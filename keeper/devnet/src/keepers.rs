@@ -165,10 +165,11 @@ level = "info,keeper=info"
     Ok(config)
 }
 
-/// Blocks between two keepers' turns to transmit: two seconds of devnet blocks, so that a loaded
-/// machine's skew between keepers' views of the quorum stays inside one turn.
+/// Blocks between two keepers' turns to transmit: four seconds of devnet blocks, so that a loaded
+/// machine's skew between keepers' views of the quorum stays inside one turn (two seconds still
+/// let two keepers send one mint in a cold `make test` run).
 fn stage_blocks(block_time_ms: u64) -> u64 {
-    2000u64.div_ceil(block_time_ms.max(1)).max(2)
+    4000u64.div_ceil(block_time_ms.max(1)).max(2)
 }
 
 /// Starts keeper `i` with `config`.
