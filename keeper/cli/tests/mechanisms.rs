@@ -7,81 +7,29 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+
+use common::{status, up};
+
 use tao20_auction::commitment::Commitment;
 use tao20_chain::Subtensor;
 use tao20_devnet::fixture::FixtureClient;
 use tao20_devnet::keepers;
-use tao20_devnet::up::DevnetFile;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Net {
-    _tmp: tempfile::TempDir,
-    file: DevnetFile,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = tao20_devnet::up::down(&self.file.options.dir);
-    }
-}
-
-fn up() -> Net {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir =
-        std::env::var_os("KEEP_DEVNET_DIR").map_or_else(|| tmp.path().join("net"), PathBuf::from);
-    let out = Command::cargo_bin("tao20")
-        .unwrap()
-        .current_dir(root())
-        .args(["devnet", "up", "--detach", "--dir"])
-        .arg(&dir)
-        .args([
-            "--validators",
-            "3",
-            "--block-time-ms",
-            "100",
-            "--subnets",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Net {
-        file: DevnetFile::load(&dir).unwrap(),
-        _tmp: tmp,
-    }
-}
-
-fn status(db: &Path) -> serde_json::Value {
-    let out = Command::cargo_bin("tao20")
-        .unwrap()
-        .args(["validator", "status", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 const PH: u128 = 1_000_000_000_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_land_on_chain() {
-    let net = up();
+    let net = up(&[
+        "--validators",
+        "3",
+        "--block-time-ms",
+        "100",
+        "--subnets",
+        "2",
+    ]);
     let f = &net.file;
     let sim = f.simulator();
     let fixture = FixtureClient::new(&f.fixture_url).unwrap();
