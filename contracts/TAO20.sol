@@ -19,7 +19,6 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 import {ErrorsLib} from "./libraries/ErrorsLib.sol";
 import {EventsLib} from "./libraries/EventsLib.sol";
-import {ExpiryLib} from "./libraries/ExpiryLib.sol";
 import {HashLib} from "./libraries/HashLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {StakingLib} from "./libraries/StakingLib.sol";
@@ -49,7 +48,17 @@ contract TAO20 is TAO20Base, ITAO20Core {
     /// @notice Most assets in a creation file, signers in a set, netuids in the fund.
     uint256 public constant MAX_ASSETS = 64;
     uint256 public constant MAX_SIGNERS = 32;
-    uint256 public constant MAX_FUND_POSITIONS = 128;
+    uint256 public constant MAX_FUND_POSITIONS = MAX_NETUIDS;
+    /// @notice Highest `minStakeRao` governance may set: 1 TAO, 500 times the runtime's 0.002 TAO.
+    ///         Above it every redemption would book instead of pay and refunds and sweeps stop.
+    uint64 public constant MAX_MIN_STAKE_RAO = 1e9;
+    /// @notice The price band at deployment (`priceBand()`): a report's value may be at most 6x the
+    ///         delivery's value at the Alpha precompile's prices, its NAV per share at least 1/6 of the
+    ///         fund's. Coarse on purpose (spot prices move within a block; keepers value at the
+    ///         valuation block): a circuit breaker against a compromised quorum, as Chainlink's
+    ///         min/max answer, not a second oracle. Bounds for governance: 5% to 655%.
+    uint16 public constant DEFAULT_PRICE_BAND_BPS = 50_000;
+    uint16 public constant MIN_PRICE_BAND_BPS = 500;
 
     /// @notice The settlement module this contract delegates refunds, expiries, sweeps and payouts to.
     address public immutable SETTLEMENT;
@@ -58,7 +67,9 @@ contract TAO20 is TAO20Base, ITAO20Core {
 
     constructor(InitParams memory p) TAO20Base(p, _vaultOf(p)) {
         if (p.fundNetuids.length != p.fundHotkeys.length) revert ErrorsLib.InvalidParameter("fundHotkeys");
-        if (p.minStakeRao == 0) revert ErrorsLib.InvalidParameter("minStakeRao");
+        if (p.minStakeRao == 0 || p.minStakeRao > MAX_MIN_STAKE_RAO) {
+            revert ErrorsLib.InvalidParameter("minStakeRao");
+        }
         if (p.creationBond % RAO != 0) revert ErrorsLib.NotWholeRao(p.creationBond);
         _checkFees(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         _checkSigners(p.signers, p.threshold);
@@ -73,7 +84,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
             managementFeeBps: p.managementFeeBps,
             lastAccrual: uint40(block.number),
             sweepNonce: 0,
-            minStakeRao: p.minStakeRao
+            minStakeRao: p.minStakeRao,
+            priceBandBps: DEFAULT_PRICE_BAND_BPS
         });
         _installSigners(p.signers, p.threshold);
         feeTo = p.feeRecipient;
@@ -82,6 +94,7 @@ contract TAO20 is TAO20Base, ITAO20Core {
         emit EventsLib.FeesUpdated(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         emit EventsLib.CreationBondUpdated(p.creationBond);
         emit EventsLib.MinStakeUpdated(p.minStakeRao);
+        emit EventsLib.PriceBandUpdated(DEFAULT_PRICE_BAND_BPS);
         emit EventsLib.GuardianUpdated(p.guardian);
         for (uint256 i; i < p.fundNetuids.length; ++i) {
             uint16 netuid = p.fundNetuids[i];
@@ -140,7 +153,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
         payable
         returns (bytes32 requestId)
     {
-        if (cfg.paused) revert ErrorsLib.Paused();
+        (PauseClock memory pc, bool pausedNow) = _clockNow();
+        if (pausedNow) revert ErrorsLib.Paused();
         if (coldkey == bytes32(0)) revert ErrorsLib.ZeroColdkey();
         if (receiver == address(0)) revert ErrorsLib.ZeroReceiver();
         if (msg.value < bondRequired) revert ErrorsLib.BondTooLow(msg.value, bondRequired);
@@ -169,7 +183,7 @@ contract TAO20 is TAO20Base, ITAO20Core {
             requestBlock: uint40(block.number),
             status: RequestStatus.Pending,
             // forge-lint: disable-next-line(unsafe-typecast)
-            pausedAtRequest: uint48(clock.pausedTotal), // at most the block number
+            pausedAtRequest: uint48(pc.pausedTotal), // at most the block number
             coldkey: coldkey,
             // forge-lint: disable-next-line(unsafe-typecast)
             minSharesOut: uint128(minSharesOut), // checked against 2^128 - 1 above
@@ -206,10 +220,11 @@ contract TAO20 is TAO20Base, ITAO20Core {
         _recordMint(rq.requestBlock, report.deliveryBlock, report.deliveryIndex);
         sharesOut = _issueShares(report, rq, c);
         for (uint256 i; i < report.positions.length; ++i) {
-            // A zero target: the position already lies on the fund hotkey (delivered before it took over).
-            if (toHotkeys[i] == bytes32(0)) continue;
             Position calldata p = report.positions[i];
-            StakingLib.move(p.hotkey, toHotkeys[i], p.netuid, p.amount);
+            // A zero target: the position already lies on the fund hotkey (delivered before it took
+            // over), held out of the fund until now.
+            if (toHotkeys[i] == bytes32(0)) _releaseHeld(p.netuid, p.amount);
+            else StakingLib.move(p.hotkey, toHotkeys[i], p.netuid, p.amount);
         }
     }
 
@@ -220,7 +235,7 @@ contract TAO20 is TAO20Base, ITAO20Core {
         view
         returns (uint256 deliveryId, bytes32[] memory toHotkeys)
     {
-        if (c.paused) revert ErrorsLib.Paused();
+        _requireUnpaused(c.paused);
         _checkVersion(report.signerSetVersion, c);
         _requirePending(report.requestId, rq.status);
         if (report.epochId != rq.epochId) revert ErrorsLib.EpochMismatch();
@@ -260,6 +275,7 @@ contract TAO20 is TAO20Base, ITAO20Core {
     {
         uint256 accrued = _accrueUnminted(c);
         uint256 supply = totalSupply() + accrued;
+        _checkPriceBand(report, supply, c.priceBandBps);
         (uint256 gross, uint256 fee, uint256 net) =
             SharesMathLib.mintShares(report.valueRao, report.navPerShare, c.mintFeeBps);
         if (gross == 0) revert ErrorsLib.ZeroShares();
@@ -278,6 +294,46 @@ contract TAO20 is TAO20Base, ITAO20Core {
         emit EventsLib.CreationMinted(
             report.requestId, rq.miner, report.epochId, report.units, report.valueRao, sharesOut
         );
+    }
+
+    /// @dev Defence in depth against a compromised quorum (Chainlink's min/max answer): the
+    ///      report's value at most `1 + band` times the delivery's value at the Alpha precompile's
+    ///      prices, its NAV per share at least `1 / (1 + band)` of the fund's at those prices (fund
+    ///      positions net of reservations, plus native TAO). The first mint has no NAV to compare.
+    function _checkPriceBand(CreationReport calldata report, uint256 supply, uint16 band) internal view {
+        uint256 factor = SharesMathLib.BPS + band;
+        uint256 spot;
+        for (uint256 i; i < report.positions.length; ++i) {
+            Position calldata p = report.positions[i];
+            spot += p.amount * StakingLib.alphaPrice(p.netuid); // u64 alpha times u64 rao * 1e9
+        }
+        spot /= 1e18;
+        if (report.valueRao * SharesMathLib.BPS > spot * factor) {
+            revert ErrorsLib.ValueOutOfBand(report.valueRao, spot);
+        }
+        if (supply == 0) return;
+        uint256 nav = (_fundValueRao() * 1e18) / supply;
+        if (report.navPerShare * factor < nav * SharesMathLib.BPS) {
+            revert ErrorsLib.NavOutOfBand(report.navPerShare, nav);
+        }
+    }
+
+    /// @dev The fund's value at the Alpha precompile's prices, rao: each fund position net of its
+    ///      reservation, plus native TAO.
+    function _fundValueRao() internal view returns (uint256 value) {
+        uint16[] memory netuids = netuidList;
+        for (uint256 i; i < netuids.length; ++i) {
+            uint16 netuid = netuids[i];
+            uint256 nibble = netuidBits[netuid >> 6] >> ((netuid & 0x3f) << 2);
+            bytes32 hk = nibble & OWN_HOTKEY == 0 ? DEFAULT_HOTKEY : hotkeyOverride[netuid];
+            uint256 stake = StakingLib.stakeOf(hk, VAULT, netuid);
+            if (nibble & HAS_CLAIMS != 0) {
+                uint256 held = netuidState[netuid].reserved;
+                stake = stake > held ? stake - held : 0;
+            }
+            value += stake * StakingLib.alphaPrice(netuid);
+        }
+        value = value / 1e18 + fundNativeBalance() / RAO;
     }
 
     // ------------------------------------------------------------------ redemption
@@ -308,6 +364,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
         // The runtime moves whole rao.
         uint256 native = SharesMathLib.wholeRao(SharesMathLib.redeemAmount(fundNativeBalance(), burned, supply));
         amounts[n] = native;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        fundNative -= uint96(native); // at most fundNativeBalance(), which is at most fundNative
         bool any = native != 0;
         bool bookNative = any && skip[n];
         if (bookNative) _bookNative(native);
@@ -322,9 +380,10 @@ contract TAO20 is TAO20Base, ITAO20Core {
 
     /// @dev For each fund position: `floor((stake - reserved) * burned / supply)`, then booked to
     ///      `coldkey` when skipped or dust at the Alpha precompile's price (decided before any call),
-    ///      else transferred. One pass: a booking is state, but the only calls made are to the
-    ///      precompiles, which cannot call back (and the guard is held). Returns whether any
-    ///      position owed something.
+    ///      or when the runtime refuses the transfer (transfers disabled: the refusal costs at most
+    ///      `DISPATCH_GAS`), else transferred. One pass: a booking is state, but the only calls made
+    ///      are to the precompiles, which cannot call back (and the guard is held). Returns whether
+    ///      any position owed something.
     function _payPositions(
         bytes32 coldkey,
         uint256 burned,
@@ -358,15 +417,13 @@ contract TAO20 is TAO20Base, ITAO20Core {
             if (amount == 0) continue;
             any = true;
             amounts[i] = amount;
-            if (skip[i] || _isBelow(netuid, amount, minValue)) {
+            if (skip[i] || _isBelow(netuid, amount, minValue) || !StakingLib.tryTransfer(coldkey, hk, netuid, amount)) {
                 claims[coldkey][netuid] += amount;
                 // forge-lint: disable-next-line(unsafe-typecast)
                 netuidState[netuid].reserved += uint64(amount); // at most the vault's stake, a u64
                 bits |= HAS_CLAIMS << ((netuid & 0x3f) << 2);
                 netuidBits[wordIndex] = bits;
                 emit EventsLib.ClaimBooked(coldkey, netuid, amount);
-            } else {
-                StakingLib.transfer(coldkey, hk, netuid, amount);
             }
         }
     }
@@ -396,29 +453,6 @@ contract TAO20 is TAO20Base, ITAO20Core {
     }
 
     /// @inheritdoc ITAO20Core
-    function setFundHotkey(uint16 netuid, bytes32 hotkey) external onlyOwner nonReentrant {
-        if (netuid == 0) revert ErrorsLib.InvalidNetuid(netuid);
-        if (hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
-        bytes32 old = _fundHotkey(netuid);
-        if (old == hotkey) return;
-        // Deliveries already made under the new hotkey stay mintable and refundable (`hotkeySince`).
-        netuidState[netuid].hotkeySince = uint64(block.number);
-        if (old == bytes32(0)) {
-            if (netuidList.length >= MAX_FUND_POSITIONS) revert ErrorsLib.TooManyPositions();
-            _addFundNetuid(netuid, hotkey);
-            return;
-        }
-        _setHotkey(netuid, hotkey);
-        emit EventsLib.FundHotkeyUpdated(netuid, old, hotkey);
-        uint256 stake = StakingLib.stakeOf(old, VAULT, netuid);
-        // Dust the runtime would refuse to move stays under the old hotkey, stray stake for a sweep.
-        if (stake != 0 && !_isDust(netuid, stake, cfg.minStakeRao)) {
-            emit EventsLib.StakeMoved(netuid, old, hotkey, VAULT, stake);
-            StakingLib.move(old, hotkey, netuid, stake);
-        }
-    }
-
-    /// @inheritdoc ITAO20Core
     function setFees(uint16 mintFeeBps_, uint16 redeemFeeBps_, uint16 managementFeeBps_, address recipient)
         external
         onlyOwner
@@ -442,32 +476,22 @@ contract TAO20 is TAO20Base, ITAO20Core {
 
     /// @inheritdoc ITAO20Core
     function setMinStake(uint64 minStakeRao_) external onlyOwner {
-        if (minStakeRao_ == 0) revert ErrorsLib.InvalidParameter("minStakeRao");
+        if (minStakeRao_ == 0 || minStakeRao_ > MAX_MIN_STAKE_RAO) revert ErrorsLib.InvalidParameter("minStakeRao");
         cfg.minStakeRao = minStakeRao_;
         emit EventsLib.MinStakeUpdated(minStakeRao_);
+    }
+
+    /// @inheritdoc ITAO20Core
+    function setPriceBand(uint16 priceBandBps_) external onlyOwner {
+        if (priceBandBps_ < MIN_PRICE_BAND_BPS) revert ErrorsLib.InvalidParameter("priceBandBps");
+        cfg.priceBandBps = priceBandBps_;
+        emit EventsLib.PriceBandUpdated(priceBandBps_);
     }
 
     /// @inheritdoc ITAO20Core
     function setGuardian(address guardian_) external onlyOwner {
         pauser = guardian_;
         emit EventsLib.GuardianUpdated(guardian_);
-    }
-
-    /// @inheritdoc ITAO20Core
-    function setPaused(bool paused_) external {
-        if (msg.sender != pauser && msg.sender != owner()) revert ErrorsLib.NotGuardian(msg.sender);
-        if (paused_ == cfg.paused) return;
-        PauseClock memory pc = clock;
-        if (paused_) {
-            pc.pausedSince = uint64(block.number);
-        } else {
-            pc.pausedTotal += uint64(block.number) - pc.pausedSince;
-            pc.pausedSince = 0;
-            pc.lastUnpause = uint64(block.number);
-        }
-        clock = pc;
-        cfg.paused = paused_;
-        emit EventsLib.PausedSet(paused_);
     }
 
     // ------------------------------------------------------------------ ownership
@@ -545,13 +569,6 @@ contract TAO20 is TAO20Base, ITAO20Core {
     }
 
     /// @inheritdoc ITAO20Core
-    function deliveryState(uint256 deliveryId) external view returns (DeliveryState) {
-        // forge-lint: disable-next-line(unsafe-typecast)
-        if (_isMinted(uint64(deliveryId >> 32), uint32(deliveryId))) return DeliveryState.Minted;
-        return settled[deliveryId];
-    }
-
-    /// @inheritdoc ITAO20Core
     function claimOf(bytes32 coldkey, uint16 netuid) external view returns (uint256) {
         return claims[coldkey][netuid];
     }
@@ -569,11 +586,6 @@ contract TAO20 is TAO20Base, ITAO20Core {
     /// @inheritdoc ITAO20Core
     function reserved(uint16 netuid) external view returns (uint256) {
         return netuidState[netuid].reserved;
-    }
-
-    /// @inheritdoc ITAO20Core
-    function positionRefunded(uint256 deliveryId, uint16 netuid, bytes32 hotkey) external view returns (bool) {
-        return refundedPositions[keccak256(abi.encode(deliveryId, netuid, hotkey))];
     }
 
     /// @inheritdoc ITAO20Core
@@ -602,19 +614,6 @@ contract TAO20 is TAO20Base, ITAO20Core {
     }
 
     /// @inheritdoc ITAO20Core
-    function expireableAt(bytes32 requestId) external view returns (uint256) {
-        Request storage rq = requests[requestId];
-        PauseClock memory pc = clock;
-        if (rq.status != RequestStatus.Pending || pc.pausedSince != 0) return type(uint256).max;
-        return ExpiryLib.expireAfter(rq.requestBlock, WINDOW, GRACE, rq.pausedAtRequest, pc) + 1;
-    }
-
-    /// @inheritdoc ITAO20Core
-    function pauseClock() external view returns (PauseClock memory) {
-        return clock;
-    }
-
-    /// @inheritdoc ITAO20Core
     function deliveryRemark(bytes32 requestId) external view returns (bytes32) {
         return keccak256(abi.encodePacked("TAO20", block.chainid, VAULT, requestId));
     }
@@ -630,8 +629,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
     }
 
     /// @inheritdoc ITAO20Core
-    function paused() external view returns (bool) {
-        return cfg.paused;
+    function paused() external view returns (bool pausedNow) {
+        (, pausedNow) = _clockNow();
     }
 
     /// @inheritdoc ITAO20Core
@@ -669,7 +668,9 @@ contract TAO20 is TAO20Base, ITAO20Core {
     function fundNativeBalance() public view returns (uint256 amount) {
         uint256 balance = address(this).balance;
         // On chain the balance is whole rao and covers every booking; a plain EVM may hold dust wei.
-        amount = SharesMathLib.wholeRao(balance > lockedNative ? balance - lockedNative : 0);
+        amount = balance > lockedNative ? balance - lockedNative : 0;
+        uint256 own = fundNative;
+        amount = SharesMathLib.wholeRao(amount < own ? amount : own);
     }
 
     /// @inheritdoc ITAO20Core
@@ -781,27 +782,5 @@ contract TAO20 is TAO20Base, ITAO20Core {
         cfg.signerSetVersion = version;
         cfg.threshold = threshold_;
         emit EventsLib.SignersUpdated(version, list, threshold_);
-    }
-
-    function _isFundNetuid(uint16 netuid) internal view returns (bool) {
-        return (netuidBits[netuid >> 6] >> ((netuid & 0x3f) << 2)) & FUND_NETUID != 0;
-    }
-
-    function _setHotkey(uint16 netuid, bytes32 hotkey) internal {
-        uint256 ownBit = OWN_HOTKEY << ((netuid & 0x3f) << 2);
-        if (hotkey == DEFAULT_HOTKEY) {
-            netuidBits[netuid >> 6] &= ~ownBit;
-            delete hotkeyOverride[netuid];
-        } else {
-            netuidBits[netuid >> 6] |= ownBit;
-            hotkeyOverride[netuid] = hotkey;
-        }
-    }
-
-    function _addFundNetuid(uint16 netuid, bytes32 hotkey) internal {
-        netuidBits[netuid >> 6] |= FUND_NETUID << ((netuid & 0x3f) << 2);
-        _setHotkey(netuid, hotkey);
-        netuidList.push(netuid);
-        emit EventsLib.FundHotkeyUpdated(netuid, bytes32(0), hotkey);
     }
 }

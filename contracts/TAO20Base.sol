@@ -18,6 +18,7 @@ import {
     InitParams
 } from "./interfaces/ITAO20.sol";
 import {ErrorsLib} from "./libraries/ErrorsLib.sol";
+import {EventsLib} from "./libraries/EventsLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
 import {StakingLib} from "./libraries/StakingLib.sol";
@@ -47,6 +48,13 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
     uint256 internal constant OWN_HOTKEY = 2;
     uint256 internal constant HAS_CLAIMS = 4;
 
+    /// @dev Most netuids in the fund (`MAX_FUND_POSITIONS`).
+    uint256 internal constant MAX_NETUIDS = 128;
+
+    /// @dev Longest pause the guardian alone may impose (7 days of 12 s blocks); it may not pause
+    ///      again for as long after one ends. The owner's pauses (48 h notice) have no limit.
+    uint64 internal constant GUARDIAN_PAUSE_BLOCKS = 50_400;
+
     // ------------------------------------------------------------------ immutables
 
     /// @dev The vault: this contract's substrate mirror account.
@@ -74,13 +82,27 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
         uint40 lastAccrual;
         uint32 sweepNonce;
         uint64 minStakeRao;
+        uint16 priceBandBps;
     }
 
-    /// @dev Per fund netuid: alpha booked to redeemers under its fund hotkey, and the block its
-    ///      fund hotkey took over (deliveries on that hotkey from before it stay settleable).
+    /// @dev Per fund netuid: alpha under its fund hotkey that is not the fund's (`reserved`: booked
+    ///      to redeemers plus `held`), the block its fund hotkey took over (deliveries on that hotkey
+    ///      from before it stay settleable), and `held`: the vault's stake found under the new
+    ///      hotkey when it took over, kept out of the fund for the deliveries made there before.
     struct NetuidState {
         uint64 reserved;
         uint64 hotkeySince;
+        uint64 held;
+    }
+
+    /// @dev A retired (dissolved) netuid: the runtime paid each staker `alpha * potRao / totalAlpha`
+    ///      rao; what the claims and deliveries on it were owed, still unpaid.
+    struct Retirement {
+        uint128 potRao;
+        uint128 totalAlpha;
+        uint128 claimsAlpha;
+        uint128 claimsRao;
+        uint128 deliveryRao;
     }
 
     Config internal cfg;
@@ -130,6 +152,16 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
     /// @dev Native TAO booked to an account by redemptions, claimable with `claimNative`.
     mapping(address account => uint256) internal nativeClaims;
 
+    /// @dev The fund's native TAO (wei, whole rao): forfeited bonds and retired netuids' proceeds,
+    ///      less what redemptions took. TAO that reaches the vault otherwise (a dissolved subnet's
+    ///      payout before its retirement, a donation) is not the fund's until accounted.
+    uint96 internal fundNative;
+    /// @dev The block the current pause ends by itself (the guardian's); max for the owner's.
+    uint64 internal pauseEnds;
+    /// @dev The guardian may not pause before this block (as long after a pause as it lasted).
+    uint64 internal pauseCooldownUntil;
+    mapping(uint16 netuid => Retirement) internal retirements;
+
     // ------------------------------------------------------------------ construction
 
     /// @dev Sets the immutables only; the core initialises the state.
@@ -166,6 +198,28 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
         return nibble & OWN_HOTKEY == 0 ? DEFAULT_HOTKEY : hotkeyOverride[netuid];
     }
 
+    function _isFundNetuid(uint16 netuid) internal view returns (bool) {
+        return (netuidBits[netuid >> 6] >> ((netuid & 0x3f) << 2)) & FUND_NETUID != 0;
+    }
+
+    function _setHotkey(uint16 netuid, bytes32 hotkey) internal {
+        uint256 ownBit = OWN_HOTKEY << ((netuid & 0x3f) << 2);
+        if (hotkey == DEFAULT_HOTKEY) {
+            netuidBits[netuid >> 6] &= ~ownBit;
+            delete hotkeyOverride[netuid];
+        } else {
+            netuidBits[netuid >> 6] |= ownBit;
+            hotkeyOverride[netuid] = hotkey;
+        }
+    }
+
+    function _addFundNetuid(uint16 netuid, bytes32 hotkey) internal {
+        netuidBits[netuid >> 6] |= FUND_NETUID << ((netuid & 0x3f) << 2);
+        _setHotkey(netuid, hotkey);
+        netuidList.push(netuid);
+        emit EventsLib.FundHotkeyUpdated(netuid, bytes32(0), hotkey);
+    }
+
     function _checkVersion(uint64 version, Config memory c) internal pure {
         if (version != c.signerSetVersion) revert ErrorsLib.StaleSignerSet(version, c.signerSetVersion);
     }
@@ -200,6 +254,45 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
     ///      redemption's per-position loop.
     function _isBelow(uint16 netuid, uint256 amount, uint256 minValue) internal view returns (bool) {
         return amount * StakingLib.alphaPrice(netuid) < minValue;
+    }
+
+    /// @dev The pause clock as of this block, with a guardian's pause that has run out counted as
+    ///      ended at its last block; and whether requests and mints are paused now.
+    function _clockNow() internal view returns (PauseClock memory pc, bool pausedNow) {
+        pc = clock;
+        if (pc.pausedSince == 0) return (pc, false);
+        uint64 ends = pauseEnds;
+        if (block.number < ends) return (pc, true);
+        pc.pausedTotal += ends - pc.pausedSince;
+        pc.pausedSince = 0;
+        pc.lastUnpause = ends;
+    }
+
+    /// @dev Reverts while requests and mints are paused; `flag` is `cfg.paused`, so the unpaused
+    ///      path reads nothing more.
+    function _requireUnpaused(bool flag) internal view {
+        if (!flag) return;
+        (, bool pausedNow) = _clockNow();
+        if (pausedNow) revert ErrorsLib.Paused();
+    }
+
+    /// @dev `alpha` of retired netuid `r` in rao, as the runtime paid it (rounded down).
+    function _retiredRao(Retirement storage r, uint256 alpha) internal view returns (uint256) {
+        return (alpha * r.potRao) / r.totalAlpha;
+    }
+
+    /// @dev Returns up to `amount` of the stake held back on `netuid`'s fund hotkey to the fund:
+    ///      a delivery made there before the hotkey took over was minted or refunded.
+    function _releaseHeld(uint16 netuid, uint256 amount) internal {
+        NetuidState storage s = netuidState[netuid];
+        uint64 held = s.held;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 released = amount < held ? uint64(amount) : held;
+        if (released == 0) return;
+        s.held = held - released;
+        uint64 left = s.reserved - released; // held is part of the reservation
+        s.reserved = left;
+        if (left == 0) netuidBits[netuid >> 6] &= ~(HAS_CLAIMS << ((netuid & 0x3f) << 2));
     }
 
     /// @dev Whether delivery `(deliveryBlock, deliveryIndex)` was minted for some request.
@@ -264,14 +357,16 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
             } else {
                 toHotkeys[i] = fundHk;
             }
-            if (checkHeld) _checkHeld(p);
+            if (checkHeld) _checkHeld(p, p.hotkey == fundHk);
         }
     }
 
     /// @dev The vault holds the position, allowing the share pool's one rao of rounding: a delivery of
-    ///      `a` may read `a - 1` (`primitives/share-pool` truncates shares and values).
-    function _checkHeld(Position calldata p) internal view {
-        uint256 held = StakingLib.stakeOf(p.hotkey, VAULT, p.netuid);
+    ///      `a` may read `a - 1` (`primitives/share-pool` truncates shares and values). A position on
+    ///      its fund hotkey must be covered by the stake held back there when the hotkey took over:
+    ///      the rest of that hotkey's stake is the fund's.
+    function _checkHeld(Position calldata p, bool onFundHotkey) internal view {
+        uint256 held = onFundHotkey ? netuidState[p.netuid].held : StakingLib.stakeOf(p.hotkey, VAULT, p.netuid);
         if (held + 1 < p.amount) revert ErrorsLib.PositionNotHeld(p.netuid, p.hotkey, held, p.amount);
     }
 

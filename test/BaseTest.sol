@@ -20,6 +20,7 @@ import {TAO20Timelock} from "../contracts/governance/TAO20Timelock.sol";
 import {StakingMock} from "./mocks/StakingMock.sol";
 import {AlphaMock} from "./mocks/AlphaMock.sol";
 import {AddressMappingMock} from "./mocks/AddressMappingMock.sol";
+import {BalanceTransferMock} from "./mocks/BalanceTransferMock.sol";
 import {Hasher} from "./utils/Hasher.sol";
 
 /// @notice Shared fixture: precompile mocks at their real addresses, a deployed TAO20 with five
@@ -57,11 +58,15 @@ abstract contract BaseTest is Test {
     bytes32 internal minerColdkey = keccak256("tao20.coldkey.miner");
     bytes32 internal holderColdkey = keccak256("tao20.coldkey.holder");
     bytes32 internal vault;
+    /// @dev The BalanceTransfer precompile (`StakingLib.BALANCE_TRANSFER_PRECOMPILE`).
+    address internal constant BALANCE_TRANSFER = 0x0000000000000000000000000000000000000800;
+    BalanceTransferMock internal balances = BalanceTransferMock(BALANCE_TRANSFER);
 
     function setUp() public virtual {
         vm.etch(STAKING_PRECOMPILE, address(new StakingMock()).code);
         vm.etch(ALPHA_PRECOMPILE, address(new AlphaMock()).code);
         vm.etch(ADDRESS_MAPPING_PRECOMPILE, address(new AddressMappingMock()).code);
+        vm.etch(BALANCE_TRANSFER, address(new BalanceTransferMock()).code);
         vm.label(STAKING_PRECOMPILE, "StakingV2");
         vm.label(ALPHA_PRECOMPILE, "Alpha");
         vm.label(ADDRESS_MAPPING_PRECOMPILE, "AddressMapping");

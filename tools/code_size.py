@@ -10,6 +10,8 @@ import sys
 EIP170 = 24_576
 EIP3860 = 49_152
 CORE_HEADROOM = 1_000
+# The core's initcode carries the settlement module's creation code.
+INITCODE_HEADROOM = 256
 
 
 def main():
@@ -24,6 +26,9 @@ def main():
     core = by_name["TAO20"]["runtime_margin"]
     if core < CORE_HEADROOM:
         sys.exit(f"code_size: the core has only {core} bytes of headroom under EIP-170 (keep {CORE_HEADROOM})")
+    init = EIP3860 - by_name["TAO20"]["init_size"]
+    if init < INITCODE_HEADROOM:
+        sys.exit(f"code_size: the core's initcode has only {init} bytes of headroom under EIP-3860 (keep {INITCODE_HEADROOM})")
 
 
 if __name__ == "__main__":

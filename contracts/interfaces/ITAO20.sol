@@ -156,10 +156,12 @@ struct InitParams {
 ///      governance change 48 hours' notice and lets a change lapse if it is not applied in time;
 ///      `renounceOwnership` always reverts.
 /// @dev Warning: a refused StakingV2 call is an error exit that consumes all the gas forwarded to it.
-///      The contract never relies on one: it decides dust from the Alpha precompile's price before
-///      calling, and a call it makes anyway fails its whole transaction (transfers disabled by the
-///      subnet owner, which no precompile reports, or an unregistered hotkey). Callers should
-///      simulate (`eth_estimateGas`) before sending.
+///      The contract forwards 100 000 gas to each (`StakingLib.DISPATCH_GAS`, about three times the
+///      runtime's weight of a stake transfer) and needs that much left before each call
+///      (`GasTooLow`). It decides dust from the Alpha precompile's price before calling; a transfer
+///      the runtime refuses anyway (transfers disabled by the subnet owner, which no precompile
+///      reports) is booked or left for later where the entry point says so; a refused move fails
+///      its transaction. Callers should simulate (`eth_estimateGas`) before sending.
 interface ITAO20Core is IERC20Metadata {
     // ------------------------------------------------------------------ epochs
 
@@ -197,9 +199,12 @@ interface ITAO20Core is IERC20Metadata {
     ///      (`fundHotkeySince`); it stays where it is. Then
     ///      `gross = floor(valueRao * 1e18 / navPerShare)`, `fee = ceil(gross * mintFeeBps / 1e4)`,
     ///      `sharesOut = gross - fee`; the first mint ever also locks 1e15 of the gross as dead shares.
-    /// @dev Warning: value and NAV are the quorum's; the contract checks only that the vault holds
-    ///      the positions and that the shares meet the miner's own `minSharesOut`. `mint` reads no
-    ///      price: a position worth less than the runtime minimum makes its move, and so the mint,
+    /// @dev Value and NAV are the quorum's, bounded by the price band (`priceBand()`): the value at
+    ///      most `(1e4 + band) / 1e4` times the positions' value at the Alpha precompile's prices,
+    ///      the NAV per share at least `1e4 / (1e4 + band)` of the fund's at those prices
+    ///      (`ValueOutOfBand`, `NavOutOfBand`; no NAV bound on the first mint). A position on the fund
+    ///      hotkey (delivered before it took over) must be covered by `heldForDeliveries`.
+    /// @dev Warning: a position worth less than the runtime minimum makes its move, and so the mint,
     ///      fail (relayers should check first); such a delivery is refunded after expiry.
     function mint(CreationReport calldata report, bytes[] calldata signatures) external returns (uint256 sharesOut);
 
@@ -217,8 +222,9 @@ interface ITAO20Core is IERC20Metadata {
     ///      / `claimNative`, and no longer part of the fund. `minAmounts` counts booked amounts as
     ///      received. Reverts if the redemption would pay and book nothing at all.
     /// @dev Warning: skip every subnet whose owner disabled transfers (the runtime's
-    ///      `TransferToggle`, which no precompile reports): a transfer there fails the whole
-    ///      redemption and, as a failed dispatch, consumes the gas forwarded to it. A position whose
+    ///      `TransferToggle`, which no precompile reports): a transfer there is refused, costs the
+    ///      100 000 gas forwarded to it, and its amount is booked to `coldkey` as if skipped. A
+    ///      position whose
     ///      fund hotkey was swapped away (`swap_hotkey`) reads zero until governance follows it:
     ///      state `minAmounts` to be safe.
     function redeem(uint256 shares, bytes32 coldkey, uint256[] calldata minAmounts, bool[] calldata skip)
@@ -234,28 +240,23 @@ interface ITAO20Core is IERC20Metadata {
 
     /// @notice Installs a new signer set (sorted, unique, non-zero; threshold >= floor(2n/3) + 1) and
     ///         bumps `signerSetVersion`.
+    /// @dev Warning: anyone may execute a ready timelock operation, and so choose the block at which
+    ///      every report and file signed under the old version stops verifying (`StaleSignerSet`).
+    ///      Keepers re-sign what is still unsettled under the new version; relayers re-fetch
+    ///      signatures after a `SignersUpdated` event.
     function setSigners(address[] calldata newSigners, uint8 newThreshold) external;
-    /// @notice Sets the fund hotkey of `netuid` (a new netuid joins the fund's positions). The vault's
-    ///         stake under the old hotkey moves to the new one (unless it is dust, which stays for a
-    ///         sweep); deliveries already made under the new hotkey stay mintable and refundable.
-    /// @dev Warning: a fund hotkey's owner can `swap_hotkey` it away, taking every fund position of
-    ///      that hotkey with it to its new hotkey (still the vault's stake); point the netuids at the
-    ///      new hotkey here. Do not change a netuid's hotkey twice while a delivery made before the
-    ///      first change is unsettled: the second change moves it along with the fund's stake.
-    function setFundHotkey(uint16 netuid, bytes32 hotkey) external;
     /// @notice Sets fees and fee recipient (mint, redeem <= 100 bps; management <= 200 bps a year),
     ///         accruing at the old rate first.
     function setFees(uint16 mintFeeBps, uint16 redeemFeeBps, uint16 managementFeeBps, address recipient) external;
     /// @notice Sets the creation bond (whole rao).
     function setCreationBond(uint96 bond) external;
-    /// @notice Sets the runtime's minimum stake value (`DefaultMinStake`, rao) after a runtime upgrade.
+    /// @notice Sets the runtime's minimum stake value (`DefaultMinStake`, rao) after a runtime upgrade;
+    ///         at most `MAX_MIN_STAKE_RAO` (1 TAO).
     function setMinStake(uint64 minStakeRao) external;
+    /// @notice Sets the price band of `mint` (bps above 1x; at least `MIN_PRICE_BAND_BPS`).
+    function setPriceBand(uint16 priceBandBps) external;
     /// @notice Sets the guardian, who may pause.
     function setGuardian(address guardian) external;
-    /// @notice Pauses or resumes `requestCreation` and `mint` (guardian or owner). Refunds,
-    ///         expiries, sweeps, claims and redemptions never pause; paused blocks do not count
-    ///         towards any request's expiry.
-    function setPaused(bool paused) external;
 
     // ------------------------------------------------------------------ views
 
@@ -269,18 +270,9 @@ interface ITAO20Core is IERC20Metadata {
     function epochAssets(uint64 epochId) external view returns (Asset[] memory);
     /// @notice A creation request.
     function request(bytes32 requestId) external view returns (Request memory);
-    /// @notice The first block at which `expire(requestId)` succeeds; `type(uint256).max` while the
-    ///         contract is paused or when the request is not Pending.
-    function expireableAt(bytes32 requestId) external view returns (uint256);
-    /// @notice The pause clock (current pause start, blocks paused so far, last unpause).
-    function pauseClock() external view returns (PauseClock memory);
     /// @notice The remark a delivery of `requestId` must carry:
     ///         keccak256(abi.encodePacked("TAO20", chainid, vault, requestId)).
     function deliveryRemark(bytes32 requestId) external view returns (bytes32);
-    /// @notice What was settled of delivery `(block << 32) | extrinsicIndex`.
-    function deliveryState(uint256 deliveryId) external view returns (DeliveryState);
-    /// @notice Whether position (`netuid`, `hotkey`) of delivery `deliveryId` was refunded.
-    function positionRefunded(uint256 deliveryId, uint16 netuid, bytes32 hotkey) external view returns (bool);
     /// @notice Alpha of `netuid` booked to `coldkey` by redemptions, not yet claimed (rao).
     function claimOf(bytes32 coldkey, uint16 netuid) external view returns (uint256);
     /// @notice Native TAO (wei) booked to `account` by redemptions, not yet claimed.
@@ -294,7 +286,10 @@ interface ITAO20Core is IERC20Metadata {
     function fundNetuids() external view returns (uint16[] memory);
     /// @notice The number of redemption positions: fund netuids plus native TAO.
     function positionCount() external view returns (uint256);
-    /// @notice Native TAO (wei, whole rao) the fund owns: the balance less bonds and native claims.
+    /// @notice Native TAO (wei, whole rao) the fund owns: forfeited bonds and retired netuids'
+    ///         proceeds less what redemptions paid (never more than the balance less bonds and
+    ///         claims). TAO reaching the vault otherwise (a dissolution before `retireNetuid`, a
+    ///         donation) is not counted.
     function fundNativeBalance() external view returns (uint256);
     /// @notice Shares the management fee would mint if accrued now.
     function pendingManagementFee() external view returns (uint256);
@@ -369,8 +364,11 @@ interface ITAO20Settlement {
     ///      Each named position is refunded at most once (a position refunded before is skipped);
     ///      a position whose value at the Alpha precompile's price is below `minStakeRao` is skipped
     ///      too and stays refundable: relaying the same signed report again once it is worth the
-    ///      minimum refunds it. `Refunded.refundedMask` says which positions moved. Fund hotkeys are
-    ///      never touched, except a position delivered before its hotkey became the fund's.
+    ///      minimum refunds it, and so does a position whose transfer the runtime refuses (transfers
+    ///      disabled: it costs the 100 000 gas forwarded). `Refunded.refundedMask` says which
+    ///      positions moved. Fund hotkeys are never touched, except a position delivered before its
+    ///      hotkey became the fund's (taken from `heldForDeliveries`). On a retired netuid the
+    ///      position is paid in the TAO its dissolution paid for it (`retireNetuid`).
     function refund(RefundReport calldata report, bytes[] calldata signatures) external;
 
     /// @notice Closes a request still Pending once `expireableAt(requestId)` is reached; its bond goes
@@ -392,8 +390,68 @@ interface ITAO20Settlement {
     /// @notice Pays `coldkey` the alpha booked to it on each of `netuids` (`transferStake` from the
     ///         fund hotkey). Anyone may call; a claim worth less than `minStakeRao` waits (it grows
     ///         with later bookings), and reverts if nothing could be paid.
-    /// @dev Warning: a netuid whose transfers are disabled fails the whole call; claim it later.
+    /// @dev A netuid whose transfers the runtime refuses (disabled) is skipped and stays owed. On a
+    ///      retired netuid the claim is paid in the TAO its dissolution paid for it
+    ///      (`alpha * potRao / totalAlpha`, BalanceTransfer precompile to `coldkey`).
     function claim(bytes32 coldkey, uint16[] calldata netuids) external;
+
+    /// @notice Retires `netuid`, whose subnet was dissolved: it leaves the fund, and the TAO the
+    ///         runtime paid the vault for it (`vaultAlpha * potRao / totalAlpha` rao, at most what
+    ///         reached the vault unaccounted) is split between the claims booked on it and the
+    ///         deliveries on it (held back on the fund hotkey plus `deliveryAlpha` under other
+    ///         hotkeys), paid by `claim` and `refund`, and the fund (the rest). Owner only.
+    /// @dev The figures are the runtime's at the dissolution (`destroy_alpha_in_out_stakes`: the
+    ///      subnet's `SubnetTAO` pot, the alpha value of every staker plus the protocol's, the
+    ///      vault's alpha on the subnet, and the part under non-fund hotkeys), public on chain for
+    ///      the timelock's notice. Until the retirement, that TAO belongs to no one: redemptions do
+    ///      not pay it out (`fundNativeBalance` counts only the fund's own TAO). Reverts while the
+    ///      vault still holds stake under the fund hotkey, or while an earlier retirement of the
+    ///      netuid has unpaid claims (pay them first with `claim`; anyone may).
+    function retireNetuid(uint16 netuid, uint128 potRao, uint128 totalAlpha, uint128 vaultAlpha, uint128 deliveryAlpha)
+        external;
+
+    /// @notice A retired netuid's dissolution rate and what it still owes (alpha of claims, rao of
+    ///         deliveries).
+    function retirement(uint16 netuid)
+        external
+        view
+        returns (uint256 potRao, uint256 totalAlpha, uint256 claimsAlpha, uint256 deliveryRao);
+
+    // ------------------------------------------------------------------ governance (cold paths)
+
+    /// @notice Sets the fund hotkey of `netuid` (a new netuid joins the fund's positions). The vault's
+    ///         stake under the old hotkey moves to the new one (unless it is dust, which stays for a
+    ///         sweep); deliveries already made under the new hotkey stay mintable and refundable,
+    ///         and the stake the vault already held under it is held out of the fund until they are
+    ///         (`heldForDeliveries`, part of `reserved`), so the change moves no value to anyone.
+    ///         Stake held back under the old hotkey stays there, for its deliveries' mint or refund.
+    /// @dev Warning: a fund hotkey's owner can `swap_hotkey` it away, taking every fund position of
+    ///      that hotkey with it to its new hotkey (still the vault's stake); point the netuids at the
+    ///      new hotkey here.
+    function setFundHotkey(uint16 netuid, bytes32 hotkey) external;
+    /// @notice Pauses or resumes `requestCreation` and `mint` (guardian or owner). Refunds,
+    ///         expiries, sweeps, claims and redemptions never pause; paused blocks do not count
+    ///         towards any request's expiry. The guardian's pause ends by itself after
+    ///         `GUARDIAN_PAUSE_BLOCKS` (7 days), and the guardian may pause again only as long after
+    ///         a pause ends as it lasted; the owner's pause (a timelocked change) has no limit and
+    ///         replaces a guardian's.
+    function setPaused(bool paused) external;
+    /// @notice What was settled of delivery `(block << 32) | extrinsicIndex`.
+    function deliveryState(uint256 deliveryId) external view returns (DeliveryState);
+    /// @notice Whether position (`netuid`, `hotkey`) of delivery `deliveryId` was refunded.
+    function positionRefunded(uint256 deliveryId, uint16 netuid, bytes32 hotkey) external view returns (bool);
+    /// @notice The first block at which `expire(requestId)` succeeds; `type(uint256).max` while the
+    ///         contract is paused or when the request is not Pending.
+    function expireableAt(bytes32 requestId) external view returns (uint256);
+    /// @notice The pause clock (current pause start, blocks paused so far, last unpause).
+    function pauseClock() external view returns (PauseClock memory);
+    /// @notice The block the current pause ends by itself (max: the owner's); 0 when not paused.
+    function pauseEndsAt() external view returns (uint64);
+    /// @notice `mint`'s price band, bps above 1x.
+    function priceBand() external view returns (uint16);
+    /// @notice Alpha under `netuid`'s fund hotkey held out of the fund for deliveries made there before
+    ///         it took over (part of `reserved`).
+    function heldForDeliveries(uint16 netuid) external view returns (uint256);
 
     /// @notice Pays `account` the native TAO booked to it by redemptions that skipped it.
     function claimNative(address account) external;

@@ -149,4 +149,24 @@ library ErrorsLib {
     error RenounceDisabled();
     /// @notice The settlement module was called directly; it runs only inside the core contract.
     error NotDelegated();
+    /// @notice The guardian paused until `until` and may not pause again before it.
+    error PauseCooldown(uint256 until);
+    /// @notice A report's value is above what the delivery is worth at the Alpha precompile's prices
+    ///         times the price band (`priceBand()`).
+    error ValueOutOfBand(uint256 valueRao, uint256 spotValueRao);
+    /// @notice A report's NAV per share is below the fund's at the Alpha precompile's prices divided
+    ///         by the price band.
+    error NavOutOfBand(uint256 navPerShare, uint256 spotNavPerShare);
+
+    // retirement of a dissolved netuid
+    /// @notice The vault still holds stake under the netuid's fund hotkey: the subnet is not dissolved.
+    error NotDissolved(uint16 netuid, uint256 stake);
+    /// @notice The dissolution's alpha does not add up: `vaultAlpha` must be part of a non-zero
+    ///         `totalAlpha` and cover `neededAlpha` (the reservations plus `deliveryAlpha`).
+    error DissolutionAlphaMismatch(uint256 totalAlpha, uint256 vaultAlpha, uint256 neededAlpha);
+    /// @notice The vault's proceeds by the dissolution's figures exceed the TAO that reached it
+    ///         unaccounted (wei).
+    error ProceedsExceedUnaccounted(uint256 proceeds, uint256 unaccounted);
+    /// @notice The netuid was retired and claims on it are still unpaid: pay them (`claim`) first.
+    error RetiredClaimsOutstanding(uint16 netuid, uint256 claimsAlpha);
 }

@@ -84,6 +84,24 @@ library EventsLib {
     event MinStakeUpdated(uint64 minStakeRao);
     /// @notice The guardian changed.
     event GuardianUpdated(address guardian);
-    /// @notice Pause switched.
+    /// @notice Pause switched (a guardian's pause also ends by itself at `GUARDIAN_PAUSE_BLOCKS`).
     event PausedSet(bool paused);
+    /// @notice The price band of `mint`'s value and NAV checks changed.
+    event PriceBandUpdated(uint16 priceBandBps);
+    /// @notice When `hotkey` became `netuid`'s fund hotkey the vault already held `amount` under it
+    ///         (deliveries made there before): held out of the fund until minted or refunded.
+    event DeliveryStakeHeld(uint16 indexed netuid, bytes32 hotkey, uint256 amount);
+    /// @notice A dissolved netuid left the fund. The runtime paid `alpha * potRao / totalAlpha`;
+    ///         the vault's `proceedsRao` went to the claims on it (`claimsRao`), the deliveries on it
+    ///         (`deliveryRao`, paid by refunds) and the fund (the rest).
+    event NetuidRetired(
+        uint16 indexed netuid,
+        uint256 potRao,
+        uint256 totalAlpha,
+        uint256 proceedsRao,
+        uint256 claimsRao,
+        uint256 deliveryRao
+    );
+    /// @notice Native TAO (wei) paid to substrate account `coldkey` for alpha on a retired netuid.
+    event RetiredPaid(bytes32 indexed coldkey, uint16 indexed netuid, uint256 alpha, uint256 amount);
 }

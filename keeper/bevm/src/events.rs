@@ -120,7 +120,7 @@ pub enum ContractEvent {
         netuid: u16,
         /// The previous hotkey (zero for a new netuid).
         old: B256,
-        /// The new hotkey.
+        /// The new hotkey (zero: the netuid was retired and left the fund).
         new: B256,
     },
     /// `FeesUpdated`.

@@ -729,6 +729,11 @@ impl<S: Subtensor> Engine<S> {
             }
             ContractEvent::FundHotkeyUpdated { netuid, new, .. } => {
                 let list = &mut st.machine.config.fund_hotkeys;
+                // A zero hotkey: the netuid was retired (its subnet dissolved) and left the fund.
+                if new.is_zero() {
+                    list.retain(|f| f.netuid != *netuid);
+                    return Ok(vec![]);
+                }
                 match list.iter_mut().find(|f| f.netuid == *netuid) {
                     Some(f) => f.hotkey = *new,
                     None => list.push(FundHotkey {
