@@ -44,6 +44,16 @@ def main():
             with open(path, "w") as f:
                 json.dump(abi, f, indent=1)
                 f.write("\n")
+            # The local chain's deployment record (integrators' example, the keeper's ABI test)
+            # follows the build; a live chain's records what was deployed there.
+            local = "deployments/31337.json"
+            if os.path.exists(local):
+                with open(local) as f:
+                    record = json.load(f)
+                record["abi" if name == "TAO20" else "timelockAbi"] = abi
+                with open(local, "w") as f:
+                    json.dump(record, f, indent=2)
+                    f.write("\n")
         else:
             try:
                 with open(path) as f:
