@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {
+    ISettlementModule,
     ITAO20Core,
     Asset,
     CreationFile,
@@ -23,7 +24,6 @@ import {HashLib} from "./libraries/HashLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {StakingLib} from "./libraries/StakingLib.sol";
 import {TAO20Base} from "./TAO20Base.sol";
-import {TAO20Settlement} from "./TAO20Settlement.sol";
 
 /// @title TAO20
 /// @notice The TAO20 index fund: share token, epochs, creation, redemption, fees and governance, in
@@ -65,7 +65,9 @@ contract TAO20 is TAO20Base, ITAO20Core {
 
     // ------------------------------------------------------------------ construction
 
-    constructor(InitParams memory p) TAO20Base(p, _vaultOf(p)) {
+    /// @param settlement_ a `TAO20Settlement` deployed with the same parameters and this contract's
+    ///        vault (deploy it first: the core's initcode cannot carry the module's under EIP-3860).
+    constructor(InitParams memory p, address settlement_) TAO20Base(p, _vaultOf(p)) {
         if (p.fundNetuids.length != p.fundHotkeys.length) revert ErrorsLib.InvalidParameter("fundHotkeys");
         if (p.minStakeRao == 0 || p.minStakeRao > MAX_MIN_STAKE_RAO) {
             revert ErrorsLib.InvalidParameter("minStakeRao");
@@ -73,7 +75,8 @@ contract TAO20 is TAO20Base, ITAO20Core {
         if (p.creationBond % RAO != 0) revert ErrorsLib.NotWholeRao(p.creationBond);
         _checkFees(p.mintFeeBps, p.redeemFeeBps, p.managementFeeBps, p.feeRecipient);
         _checkSigners(p.signers, p.threshold);
-        SETTLEMENT = address(new TAO20Settlement(p, VAULT));
+        _checkSettlement(settlement_);
+        SETTLEMENT = settlement_;
 
         cfg = Config({
             signerSetVersion: 0,
@@ -710,6 +713,15 @@ contract TAO20 is TAO20Base, ITAO20Core {
         vault_ = p.vaultColdkey == bytes32(0) ? mapped : p.vaultColdkey;
         if (vault_ == bytes32(0) || (mapped != bytes32(0) && mapped != vault_)) {
             revert ErrorsLib.InvalidParameter("vaultColdkey");
+        }
+    }
+
+    /// @dev The module runs on this contract's storage, so it must carry this contract's immutables.
+    function _checkSettlement(address module) private view {
+        if (module.code.length == 0) revert ErrorsLib.InvalidParameter("settlement");
+        (bytes32 v, bytes32 hk, uint64 g, uint64 e, uint32 w, uint32 gr) = ISettlementModule(module).immutables();
+        if (v != VAULT || hk != DEFAULT_HOTKEY || g != GENESIS || e != EPOCH_BLOCKS || w != WINDOW || gr != GRACE) {
+            revert ErrorsLib.InvalidParameter("settlement");
         }
     }
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {
+    ISettlementModule,
     ITAO20Settlement,
     Position,
     RefundReport,
@@ -25,7 +26,7 @@ import {TAO20Base} from "./TAO20Base.sol";
 ///         claims booked by redemptions. PROTOCOL.md "Creation" steps 6-7 and "Redemption".
 /// @dev Runs only by `delegatecall` from the TAO20 core (its fallback), on the core's storage and
 ///      as the vault; the core deploys it with its own immutables. NatSpec in {ITAO20Settlement}.
-contract TAO20Settlement is TAO20Base, ITAO20Settlement {
+contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
     using HashLib for RefundReport;
     using HashLib for Sweep;
 
@@ -33,6 +34,15 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement {
 
     constructor(InitParams memory p, bytes32 vault_) TAO20Base(p, vault_) {
         SELF = address(this);
+    }
+
+    /// @inheritdoc ISettlementModule
+    function immutables()
+        external
+        view
+        returns (bytes32 vault, bytes32 defaultHotkey, uint64 genesis, uint64 epochBlocks, uint32 window, uint32 grace)
+    {
+        return (VAULT, DEFAULT_HOTKEY, GENESIS, EPOCH_BLOCKS, WINDOW, GRACE);
     }
 
     /// @dev Its own storage is empty: only the core, delegating, may run it.
@@ -396,7 +406,8 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement {
         r.potRao = potRao;
         r.totalAlpha = totalAlpha;
         uint256 proceeds = _retiredRao(r, vaultAlpha);
-        uint256 unaccounted = address(this).balance - lockedNative - fundNative;
+        uint256 accounted = uint256(lockedNative) + fundNative;
+        uint256 unaccounted = address(this).balance > accounted ? address(this).balance - accounted : 0;
         if (proceeds * RAO > unaccounted) revert ErrorsLib.ProceedsExceedUnaccounted(proceeds * RAO, unaccounted);
         uint256 claimsAlpha = s.reserved - s.held;
         uint256 claimsRao = _retiredRao(r, claimsAlpha);

@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {Script, console2} from "forge-std/Script.sol";
 import {TAO20} from "../contracts/TAO20.sol";
+import {TAO20Settlement} from "../contracts/TAO20Settlement.sol";
+import {StakingLib} from "../contracts/libraries/StakingLib.sol";
 import {TAO20Timelock} from "../contracts/governance/TAO20Timelock.sol";
 import {InitParams} from "../contracts/interfaces/ITAO20.sol";
 
@@ -31,12 +33,19 @@ contract Deploy is Script {
         address[] memory executors = new address[](1); // the zero address: anyone applies a ready change
 
         vm.startBroadcast();
+        (, address deployer,) = vm.readCallers();
         TAO20Timelock timelock = new TAO20Timelock(delay, lapse, proposers, executors, address(0));
         p.owner = address(timelock);
-        tao20 = new TAO20(p);
+        // The settlement module first (the core's initcode cannot also carry it under EIP-3860),
+        // built with the vault the core will have: its mirror account, deployed next.
+        address core = vm.computeCreateAddress(deployer, vm.getNonce(deployer) + 1);
+        bytes32 vault = p.vaultColdkey != bytes32(0) ? p.vaultColdkey : StakingLib.mirrorOf(core);
+        TAO20Settlement settlement = new TAO20Settlement(p, vault);
+        tao20 = new TAO20(p, address(settlement));
         vm.stopBroadcast();
 
         console2.log("TAO20Timelock deployed at", address(timelock));
+        console2.log("TAO20Settlement deployed at", tao20.SETTLEMENT());
         console2.log("TAO20 deployed at", address(tao20));
         console2.logBytes32(tao20.vault());
         _write(tao20, timelock, governance, p, path);

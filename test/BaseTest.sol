@@ -78,7 +78,7 @@ abstract contract BaseTest is Test {
         address[] memory executors = new address[](1); // address(0): anyone applies a ready change
         timelock = new TAO20Timelock(TIMELOCK_BLOCKS, LAPSE_BLOCKS, proposers, executors, address(0));
         vm.label(address(timelock), "TAO20Timelock");
-        t = ITAO20(deployCode("TAO20.sol:TAO20", abi.encode(_params())));
+        t = _deployTAO20(_params());
         vm.label(address(t), "TAO20");
         vault = t.vault();
         vm.deal(miner, 100 ether);
@@ -86,6 +86,31 @@ abstract contract BaseTest is Test {
     }
 
     // ------------------------------------------------------------------ fixture
+
+    /// @dev Deploys the settlement module, built with the vault the core will have (its mirror
+    ///      account, or the configured one), then the core; as script/Deploy.s.sol does.
+    function _deployTAO20(InitParams memory p) internal returns (ITAO20) {
+        address module = _deploySettlement(p, vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1));
+        return ITAO20(deployCode("TAO20.sol:TAO20", abi.encode(p, module)));
+    }
+
+    /// @dev A settlement module for a core that will live at `core`.
+    function _deploySettlement(InitParams memory p, address core) internal returns (address) {
+        bytes32 v = p.vaultColdkey;
+        if (v == bytes32(0) && ADDRESS_MAPPING_PRECOMPILE.code.length != 0) {
+            v = AddressMappingMock(ADDRESS_MAPPING_PRECOMPILE).addressMapping(core);
+        }
+        // Parameters the module refuses too (its constructor checks them as the core's does) leave
+        // no module: the core's constructor then names the parameter.
+        bytes memory code = abi.encodePacked(
+            vm.getCode("TAO20Settlement.sol:TAO20Settlement"), abi.encode(p, v == bytes32(0) ? bytes32(uint256(1)) : v)
+        );
+        address module;
+        assembly {
+            module := create(0, add(code, 0x20), mload(code))
+        }
+        return module;
+    }
 
     function _makeSigners() internal {
         for (uint256 i; i < 5; ++i) {

@@ -10,7 +10,8 @@ import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
 ///         runtime's units constrain.
 contract ConstructorTest is BaseTest {
     function _deploy(InitParams memory p) internal returns (bool ok, bytes memory err) {
-        bytes memory code = abi.encodePacked(vm.getCode("TAO20.sol:TAO20"), abi.encode(p));
+        address module = _deploySettlement(p, vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1));
+        bytes memory code = abi.encodePacked(vm.getCode("TAO20.sol:TAO20"), abi.encode(p, module));
         address at;
         assembly {
             at := create(0, add(code, 0x20), mload(code))
@@ -22,6 +23,23 @@ contract ConstructorTest is BaseTest {
             returndatacopy(add(err, 0x20), 0, returndatasize())
             mstore(0x40, add(add(err, 0x20), returndatasize()))
         }
+    }
+
+    /// @dev The module runs on the core's storage: one built for another vault or epoch schedule
+    ///      would settle against the wrong accounts and blocks.
+    function test_RevertWhen_Deploy_SettlementBuiltWithOtherImmutables() public {
+        InitParams memory p = _params();
+        address core = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        InitParams memory other = _params();
+        other.expiryGrace = p.expiryGrace + 1;
+        address module = _deploySettlement(other, core);
+        bytes memory code = abi.encodePacked(vm.getCode("TAO20.sol:TAO20"), abi.encode(p, module));
+        address at;
+        assembly {
+            at := create(0, add(code, 0x20), mload(code))
+        }
+        assertEq(at, address(0), "a core accepted a module with other immutables");
+        assertEq(core.code.length, 0);
     }
 
     function test_Deploy_TakesTheVaultFromAddressMapping() public view {

@@ -278,8 +278,14 @@ contract RegressionReview2Test is BaseTest {
 
         vm.roll(block.number + WINDOW + 1);
         Position[] memory ps = new Position[](1);
-        ps[0] = Position({netuid: 1, hotkey: VALIDATOR, amount: 4e9});
+        // A report claiming more than was held for the delivery may not take the fund's stake there.
+        ps[0] = Position({netuid: 1, hotkey: VALIDATOR, amount: 6e9});
         RefundReport memory rr = _refundReport(id, minerColdkey, ps, deliveredAt);
+        bytes[] memory sigs = _refundSigs(rr);
+        vm.expectPartialRevert(ErrorsLib.PositionNotHeld.selector);
+        t.refund(rr, sigs);
+        ps[0].amount = 4e9;
+        rr = _refundReport(id, minerColdkey, ps, deliveredAt);
         t.refund(rr, _refundSigs(rr));
         assertEq(staking.stakeOf(VALIDATOR, minerColdkey, 1), 4e9, "the delivery went back to its miner");
         assertEq(staking.stakeOf(VALIDATOR, vault, 1), 10e9, "the fund kept exactly its own stake");
@@ -375,9 +381,7 @@ contract RegressionReview2Test is BaseTest {
         assertEq(minerPaid[minerPaid.length - 1], 0, "the next redeemer took the dissolution's TAO");
 
         // Governance retires netuid 2 with the runtime's figures; the claim is paid in TAO.
-        _govern(
-            abi.encodeCall(t.retireNetuid, (2, uint128(pot), uint128(totalAlpha), uint128(vaultAlpha), uint128(0)))
-        );
+        _govern(abi.encodeCall(t.retireNetuid, (2, uint128(pot), uint128(totalAlpha), uint128(vaultAlpha), uint128(0))));
         assertEq(t.fundNetuids().length, N_FUND - 1, "netuid 2 left the fund");
         t.claim(holderColdkey, _one(2));
         assertEq(balances.credited(holderColdkey), booked * pot / totalAlpha * 1e9, "the claim's TAO was paid");

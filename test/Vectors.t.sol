@@ -513,7 +513,8 @@ contract VectorsTest is Test {
         }
         r; // the report's hotkeys are asserted distinct by mint itself
         if (at.code.length != 0) vm.etch(at, "");
-        deployCodeTo("TAO20.sol:TAO20", abi.encode(p), at);
+        address module = deployCode("TAO20Settlement.sol:TAO20Settlement", abi.encode(p, p.vaultColdkey));
+        deployCodeTo("TAO20.sol:TAO20", abi.encode(p, module), at);
         return ITAO20(at);
     }
 

@@ -10,8 +10,9 @@ import sys
 EIP170 = 24_576
 EIP3860 = 49_152
 CORE_HEADROOM = 1_000
-# The core's initcode carries the settlement module's creation code.
-INITCODE_HEADROOM = 256
+# Deployment initcode is the creation code plus the ABI-encoded InitParams (about 8 KiB with 128
+# fund netuids): keep room for them.
+INITCODE_HEADROOM = 10_000
 
 
 def main():

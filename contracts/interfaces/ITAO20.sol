@@ -457,6 +457,16 @@ interface ITAO20Settlement {
     function claimNative(address account) external;
 }
 
+/// @title ISettlementModule
+/// @notice What the core asks the settlement module at deployment: the immutables it was built with,
+///         which must be the core's own (the module runs on the core's storage by `delegatecall`).
+interface ISettlementModule {
+    function immutables()
+        external
+        view
+        returns (bytes32 vault, bytes32 defaultHotkey, uint64 genesis, uint64 epochBlocks, uint32 window, uint32 grace);
+}
+
 /// @title ITAO20
 /// @notice Every entry point of the TAO20 contract (its core and its settlement module).
 interface ITAO20 is ITAO20Core, ITAO20Settlement {}
