@@ -163,7 +163,10 @@ contract TAO20 is TAO20Base, ITAO20Core {
         if (msg.value < bondRequired) revert ErrorsLib.BondTooLow(msg.value, bondRequired);
         // The runtime credits floor(wei / 1e9) rao: booking anything finer would overstate the balance.
         if (msg.value % RAO != 0) revert ErrorsLib.NotWholeRao(msg.value);
-        if (minSharesOut > type(uint128).max || msg.value > type(uint96).max) revert ErrorsLib.ValueTooLarge();
+        // Bonds and claims are booked in one u96 total.
+        if (minSharesOut > type(uint128).max || msg.value > type(uint96).max - lockedNative) {
+            revert ErrorsLib.ValueTooLarge();
+        }
         uint64 epochId = _epochAt(block.number);
         Epoch storage ep = epochs[epochId];
         if (ep.fileHash == bytes32(0)) revert ErrorsLib.EpochNotPublished(epochId);

@@ -127,11 +127,20 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
         }
         bool onFundHotkey = p.hotkey == _fundHotkey(p.netuid);
         _checkHeld(p, onFundHotkey);
-        if (_isDust(p.netuid, p.amount, minStake)) return false;
+        if (_wouldRefuse(p, minStake)) return false;
         if (!StakingLib.tryTransfer(coldkey, p.hotkey, p.netuid, p.amount)) return false;
         if (onFundHotkey) _releaseHeld(p.netuid, p.amount);
         emit EventsLib.StakeMoved(p.netuid, p.hotkey, p.hotkey, coldkey, p.amount);
         return true;
+    }
+
+    /// @dev Whether the runtime would refuse to move position `p` out of the vault as dust: it moves
+    ///      `min(amount, stake)`, and the stake may read one rao short of the amount (`_checkHeld`),
+    ///      so at the boundary the stake decides (read only there).
+    function _wouldRefuse(Position calldata p, uint64 minStake) internal view returns (bool) {
+        if (_isDust(p.netuid, p.amount, minStake)) return true;
+        if (!_isDust(p.netuid, p.amount - 1, minStake)) return false;
+        return StakingLib.stakeOf(p.hotkey, VAULT, p.netuid) < p.amount;
     }
 
     /// @dev Pays `rao` of a retired netuid's locked proceeds to substrate account `coldkey`; whether
@@ -177,7 +186,7 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
         for (uint256 i; i < count; ++i) {
             Position calldata p = order.positions[i];
             // forge-lint: disable-next-line(incorrect-shift)
-            if (!_isDust(p.netuid, p.amount, c.minStakeRao)) mask |= 1 << i; // bit i: position i
+            if (!_wouldRefuse(p, c.minStakeRao)) mask |= 1 << i; // bit i: position i
         }
         cfg.sweepNonce = c.sweepNonce + 1;
         emit EventsLib.Swept(order.nonce, mask);

@@ -7,12 +7,20 @@ import {ErrorsLib} from "../contracts/libraries/ErrorsLib.sol";
 
 /// @notice `expire`: closing a Pending request after its grace.
 contract ExpireTest is DeliveredRequestTest {
-    function test_Expire_SendsTheBondToTheFund() public {
+    /// @dev A second request, of any bond in whole rao up to every TAO there will ever be (21
+    ///      million), expired: exactly its bond becomes the fund's, the setup's stays locked.
+    function testFuzz_Expire_SendsTheBondToTheFund(uint96 bond) public {
+        bond = uint96(bound(bond, BOND / 1e9, 21e6 * 1e9) * 1e9);
+        vm.deal(miner, bond);
+        vm.prank(miner);
+        bytes32 rid = t.requestCreation{value: bond}(1, minerColdkey, miner, 0);
         vm.roll(block.number + WINDOW + GRACE + 1);
         vm.prank(makeAddr("anyone"));
-        t.expire(id);
-        assertEq(uint8(t.request(id).status), uint8(RequestStatus.Expired));
-        assertEq(t.fundNativeBalance(), BOND);
+        t.expire(rid);
+        assertEq(uint8(t.request(rid).status), uint8(RequestStatus.Expired));
+        assertEq(uint8(t.request(id).status), uint8(RequestStatus.Pending), "the setup's request is not due yet");
+        assertEq(t.fundNativeBalance(), bond);
+        assertEq(address(t).balance, uint256(BOND) + bond);
     }
 
     function test_RevertWhen_Expire_GraceNotElapsed() public {
@@ -39,15 +47,20 @@ contract ExpireTest is DeliveredRequestTest {
         t.expire(id);
     }
 
-    function test_Expire_PausedBlocksDoNotCount() public {
+    /// @dev A guardian's pause of any length up to twice its limit (it ends by itself at
+    ///      `pauseEndsAt`): only the blocks actually paused are added.
+    function testFuzz_Expire_PausedBlocksDoNotCount(uint256 pausedBlocks) public {
         uint256 rb = t.request(id).requestBlock;
         vm.prank(guardian);
         t.setPaused(true);
-        vm.roll(block.number + 1000);
+        uint256 limit = t.pauseEndsAt() - block.number; // GUARDIAN_PAUSE_BLOCKS (7 days)
+        pausedBlocks = bound(pausedBlocks, 1, 2 * limit);
+        vm.roll(block.number + pausedBlocks);
         vm.prank(guardian);
         t.setPaused(false);
-        uint256 at = rb + WINDOW + GRACE + 1000 + 1;
-        assertEq(t.expireableAt(id), at, "the 1000 paused blocks are added");
+        uint256 counted = pausedBlocks < limit ? pausedBlocks : limit;
+        uint256 at = rb + WINDOW + GRACE + counted + 1;
+        assertEq(t.expireableAt(id), at, "the paused blocks are added");
         vm.roll(at - 1);
         vm.expectRevert(abi.encodeWithSelector(ErrorsLib.ExpiryNotReached.selector, id, at - 1));
         t.expire(id);

@@ -35,15 +35,63 @@ contract MintTest is BaseTest {
         t.mint(r, sigs);
     }
 
+    // ------------------------------------------------------------------ fuzzing helpers
+
+    /// @dev A delivered alpha amount: worth the runtime minimum at the mock's 1 TAO per alpha (the
+    ///      runtime refuses to move less), and a u64 as the runtime's stake is.
+    function _amount(uint64 raw) internal pure returns (uint64) {
+        return uint64(bound(raw, MIN_STAKE, type(uint64).max));
+    }
+
+    /// @dev The positions of a delivery of `a1` and `a2` rao of netuids 1 and 2 to the setup's request.
+    function _positions(uint64 a1, uint64 a2) internal pure returns (Position[] memory ps) {
+        ps = new Position[](2);
+        ps[0] = Position({netuid: 1, hotkey: minerHk(1), amount: a1});
+        ps[1] = Position({netuid: 2, hotkey: minerHk(2), amount: a2});
+    }
+
+    /// @dev The setup's request, delivered `a1` and `a2` rao of netuids 1 and 2 instead of 3e9 each
+    ///      (the setup's delivery is undone, then the miner's `transfer_stake` of each is replayed),
+    ///      reported at `valueRao` and `nav`.
+    function _redelivered(uint64 a1, uint64 a2, uint256 valueRao, uint256 nav)
+        internal
+        returns (CreationReport memory)
+    {
+        Position[] memory ps = _positions(a1, a2);
+        for (uint256 i; i < 2; ++i) {
+            uint16 n = ps[i].netuid;
+            staking.setStake(minerHk(n), vault, n, 0);
+            staking.setStake(minerHk(n), minerColdkey, n, ps[i].amount);
+            staking.transferStakeFrom(minerColdkey, vault, minerHk(n), n, ps[i].amount);
+        }
+        return _report(id, ps, valueRao, nav);
+    }
+
+    /// @dev The most a report may value a delivery worth `spotRao` at the mock prices: the price
+    ///      band's `floor(spot * (1e4 + band) / 1e4)`, 6x at deployment.
+    function _maxValue(uint256 spotRao) internal view returns (uint256) {
+        return spotRao * (10_000 + uint256(t.priceBand())) / 10_000;
+    }
+
+    /// @dev ITAO20.mint: `gross = floor(valueRao * 1e18 / navPerShare)`, `fee = ceil(gross * mintFeeBps / 1e4)`.
+    function _grossAndFee(uint256 valueRao, uint256 nav) internal pure returns (uint256 gross, uint256 fee) {
+        gross = valueRao * 1e18 / nav;
+        fee = (gross * MINT_FEE + 9999) / 10_000;
+    }
+
     // ------------------------------------------------------------------ outcomes
 
-    function test_Mint_FirstMintLocksDeadSharesAndChargesFee() public {
-        CreationReport memory r = _r();
+    /// @dev Any delivery, any value the price band allows and any NAV (the first mint has no NAV
+    ///      bound) that leaves the minter something after the dead shares: gross at least 2e15.
+    function testFuzz_Mint_FirstMintLocksDeadSharesAndChargesFee(uint64 amount, uint256 valueRao, uint256 nav) public {
+        amount = _amount(amount);
+        valueRao = bound(valueRao, 1, _maxValue(2 * uint256(amount)));
+        nav = bound(nav, 1, valueRao * 500); // floor(value * 1e18 / nav) >= 2 * DEAD_SHARES
+        CreationReport memory r = _redelivered(amount, amount, valueRao, nav);
         uint256 minerEth = miner.balance;
         uint256 out = _mint(r);
         assertEq(miner.balance, minerEth, "the bond is pulled, not pushed");
-        uint256 gross = 6e18; // 6e9 rao at 1e9 rao per share
-        uint256 fee = (gross * MINT_FEE + 9999) / 10_000;
+        (uint256 gross, uint256 fee) = _grossAndFee(valueRao, nav);
         assertEq(out, gross - fee - t.DEAD_SHARES(), "sharesOut");
         assertEq(t.balanceOf(miner), out);
         assertEq(t.balanceOf(feeRecipient), fee);
@@ -59,20 +107,26 @@ contract MintTest is BaseTest {
         assertEq(t.fundNativeBalance(), 0);
     }
 
-    function test_Mint_MovesEveryPositionOntoTheFundHotkey() public {
-        CreationReport memory r = _r();
+    function testFuzz_Mint_MovesEveryPositionOntoTheFundHotkey(uint64 a1, uint64 a2) public {
+        a1 = _amount(a1);
+        a2 = _amount(a2);
+        CreationReport memory r = _redelivered(a1, a2, uint256(a1) + a2, 1e9); // valued at the mock prices
         _mint(r);
         for (uint16 n = 1; n <= 2; ++n) {
-            assertEq(_fundStake(n), 3e9, "fund stake");
+            assertEq(_fundStake(n), n == 1 ? a1 : a2, "fund stake");
             assertEq(staking.stakeOf(minerHk(n), vault, n), 0, "delivery hotkey emptied");
         }
     }
 
-    function test_Mint_EmitsCreationMinted() public {
-        CreationReport memory r = _r();
+    function testFuzz_Mint_EmitsCreationMinted(uint64 amount, uint256 valueRao) public {
+        amount = _amount(amount);
+        // At the empty fund's 1e9 rao per share, 2e6 rao is a gross of twice the dead shares.
+        valueRao = bound(valueRao, 2e6, _maxValue(2 * uint256(amount)));
+        CreationReport memory r = _redelivered(amount, amount, valueRao, 1e9);
+        (uint256 gross, uint256 fee) = _grossAndFee(valueRao, 1e9);
         bytes[] memory sigs = _reportSigs(r);
         vm.expectEmit(true, true, true, true, address(t));
-        emit EventsLib.CreationMinted(id, miner, 0, 1, 6e9, 6e18 - 3e16 - 1e15);
+        emit EventsLib.CreationMinted(id, miner, 0, 1, valueRao, gross - fee - t.DEAD_SHARES());
         t.mint(r, sigs);
     }
 
@@ -83,11 +137,33 @@ contract MintTest is BaseTest {
         assertGt(t.mint(r, sigs), 0);
     }
 
-    function test_Mint_SecondMintUsesTheReportNav() public {
-        CreationReport memory r = _r();
-        _mint(r);
-        (uint256 shares,) = _createShares(2e9, 4e9, 2e9); // NAV 2 TAO per share: 2 shares gross
-        assertEq(shares, 2e18 - 1e16);
+    /// @dev Any second delivery, any value the price band allows, any NAV at least the band's share
+    ///      of the fund's (1/6 at deployment) that still leaves a share after the fee.
+    function testFuzz_Mint_SecondMintUsesTheReportNav(uint64 amount, uint256 valueRao, uint256 nav) public {
+        _mint(_r());
+        uint256 supplyBefore = t.totalSupply();
+        uint256 feesBefore = t.balanceOf(feeRecipient);
+        uint64 lastAccrual = t.lastAccrual();
+        // The fund's NAV at the mock prices (1 TAO per alpha), before the management fee this mint
+        // accrues: at least the NAV `mint` checks the report's against.
+        uint256 fundNav = (_fundStake(1) + _fundStake(2)) * 1e18 / supplyBefore;
+        uint256 factor = 10_000 + uint256(t.priceBand());
+        amount = _amount(amount);
+        valueRao = bound(valueRao, 1, _maxValue(amount));
+        nav = bound(nav, (fundNav * 10_000 + factor - 1) / factor, valueRao * 5e17); // gross >= 2
+        (uint256 shares,) = _createShares(amount, valueRao, nav);
+        (uint256 gross, uint256 fee) = _grossAndFee(valueRao, nav);
+        assertEq(shares, gross - fee, "sharesOut: no dead shares after the first mint");
+        assertEq(t.balanceOf(miner), shares + _firstMintOut(), "the receiver");
+        uint256 accrued = supplyBefore * MGMT_FEE * (block.number - lastAccrual) / (10_000 * 2_629_800);
+        assertEq(t.balanceOf(feeRecipient), feesBefore + fee + accrued, "mint fee and management fee");
+        assertEq(t.totalSupply(), supplyBefore + accrued + gross, "supply grows by the gross and the accrual");
+        assertEq(_fundStake(1), 3e9 + uint256(amount), "the delivery joined the fund");
+    }
+
+    /// @dev What the setup's first mint (6e9 rao at 1e9 rao per share) paid its receiver.
+    function _firstMintOut() internal pure returns (uint256) {
+        return 6e18 - (6e18 * uint256(MINT_FEE) + 9999) / 10_000 - 1e15;
     }
 
     function test_Mint_AfterTheWindowStillMintsADeliveryInsideIt() public {
@@ -313,12 +389,19 @@ contract MintTest is BaseTest {
 
     /// @dev The share pool may credit a delivery of `a` as `a - 1` (primitives/share-pool truncates):
     ///      the report names the delivered `a`, as keepers read it from `StakeAdded`, and still mints.
-    function test_Mint_AcceptsTheSharePoolsOneRaoShortfall() public {
-        staking.setStake(minerHk(1), vault, 1, 3e9 - 1);
-        staking.setStake(minerHk(2), vault, 2, 3e9 - 1);
-        CreationReport memory r = _r(); // names the delivered 3e9 of each
-        assertGt(_mint(r), 0);
-        assertEq(_fundStake(1), 3e9 - 1, "the fund receives what the pool holds");
+    ///      `a - 1` must itself be worth the runtime minimum, else the move is refused.
+    function testFuzz_Mint_AcceptsTheSharePoolsOneRaoShortfall(uint64 amount) public {
+        amount = uint64(bound(amount, MIN_STAKE + 1, type(uint64).max));
+        staking.setStake(minerHk(1), vault, 1, amount - 1);
+        staking.setStake(minerHk(2), vault, 2, amount - 1);
+        uint256 valueRao = 2 * (uint256(amount) - 1); // what the fund receives, at the mock prices
+        CreationReport memory r = _report(id, _positions(amount, amount), valueRao, 1e9); // names `amount`
+        (uint256 gross, uint256 fee) = _grossAndFee(valueRao, 1e9);
+        assertEq(_mint(r), gross - fee - t.DEAD_SHARES(), "sharesOut");
+        for (uint16 n = 1; n <= 2; ++n) {
+            assertEq(_fundStake(n), amount - 1, "the fund receives what the pool holds");
+            assertEq(staking.stakeOf(minerHk(n), vault, n), 0, "delivery hotkey emptied");
+        }
     }
 
     function test_Mint_RecordsItsDeliveryForEveryRequestOfTheBlock() public {
@@ -404,15 +487,18 @@ contract MintTest is BaseTest {
         _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.ZeroShares.selector));
     }
 
-    function test_RevertWhen_Mint_SharesBelowMinSharesOut() public {
-        CreationReport memory r = _r();
+    function testFuzz_RevertWhen_Mint_SharesBelowMinSharesOut(uint256 valueRao, uint256 minSharesOut) public {
+        valueRao = bound(valueRao, 2e6, _maxValue(6e9)); // gross at least twice the dead shares
+        (uint256 gross, uint256 fee) = _grossAndFee(valueRao, 1e9);
+        uint256 out = gross - fee - t.DEAD_SHARES();
+        minSharesOut = bound(minSharesOut, out + 1, type(uint128).max); // requestCreation's limit
         vm.roll(block.number + 1);
         vm.prank(miner);
-        bytes32 id2 = t.requestCreation{value: BOND}(1, minerColdkey, miner, 10e18);
+        bytes32 id2 = t.requestCreation{value: BOND}(1, minerColdkey, miner, minSharesOut);
         vm.roll(block.number + 1);
         Position[] memory ps = _deliver(2, 3e9);
-        r = _report(id2, ps, 6e9, 1e9);
-        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.SlippageExceeded.selector, 6e18 - 3e16 - 1e15, 10e18));
+        CreationReport memory r = _report(id2, ps, valueRao, 1e9);
+        _expectMintRevert(r, abi.encodeWithSelector(ErrorsLib.SlippageExceeded.selector, out, minSharesOut));
     }
 
     function test_RevertWhen_Mint_Paused() public {

@@ -15,41 +15,90 @@ contract RefundTest is DeliveredRequestTest {
         t.refund(r, sigs);
     }
 
-    function test_Refund_ReturnsTheDeliveryAndForfeitsTheBond() public {
+    // ------------------------------------------------------------------ fuzzing helpers
+
+    /// @dev A delivered alpha amount: worth the runtime minimum at the mock's 1 TAO per alpha (the
+    ///      runtime refuses to move less), and a u64 as the runtime's stake is.
+    function _amount(uint64 raw) internal pure returns (uint64) {
+        return uint64(bound(raw, MIN_STAKE, type(uint64).max));
+    }
+
+    /// @dev Positions of `a1` and `a2` rao of netuids 1 and 2 under the miner's hotkeys.
+    function _positions(uint64 a1, uint64 a2) internal pure returns (Position[] memory ps) {
+        ps = new Position[](2);
+        ps[0] = Position({netuid: 1, hotkey: minerHk(1), amount: a1});
+        ps[1] = Position({netuid: 2, hotkey: minerHk(2), amount: a2});
+    }
+
+    /// @dev The miner's `transfer_stake` of each position to the vault.
+    function _deliverPositions(Position[] memory ps) internal {
+        for (uint256 i; i < ps.length; ++i) {
+            (uint16 n, uint64 a) = (ps[i].netuid, ps[i].amount);
+            staking.setStake(minerHk(n), minerColdkey, n, a + staking.stakeOf(minerHk(n), minerColdkey, n));
+            staking.transferStakeFrom(minerColdkey, vault, minerHk(n), n, a);
+        }
+    }
+
+    /// @dev The setup's delivery, of `a1` and `a2` rao of netuids 1 and 2 instead of 3e9 each.
+    function _setDelivery(uint64 a1, uint64 a2) internal returns (Position[] memory ps) {
+        ps = _positions(a1, a2);
+        staking.setStake(minerHk(1), vault, 1, a1);
+        staking.setStake(minerHk(2), vault, 2, a2);
+    }
+
+    /// @dev A second request, of any bond in whole rao (up to all 21 million TAO), delivered in the
+    ///      next block: the refund returns exactly its positions and forfeits exactly its bond.
+    function testFuzz_Refund_ReturnsTheDeliveryAndForfeitsTheBond(uint64 a1, uint64 a2, uint96 bond) public {
+        Position[] memory ps = _positions(_amount(a1), _amount(a2));
+        bond = uint96(bound(bond, BOND / 1e9, 21e6 * 1e9) * 1e9);
+        vm.deal(miner, bond);
+        vm.prank(miner);
+        bytes32 rid = t.requestCreation{value: bond}(1, minerColdkey, miner, 0);
+        vm.roll(block.number + 1);
+        uint64 at = uint64(block.number);
+        _deliverPositions(ps);
         vm.roll(block.number + WINDOW);
-        RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
+        RefundReport memory r = _refundReport(rid, minerColdkey, ps, at);
         t.refund(r, _refundSigs(r));
         for (uint16 n = 1; n <= 2; ++n) {
-            assertEq(staking.stakeOf(minerHk(n), minerColdkey, n), 3e9, "back to the miner's coldkey");
-            assertEq(staking.stakeOf(minerHk(n), vault, n), 0);
+            assertEq(staking.stakeOf(minerHk(n), minerColdkey, n), ps[n - 1].amount, "back to the miner's coldkey");
+            assertEq(staking.stakeOf(minerHk(n), vault, n), 3e9, "the setup's delivery stays");
         }
-        assertEq(uint8(t.request(id).status), uint8(RequestStatus.Refunded));
-        assertEq(t.fundNativeBalance(), BOND, "the bond went to the fund");
-        uint256 did = (uint256(deliveryBlock) << 32) | 3;
+        assertEq(uint8(t.request(rid).status), uint8(RequestStatus.Refunded));
+        assertEq(t.fundNativeBalance(), bond, "the bond went to the fund");
+        assertEq(address(t).balance, uint256(BOND) + bond, "the setup's bond is still locked");
+        uint256 did = (uint256(at) << 32) | 3;
         assertEq(uint8(t.deliveryState(did)), uint8(DeliveryState.Refunding));
         assertTrue(t.positionRefunded(did, 1, minerHk(1)));
         assertTrue(t.positionRefunded(did, 2, minerHk(2)));
     }
 
-    function test_Refund_OrphanByDeliveryId() public {
+    function testFuzz_Refund_OrphanByDeliveryId(uint64 amount, uint64 deliveryBlock) public {
+        amount = _amount(amount);
         bytes32 stranger = keccak256("stranger");
-        staking.setStake(minerHk(5), stranger, 5, 1e9);
-        staking.transferStakeFrom(stranger, vault, minerHk(5), 5, 1e9);
+        staking.setStake(minerHk(5), stranger, 5, amount);
+        staking.transferStakeFrom(stranger, vault, minerHk(5), 5, amount);
         Position[] memory ps = new Position[](1);
-        ps[0] = Position({netuid: 5, hotkey: minerHk(5), amount: 1e9});
-        RefundReport memory r = _refundReport(bytes32(0), stranger, ps, 777);
+        ps[0] = Position({netuid: 5, hotkey: minerHk(5), amount: amount});
+        RefundReport memory r = _refundReport(bytes32(0), stranger, ps, deliveryBlock);
         t.refund(r, _refundSigs(r));
-        assertEq(staking.stakeOf(minerHk(5), stranger, 5), 1e9);
-        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, 777, 3));
+        assertEq(staking.stakeOf(minerHk(5), stranger, 5), amount);
+        assertEq(staking.stakeOf(minerHk(5), vault, 5), 0);
+        _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, deliveryBlock, 3));
     }
 
-    function test_Refund_DeliveryOfAnExpiredRequest() public {
+    function testFuzz_Refund_DeliveryOfAnExpiredRequest(uint64 a1, uint64 a2) public {
+        Position[] memory ps = _setDelivery(_amount(a1), _amount(a2));
         vm.roll(block.number + WINDOW + GRACE + 1);
         t.expire(id);
-        RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
+        RefundReport memory r = _refundReport(id, minerColdkey, ps, deliveryBlock);
         t.refund(r, _refundSigs(r));
-        assertEq(staking.stakeOf(minerHk(1), minerColdkey, 1), 3e9);
+        for (uint16 n = 1; n <= 2; ++n) {
+            assertEq(staking.stakeOf(minerHk(n), minerColdkey, n), ps[n - 1].amount);
+            assertEq(staking.stakeOf(minerHk(n), vault, n), 0);
+        }
         assertEq(uint8(t.request(id).status), uint8(RequestStatus.Expired), "stays Expired");
+        assertEq(t.fundNativeBalance(), BOND, "the bond was forfeited once, by the expiry");
     }
 
     function test_Refund_NeverPaused() public {
@@ -82,10 +131,23 @@ contract RefundTest is DeliveredRequestTest {
         _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, deliveryBlock, 3));
     }
 
-    function test_Refund_DustWaitsThenTheSameReportRefundsIt() public {
+    /// @dev Any delivery whose netuid 2 position is dust at some price (below 2e15 rao: worth less
+    ///      than 0.002 TAO at some price of at least 1 rao per alpha), refunded once a later price
+    ///      makes it worth the minimum.
+    function testFuzz_Refund_DustWaitsThenTheSameReportRefundsIt(
+        uint64 a1,
+        uint64 a2,
+        uint128 priceRao,
+        uint128 laterPriceRao
+    ) public {
+        uint256 minValue = uint256(MIN_STAKE) * 1e9; // rao per alpha times alpha
+        a2 = uint64(bound(a2, MIN_STAKE, minValue - 1));
+        Position[] memory ps = _setDelivery(_amount(a1), a2);
+        priceRao = uint128(bound(priceRao, 1, (minValue - 1) / a2));
+        laterPriceRao = uint128(bound(laterPriceRao, (minValue + a2 - 1) / a2, type(uint64).max));
         vm.roll(block.number + WINDOW);
-        staking.setSubnet(2, 1e5, false); // 3e9 of netuid 2 is worth 3e5 rao: dust
-        RefundReport memory r = _refundReport(id, minerColdkey, _ps(), deliveryBlock);
+        staking.setSubnet(2, priceRao, false); // a2 of netuid 2 is worth less than 0.002 TAO: dust
+        RefundReport memory r = _refundReport(id, minerColdkey, ps, deliveryBlock);
         bytes[] memory sigs = _refundSigs(r);
         vm.expectEmit(true, true, true, true, address(t));
         emit EventsLib.Refunded(id, minerColdkey, deliveryBlock, 3, 1); // position 0 only
@@ -93,11 +155,13 @@ contract RefundTest is DeliveredRequestTest {
         assertEq(uint8(t.request(id).status), uint8(RequestStatus.Refunded), "the first refund closes the request");
         assertEq(t.fundNativeBalance(), BOND, "and forfeits the bond once");
         _expectRefundRevert(r, abi.encodeWithSelector(ErrorsLib.NothingToRefund.selector, deliveryBlock, 3));
-        staking.setSubnet(2, 0, false);
+        assertEq(staking.stakeOf(minerHk(1), minerColdkey, 1), ps[0].amount);
+        assertEq(staking.stakeOf(minerHk(2), vault, 2), a2, "dust waits in the vault");
+        staking.setSubnet(2, laterPriceRao, false);
         vm.expectEmit(true, true, true, true, address(t));
         emit EventsLib.Refunded(id, minerColdkey, deliveryBlock, 3, 2); // position 1 now
         t.refund(r, sigs);
-        assertEq(staking.stakeOf(minerHk(2), minerColdkey, 2), 3e9);
+        assertEq(staking.stakeOf(minerHk(2), minerColdkey, 2), a2);
         assertEq(t.fundNativeBalance(), BOND, "the bond was not forfeited twice");
     }
 

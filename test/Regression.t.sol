@@ -505,5 +505,24 @@ contract RegressionReview2Test is BaseTest {
         vm.roll(block.number + 200_000);
         assertTrue(t.paused(), "the owner's pause does not lapse");
     }
-}
 
+    /// @dev Found by fuzzing the sweep: a position named at exactly the minimum whose stake reads
+    ///      one rao short (the share pool's rounding, which `_checkHeld` allows) passed the dust check
+    ///      on the named amount, and the runtime then refused the move it clamps to the stake: the
+    ///      whole sweep reverted instead of leaving the dust for later.
+    function test_Regression_SweepAtTheMinimumOneRaoShort() public {
+        bytes32 stray = keccak256("emissions");
+        staking.setStake(stray, vault, 3, MIN_STAKE - 1);
+        staking.setStake(stray, vault, 4, 5e7);
+        Sweep memory order;
+        order.positions = new Position[](2);
+        order.positions[0] = Position({netuid: 3, hotkey: stray, amount: MIN_STAKE});
+        order.positions[1] = Position({netuid: 4, hotkey: stray, amount: 5e7});
+        order.signerSetVersion = t.signerSetVersion();
+        bytes[] memory sigs = _sweepSigs(order);
+        (bool ok,) = address(t).call{gas: 5_000_000}(abi.encodeCall(t.sweep, (order, sigs)));
+        assertTrue(ok, "a position the runtime would clamp below the minimum reverted the sweep");
+        assertEq(_fundStake(4), 5e7, "the rest is swept");
+        assertEq(staking.stakeOf(stray, vault, 3), MIN_STAKE - 1, "the dust waits");
+    }
+}

@@ -12,7 +12,12 @@ contract RequestCreationTest is BaseTest {
         _publish(2);
     }
 
-    function test_RequestCreation_StoresTheRequestAndEmits() public {
+    /// @dev Any units from the file's minimum, any bond in whole rao from the creation bond up to the
+    ///      u96 `requestCreation` takes (the only bond locked), any `minSharesOut` that fits its u128 field.
+    function testFuzz_RequestCreation_StoresTheRequestAndEmits(uint32 units, uint96 bond, uint128 minSharesOut) public {
+        units = uint32(bound(units, t.epoch(0).minUnits, type(uint32).max));
+        bond = uint96(bound(bond, BOND / 1e9, type(uint96).max / 1e9) * 1e9);
+        vm.deal(miner, bond);
         bytes32 expectedId = keccak256(abi.encode(block.chainid, address(t), miner, uint256(0)));
         vm.expectEmit(true, true, true, true, address(t));
         emit EventsLib.CreationRequested(
@@ -21,25 +26,26 @@ contract RequestCreationTest is BaseTest {
             holder,
             minerColdkey,
             0,
-            3,
+            units,
             uint64(block.number),
             uint64(block.number + WINDOW),
-            7e18,
-            BOND + 1e9
+            minSharesOut,
+            bond
         );
         vm.prank(miner);
-        bytes32 id = t.requestCreation{value: BOND + 1e9}(3, minerColdkey, holder, 7e18);
+        bytes32 id = t.requestCreation{value: bond}(units, minerColdkey, holder, minSharesOut);
         assertEq(id, expectedId, "requestId = keccak256(abi.encode(chainid, this, miner, nonce))");
         Request memory q = t.request(id);
         assertEq(q.miner, miner);
         assertEq(q.receiver, holder);
-        assertEq(q.units, 3);
+        assertEq(q.units, units);
         assertEq(q.coldkey, minerColdkey);
-        assertEq(q.minSharesOut, 7e18);
-        assertEq(q.bond, BOND + 1e9);
+        assertEq(q.minSharesOut, minSharesOut);
+        assertEq(q.bond, bond);
         assertEq(uint8(q.status), uint8(RequestStatus.Pending));
-        assertEq(address(t).balance, BOND + 1e9);
+        assertEq(address(t).balance, bond);
         assertEq(t.fundNativeBalance(), 0, "a bond is not the fund's");
+        assertEq(miner.balance, 0, "the whole msg.value is the bond");
     }
 
     function test_RequestCreation_NonceIncrements() public {

@@ -51,6 +51,9 @@ pub struct UpArgs {
     /// Creation delivery window, blocks.
     #[arg(long, default_value_t = 40)]
     delivery_window: u64,
+    /// Blocks after the delivery window before anyone may expire a request.
+    #[arg(long, default_value_t = 20)]
+    expiry_grace: u64,
     /// Keepers run creation only (no price commitments, auction or weights).
     #[arg(long)]
     no_mechanisms: bool,
@@ -123,6 +126,7 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.validators = a.validators;
     opts.faulty_validators = a.faulty_validators;
     opts.delivery_window = a.delivery_window;
+    opts.expiry_grace = a.expiry_grace;
     opts.mechanisms = !a.no_mechanisms;
     opts.signers = a.signers;
     opts.genesis_units = a.genesis_units;
