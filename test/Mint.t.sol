@@ -37,19 +37,6 @@ contract MintTest is BaseTest {
 
     // ------------------------------------------------------------------ fuzzing helpers
 
-    /// @dev A delivered alpha amount: worth the runtime minimum at the mock's 1 TAO per alpha (the
-    ///      runtime refuses to move less), and a u64 as the runtime's stake is.
-    function _amount(uint64 raw) internal pure returns (uint64) {
-        return uint64(bound(raw, MIN_STAKE, type(uint64).max));
-    }
-
-    /// @dev The positions of a delivery of `a1` and `a2` rao of netuids 1 and 2 to the setup's request.
-    function _positions(uint64 a1, uint64 a2) internal pure returns (Position[] memory ps) {
-        ps = new Position[](2);
-        ps[0] = Position({netuid: 1, hotkey: minerHk(1), amount: a1});
-        ps[1] = Position({netuid: 2, hotkey: minerHk(2), amount: a2});
-    }
-
     /// @dev The setup's request, delivered `a1` and `a2` rao of netuids 1 and 2 instead of 3e9 each
     ///      (the setup's delivery is undone, then the miner's `transfer_stake` of each is replayed),
     ///      reported at `valueRao` and `nav`.

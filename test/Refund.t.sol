@@ -17,19 +17,6 @@ contract RefundTest is DeliveredRequestTest {
 
     // ------------------------------------------------------------------ fuzzing helpers
 
-    /// @dev A delivered alpha amount: worth the runtime minimum at the mock's 1 TAO per alpha (the
-    ///      runtime refuses to move less), and a u64 as the runtime's stake is.
-    function _amount(uint64 raw) internal pure returns (uint64) {
-        return uint64(bound(raw, MIN_STAKE, type(uint64).max));
-    }
-
-    /// @dev Positions of `a1` and `a2` rao of netuids 1 and 2 under the miner's hotkeys.
-    function _positions(uint64 a1, uint64 a2) internal pure returns (Position[] memory ps) {
-        ps = new Position[](2);
-        ps[0] = Position({netuid: 1, hotkey: minerHk(1), amount: a1});
-        ps[1] = Position({netuid: 2, hotkey: minerHk(2), amount: a2});
-    }
-
     /// @dev The miner's `transfer_stake` of each position to the vault.
     function _deliverPositions(Position[] memory ps) internal {
         for (uint256 i; i < ps.length; ++i) {

@@ -43,12 +43,14 @@ pub trait Subtensor: Send + Sync {
         netuid: NetUid,
     ) -> impl Future<Output = Result<Vec<Commitment>>> + Send;
 
-    /// `MechanismEmissionSplit` of a subnet (u16 parts of 65 535 per mechanism); `None` if unset.
+    /// The emission split the runtime applies to the subnet's mechanisms (parts of 65 535, one per
+    /// mechanism of `MechanismCountCurrent`): the stored `MechanismEmissionSplit`, or an even
+    /// split when it is unset ([`crate::types::effective_split`]).
     fn mechanism_emission_split(
         &self,
         at: BlockNumber,
         netuid: NetUid,
-    ) -> impl Future<Output = Result<Option<Vec<u16>>>> + Send;
+    ) -> impl Future<Output = Result<Vec<u16>>> + Send;
 
     /// The swap runtime API `current_alpha_price(netuid)`: TAO per alpha x 1e9.
     fn current_alpha_price(

@@ -513,9 +513,67 @@ pub fn netuid_index(netuid: NetUid, mecid: u8) -> u16 {
     u16::from(mecid).saturating_mul(4096).saturating_add(netuid)
 }
 
+/// The denominator of `MechanismEmissionSplit` parts (`u16::MAX`).
+pub const SPLIT_PARTS: u16 = u16::MAX;
+
+/// The emission split the runtime applies to a subnet's mechanisms, in parts of 65 535, from the
+/// stored `MechanismEmissionSplit` (`None`: unset) and `MechanismCountCurrent`; one entry per
+/// mechanism.
+///
+/// As `split_emissions` (`pallets/subtensor/src/subnets/mechanism.rs`): an unset split is even,
+/// each mechanism `floor(65 535 / count)`; a stored one is padded with zeros or trimmed to
+/// `count`; mechanism 0 takes whatever the others leave (the runtime credits its rounding there).
+/// An even part is rounded down (for two mechanisms 32 767 of 65 535 where the runtime pays half),
+/// so a budget computed from it is never above what the chain pays.
+pub fn effective_split(stored: Option<&[u16]>, count: u8) -> Vec<u16> {
+    let n = usize::from(count);
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut parts: Vec<u16> = match stored {
+        Some(s) => s
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(0))
+            .take(n)
+            .collect(),
+        None => vec![SPLIT_PARTS / u16::from(count); n],
+    };
+    let others: u32 = parts.iter().skip(1).map(|p| u32::from(*p)).sum();
+    // Parts above the whole (a malformed stored split) leave mechanism 0 nothing.
+    parts[0] = u16::try_from(u32::from(SPLIT_PARTS).saturating_sub(others)).unwrap_or(0);
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn effective_split_follows_the_runtimes_split_emissions() {
+        // Unset: even over the mechanism count, mechanism 0 taking the rounding.
+        assert_eq!(effective_split(None, 1), vec![65_535]);
+        assert_eq!(effective_split(None, 2), vec![32_768, 32_767]);
+        assert_eq!(effective_split(None, 3), vec![21_845; 3]);
+        assert_eq!(effective_split(None, 0), Vec::<u16>::new());
+        // Stored: padded with zeros, or trimmed, to the count; mechanism 0 takes what is left.
+        assert_eq!(
+            effective_split(Some(&[40_000, 25_535]), 2),
+            vec![40_000, 25_535]
+        );
+        assert_eq!(effective_split(Some(&[65_535]), 2), vec![65_535, 0]);
+        assert_eq!(
+            effective_split(Some(&[30_000, 20_000, 15_535]), 2),
+            vec![45_535, 20_000]
+        );
+        assert_eq!(effective_split(Some(&[0, 30_000]), 2), vec![35_535, 30_000]);
+        assert_eq!(
+            effective_split(Some(&[0, 65_535, 65_535]), 3),
+            vec![0, 65_535, 65_535]
+        );
+        // An unset split is not "mechanism 1 gets nothing" (the bug this rule replaced).
+        assert!(effective_split(None, 2)[1] > 0);
+    }
 
     #[test]
     fn bytes32_hex_round_trip_and_rejects_bad_lengths() {

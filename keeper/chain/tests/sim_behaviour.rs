@@ -79,12 +79,13 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
     assert_eq!(neurons.len(), 3);
     assert_eq!(neurons[1].stake, staked);
     assert_eq!(admin.burn_uid(head.number, 3).await.unwrap(), Some(0));
+    // One mechanism, no split stored: it takes the whole emission.
     assert_eq!(
         admin
             .mechanism_emission_split(head.number, 3)
             .await
             .unwrap(),
-        None
+        vec![65_535]
     );
     admin
         .set_mechanisms(3, 2, Some(vec![40_000, 25_535]))
@@ -93,7 +94,7 @@ async fn behaviour<T: Transport + Clone>(admin: SimClient<T>) -> Vec<String> {
     let now = admin.finalized_head().await.unwrap().number;
     assert_eq!(
         admin.mechanism_emission_split(now, 3).await.unwrap(),
-        Some(vec![40_000, 25_535])
+        vec![40_000, 25_535]
     );
 
     // A delivery: batch_all(remark, transfer_stake x2) signed by the miner's coldkey.

@@ -649,8 +649,9 @@ pub async fn setup_subnets(
             .add_stake(account(&s.hotkey), TAO20_NETUID, 100 * TAO)
             .await?;
     }
-    sim.set_mechanisms(TAO20_NETUID, 2, Some(vec![32_768, 32_767]))
-        .await?;
+    // Two mechanisms and no split stored, as a subnet has right after it raises its mechanism
+    // count: the runtime splits evenly, and so must the keepers and the bidders.
+    sim.set_mechanisms(TAO20_NETUID, 2, None).await?;
     // As on mainnet subnets: weights are committed timelocked and revealed an epoch later.
     sim.set_commit_reveal(TAO20_NETUID, true, 1).await?;
     Ok(())

@@ -265,7 +265,8 @@ impl Mechanisms {
         let split = subtensor
             .mechanism_emission_split(at, self.netuid)
             .await?
-            .and_then(|s| s.get(usize::from(self.cfg.auction_mecid)).copied())
+            .get(usize::from(self.cfg.auction_mecid))
+            .copied()
             .unwrap_or(0);
         let telemetry = telemetry(lock(store).conn(), w.start, w.end)?;
         let result = settle::settle_window(&WindowInputs {

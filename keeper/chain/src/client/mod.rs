@@ -793,11 +793,7 @@ impl Subtensor for SubxtClient {
         })
     }
 
-    async fn mechanism_emission_split(
-        &self,
-        at: BlockNumber,
-        netuid: NetUid,
-    ) -> Result<Option<Vec<u16>>> {
+    async fn mechanism_emission_split(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<u16>> {
         let client = self.at(at).await?;
         let what = format!("MechanismEmissionSplit({netuid}) at {at}");
         let value = client
@@ -810,9 +806,19 @@ impl Subtensor for SubxtClient {
             )
             .await
             .map_err(|e| storage_error(what.clone(), e))?;
-        value
+        let stored: Option<Vec<u16>> = value
             .map(|v| v.decode().map_err(|e| Error::decode(what.clone(), e)))
-            .transpose()
+            .transpose()?;
+        let count: u8 = fetch!(
+            self,
+            at,
+            format!("MechanismCountCurrent({netuid}) at {at}"),
+            finney::storage()
+                .subtensor_module()
+                .mechanism_count_current(),
+            (netuid,)
+        );
+        Ok(crate::types::effective_split(stored.as_deref(), count))
     }
 
     async fn current_alpha_price(&self, at: BlockNumber, netuid: NetUid) -> Result<u64> {

@@ -826,13 +826,14 @@ impl Simulator {
             .collect())
     }
 
-    /// `MechanismEmissionSplit`.
-    pub fn mechanism_emission_split(
-        &self,
-        at: BlockNumber,
-        netuid: NetUid,
-    ) -> Result<Option<Vec<u16>>> {
-        Ok(self.subnet_at(at, netuid)?.split.clone())
+    /// The emission split the runtime applies (`MechanismEmissionSplit` or, unset, an even split
+    /// over `MechanismCountCurrent`).
+    pub fn mechanism_emission_split(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<u16>> {
+        let sn = self.subnet_at(at, netuid)?;
+        Ok(crate::types::effective_split(
+            sn.split.as_deref(),
+            sn.mechanism_count,
+        ))
     }
 
     /// `current_alpha_price`.

@@ -734,11 +734,7 @@ impl<T: Transport> Subtensor for SimClient<T> {
         self.ask(Op::CommitmentSpace { at, netuid, who }).await
     }
 
-    async fn mechanism_emission_split(
-        &self,
-        at: BlockNumber,
-        netuid: NetUid,
-    ) -> Result<Option<Vec<u16>>> {
+    async fn mechanism_emission_split(&self, at: BlockNumber, netuid: NetUid) -> Result<Vec<u16>> {
         self.ask(Op::MechanismEmissionSplit { at, netuid }).await
     }
 

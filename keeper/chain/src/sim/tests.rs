@@ -493,6 +493,28 @@ fn set_tempo_re_anchors_and_trigger_epoch_runs_after_the_freeze_window() {
     );
 }
 
+/// A subnet with two mechanisms and no split stored: the runtime splits its emission evenly
+/// (`split_emissions`), and the simulator answers what the runtime applies.
+#[test]
+fn an_unset_split_over_two_mechanisms_is_even() {
+    let mut sim = setup();
+    assert_eq!(
+        sim.mechanism_emission_split(sim.head(), 1).unwrap(),
+        vec![65_535]
+    );
+    sim.set_mechanisms(1, 2, None).unwrap();
+    assert_eq!(
+        sim.mechanism_emission_split(sim.head(), 1).unwrap(),
+        vec![32_768, 32_767]
+    );
+    sim.set_mechanisms(1, 2, Some(vec![65_535])).unwrap_err();
+    sim.set_mechanisms(1, 3, Some(vec![0, 65_535, 0])).unwrap();
+    assert_eq!(
+        sim.mechanism_emission_split(sim.head(), 1).unwrap(),
+        vec![0, 65_535, 0]
+    );
+}
+
 fn timelocked_setup() -> (Simulator, u16) {
     let mut sim = setup();
     let uid = sim.register_neuron(1, VALI_HOT, VALI).unwrap();

@@ -190,7 +190,8 @@ pub async fn window_result<S: Subtensor>(
     let split = sub
         .mechanism_emission_split(at, netuid)
         .await?
-        .and_then(|s| s.get(usize::from(params.mechanism)).copied())
+        .get(usize::from(params.mechanism))
+        .copied()
         .unwrap_or(0);
     let (Some(alpha_tao), Some(tao_usdc), Some(hashp_usdc)) = (
         prices.get(ALPHA_TAO).copied(),
