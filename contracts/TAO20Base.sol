@@ -290,7 +290,14 @@ abstract contract TAO20Base is ERC20, EIP712, Ownable2Step, ReentrancyGuardTrans
         uint64 released = amount < held ? uint64(amount) : held;
         if (released == 0) return;
         s.held = held - released;
-        uint64 left = s.reserved - released; // held is part of the reservation
+        _unreserve(netuid, released); // held is part of the reservation
+    }
+
+    /// @dev Takes `amount` off `netuid`'s reservation (a claim paid, a held delivery settled); the
+    ///      bitmap stops marking the netuid once nothing is reserved.
+    function _unreserve(uint16 netuid, uint64 amount) internal {
+        NetuidState storage s = netuidState[netuid];
+        uint64 left = s.reserved - amount;
         s.reserved = left;
         if (left == 0) netuidBits[netuid >> 6] &= ~(HAS_CLAIMS << ((netuid & 0x3f) << 2));
     }

@@ -207,6 +207,11 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
         if (hotkey == bytes32(0)) revert ErrorsLib.ZeroHotkey();
         bytes32 old = _fundHotkey(netuid);
         if (old == hotkey) return;
+        if (old == bytes32(0)) {
+            uint128 owed = retirements[netuid].claimsAlpha;
+            if (owed != 0) revert ErrorsLib.RetiredClaimsOutstanding(netuid, owed);
+            if (netuidList.length >= MAX_NETUIDS) revert ErrorsLib.TooManyPositions();
+        }
         NetuidState memory s = netuidState[netuid];
         // Deliveries already made under the new hotkey stay mintable and refundable (`hotkeySince`),
         // and the stake they lie in is held out of the fund until they are (redemptions and NAV
@@ -225,10 +230,6 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
         else netuidBits[netuid >> 6] |= bit;
         if (found != 0) emit EventsLib.DeliveryStakeHeld(netuid, hotkey, found);
         if (old == bytes32(0)) {
-            if (retirements[netuid].claimsAlpha != 0) {
-                revert ErrorsLib.RetiredClaimsOutstanding(netuid, retirements[netuid].claimsAlpha);
-            }
-            if (netuidList.length >= MAX_NETUIDS) revert ErrorsLib.TooManyPositions();
             _addFundNetuid(netuid, hotkey);
             return;
         }
@@ -356,11 +357,8 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
                 // the runtime refuses (transfers disabled): claim it later.
                 if (_isDust(netuid, amount, minStake)) continue;
                 if (!StakingLib.tryTransfer(coldkey, _fundHotkey(netuid), netuid, amount)) continue;
-                NetuidState storage s = netuidState[netuid];
                 // forge-lint: disable-next-line(unsafe-typecast)
-                uint64 left = s.reserved - uint64(amount); // each claim is part of the reservation
-                s.reserved = left;
-                if (left == 0) netuidBits[netuid >> 6] &= ~(HAS_CLAIMS << ((netuid & 0x3f) << 2));
+                _unreserve(netuid, uint64(amount)); // each claim is part of the reservation, a u64
             }
             claims[coldkey][netuid] = 0;
             any = true;
@@ -421,14 +419,15 @@ contract TAO20Settlement is TAO20Base, ITAO20Settlement, ISettlementModule {
         uint256 claimsAlpha = s.reserved - s.held;
         uint256 claimsRao = _retiredRao(r, claimsAlpha);
         // Deliveries held on the fund hotkey and those on other hotkeys: each refund takes its own.
-        uint256 deliveryRao = _retiredRao(r, uint256(s.held) + deliveryAlpha) + r.deliveryRao;
+        uint256 deliveryRao = _retiredRao(r, uint256(s.held) + deliveryAlpha);
+        uint256 locked = claimsRao + deliveryRao;
         // forge-lint: disable-next-line(unsafe-typecast)
         r.claimsAlpha = uint128(claimsAlpha);
         // forge-lint: disable-next-line(unsafe-typecast)
         r.claimsRao = uint128(claimsRao);
+        // An earlier retirement's deliveries not yet refunded stay owed.
         // forge-lint: disable-next-line(unsafe-typecast)
-        r.deliveryRao = uint128(deliveryRao);
-        uint256 locked = claimsRao + _retiredRao(r, uint256(s.held) + deliveryAlpha);
+        r.deliveryRao += uint128(deliveryRao);
         // forge-lint: disable-next-line(unsafe-typecast)
         lockedNative += uint96(locked * RAO); // proceeds fit the contract's balance
         // forge-lint: disable-next-line(unsafe-typecast)

@@ -102,9 +102,7 @@ abstract contract BaseTest is Test {
         }
         // Parameters the module refuses too (its constructor checks them as the core's does) leave
         // no module: the core's constructor then names the parameter.
-        bytes memory code = abi.encodePacked(
-            vm.getCode("TAO20Settlement.sol:TAO20Settlement"), abi.encode(p, v == bytes32(0) ? bytes32(uint256(1)) : v)
-        );
+        bytes memory code = abi.encodePacked(vm.getCode("TAO20Settlement.sol:TAO20Settlement"), abi.encode(p, v));
         address module;
         assembly {
             module := create(0, add(code, 0x20), mload(code))
