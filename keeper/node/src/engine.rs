@@ -604,8 +604,7 @@ impl<S: Subtensor> Engine<S> {
         self.cursor = batch.next;
         self.next_block = b + 1;
         self.shared.processed.store(b, Ordering::SeqCst);
-        self.metrics.blocks_processed.inc();
-        self.metrics.last_block.set(i(b));
+        self.metrics.block_processed(i(b));
         self.shared.wake.notify_one();
         Ok(())
     }

@@ -5,16 +5,21 @@ use prometheus::{
     TextEncoder,
 };
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use crate::{Error, Result};
 
 /// The keeper's metrics.
 #[derive(Debug, Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Held while a block's pair of metrics moves and while a scrape reads them, so a scrape
+    /// never sees the counter of one block with the gauge of the one before.
+    block_pair: Arc<Mutex<()>>,
     /// Finalized blocks processed.
-    pub blocks_processed: IntCounter,
+    blocks_processed: IntCounter,
     /// The last block processed.
-    pub last_block: IntGauge,
+    last_block: IntGauge,
     /// Finalized head minus the last processed block.
     pub finality_lag: IntGauge,
     /// Reports signed, by kind.
@@ -141,13 +146,31 @@ impl Metrics {
                 &["metric", "outcome"],
             )?,
             registry: r,
+            block_pair: Arc::new(Mutex::new(())),
         })
+    }
+
+    /// Block `b` is processed: the counter and the gauge move together.
+    pub fn block_processed(&self, b: i64) {
+        let _pair = self
+            .block_pair
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.blocks_processed.inc();
+        self.last_block.set(b);
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        let families = {
+            let _pair = self
+                .block_pair
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            self.registry.gather()
+        };
+        let _ = TextEncoder::new().encode(&families, &mut buf);
         String::from_utf8(buf).unwrap_or_default()
     }
 }
