@@ -12,7 +12,7 @@
 //! storage key ([`raw`]), and [`SubxtClient::connect`] warns when the node runs a newer runtime.
 
 mod config;
-mod data;
+pub(crate) mod data;
 pub mod keys;
 pub mod raw;
 

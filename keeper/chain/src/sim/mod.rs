@@ -19,6 +19,7 @@
 //! limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
 
 mod ledger;
+pub mod node;
 mod pool;
 mod protocol;
 mod server;

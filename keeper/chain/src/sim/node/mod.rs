@@ -1,0 +1,548 @@
+//! The simulator behind a Substrate node's JSON-RPC: WebSocket and HTTP on one port, as a node's
+//! 9944, so every process reaches the devnet through the client it would use on finney
+//! ([`crate::client::SubxtClient`], `async-substrate-interface`, `@polkadot/api`).
+//!
+//! Served: the `system_*` identity and health, blocks (`chain_*`: SCALE headers chained by
+//! blake2-256 hashes, bodies of encoded extrinsics, new and finalized head subscriptions), the
+//! runtime (`state_getRuntimeVersion`, `state_getMetadata`, `state_call` for `Core`, `Metadata`
+//! and the runtime APIs the processes call) and storage (`state_getStorage`, `state_getKeysPaged`,
+//! `state_queryStorageAt`) at the runtime's keys for every item the processes read. State older
+//! than the simulator's window answers the node's "State already discarded" error, so a client's
+//! pruned-node handling is exercised. The metadata is the checked-in finney file; the runtime
+//! version claims the spec whose rules the simulator models.
+//!
+//! Not yet served: extrinsic submission (`author_*`) and nonces; the JSON-lines protocol still
+//! carries the processes' writes.
+
+mod blocks;
+mod storage;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use codec::Encode;
+use jsonrpsee::server::{Server, ServerHandle};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{PendingSubscriptionSink, RpcModule};
+use serde_json::{json, Value};
+
+use self::blocks::{hex0x, Header};
+use super::protocol::lock;
+use super::Simulator;
+use crate::types::BlockNumber;
+use crate::{Error, Result};
+
+/// `spec_name` and `impl_name` of the devnet runtime.
+pub const SPEC_NAME: &str = "node-subtensor";
+
+/// The JSON-RPC error code of a node's client errors (unknown block, discarded state).
+pub const CLIENT_ERROR: i32 = 4003;
+
+/// How often a head subscription looks for a new block.
+const HEAD_POLL: Duration = Duration::from_millis(20);
+
+/// What the node answers besides the simulator's state.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// `system_chain`.
+    pub chain: String,
+    /// The runtime's `spec_version` (the rules the simulator models).
+    pub spec_version: u32,
+    /// The runtime's `transaction_version`.
+    pub transaction_version: u32,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            chain: "TAO20 devnet".into(),
+            spec_version: crate::client::CHECKED_SPEC_VERSION,
+            transaction_version: 1,
+        }
+    }
+}
+
+struct Node {
+    sim: Arc<Mutex<Simulator>>,
+    metadata: subxt::Metadata,
+    config: NodeConfig,
+    /// `sp_version::RuntimeVersion`, SCALE-encoded (what `Core_version` returns).
+    version: Vec<u8>,
+    version_json: Value,
+    chain: Mutex<Chain>,
+    requests: Arc<AtomicU64>,
+}
+
+#[derive(Default)]
+struct Chain {
+    headers: Vec<Header>,
+    by_hash: HashMap<[u8; 32], u32>,
+}
+
+fn client_error(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(CLIENT_ERROR, message.into(), None::<()>)
+}
+
+fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        jsonrpsee::types::error::INVALID_PARAMS_CODE,
+        message.into(),
+        None::<()>,
+    )
+}
+
+fn internal(e: Error) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        jsonrpsee::types::error::INTERNAL_ERROR_CODE,
+        e.to_string(),
+        None::<()>,
+    )
+}
+
+type RpcResult<T> = std::result::Result<T, ErrorObjectOwned>;
+
+/// Positional parameters (a node also accepts none for optional trailing ones).
+fn args(params: &Params) -> RpcResult<Vec<Value>> {
+    if params.is_object() {
+        return Err(invalid_params("named parameters are not supported"));
+    }
+    Ok(params.parse::<Option<Vec<Value>>>()?.unwrap_or_default())
+}
+
+fn arg(args: &[Value], i: usize) -> Option<&Value> {
+    args.get(i).filter(|v| !v.is_null())
+}
+
+fn bytes_arg(args: &[Value], i: usize, what: &str) -> RpcResult<Vec<u8>> {
+    let s = arg(args, i)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_params(format!("{what}: expected a 0x-prefixed hex string")))?;
+    let hex = s
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid_params(format!("{what}: missing 0x prefix")))?;
+    hex::decode(hex).map_err(|e| invalid_params(format!("{what}: {e}")))
+}
+
+fn hash_arg(args: &[Value], i: usize) -> RpcResult<Option<[u8; 32]>> {
+    if arg(args, i).is_none() {
+        return Ok(None);
+    }
+    let bytes = bytes_arg(args, i, "block hash")?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map(Some)
+        .map_err(|_| invalid_params(format!("block hash: {} bytes, expected 32", bytes.len())))
+}
+
+impl Node {
+    fn new(sim: Arc<Mutex<Simulator>>, config: NodeConfig) -> Result<Self> {
+        let metadata = crate::client::metadata()?;
+        let apis: Vec<([u8; 8], u32)> = metadata
+            .runtime_api_traits()
+            .map(|t| (sp_crypto_hashing::blake2_64(t.name().as_bytes()), 1))
+            .collect();
+        let version = (
+            SPEC_NAME.to_string(),
+            SPEC_NAME.to_string(),
+            1u32,
+            config.spec_version,
+            1u32,
+            apis.clone(),
+            config.transaction_version,
+            1u8,
+        )
+            .encode();
+        let version_json = json!({
+            "specName": SPEC_NAME,
+            "implName": SPEC_NAME,
+            "authoringVersion": 1,
+            "specVersion": config.spec_version,
+            "implVersion": 1,
+            "apis": apis.iter().map(|(id, v)| json!([hex0x(id), v])).collect::<Vec<_>>(),
+            "transactionVersion": config.transaction_version,
+            "systemVersion": 1,
+            "stateVersion": 1,
+        });
+        Ok(Node {
+            sim,
+            metadata,
+            config,
+            version,
+            version_json,
+            chain: Mutex::new(Chain::default()),
+            requests: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The encoded extrinsics of block `n`: the timestamp inherent, then the simulator's.
+    fn body(&self, sim: &Simulator, n: BlockNumber) -> Result<Vec<Vec<u8>>> {
+        let exts = sim.block_extrinsics(n)?;
+        let mut out = vec![blocks::timestamp_inherent(
+            &self.metadata,
+            sim.chain_time(n)?.saturating_mul(1000),
+        )?];
+        for ext in exts.iter().skip(1) {
+            out.push(blocks::placeholder_signed(&self.metadata, ext)?);
+        }
+        Ok(out)
+    }
+
+    /// Headers up to `n` (at most the simulator's head) are computed once, in order.
+    fn header(&self, sim: &Simulator, n: BlockNumber) -> Result<Option<Header>> {
+        if n > sim.head() {
+            return Ok(None);
+        }
+        let mut chain = chain_lock(&self.chain);
+        let number = blocks::number_u32(n)?;
+        while chain.headers.len() <= number as usize {
+            let next = u32::try_from(chain.headers.len()).unwrap_or(u32::MAX);
+            let parent = chain.headers.last().map_or([0; 32], |h| h.hash);
+            let body = self.body(sim, u64::from(next))?;
+            let header = Header::new(parent, next, sim.block_hash(u64::from(next)).0, &body);
+            chain.by_hash.insert(header.hash, next);
+            chain.headers.push(header);
+        }
+        Ok(chain.headers.get(number as usize).cloned())
+    }
+
+    fn number_of(&self, sim: &Simulator, hash: &[u8; 32]) -> Result<Option<BlockNumber>> {
+        // Hashes are known once their headers are computed: bring the chain to the head first.
+        self.header(sim, sim.head())?;
+        Ok(chain_lock(&self.chain)
+            .by_hash
+            .get(hash)
+            .map(|n| u64::from(*n)))
+    }
+
+    /// The block an optional hash names (the best block when none), or the node's error.
+    fn block(&self, sim: &Simulator, hash: Option<[u8; 32]>) -> RpcResult<BlockNumber> {
+        match hash {
+            None => Ok(sim.head()),
+            Some(h) => self.number_of(sim, &h).map_err(internal)?.ok_or_else(|| {
+                client_error(format!(
+                    "Client error: UnknownBlock: Header was not found in the database: {}",
+                    hex0x(&h)
+                ))
+            }),
+        }
+    }
+
+    /// As [`Self::block`], and its state must still be held.
+    fn state(&self, sim: &Simulator, hash: Option<[u8; 32]>) -> RpcResult<BlockNumber> {
+        let n = self.block(sim, hash)?;
+        if !sim.history.contains_key(&n) {
+            let hash = self
+                .header(sim, n)
+                .map_err(internal)?
+                .map_or([0; 32], |h| h.hash);
+            return Err(client_error(format!(
+                "Client error: State already discarded for {}",
+                hex0x(&hash)
+            )));
+        }
+        Ok(n)
+    }
+
+    fn finalized(&self, sim: &Simulator) -> BlockNumber {
+        sim.finalized_head().number
+    }
+}
+
+type Ctx = Node;
+
+fn chain_lock(chain: &Mutex<Chain>) -> std::sync::MutexGuard<'_, Chain> {
+    // The header cache is only ever extended: a panic mid-extension leaves a valid prefix.
+    chain
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn with_sim<T>(node: &Node, f: impl FnOnce(&Simulator) -> RpcResult<T>) -> RpcResult<T> {
+    node.requests.fetch_add(1, Ordering::Relaxed);
+    let sim = lock(&node.sim).map_err(internal)?;
+    f(&sim)
+}
+
+fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
+    let reg_err =
+        |e: jsonrpsee::core::RegisterMethodError| Error::invalid("substrate rpc", e.to_string());
+    macro_rules! method {
+        ($($name:literal),+ => |$args:ident, $node:ident, $sim:ident| $body:expr) => {
+            $(module
+                .register_method($name, |params, $node, _| -> RpcResult<Value> {
+                    let $args = args(&params)?;
+                    with_sim($node, |$sim| $body)
+                })
+                .map_err(reg_err)?;)+
+        };
+    }
+
+    method!("system_chain" => |_a, node, _s| Ok(json!(node.config.chain)));
+    method!("system_name" => |_a, _n, _s| Ok(json!("tao20-devnet")));
+    method!("system_version" => |_a, _n, _s| Ok(json!(env!("CARGO_PKG_VERSION"))));
+    method!("system_chainType" => |_a, _n, _s| Ok(json!("Development")));
+    method!("system_properties" => |_a, _n, _s| Ok(json!({
+        "ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"
+    })));
+    method!("system_health" => |_a, _n, _s| Ok(json!({
+        "peers": 0, "isSyncing": false, "shouldHavePeers": false
+    })));
+    method!("chain_getBlockHash", "chain_getHead" => |a, node, sim| {
+        let n = match arg(&a, 0) {
+            None => sim.head(),
+            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| invalid_params("block number"))?,
+            Some(Value::String(s)) => s
+                .strip_prefix("0x")
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+                .ok_or_else(|| invalid_params(format!("block number {s}")))?,
+            Some(other) => return Err(invalid_params(format!("block number {other}"))),
+        };
+        let header = node.header(sim, n).map_err(internal)?;
+        Ok(header.map_or(Value::Null, |h| json!(hex0x(&h.hash))))
+    });
+    method!("chain_getFinalizedHead", "chain_getFinalisedHead" => |_a, node, sim| {
+        let n = node.finalized(sim);
+        let header = node.header(sim, n).map_err(internal)?;
+        Ok(json!(header.map(|h| hex0x(&h.hash))))
+    });
+    method!("chain_getHeader" => |a, node, sim| {
+        let n = match hash_arg(&a, 0)? {
+            None => Some(sim.head()),
+            Some(h) => node.number_of(sim, &h).map_err(internal)?,
+        };
+        let Some(n) = n else { return Ok(Value::Null) };
+        Ok(node.header(sim, n).map_err(internal)?.map_or(Value::Null, |h| h.json()))
+    });
+    method!("chain_getBlock" => |a, node, sim| {
+        let n = match hash_arg(&a, 0)? {
+            None => Some(sim.head()),
+            Some(h) => node.number_of(sim, &h).map_err(internal)?,
+        };
+        let Some(n) = n else { return Ok(Value::Null) };
+        let Some(header) = node.header(sim, n).map_err(internal)? else { return Ok(Value::Null) };
+        let body = node.body(sim, n).map_err(internal)?;
+        Ok(json!({
+            "block": {
+                "header": header.json(),
+                "extrinsics": body.iter().map(|e| hex0x(e)).collect::<Vec<_>>(),
+            },
+            "justifications": null,
+        }))
+    });
+    method!("state_getRuntimeVersion", "chain_getRuntimeVersion" => |a, node, sim| {
+        node.block(sim, hash_arg(&a, 0)?)?;
+        Ok(node.version_json.clone())
+    });
+    method!("state_getMetadata" => |a, node, sim| {
+        node.block(sim, hash_arg(&a, 0)?)?;
+        Ok(json!(hex0x(crate::client::METADATA)))
+    });
+    method!("state_call", "state_callAt" => |a, node, sim| {
+        let name = arg(&a, 0)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_params("method: expected a string"))?;
+        let data = bytes_arg(&a, 1, "call data")?;
+        let at = node.state(sim, hash_arg(&a, 2)?)?;
+        match storage::call(sim, at, name, &data, &node.version) {
+            Ok(Some(out)) => Ok(json!(hex0x(&out))),
+            Ok(None) => Err(client_error(format!(
+                "Client error: Execution failed: Other: Exported method {name} is not found"
+            ))),
+            Err(e) => Err(client_error(format!("Client error: Execution failed: {e}"))),
+        }
+    });
+    method!("state_getStorage", "state_getStorageAt" => |a, node, sim| {
+        let key = bytes_arg(&a, 0, "storage key")?;
+        let at = node.state(sim, hash_arg(&a, 1)?)?;
+        let value = storage::read(sim, &node.metadata, at, &key).map_err(internal)?;
+        Ok(value.map_or(Value::Null, |v| json!(hex0x(&v))))
+    });
+    method!("state_getKeysPaged", "state_getKeysPagedAt" => |a, node, sim| {
+        let prefix = match arg(&a, 0) {
+            None => Vec::new(),
+            Some(_) => bytes_arg(&a, 0, "key prefix")?,
+        };
+        let count = arg(&a, 1)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| invalid_params("count: expected a number"))?;
+        if count > 1000 {
+            return Err(ErrorObjectOwned::owned(
+                4002,
+                format!("count exceeds maximum value. value: {count}, max: 1000"),
+                None::<()>,
+            ));
+        }
+        let start = match arg(&a, 2) {
+            None => None,
+            Some(_) => Some(bytes_arg(&a, 2, "start key")?),
+        };
+        let at = node.state(sim, hash_arg(&a, 3)?)?;
+        let keys: Vec<Value> = storage::keys(sim, at, &prefix)
+            .into_iter()
+            .filter(|k| start.as_ref().is_none_or(|s| k > s))
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+            .map(|k| json!(hex0x(&k)))
+            .collect();
+        Ok(Value::Array(keys))
+    });
+    method!("state_queryStorageAt" => |a, node, sim| {
+        let list = arg(&a, 0)
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid_params("keys: expected an array"))?;
+        let hash = hash_arg(&a, 1)?;
+        let at = node.state(sim, hash)?;
+        let mut changes = Vec::with_capacity(list.len());
+        for (i, _) in list.iter().enumerate() {
+            let key = bytes_arg(list, i, "storage key")?;
+            let value = storage::read(sim, &node.metadata, at, &key).map_err(internal)?;
+            changes.push(json!([hex0x(&key), value.map(|v| hex0x(&v))]));
+        }
+        let block = node.header(sim, at).map_err(internal)?.map_or([0; 32], |h| h.hash);
+        Ok(json!([{ "block": hex0x(&block), "changes": changes }]))
+    });
+
+    for (sub, notif, unsub, finalized) in [
+        (
+            "chain_subscribeNewHeads",
+            "chain_newHead",
+            "chain_unsubscribeNewHeads",
+            false,
+        ),
+        (
+            "chain_subscribeAllHeads",
+            "chain_allHead",
+            "chain_unsubscribeAllHeads",
+            false,
+        ),
+        (
+            "chain_subscribeFinalizedHeads",
+            "chain_finalizedHead",
+            "chain_unsubscribeFinalizedHeads",
+            true,
+        ),
+    ] {
+        module
+            .register_subscription(sub, notif, unsub, move |_, pending, node, _| async move {
+                follow_heads(pending, node, finalized).await
+            })
+            .map_err(reg_err)?;
+    }
+    module
+        .register_subscription(
+            "state_subscribeRuntimeVersion",
+            "state_runtimeVersion",
+            "state_unsubscribeRuntimeVersion",
+            |_, pending, node, _| async move {
+                let sink = pending.accept().await?;
+                sink.send(serde_json::value::to_raw_value(&node.version_json)?)
+                    .await?;
+                sink.closed().await;
+                Ok(())
+            },
+        )
+        .map_err(reg_err)?;
+    Ok(())
+}
+
+/// Sends every header from the current head on, in order, as the chain reaches it.
+async fn follow_heads(
+    pending: PendingSubscriptionSink,
+    node: Arc<Node>,
+    finalized: bool,
+) -> jsonrpsee::core::SubscriptionResult {
+    let sink = pending.accept().await?;
+    let mut next: Option<BlockNumber> = None;
+    loop {
+        let headers = {
+            let sim = lock(&node.sim).map_err(|e| e.to_string())?;
+            let tip = if finalized {
+                node.finalized(&sim)
+            } else {
+                sim.head()
+            };
+            let from = next.unwrap_or(tip);
+            let mut out = Vec::new();
+            for n in from..=tip {
+                if let Some(h) = node.header(&sim, n).map_err(|e| e.to_string())? {
+                    out.push(h);
+                }
+            }
+            next = Some(tip.saturating_add(1));
+            out
+        };
+        for h in headers {
+            sink.send(serde_json::value::to_raw_value(&h.json())?)
+                .await?;
+        }
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            _ = tokio::time::sleep(HEAD_POLL) => {}
+        }
+    }
+}
+
+/// A running Substrate JSON-RPC endpoint over a simulator.
+#[derive(Debug)]
+pub struct NodeServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    requests: Arc<AtomicU64>,
+}
+
+impl NodeServer {
+    /// Serves `sim` on `addr` (port 0 picks a free port), WebSocket and HTTP on the same port.
+    pub async fn start(addr: &str, sim: Arc<Mutex<Simulator>>, config: NodeConfig) -> Result<Self> {
+        let node = Node::new(sim, config)?;
+        let requests = node.requests.clone();
+        let mut module = RpcModule::new(node);
+        register(&mut module)?;
+        let mut names: Vec<String> = module.method_names().map(str::to_string).collect();
+        names.push("rpc_methods".into());
+        names.sort();
+        module
+            .register_method(
+                "rpc_methods",
+                move |_, _, _| json!({ "version": 1, "methods": names }),
+            )
+            .map_err(|e| Error::invalid("substrate rpc", e.to_string()))?;
+        let server = Server::builder()
+            .build(addr)
+            .await
+            .map_err(|e| Error::Connection {
+                endpoint: addr.into(),
+                reason: format!("bind: {e}"),
+            })?;
+        let addr = server.local_addr().map_err(|e| Error::Connection {
+            endpoint: addr.into(),
+            reason: e.to_string(),
+        })?;
+        let handle = server.start(module);
+        Ok(NodeServer {
+            addr,
+            handle,
+            requests,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `ws://` URL of the endpoint.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Requests served so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops serving.
+    pub fn stop(&self) {
+        let _ = self.handle.stop();
+    }
+}

@@ -1,0 +1,338 @@
+//! The devnet's Substrate node front, read through the real client: every read `SubxtClient`
+//! makes over JSON-RPC (storage at the runtime's keys, runtime APIs, blocks, events) equals what
+//! the simulator answers directly, and the node answers errors as a node does.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use subxt::rpcs::{rpc_params, RpcClient};
+use tao20_chain::client::{SubxtClient, CHECKED_SPEC_VERSION};
+use tao20_chain::sim::node::{NodeConfig, NodeServer};
+use tao20_chain::sim::{SimConfig, Simulator, SubnetSpec, WEIGHT_ONE};
+use tao20_chain::types::{Bytes32, Call};
+use tao20_chain::Subtensor;
+
+const TAO: u64 = 1_000_000_000;
+const OWNER: Bytes32 = Bytes32([1; 32]);
+const MINER: Bytes32 = Bytes32([3; 32]);
+const MINER_HOT: Bytes32 = Bytes32([4; 32]);
+const VALI: Bytes32 = Bytes32([6; 32]);
+const VALI_HOT: Bytes32 = Bytes32([7; 32]);
+
+fn spec(netuid: u16) -> SubnetSpec {
+    SubnetSpec {
+        netuid,
+        owner: OWNER,
+        owner_hotkey: Bytes32([100 + u8::try_from(netuid).unwrap(); 32]),
+        tempo: 10,
+        tao_in: 1_000 * TAO,
+        alpha_in: 4_000 * TAO,
+        weight_tao: WEIGHT_ONE / 2,
+    }
+}
+
+/// Two subnets with neurons, stake, a commitment, weights, an axon, balances and a failed call.
+fn populated(state_window: u64) -> Simulator {
+    let mut sim = Simulator::new(SimConfig {
+        state_window,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    sim.register_subnet(spec(1)).unwrap();
+    sim.register_subnet(spec(2)).unwrap();
+    sim.set_mechanisms(1, 2, None).unwrap();
+    sim.set_commit_reveal(1, false, 1).unwrap();
+    sim.set_transfers_enabled(2, false).unwrap();
+    sim.register_neuron(1, MINER_HOT, MINER).unwrap();
+    sim.register_neuron(1, VALI_HOT, VALI).unwrap();
+    sim.faucet(MINER, 50).unwrap();
+    sim.faucet(VALI, 50).unwrap();
+    sim.add_stake(MINER, MINER_HOT, 1, 10 * TAO).unwrap();
+    sim.add_stake(VALI, VALI_HOT, 1, 20 * TAO).unwrap();
+    let data: Vec<u8> = (0..200u8).collect(); // two raw fields
+    sim.submit(Some(MINER_HOT), Call::SetCommitment { netuid: 1, data })
+        .unwrap();
+    sim.submit(
+        Some(VALI_HOT),
+        Call::SetMechanismWeights {
+            netuid: 1,
+            mecid: 1,
+            dests: vec![0, 1],
+            weights: vec![1, 65_535],
+            version_key: 0,
+        },
+    )
+    .unwrap();
+    sim.submit(
+        Some(MINER_HOT),
+        Call::ServeAxon {
+            netuid: 1,
+            version: 7,
+            ip: 0x7f00_0001,
+            port: 8091,
+            ip_type: 4,
+            protocol: 0,
+        },
+    )
+    .unwrap();
+    // A dispatch failure lands in its block with `ExtrinsicFailed`.
+    let _ = sim.submit(
+        Some(MINER),
+        Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 9,
+            amount_staked: TAO,
+        },
+    );
+    sim.advance(3).unwrap();
+    sim
+}
+
+async fn serve(sim: Simulator) -> (Arc<Mutex<Simulator>>, NodeServer) {
+    let sim = Arc::new(Mutex::new(sim));
+    let server = NodeServer::start("127.0.0.1:0", sim.clone(), NodeConfig::default())
+        .await
+        .unwrap();
+    (sim, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subxt_client_reads_what_the_simulator_holds() {
+    let (sim, server) = serve(populated(256)).await;
+    let client = SubxtClient::connect(&server.url(), None).await.unwrap();
+    assert_eq!(client.runtime_spec_version(), CHECKED_SPEC_VERSION);
+
+    let head = client.finalized_head().await.unwrap();
+    // The lock is taken per read: the server needs it while the client waits.
+    let s = || sim.lock().unwrap();
+    assert_eq!(head.number, s().finalized_head().number);
+    let mut blocks_with_calls = 0;
+    for at in 0..=head.number {
+        // Every block's extrinsics and events decode to what the simulator applied.
+        let ours = client.block_extrinsics(at).await.unwrap();
+        let theirs = s().block_extrinsics(at).unwrap();
+        assert_eq!(ours, theirs, "block {at}");
+        blocks_with_calls += usize::from(theirs.len() > 1);
+        assert_eq!(
+            client.chain_time(at).await.unwrap(),
+            s().chain_time(at).unwrap()
+        );
+    }
+    assert_eq!(blocks_with_calls, 6); // two stakes, a commitment, weights, an axon, a failure
+    let at = head.number;
+    for who in [MINER, VALI, OWNER] {
+        assert_eq!(
+            client.free_balance(at, who).await.unwrap(),
+            s().free_balance(at, who).unwrap()
+        );
+    }
+    assert!(client.free_balance(at, MINER).await.unwrap() > 0);
+    for netuid in [1, 2] {
+        for (cold, hot) in [(MINER, MINER_HOT), (VALI, VALI_HOT), (VALI, MINER_HOT)] {
+            assert_eq!(
+                client.stake(at, cold, hot, netuid).await.unwrap(),
+                s().stake(at, cold, hot, netuid).unwrap(),
+                "stake of {cold} on {hot} in {netuid}"
+            );
+        }
+        assert_eq!(
+            client.commitments(at, netuid).await.unwrap(),
+            s().commitments(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client
+                .commitment_space(at, netuid, MINER_HOT)
+                .await
+                .unwrap(),
+            s().commitment_space(at, netuid, MINER_HOT).unwrap()
+        );
+        assert_eq!(
+            client.mechanism_emission_split(at, netuid).await.unwrap(),
+            s().mechanism_emission_split(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.current_alpha_price(at, netuid).await.unwrap(),
+            s().current_alpha_price(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.pool_reserves(at, netuid).await.unwrap(),
+            s().pool_reserves(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.tempo(at, netuid).await.unwrap(),
+            s().tempo(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.neurons(at, netuid).await.unwrap(),
+            s().neurons(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.subnet_owner(at, netuid).await.unwrap(),
+            s().subnet_owner(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.transfers_enabled(at, netuid).await.unwrap(),
+            s().transfers_enabled(at, netuid).unwrap()
+        );
+        assert_eq!(
+            client.weights_settings(at, netuid).await.unwrap(),
+            s().weights_settings(at, netuid).unwrap()
+        );
+        for mecid in [0, 1] {
+            for uid in 0..3 {
+                assert_eq!(
+                    client.weights(at, netuid, mecid, uid).await.unwrap(),
+                    s().weights(at, netuid, mecid, uid).unwrap()
+                );
+            }
+        }
+    }
+    // The values the comparisons above must have exercised, not defaults on both sides.
+    assert_eq!(client.commitments(at, 1).await.unwrap()[0].data.len(), 200);
+    assert_eq!(client.weights(at, 1, 1, 2).await.unwrap().len(), 2);
+    assert_eq!(
+        client.mechanism_emission_split(at, 1).await.unwrap().len(),
+        2
+    );
+    assert!(!client.transfers_enabled(at, 2).await.unwrap());
+    let neurons = client.neurons(at, 1).await.unwrap();
+    assert!(neurons.iter().any(|n| n.axon.is_some() && n.stake > 0));
+    assert!(server.requests() > 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_chain_by_blake2_header_hashes_and_old_state_is_discarded() {
+    let (sim, server) = serve(populated(16)).await;
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let head = sim.lock().unwrap().head();
+
+    // Each header's hash is blake2-256 of its SCALE encoding and the next header names it.
+    let mut parent = [0u8; 32];
+    for n in 0..=head {
+        let hash: String = rpc
+            .request("chain_getBlockHash", rpc_params![n])
+            .await
+            .unwrap();
+        let header: Value = rpc
+            .request("chain_getHeader", rpc_params![hash.clone()])
+            .await
+            .unwrap();
+        assert_eq!(header["parentHash"], hex(&parent), "block {n}");
+        assert_eq!(header["number"], format!("0x{n:x}"));
+        let encoded = [
+            &parent[..],
+            &codec::Encode::encode(&codec::Compact(u32::try_from(n).unwrap()))[..],
+            &unhex(header["stateRoot"].as_str().unwrap()),
+            &unhex(header["extrinsicsRoot"].as_str().unwrap()),
+            &[0u8][..],
+        ]
+        .concat();
+        let computed = sp_crypto_hashing::blake2_256(&encoded);
+        assert_eq!(hex(&computed), hash, "block {n}");
+        parent = computed;
+    }
+    let past: Value = rpc
+        .request("chain_getBlockHash", rpc_params![head + 1])
+        .await
+        .unwrap();
+    assert!(past.is_null(), "a block not yet produced has no hash");
+
+    // State older than the window answers the node's error; blocks themselves stay.
+    sim.lock().unwrap().advance(20).unwrap();
+    let old: String = rpc
+        .request("chain_getBlockHash", rpc_params![2])
+        .await
+        .unwrap();
+    let key = format!(
+        "0x{}{}",
+        hex::encode(sp_crypto_hashing::twox_128(b"Timestamp")),
+        hex::encode(sp_crypto_hashing::twox_128(b"Now"))
+    );
+    let err = rpc
+        .request::<Value>("state_getStorage", rpc_params![key.clone(), old.clone()])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("State already discarded"), "{err}");
+    let block: Value = rpc
+        .request("chain_getBlock", rpc_params![old])
+        .await
+        .unwrap();
+    assert!(!block["block"]["extrinsics"].as_array().unwrap().is_empty());
+    let client = SubxtClient::connect(&server.url(), None).await.unwrap();
+    let err = client.tempo(2, 1).await.unwrap_err().to_string();
+    assert!(err.contains("State already discarded"), "{err}");
+    let now: Value = rpc
+        .request("state_getStorage", rpc_params![key])
+        .await
+        .unwrap();
+    assert!(now.is_string());
+
+    // What a client sends wrong gets JSON-RPC's errors, and the node goes on serving.
+    for (method, params, code) in [
+        ("no_suchMethod", rpc_params![], "-32601"),
+        ("state_getStorage", rpc_params!["zz"], "-32602"),
+        ("state_getStorage", rpc_params!["0x00", "0x1234"], "-32602"),
+        ("chain_getBlockHash", rpc_params![[1, 2]], "-32602"),
+        (
+            "state_getStorage",
+            rpc_params!["0x00", format!("0x{}", "ab".repeat(32))],
+            "4003",
+        ),
+        ("state_getKeysPaged", rpc_params!["0x", 5000], "4002"),
+        ("state_call", rpc_params!["Nope_nothing", "0x"], "4003"),
+    ] {
+        let err = rpc
+            .request::<Value>(method, params)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(code), "{method}: {err}");
+    }
+    let methods: Value = rpc.request("rpc_methods", rpc_params![]).await.unwrap();
+    let methods = methods["methods"].as_array().unwrap();
+    for needed in [
+        "chain_subscribeFinalizedHeads",
+        "state_getKeysPaged",
+        "state_queryStorageAt",
+        "system_health",
+        "rpc_methods",
+    ] {
+        assert!(methods.iter().any(|m| m == needed), "{needed}");
+    }
+    assert_eq!(
+        client.finalized_head().await.unwrap().number,
+        sim.lock().unwrap().finalized_head().number
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finalized_heads_arrive_in_order_as_the_chain_moves() {
+    let (sim, server) = serve(populated(256)).await;
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let mut sub = rpc
+        .subscribe::<Value>(
+            "chain_subscribeFinalizedHeads",
+            rpc_params![],
+            "chain_unsubscribeFinalizedHeads",
+        )
+        .await
+        .unwrap();
+    let start = sim.lock().unwrap().finalized_head().number;
+    let first = sub.next().await.unwrap().unwrap();
+    assert_eq!(first["number"], format!("0x{start:x}"));
+    // Several blocks between two polls still arrive one by one.
+    sim.lock().unwrap().advance(25).unwrap();
+    for n in start + 1..=start + 25 {
+        let h = sub.next().await.unwrap().unwrap();
+        assert_eq!(h["number"], format!("0x{n:x}"));
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    hex::decode(s.trim_start_matches("0x")).unwrap()
+}
