@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use subxt::rpcs::{rpc_params, RpcClient};
-use tao20_chain::client::{SubxtClient, CHECKED_SPEC_VERSION};
-use tao20_chain::sim::node::{NodeConfig, NodeServer};
+use tao20_chain::client::{self, Signer, SubxtClient, CHECKED_SPEC_VERSION};
+use tao20_chain::sim::node::{dev_accounts, NodeConfig, NodeServer};
 use tao20_chain::sim::{SimConfig, Simulator, SubnetSpec, WEIGHT_ONE};
-use tao20_chain::types::{Bytes32, Call};
+use tao20_chain::types::{Bytes32, Call, Event};
 use tao20_chain::Subtensor;
 
 const TAO: u64 = 1_000_000_000;
@@ -335,4 +335,174 @@ fn hex(b: &[u8]) -> String {
 
 fn unhex(s: &str) -> Vec<u8> {
     hex::decode(s.trim_start_matches("0x")).unwrap()
+}
+
+async fn serve_with(sim: Simulator, config: NodeConfig) -> (Arc<Mutex<Simulator>>, NodeServer) {
+    let sim = Arc::new(Mutex::new(sim));
+    let server = NodeServer::start("127.0.0.1:0", sim.clone(), config)
+        .await
+        .unwrap();
+    (sim, server)
+}
+
+fn dev_config() -> NodeConfig {
+    NodeConfig {
+        dev_account_balance: 1_000 * TAO,
+        ..NodeConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subxt_client_signs_and_submits_and_the_node_applies_it() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let alice = Signer::from_suri("//Alice", "test").unwrap();
+    let who = alice.account();
+    assert_eq!(who, dev_accounts()[0]);
+    let client = SubxtClient::connect(&server.url(), Some(alice))
+        .await
+        .unwrap();
+    let head = sim.lock().unwrap().head();
+    assert_eq!(client.free_balance(head, who).await.unwrap(), 1_000 * TAO);
+
+    let inclusion = client
+        .submit(Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 1,
+            amount_staked: 5 * TAO,
+        })
+        .await
+        .unwrap();
+    assert!(inclusion
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::StakeAdded(s) if s.coldkey == who && s.netuid == 1)));
+    let at = inclusion.block.number;
+    let held = client.stake(at, who, MINER_HOT, 1).await.unwrap();
+    assert!(held > 0);
+    assert_eq!(
+        held,
+        sim.lock().unwrap().stake(at, who, MINER_HOT, 1).unwrap()
+    );
+    // The block's body holds the bytes Alice signed, not a stand-in.
+    let body = client.block_extrinsics(at).await.unwrap();
+    assert_eq!(body[1].signer, Some(who));
+
+    // A dispatch failure comes back as the runtime's module error, and still uses the nonce.
+    let err = client
+        .submit(Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 9,
+            amount_staked: TAO,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.dispatch_error_name(), Some("SubnetNotExists"), "{err}");
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let ss58 = subxt::utils::AccountId32(who.0).to_string();
+    let next: u64 = rpc
+        .request("system_accountNextIndex", rpc_params![ss58])
+        .await
+        .unwrap();
+    assert_eq!(next, 2);
+    client
+        .submit(Call::Remark {
+            data: b"third".to_vec(),
+        })
+        .await
+        .unwrap();
+}
+
+/// A signed `remark` built offline against the node's genesis (or another), for a nonce.
+fn signed_remark(genesis: [u8; 32], nonce: u64, signer: &Signer) -> Vec<u8> {
+    let metadata = subxt::ArcMetadata::from(client::metadata().unwrap());
+    let offline = subxt::OfflineClient::new_with_config(client::SubtensorConfig::offline(
+        metadata,
+        CHECKED_SPEC_VERSION,
+        1,
+        genesis,
+    ));
+    let at = offline.at_block(0u64).unwrap();
+    let bytes = client::encode_call(
+        &client::metadata().unwrap(),
+        &Call::Remark {
+            data: b"offline".to_vec(),
+        },
+    )
+    .unwrap();
+    let tx = at.tx();
+    let payload = tx.from_call_data_bytes(&bytes).unwrap();
+    let params = subxt::config::DefaultExtrinsicParamsBuilder::new()
+        .nonce(nonce)
+        .build();
+    let mut signable = tx.create_v4_signable_offline(&payload, params).unwrap();
+    signable.sign(signer.keypair()).unwrap().encoded().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_refuses_bad_extrinsics_with_its_errors_and_goes_on() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let genesis_hex: String = rpc
+        .request("chain_getBlockHash", rpc_params![0])
+        .await
+        .unwrap();
+    let genesis: [u8; 32] = unhex(&genesis_hex).try_into().unwrap();
+    let bob = Signer::from_suri("//Bob", "test").unwrap();
+    let submit = |bytes: Vec<u8>| {
+        let rpc = rpc.clone();
+        async move {
+            rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&bytes)])
+                .await
+                .map_err(|e| format!("{e:?}"))
+        }
+    };
+
+    // The genuine extrinsic goes in, once.
+    let good = signed_remark(genesis, 0, &bob);
+    let hash = submit(good.clone()).await.unwrap();
+    assert_eq!(hash, hex(&sp_crypto_hashing::blake2_256(&good)));
+    let head = sim.lock().unwrap().head();
+    let err = submit(good).await.unwrap_err();
+    assert!(
+        err.contains("1010") && err.contains("Transaction is outdated"),
+        "{err}"
+    );
+
+    // A flipped signature bit, another chain's genesis, a nonce ahead.
+    let mut tampered = signed_remark(genesis, 1, &bob);
+    tampered[40] ^= 1; // inside the 64-byte signature (after length, version, address)
+    for (bytes, reason) in [
+        (tampered, "Transaction has a bad signature"),
+        (
+            signed_remark([7; 32], 1, &bob),
+            "Transaction has a bad signature",
+        ),
+        (
+            signed_remark(genesis, 5, &bob),
+            "Transaction will be valid in the future",
+        ),
+    ] {
+        let err = submit(bytes).await.unwrap_err();
+        assert!(
+            err.contains("1010") && err.contains(reason),
+            "{reason}: {err}"
+        );
+    }
+    // Not an extrinsic at all, a truncated one, an unsigned one.
+    let good = signed_remark(genesis, 1, &bob);
+    for bytes in [vec![0xde, 0xad], good[..good.len() - 3].to_vec()] {
+        let err = submit(bytes).await.unwrap_err();
+        assert!(err.contains("1002"), "{err}");
+    }
+    let err = submit(vec![0x0c, 0x04, 0x00, 0x00]).await.unwrap_err();
+    assert!(err.contains("1010"), "{err}");
+    assert_eq!(
+        sim.lock().unwrap().head(),
+        head,
+        "nothing refused was applied"
+    );
+
+    // The node still takes the next valid one.
+    submit(good).await.unwrap();
+    assert_eq!(sim.lock().unwrap().head(), head + 1);
 }

@@ -11,10 +11,13 @@
 //! pruned-node handling is exercised. The metadata is the checked-in finney file; the runtime
 //! version claims the spec whose rules the simulator models.
 //!
-//! Not yet served: extrinsic submission (`author_*`) and nonces; the JSON-lines protocol still
-//! carries the processes' writes.
+//! Extrinsics are submitted with `author_submitExtrinsic` or `author_submitAndWatchExtrinsic`
+//! (ready, in block, finalized), validated as the runtime validates them (see [`pool`]) and
+//! refused with the node's errors. The well-known dev accounts (`//Alice` ... `//Ferdie`) can be
+//! funded at start, as on any `--dev` chain.
 
 mod blocks;
+mod pool;
 mod storage;
 
 use std::collections::HashMap;
@@ -30,6 +33,7 @@ use jsonrpsee::{PendingSubscriptionSink, RpcModule};
 use serde_json::{json, Value};
 
 use self::blocks::{hex0x, Header};
+use self::pool::Refusal;
 use super::protocol::lock;
 use super::Simulator;
 use crate::types::BlockNumber;
@@ -53,6 +57,8 @@ pub struct NodeConfig {
     pub spec_version: u32,
     /// The runtime's `transaction_version`.
     pub transaction_version: u32,
+    /// Rao given at start to each well-known dev account (`//Alice` ... `//Ferdie`); 0: none.
+    pub dev_account_balance: u64,
 }
 
 impl Default for NodeConfig {
@@ -61,6 +67,7 @@ impl Default for NodeConfig {
             chain: "TAO20 devnet".into(),
             spec_version: crate::client::CHECKED_SPEC_VERSION,
             transaction_version: 1,
+            dev_account_balance: 0,
         }
     }
 }
@@ -73,6 +80,7 @@ struct Node {
     version: Vec<u8>,
     version_json: Value,
     chain: Mutex<Chain>,
+    pool: Mutex<pool::Pool>,
     requests: Arc<AtomicU64>,
 }
 
@@ -172,6 +180,7 @@ impl Node {
             version,
             version_json,
             chain: Mutex::new(Chain::default()),
+            pool: Mutex::new(pool::Pool::default()),
             requests: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -183,8 +192,12 @@ impl Node {
             &self.metadata,
             sim.chain_time(n)?.saturating_mul(1000),
         )?];
-        for ext in exts.iter().skip(1) {
-            out.push(blocks::placeholder_signed(&self.metadata, ext)?);
+        let pool = pool_lock(&self.pool);
+        for (position, ext) in exts.iter().skip(1).enumerate() {
+            match pool.bytes(n, position) {
+                Some(bytes) => out.push(bytes.clone()),
+                None => out.push(blocks::placeholder_signed(&self.metadata, ext)?),
+            }
         }
         Ok(out)
     }
@@ -248,9 +261,99 @@ impl Node {
     fn finalized(&self, sim: &Simulator) -> BlockNumber {
         sim.finalized_head().number
     }
+
+    /// Validates one extrinsic as the runtime would at the best block and applies it in a block
+    /// of its own; the block and the extrinsic's hash.
+    fn submit(
+        &self,
+        sim: &mut Simulator,
+        bytes: &[u8],
+    ) -> std::result::Result<(BlockNumber, [u8; 32]), Refusal> {
+        let signed = pool::decode(bytes)?;
+        if signed.metadata_hash_mode != 0 {
+            // The node holds no metadata digest: an enabled mode signs one it cannot match.
+            return Err(Refusal::Invalid(pool::BAD_PROOF));
+        }
+        let best = sim.head();
+        let birth = signed.era.birth(best.saturating_add(1));
+        if birth > best || best - birth >= BLOCK_HASH_COUNT {
+            return Err(Refusal::Invalid(pool::ANCIENT));
+        }
+        let hash_of = |n: BlockNumber| {
+            self.header(sim, n)
+                .map_err(|e| Refusal::Internal(e.to_string()))?
+                .map(|h| h.hash)
+                .ok_or_else(|| Refusal::Internal(format!("no header for block {n}")))
+        };
+        let genesis = hash_of(0)?;
+        let birth_hash = hash_of(birth)?;
+        let message = pool::payload(
+            &signed,
+            self.config.spec_version,
+            self.config.transaction_version,
+            &genesis,
+            &birth_hash,
+        );
+        if !pool::verify(&signed.signer, &signed.signature, &message) {
+            return Err(Refusal::Invalid(pool::BAD_PROOF));
+        }
+        pool_lock(&self.pool).check_nonce(&signed.signer, best, signed.nonce)?;
+        let call = pool::call(&self.metadata, &signed.call)?;
+        let outcome = sim.submit(Some(signed.signer), call);
+        let block = sim.head();
+        if block == best {
+            return Err(Refusal::Internal(format!(
+                "not applied: {}",
+                outcome.err().map(|e| e.to_string()).unwrap_or_default()
+            )));
+        }
+        // A failed dispatch is included too; its `ExtrinsicFailed` is in the block's events.
+        let position = sim
+            .blocks
+            .get(&block)
+            .map_or(0, |l| l.len().saturating_sub(1));
+        pool_lock(&self.pool).applied(signed.signer, block, position, signed.nonce, bytes.to_vec());
+        Ok((block, sp_crypto_hashing::blake2_256(bytes)))
+    }
+}
+
+/// `frame_system::BlockHashCount` of subtensor's runtime: how far back a mortal transaction's
+/// birth block may lie.
+const BLOCK_HASH_COUNT: BlockNumber = 4096;
+
+fn refusal(r: Refusal) -> ErrorObjectOwned {
+    match r {
+        Refusal::Invalid(reason) => {
+            ErrorObjectOwned::owned(1010, "Invalid Transaction", Some(reason))
+        }
+        Refusal::Undecodable(reason) => ErrorObjectOwned::owned(
+            1002,
+            format!("Verification Error: Runtime error: {reason}"),
+            Some(reason),
+        ),
+        Refusal::Internal(reason) => ErrorObjectOwned::owned(
+            jsonrpsee::types::error::INTERNAL_ERROR_CODE,
+            reason,
+            None::<()>,
+        ),
+    }
+}
+
+fn submit_rpc(node: &Node, params: &Params) -> RpcResult<(BlockNumber, [u8; 32])> {
+    node.requests.fetch_add(1, Ordering::Relaxed);
+    let a = args(params)?;
+    let bytes = bytes_arg(&a, 0, "extrinsic")?;
+    let mut sim = lock(&node.sim).map_err(internal)?;
+    node.submit(&mut sim, &bytes).map_err(refusal)
 }
 
 type Ctx = Node;
+
+fn pool_lock(pool: &Mutex<pool::Pool>) -> std::sync::MutexGuard<'_, pool::Pool> {
+    // Entries are inserted whole: a panic elsewhere leaves the maps consistent.
+    pool.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn chain_lock(chain: &Mutex<Chain>) -> std::sync::MutexGuard<'_, Chain> {
     // The header cache is only ever extended: a panic mid-extension leaves a valid prefix.
@@ -345,7 +448,7 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             .ok_or_else(|| invalid_params("method: expected a string"))?;
         let data = bytes_arg(&a, 1, "call data")?;
         let at = node.state(sim, hash_arg(&a, 2)?)?;
-        match storage::call(sim, at, name, &data, &node.version) {
+        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version) {
             Ok(Some(out)) => Ok(json!(hex0x(&out))),
             Ok(None) => Err(client_error(format!(
                 "Client error: Execution failed: Other: Exported method {name} is not found"
@@ -356,7 +459,8 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
     method!("state_getStorage", "state_getStorageAt" => |a, node, sim| {
         let key = bytes_arg(&a, 0, "storage key")?;
         let at = node.state(sim, hash_arg(&a, 1)?)?;
-        let value = storage::read(sim, &node.metadata, at, &key).map_err(internal)?;
+        let pool = pool_lock(&node.pool);
+        let value = storage::read(sim, &node.metadata, &pool, at, &key).map_err(internal)?;
         Ok(value.map_or(Value::Null, |v| json!(hex0x(&v))))
     });
     method!("state_getKeysPaged", "state_getKeysPagedAt" => |a, node, sim| {
@@ -396,12 +500,80 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
         let mut changes = Vec::with_capacity(list.len());
         for (i, _) in list.iter().enumerate() {
             let key = bytes_arg(list, i, "storage key")?;
-            let value = storage::read(sim, &node.metadata, at, &key).map_err(internal)?;
+            let value = storage::read(sim, &node.metadata, &pool_lock(&node.pool), at, &key)
+                .map_err(internal)?;
             changes.push(json!([hex0x(&key), value.map(|v| hex0x(&v))]));
         }
         let block = node.header(sim, at).map_err(internal)?.map_or([0; 32], |h| h.hash);
         Ok(json!([{ "block": hex0x(&block), "changes": changes }]))
     });
+
+    method!("system_accountNextIndex", "account_nextIndex" => |a, node, sim| {
+        let ss58 = arg(&a, 0)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_params("account: expected an SS58 address"))?;
+        let who: subxt::utils::AccountId32 = ss58
+            .parse()
+            .map_err(|e| invalid_params(format!("account {ss58}: {e}")))?;
+        Ok(json!(pool_lock(&node.pool).nonce_at(&crate::types::Bytes32(who.0), sim.head())))
+    });
+    module
+        .register_method(
+            "author_submitExtrinsic",
+            |params, node, _| -> RpcResult<Value> {
+                let (_, hash) = submit_rpc(node, &params)?;
+                Ok(json!(hex0x(&hash)))
+            },
+        )
+        .map_err(reg_err)?;
+    module
+        .register_subscription(
+            "author_submitAndWatchExtrinsic",
+            "author_extrinsicUpdate",
+            "author_unwatchExtrinsic",
+            |params, pending, node, _| async move {
+                let block = match submit_rpc(&node, &params) {
+                    Ok((block, _)) => block,
+                    Err(e) => {
+                        pending.reject(e).await;
+                        return Ok(());
+                    }
+                };
+                let sink = pending.accept().await?;
+                sink.send(serde_json::value::to_raw_value(&json!("ready"))?)
+                    .await?;
+                let hash = {
+                    let sim = lock(&node.sim).map_err(|e| e.to_string())?;
+                    node.header(&sim, block)
+                        .map_err(|e| e.to_string())?
+                        .map(|h| hex0x(&h.hash))
+                        .ok_or("the block of the extrinsic has no header")?
+                };
+                sink.send(serde_json::value::to_raw_value(
+                    &json!({ "inBlock": hash }),
+                )?)
+                .await?;
+                loop {
+                    let finalized = {
+                        let sim = lock(&node.sim).map_err(|e| e.to_string())?;
+                        node.finalized(&sim) >= block
+                    };
+                    if finalized {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = sink.closed() => return Ok(()),
+                        _ = tokio::time::sleep(HEAD_POLL) => {}
+                    }
+                }
+                sink.send(serde_json::value::to_raw_value(
+                    &json!({ "finalized": hash }),
+                )?)
+                .await?;
+                Ok(())
+            },
+        )
+        .map_err(reg_err)?;
 
     for (sub, notif, unsub, finalized) in [
         (
@@ -483,6 +655,20 @@ async fn follow_heads(
     }
 }
 
+/// The well-known dev accounts of every Substrate `--dev` chain, `//Alice` ... `//Ferdie`.
+pub fn dev_accounts() -> [crate::types::AccountId; 6] {
+    use subxt_signer::sr25519::dev;
+    [
+        dev::alice(),
+        dev::bob(),
+        dev::charlie(),
+        dev::dave(),
+        dev::eve(),
+        dev::ferdie(),
+    ]
+    .map(|k| crate::types::Bytes32(k.public_key().0))
+}
+
 /// A running Substrate JSON-RPC endpoint over a simulator.
 #[derive(Debug)]
 pub struct NodeServer {
@@ -494,6 +680,12 @@ pub struct NodeServer {
 impl NodeServer {
     /// Serves `sim` on `addr` (port 0 picks a free port), WebSocket and HTTP on the same port.
     pub async fn start(addr: &str, sim: Arc<Mutex<Simulator>>, config: NodeConfig) -> Result<Self> {
+        if config.dev_account_balance > 0 {
+            let mut s = lock(&sim)?;
+            for who in dev_accounts() {
+                s.faucet(who, config.dev_account_balance)?;
+            }
+        }
         let node = Node::new(sim, config)?;
         let requests = node.requests.clone();
         let mut module = RpcModule::new(node);

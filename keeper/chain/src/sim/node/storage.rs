@@ -7,6 +7,7 @@
 use codec::{Compact, Decode, Encode};
 
 use super::super::{Simulator, Subnet};
+use super::pool::Pool;
 use crate::client::raw::{self, item_prefix};
 use crate::types::{AccountId, BlockNumber, Bytes32, NetUid};
 use crate::{Error, Result};
@@ -159,6 +160,7 @@ fn subnet(sim: &Simulator, at: BlockNumber, netuid: NetUid) -> Option<&Subnet> {
 pub(super) fn read(
     sim: &Simulator,
     metadata: &subxt::Metadata,
+    pool: &Pool,
     at: BlockNumber,
     key: &[u8],
 ) -> Result<Option<Vec<u8>>> {
@@ -172,7 +174,8 @@ pub(super) fn read(
                 return Ok(None);
             };
             let free = sim.free_balance(at, who)?;
-            (free > 0).then(|| account_info(0, free))
+            let nonce = pool.nonce_at(&who, at);
+            (free > 0 || nonce > 0).then(|| account_info(nonce, free))
         }
         Item::SystemEvents => Some(super::blocks::events(metadata, &sim.block_extrinsics(at)?)),
         Item::SystemNumber => Some(super::blocks::number_u32(at)?.encode()),
@@ -361,6 +364,7 @@ fn registration(metadata: &subxt::Metadata, block: BlockNumber, data: &[u8]) -> 
 /// `state_call`: the runtime APIs the processes call. `None`: the runtime has no such API.
 pub(super) fn call(
     sim: &Simulator,
+    pool: &Pool,
     at: BlockNumber,
     method: &str,
     args: &[u8],
@@ -400,6 +404,10 @@ pub(super) fn call(
                 registered.encode_to(&mut out);
                 out
             }
+        }
+        "AccountNonceApi_account_nonce" => {
+            let who = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
+            pool.nonce_at(&who, at).encode()
         }
         "SwapRuntimeApi_current_alpha_price" => {
             let netuid = u16::decode(&mut input).map_err(bad)?;
