@@ -159,6 +159,10 @@ async fn subxt_client_reads_what_the_simulator_holds() {
             s().pool_reserves(at, netuid).unwrap()
         );
         assert_eq!(
+            client.epoch_schedule(at, netuid).await.unwrap(),
+            s().epoch_schedule(at, netuid).unwrap()
+        );
+        assert_eq!(
             client.tempo(at, netuid).await.unwrap(),
             s().tempo(at, netuid).unwrap()
         );

@@ -276,3 +276,42 @@ pub(super) fn events(metadata: &subxt::Metadata, exts: &[Extrinsic]) -> Vec<u8> 
     }
     out
 }
+
+/// The runtime items of spec 423 the checked-in metadata (spec 365) lacks, which the simulator
+/// models: the stateful epoch schedule. Each is declared like `BlocksSinceLastStep` (a map from
+/// netuid, Identity-hashed, to a `u64` defaulting to 0), as spec 423 declares them.
+const SCHEDULE_ITEMS_ADDED: [&str; 3] = ["LastEpochBlock", "PendingEpochAt", "SubnetEpochIndex"];
+
+/// The metadata the node serves: the checked-in file with [`SCHEDULE_ITEMS_ADDED`] declared, so
+/// a client reads the epoch schedule as it would from a spec-423 node.
+pub(super) fn served_metadata() -> Result<Vec<u8>> {
+    use codec::Decode;
+    use subxt::ext::frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+    let what = "metadata/finney.scale";
+    let mut prefixed = RuntimeMetadataPrefixed::decode(&mut &crate::client::METADATA[..])
+        .map_err(|e| Error::decode(what, e))?;
+    let RuntimeMetadata::V16(m) = &mut prefixed.1 else {
+        return Err(Error::decode(what, "not metadata V16"));
+    };
+    let storage = m
+        .pallets
+        .iter_mut()
+        .find(|p| p.name == crate::client::raw::SUBTENSOR_PALLET)
+        .and_then(|p| p.storage.as_mut())
+        .ok_or_else(|| Error::decode(what, "no SubtensorModule storage"))?;
+    let template = storage
+        .entries
+        .iter()
+        .find(|e| e.name == "BlocksSinceLastStep")
+        .cloned()
+        .ok_or_else(|| Error::decode(what, "no SubtensorModule::BlocksSinceLastStep"))?;
+    for name in SCHEDULE_ITEMS_ADDED {
+        if storage.entries.iter().all(|e| e.name != name) {
+            let mut entry = template.clone();
+            entry.name = name.to_string();
+            entry.docs = vec![format!("{name} (spec 423), declared by the TAO20 devnet.")];
+            storage.entries.push(entry);
+        }
+    }
+    Ok(prefixed.encode())
+}

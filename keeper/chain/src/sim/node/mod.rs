@@ -8,8 +8,9 @@
 //! and the runtime APIs the processes call) and storage (`state_getStorage`, `state_getKeysPaged`,
 //! `state_queryStorageAt`) at the runtime's keys for every item the processes read. State older
 //! than the simulator's window answers the node's "State already discarded" error, so a client's
-//! pruned-node handling is exercised. The metadata is the checked-in finney file; the runtime
-//! version claims the spec whose rules the simulator models.
+//! pruned-node handling is exercised. The metadata is the checked-in finney file (spec 365) with
+//! the spec-423 epoch schedule items declared; the runtime version claims the spec whose rules
+//! the simulator models.
 //!
 //! Extrinsics are submitted with `author_submitExtrinsic` or `author_submitAndWatchExtrinsic`
 //! (ready, in block, finalized), validated as the runtime validates them (see [`pool`]) and
@@ -75,6 +76,8 @@ impl Default for NodeConfig {
 struct Node {
     sim: Arc<Mutex<Simulator>>,
     metadata: subxt::Metadata,
+    /// What `state_getMetadata` and the `Metadata` runtime API return.
+    metadata_bytes: Vec<u8>,
     config: NodeConfig,
     /// `sp_version::RuntimeVersion`, SCALE-encoded (what `Core_version` returns).
     version: Vec<u8>,
@@ -146,7 +149,9 @@ fn hash_arg(args: &[Value], i: usize) -> RpcResult<Option<[u8; 32]>> {
 
 impl Node {
     fn new(sim: Arc<Mutex<Simulator>>, config: NodeConfig) -> Result<Self> {
-        let metadata = crate::client::metadata()?;
+        let metadata_bytes = blocks::served_metadata()?;
+        let metadata = subxt::Metadata::decode_from(&metadata_bytes[..])
+            .map_err(|e| Error::decode("served metadata", e))?;
         let apis: Vec<([u8; 8], u32)> = metadata
             .runtime_api_traits()
             .map(|t| (sp_crypto_hashing::blake2_64(t.name().as_bytes()), 1))
@@ -176,6 +181,7 @@ impl Node {
         Ok(Node {
             sim,
             metadata,
+            metadata_bytes,
             config,
             version,
             version_json,
@@ -440,7 +446,7 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
     });
     method!("state_getMetadata" => |a, node, sim| {
         node.block(sim, hash_arg(&a, 0)?)?;
-        Ok(json!(hex0x(crate::client::METADATA)))
+        Ok(json!(hex0x(&node.metadata_bytes)))
     });
     method!("state_call", "state_callAt" => |a, node, sim| {
         let name = arg(&a, 0)
@@ -448,7 +454,7 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             .ok_or_else(|| invalid_params("method: expected a string"))?;
         let data = bytes_arg(&a, 1, "call data")?;
         let at = node.state(sim, hash_arg(&a, 2)?)?;
-        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version) {
+        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version, &node.metadata_bytes) {
             Ok(Some(out)) => Ok(json!(hex0x(&out))),
             Ok(None) => Err(client_error(format!(
                 "Client error: Execution failed: Other: Exported method {name} is not found"

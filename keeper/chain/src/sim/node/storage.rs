@@ -369,6 +369,7 @@ pub(super) fn call(
     method: &str,
     args: &[u8],
     version: &[u8],
+    metadata: &[u8],
 ) -> Result<Option<Vec<u8>>> {
     let bad = |e: codec::Error| Error::invalid(format!("{method} arguments"), e.to_string());
     let mut input = args;
@@ -377,12 +378,10 @@ pub(super) fn call(
         "Metadata_metadata_versions" => metadata_versions().encode(),
         "Metadata_metadata_at_version" => {
             let v = u32::decode(&mut input).map_err(bad)?;
-            let bytes = metadata_versions()
-                .contains(&v)
-                .then(|| crate::client::METADATA.to_vec());
+            let bytes = metadata_versions().contains(&v).then(|| metadata.to_vec());
             bytes.encode()
         }
-        "Metadata_metadata" => crate::client::METADATA.to_vec().encode(),
+        "Metadata_metadata" => metadata.to_vec().encode(),
         "StakeInfoRuntimeApi_get_stake_info_for_hotkey_coldkey_netuid" => {
             let hotkey = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
             let coldkey = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
