@@ -510,3 +510,23 @@ async fn the_node_refuses_bad_extrinsics_with_its_errors_and_goes_on() {
     submit(good).await.unwrap();
     assert_eq!(sim.lock().unwrap().head(), head + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_at_a_finalized_block_cost_one_request_each() {
+    let (_sim, server) = serve(populated(256)).await;
+    let client = SubxtClient::connect(&server.url(), None).await.unwrap();
+    let head = client.finalized_head().await.unwrap().number;
+    let before = server.requests();
+    for _ in 0..10 {
+        client.tempo(head, 1).await.unwrap();
+    }
+    // The block's hash and runtime version are looked up once, not per read.
+    assert_eq!(server.requests() - before, 10);
+    // An older finalized block is looked up on its first read only.
+    let before = server.requests();
+    client.tempo(head - 1, 1).await.unwrap();
+    let first = server.requests() - before;
+    assert!(first > 1, "{first}");
+    client.tempo(head - 1, 1).await.unwrap();
+    assert_eq!(server.requests() - before, first + 1);
+}

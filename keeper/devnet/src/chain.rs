@@ -1,6 +1,7 @@
-//! The devnet's substrate side: the simulator over the anvil ledger, served over TCP to keepers,
-//! miners and tools (`tao20 sim serve`'s protocol), producing a block every `block_time_ms` in
-//! lock-step with anvil.
+//! The devnet's substrate side: the simulator over the anvil ledger, served as a Substrate node's
+//! JSON-RPC (WebSocket and HTTP, what subxt, `async-substrate-interface` and `@polkadot/api`
+//! connect to) and over TCP in `tao20 sim serve`'s protocol (administration and the processes
+//! not yet on the real client), producing a block every `block_time_ms` in lock-step with anvil.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
+use tao20_chain::sim::node::{NodeConfig, NodeServer};
 use tao20_chain::sim::{SimConfig, SimServer, Simulator};
 
 use crate::ledger::AnvilLedger;
@@ -34,7 +36,13 @@ pub struct ChainSpec {
     /// Where to serve the pool and price fixture ([`crate::fixture`]), if anywhere.
     #[serde(default)]
     pub fixture: Option<String>,
+    /// Where to serve the Substrate JSON-RPC endpoint (`127.0.0.1:0` picks a port), if anywhere.
+    #[serde(default)]
+    pub substrate: Option<String>,
 }
+
+/// Rao each dev account (`//Alice` ... `//Ferdie`) holds at genesis, as on a `--dev` chain.
+pub const DEV_ACCOUNT_BALANCE: u64 = 1_000_000 * 1_000_000_000;
 
 impl ChainSpec {
     /// Reads a spec file.
@@ -53,6 +61,8 @@ pub struct Chain {
     pub addr: std::net::SocketAddr,
     /// The pool and price fixture, when the spec asks for one.
     pub fixture: Option<crate::fixture::Fixture>,
+    /// The Substrate JSON-RPC endpoint, when the spec asks for one.
+    pub substrate: Option<NodeServer>,
     server: tokio::task::JoinHandle<()>,
     producer: Option<tokio::task::JoinHandle<()>>,
 }
@@ -60,6 +70,9 @@ pub struct Chain {
 impl Drop for Chain {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(node) = &self.substrate {
+            node.stop();
+        }
         if let Some(p) = &self.producer {
             p.abort();
         }
@@ -117,10 +130,25 @@ impl Chain {
             Some(listen) => Some(crate::fixture::Fixture::start(listen).await?),
             None => None,
         };
+        let substrate = match &spec.substrate {
+            Some(listen) => Some(
+                NodeServer::start(
+                    listen,
+                    sim.clone(),
+                    NodeConfig {
+                        dev_account_balance: DEV_ACCOUNT_BALANCE,
+                        ..NodeConfig::default()
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
         Ok(Chain {
             sim,
             addr,
             fixture,
+            substrate,
             server,
             producer,
         })
@@ -136,10 +164,12 @@ pub async fn serve(spec_path: &Path) -> Result<()> {
         serde_json::json!({
             "listening": chain.addr.to_string(),
             "fixture": chain.fixture.as_ref().map(|f| f.addr.to_string()),
+            "substrate": chain.substrate.as_ref().map(NodeServer::url),
             "head": lock(&chain.sim).head(),
         })
     );
-    tracing::info!(target: "devnet::chain", addr = %chain.addr, "chain serving");
+    tracing::info!(target: "devnet::chain", addr = %chain.addr,
+        substrate = chain.substrate.as_ref().map(NodeServer::url), "chain serving");
     crate::process::wait_for_signal().await;
     Ok(())
 }

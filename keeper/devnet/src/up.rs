@@ -172,8 +172,11 @@ pub struct DevnetFile {
     pub options: UpOptions,
     /// anvil's JSON-RPC URL.
     pub anvil_rpc: String,
-    /// The simulator's `host:port`.
+    /// The simulator's `host:port` (its JSON-lines protocol: administration).
     pub simulator: String,
+    /// The Substrate JSON-RPC endpoint (`ws://host:port`; HTTP on the same port).
+    #[serde(default)]
+    pub substrate: String,
     /// The EVM chain id.
     pub chain_id: u64,
     /// The fund.
@@ -465,6 +468,7 @@ async fn build(
     // The simulator on the shared ledger.
     let sim_port = process::free_port()?;
     let fixture_port = process::free_port()?;
+    let substrate_port = process::free_port()?;
     let spec = ChainSpec {
         anvil: rpc.clone(),
         listen: format!("127.0.0.1:{sim_port}"),
@@ -477,6 +481,7 @@ async fn build(
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
         fixture: Some(format!("127.0.0.1:{fixture_port}")),
+        substrate: Some(format!("127.0.0.1:{substrate_port}")),
     };
     let spec_path = dir.join("chain.json");
     let text = serde_json::to_string_pretty(&spec)
@@ -563,6 +568,7 @@ async fn build(
         },
         anvil_rpc: rpc,
         simulator: spec.listen,
+        substrate: format!("ws://127.0.0.1:{substrate_port}"),
         chain_id: deployment.chain_id,
         tao20: deployment.tao20,
         vault_coldkey: deployment.vault_coldkey,

@@ -552,6 +552,58 @@ pub struct SubxtClient {
     signer: Option<Signer>,
     metadata: std::sync::Arc<subxt::Metadata>,
     runtime_spec_version: u32,
+    finalized: std::sync::Arc<AtCache>,
+}
+
+/// Clients at recent finalized blocks. Building one costs the node a block-hash lookup and a
+/// `Core_version` call; a keeper reads a block many times, and a finalized block's hash and
+/// runtime never change, so they are kept for the last [`AT_CACHE`] finalized blocks read.
+#[derive(Default)]
+struct AtCache {
+    inner: std::sync::Mutex<AtCacheInner>,
+}
+
+#[derive(Default)]
+struct AtCacheInner {
+    finalized: BlockNumber,
+    blocks: std::collections::VecDeque<(BlockNumber, AtBlock)>,
+}
+
+const AT_CACHE: usize = 16;
+
+impl AtCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AtCacheInner> {
+        // Every update leaves the cache valid (a finalized block's client never goes stale).
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, number: BlockNumber) -> Option<AtBlock> {
+        let inner = self.lock();
+        inner
+            .blocks
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, at)| at.clone())
+    }
+
+    fn finalized(&self, number: BlockNumber) {
+        let mut inner = self.lock();
+        inner.finalized = inner.finalized.max(number);
+    }
+
+    fn put(&self, number: BlockNumber, at: &AtBlock) {
+        let mut inner = self.lock();
+        // Only below the finalized head: a best block's hash can still change.
+        if number > inner.finalized || inner.blocks.iter().any(|(n, _)| *n == number) {
+            return;
+        }
+        if inner.blocks.len() == AT_CACHE {
+            inner.blocks.pop_front();
+        }
+        inner.blocks.push_back((number, at.clone()));
+    }
 }
 
 impl std::fmt::Debug for SubxtClient {
@@ -610,6 +662,7 @@ impl SubxtClient {
             signer,
             metadata: std::sync::Arc::new(metadata()?),
             runtime_spec_version,
+            finalized: std::sync::Arc::default(),
         })
     }
 
@@ -620,13 +673,18 @@ impl SubxtClient {
 
     async fn at(&self, number: BlockNumber) -> Result<AtBlock> {
         use subxt::error::OnlineClientAtBlockError as E;
-        self.api.at_block(number).await.map_err(|e| match e {
+        if let Some(at) = self.finalized.get(number) {
+            return Ok(at);
+        }
+        let at = self.api.at_block(number).await.map_err(|e| match e {
             E::BlockNotFound { .. } => Error::NotFound {
                 what: format!("block {number}"),
                 later: true,
             },
             other => request_error(format!("block {number}"), other),
-        })
+        })?;
+        self.finalized.put(number, &at);
+        Ok(at)
     }
 
     async fn extrinsics_at(&self, at: &AtBlock) -> Result<Vec<(Bytes32, Extrinsic)>> {
@@ -698,6 +756,8 @@ impl Subtensor for SubxtClient {
             .at_current_block()
             .await
             .map_err(|e| request_error("finalized head", e))?;
+        self.finalized.finalized(at.block_number());
+        self.finalized.put(at.block_number(), &at);
         Ok(BlockRef {
             number: at.block_number(),
             hash: Bytes32(at.block_hash().0),
