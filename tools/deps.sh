@@ -27,3 +27,20 @@ for spec in "${PYPI_PACKAGES[@]}"; do
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$spec" >&2
   fi
 done
+
+# The devnet's Substrate endpoint is cross-checked with async-substrate-interface (the client the
+# bittensor SDK uses) in a virtual environment of its own: its codec (cyscale) installs under the
+# `scalecodec` name and its websockets is newer than web3 accepts, so it cannot share the above.
+VENV=target/substrate-venv
+VENV_PACKAGES=(async-substrate-interface==2.2.1 bittensor-wallet==4.1.1)
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "deps: creating $VENV" >&2
+  mkdir -p target && python3 -m venv "$VENV"
+fi
+for spec in "${VENV_PACKAGES[@]}"; do
+  name=${spec%%==*} version=${spec##*==}
+  if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
+    echo "deps: installing $spec into $VENV" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$spec" >&2
+  fi
+done

@@ -530,3 +530,111 @@ async fn reads_at_a_finalized_block_cost_one_request_each() {
     client.tempo(head - 1, 1).await.unwrap();
     assert_eq!(server.requests() - before, first + 1);
 }
+
+/// The Python of the cross-check's virtual environment (`tools/deps.sh` makes it: the
+/// `async-substrate-interface` it installs conflicts with the project's pinned `scalecodec`).
+fn substrate_python() -> std::path::PathBuf {
+    match std::env::var_os("TAO20_SUBSTRATE_PYTHON") {
+        Some(p) => p.into(),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/substrate-venv/bin/python"),
+    }
+}
+
+fn ss58(a: Bytes32) -> String {
+    subxt::utils::AccountId32(a.0).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_substrate_interface_reads_signs_and_is_refused_as_on_a_node() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let head = sim.lock().unwrap().finalized_head().number;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/substrate_client.py");
+    let python = substrate_python();
+    let url = server.url();
+    let args = [ss58(MINER_HOT), ss58(MINER), ss58(MINER_HOT)];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(&script)
+            .arg(url)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e} (run tools/deps.sh)", python.display()))
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let s = || sim.lock().unwrap();
+
+    // Reads at the finalized head, decoded with the client's own codec from the served metadata.
+    assert_eq!(out["head"], head);
+    assert_eq!(out["spec_version"], CHECKED_SPEC_VERSION);
+    assert_eq!(out["tempo"], s().tempo(head, 1).unwrap());
+    let row: Vec<(u16, u16)> = serde_json::from_value(out["weights"].clone()).unwrap();
+    assert_eq!(row, s().weights(head, 1, 1, 2).unwrap());
+    assert!(!row.is_empty());
+    let commitment = &s().commitments(head, 1).unwrap()[0];
+    assert_eq!(out["commitment"]["block"], commitment.block);
+    let fields: Vec<u8> = out["commitment"]["info"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            unhex(
+                f.as_object()
+                    .unwrap()
+                    .values()
+                    .next()
+                    .unwrap()
+                    .as_str()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fields, commitment.data);
+    assert_eq!(
+        out["stake"]["stake"],
+        s().stake(head, MINER, MINER_HOT, 1).unwrap()
+    );
+    assert_eq!(out["stake"]["hotkey"], ss58(MINER_HOT));
+
+    // Alice's add_stake, signed by the client, is applied and read back.
+    assert_eq!(out["add_stake_success"], true);
+    let block = out["add_stake_block"].as_u64().unwrap();
+    let alice = dev_accounts()[0];
+    let staked = s().stake(block, alice, MINER_HOT, 1).unwrap();
+    assert!(staked > 0);
+    assert_eq!(out["alice_stake"]["stake"], staked);
+    let events: Vec<(String, String)> = serde_json::from_value(out["events"].clone()).unwrap();
+    let expected: Vec<(String, String)> = s()
+        .block_extrinsics(block)
+        .unwrap()
+        .iter()
+        .flat_map(|x| x.events.iter())
+        .map(|e| match e {
+            Event::ExtrinsicSuccess => ("System".into(), "ExtrinsicSuccess".into()),
+            Event::StakeAdded(_) => ("SubtensorModule".into(), "StakeAdded".into()),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(events, expected);
+
+    // Broken extrinsics get the node's errors; the genuine one after them goes in.
+    assert_eq!(
+        out["stale"],
+        "1010 Invalid Transaction: Transaction is outdated"
+    );
+    for case in ["tampered", "wrong_genesis"] {
+        assert_eq!(
+            out[case], "1010 Invalid Transaction: Transaction has a bad signature",
+            "{case}"
+        );
+    }
+    assert!(out["good_after"].is_null(), "{}", out["good_after"]);
+    assert_eq!(s().head(), block + 1);
+}

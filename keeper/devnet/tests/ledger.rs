@@ -92,9 +92,14 @@ async fn a_simulated_delivery_is_minted_on_anvil_and_redeemed_back_into_the_simu
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
         fixture: None,
+        substrate: Some("127.0.0.1:0".into()),
     })
     .await
     .unwrap();
+    let node =
+        tao20_chain::client::SubxtClient::connect(&chain.substrate.as_ref().unwrap().url(), None)
+            .await
+            .unwrap();
     let sim = SimClient::connect(chain.addr.to_string());
     up::setup_subnets(&sim, &opts, &keys, &alpha).await.unwrap();
     sim.advance(opts.price_window + 1).await.unwrap();
@@ -154,6 +159,14 @@ async fn a_simulated_delivery_is_minted_on_anvil_and_redeemed_back_into_the_simu
         let subst = sim.stake(head, miner_ck, miner_hk, n).await.unwrap();
         assert!(evm > 0);
         assert_eq!(evm, subst, "netuid {n}: one ledger");
+        // The Substrate endpoint reads the same ledger through the real client.
+        assert_eq!(
+            tao20_chain::Subtensor::stake(&node, head, miner_ck, miner_hk, n)
+                .await
+                .unwrap(),
+            subst,
+            "netuid {n}: the Substrate endpoint"
+        );
     }
 
     // A failed batch (the second transfer exceeds nothing: it moves from an empty position)

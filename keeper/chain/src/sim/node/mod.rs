@@ -18,6 +18,7 @@
 //! funded at start, as on any `--dev` chain.
 
 mod blocks;
+mod metadata;
 mod pool;
 mod storage;
 
@@ -78,6 +79,8 @@ struct Node {
     metadata: subxt::Metadata,
     /// What `state_getMetadata` and the `Metadata` runtime API return.
     metadata_bytes: Vec<u8>,
+    /// The same as V15 (`state_getMetadata`, and `Metadata_metadata_at_version(15)`).
+    metadata_v15: Vec<u8>,
     config: NodeConfig,
     /// `sp_version::RuntimeVersion`, SCALE-encoded (what `Core_version` returns).
     version: Vec<u8>,
@@ -130,10 +133,9 @@ fn arg(args: &[Value], i: usize) -> Option<&Value> {
 fn bytes_arg(args: &[Value], i: usize, what: &str) -> RpcResult<Vec<u8>> {
     let s = arg(args, i)
         .and_then(Value::as_str)
-        .ok_or_else(|| invalid_params(format!("{what}: expected a 0x-prefixed hex string")))?;
-    let hex = s
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid_params(format!("{what}: missing 0x prefix")))?;
+        .ok_or_else(|| invalid_params(format!("{what}: expected a hex string")))?;
+    // As a node's `Bytes`: the 0x prefix is optional.
+    let hex = s.strip_prefix("0x").unwrap_or(s);
     hex::decode(hex).map_err(|e| invalid_params(format!("{what}: {e}")))
 }
 
@@ -149,7 +151,7 @@ fn hash_arg(args: &[Value], i: usize) -> RpcResult<Option<[u8; 32]>> {
 
 impl Node {
     fn new(sim: Arc<Mutex<Simulator>>, config: NodeConfig) -> Result<Self> {
-        let metadata_bytes = blocks::served_metadata()?;
+        let (metadata_v15, metadata_bytes) = metadata::served()?;
         let metadata = subxt::Metadata::decode_from(&metadata_bytes[..])
             .map_err(|e| Error::decode("served metadata", e))?;
         let apis: Vec<([u8; 8], u32)> = metadata
@@ -182,6 +184,7 @@ impl Node {
             sim,
             metadata,
             metadata_bytes,
+            metadata_v15,
             config,
             version,
             version_json,
@@ -446,7 +449,7 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
     });
     method!("state_getMetadata" => |a, node, sim| {
         node.block(sim, hash_arg(&a, 0)?)?;
-        Ok(json!(hex0x(&node.metadata_bytes)))
+        Ok(json!(hex0x(&node.metadata_v15)))
     });
     method!("state_call", "state_callAt" => |a, node, sim| {
         let name = arg(&a, 0)
@@ -454,7 +457,7 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             .ok_or_else(|| invalid_params("method: expected a string"))?;
         let data = bytes_arg(&a, 1, "call data")?;
         let at = node.state(sim, hash_arg(&a, 2)?)?;
-        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version, &node.metadata_bytes) {
+        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version, &[&node.metadata_v15, &node.metadata_bytes]) {
             Ok(Some(out)) => Ok(json!(hex0x(&out))),
             Ok(None) => Err(client_error(format!(
                 "Client error: Execution failed: Other: Exported method {name} is not found"

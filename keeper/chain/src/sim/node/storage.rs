@@ -369,7 +369,7 @@ pub(super) fn call(
     method: &str,
     args: &[u8],
     version: &[u8],
-    metadata: &[u8],
+    metadata: &[&[u8]; 2],
 ) -> Result<Option<Vec<u8>>> {
     let bad = |e: codec::Error| Error::invalid(format!("{method} arguments"), e.to_string());
     let mut input = args;
@@ -378,10 +378,14 @@ pub(super) fn call(
         "Metadata_metadata_versions" => metadata_versions().encode(),
         "Metadata_metadata_at_version" => {
             let v = u32::decode(&mut input).map_err(bad)?;
-            let bytes = metadata_versions().contains(&v).then(|| metadata.to_vec());
+            let bytes = metadata_versions()
+                .iter()
+                .position(|x| *x == v)
+                .and_then(|i| metadata.get(i))
+                .map(|m| m.to_vec());
             bytes.encode()
         }
-        "Metadata_metadata" => metadata.to_vec().encode(),
+        "Metadata_metadata" => metadata[0].to_vec().encode(),
         "StakeInfoRuntimeApi_get_stake_info_for_hotkey_coldkey_netuid" => {
             let hotkey = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
             let coldkey = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
@@ -431,9 +435,9 @@ pub(super) fn call(
     }))
 }
 
-/// The metadata versions served: the checked-in file's, V16.
+/// The metadata versions served, in the order of the `metadata` argument of [`call`].
 fn metadata_versions() -> Vec<u32> {
-    vec![16]
+    vec![15, 16]
 }
 
 /// `NeuronInfoLite`, the fields the simulator models; the rest zero.
