@@ -638,3 +638,69 @@ async fn async_substrate_interface_reads_signs_and_is_refused_as_on_a_node() {
     assert!(out["good_after"].is_null(), "{}", out["good_after"]);
     assert_eq!(s().head(), block + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polkadot_api_reads_the_same_values_and_follows_finalized_heads() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let head = sim.lock().unwrap().finalized_head().number;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/substrate_client.js");
+    let url = server.url();
+    let args = [ss58(MINER_HOT), ss58(MINER), ss58(MINER_HOT)];
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .arg(url)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("node: {e} (run make deps)"))
+    });
+    // The chain moves only as this test advances it, until the client has seen its 20 heads.
+    let producer = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                sim.lock().unwrap().advance(1).unwrap();
+            }
+        })
+    };
+    let output = child.await.unwrap();
+    producer.abort();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let s = || sim.lock().unwrap();
+    // Reads at the head the client saw as finalized (the chain has moved on since).
+    let at = out["head"].as_u64().unwrap();
+    assert!(at >= head);
+    assert_eq!(out["specVersion"], CHECKED_SPEC_VERSION);
+    assert_eq!(out["chain"], NodeConfig::default().chain);
+    assert_eq!(out["tempo"], s().tempo(at, 1).unwrap());
+    let row: Vec<(u16, u16)> = serde_json::from_value(out["weights"].clone()).unwrap();
+    assert_eq!(row, s().weights(at, 1, 1, 2).unwrap());
+    let commitment = &s().commitments(at, 1).unwrap()[0];
+    assert_eq!(out["commitmentBlock"], commitment.block);
+    let fields: Vec<u8> = out["commitmentFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| unhex(f.as_str().unwrap()))
+        .collect();
+    assert_eq!(fields, commitment.data);
+    assert_eq!(
+        out["stake"],
+        s().stake(at, MINER, MINER_HOT, 1).unwrap().to_string()
+    );
+    assert_eq!(out["aliceFree"], (1_000 * TAO).to_string());
+    // Twenty finalized heads in a row, each naming the one before, hashed as the node hashes.
+    let followed = out["followed"].as_array().unwrap();
+    assert_eq!(followed.len(), 20);
+    assert!(
+        followed.iter().skip(1).all(|h| h["linked"] == true),
+        "{followed:?}"
+    );
+    assert_eq!(followed[19]["hash"], out["lastHashFromNode"]);
+}

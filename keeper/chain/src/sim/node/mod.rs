@@ -154,9 +154,25 @@ impl Node {
         let (metadata_v15, metadata_bytes) = metadata::served()?;
         let metadata = subxt::Metadata::decode_from(&metadata_bytes[..])
             .map_err(|e| Error::decode("served metadata", e))?;
+        // The API versions subtensor's runtime declares; clients pick calls by them (polkadot.js
+        // reads metadata through `Metadata_metadata_at_version` only from `Metadata` v2 on).
+        let api_version = |name: &str| match name {
+            "Core" => 5,
+            "Metadata" => 2,
+            "BlockBuilder" => 6,
+            "TaggedTransactionQueue" => 3,
+            "OffchainWorkerApi" => 2,
+            "TransactionPaymentApi" | "TransactionPaymentCallApi" => 4,
+            _ => 1,
+        };
         let apis: Vec<([u8; 8], u32)> = metadata
             .runtime_api_traits()
-            .map(|t| (sp_crypto_hashing::blake2_64(t.name().as_bytes()), 1))
+            .map(|t| {
+                (
+                    sp_crypto_hashing::blake2_64(t.name().as_bytes()),
+                    api_version(t.name()),
+                )
+            })
             .collect();
         let version = (
             SPEC_NAME.to_string(),
