@@ -191,6 +191,9 @@ async fn subxt_client_reads_what_the_simulator_holds() {
             }
         }
     }
+    // The beacon timelocked weights are encrypted to is the one the chain verifies against.
+    assert_eq!(client.beacon().await.unwrap(), s().beacon());
+    assert_ne!(s().beacon(), tao20_chain::drand::quicknet());
     // The values the comparisons above must have exercised, not defaults on both sides.
     assert_eq!(client.commitments(at, 1).await.unwrap()[0].data.len(), 200);
     assert_eq!(client.weights(at, 1, 1, 2).await.unwrap().len(), 2);

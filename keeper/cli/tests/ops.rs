@@ -176,7 +176,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let m = miner(&net, "outage-miner", MINER_EVM).await;
     let r = reader(&net);
     let sim = net.file.simulator();
-    let chain = Relay::start(&proxy::host_port(&net.file.simulator).unwrap())
+    let chain = Relay::start(&proxy::host_port(&net.file.substrate).unwrap())
         .await
         .unwrap();
     let bevm = Relay::start(&proxy::host_port(&net.file.anvil_rpc).unwrap())
@@ -185,7 +185,12 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let env = vec![
         (
             "TAO20_SUBTENSOR__CHAIN_ENDPOINT".to_string(),
-            format!("127.0.0.1:{}", chain.addr().port()),
+            format!("ws://127.0.0.1:{}", chain.addr().port()),
+        ),
+        // A request that meets the outage fails within a few blocks, so the keeper counts it.
+        (
+            "TAO20_SUBTENSOR__REQUEST_TIMEOUT_MS".to_string(),
+            "1000".to_string(),
         ),
         (
             "TAO20_BEVM__RPC".to_string(),
@@ -254,6 +259,22 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let h = sim.finalized_head().await.unwrap().number;
     wait_blocks(&sim, h + 20).await;
     let during_head = sim.finalized_head().await.unwrap().number;
+    // A request that meets the cut connection fails after the keeper's request timeout (1 s
+    // here); its next round comes after its backoff (at most 5 s): each counts one by then.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for i in 0..keepers_n {
+        while value(
+            &metrics(&net, i).await,
+            "tao20_rpc_failures_total{endpoint=\"subtensor\"}",
+        ) == 0
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "keeper {i} counted no subtensor failure in the outage"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
     for i in 0..keepers_n {
         let (child, started) = &mut net.extra[i];
         assert!(

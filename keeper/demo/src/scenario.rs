@@ -313,7 +313,7 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
 
     // Keeper 2 reaches its endpoints through relays the demo can cut.
     let anvil_relay = Relay::start(&proxy::host_port(&f.anvil_rpc)?).await?;
-    let sim_relay = Relay::start(&proxy::host_port(&f.simulator)?).await?;
+    let sim_relay = Relay::start(&proxy::host_port(f.keeper_subtensor().1)?).await?;
     relay_keeper(ctx, CUT_KEEPER, &anvil_relay, &sim_relay)?;
 
     // NAV sampled every 20 blocks in the background.
@@ -625,10 +625,10 @@ fn relay_keeper(ctx: &mut Ctx, i: usize, anvil: &Relay, sim: &Relay) -> Result<(
             ),
         )
         .replace(
-            &format!("chain_endpoint = \"{}\"", ctx.file.simulator),
+            &format!("chain_endpoint = \"{}\"", ctx.file.keeper_subtensor().1),
             &format!(
                 "chain_endpoint = \"{}\"",
-                proxy::through(&ctx.file.simulator, sim.addr())?
+                proxy::through(ctx.file.keeper_subtensor().1, sim.addr())?
             ),
         );
     if !text.contains(&anvil.addr().to_string()) || !text.contains(&sim.addr().to_string()) {

@@ -170,6 +170,13 @@ pub async fn serve(spec_path: &Path) -> Result<()> {
     );
     tracing::info!(target: "devnet::chain", addr = %chain.addr,
         substrate = chain.substrate.as_ref().map(NodeServer::url), "chain serving");
+    let first = lock(&chain.sim).head();
     crate::process::wait_for_signal().await;
+    if let Some(node) = &chain.substrate {
+        // What the processes cost the node: requests per block produced while it served.
+        let blocks = lock(&chain.sim).head().saturating_sub(first).max(1);
+        tracing::info!(target: "devnet::chain", requests = node.requests(), blocks,
+            per_block = node.requests() / blocks, "substrate endpoint load");
+    }
     Ok(())
 }

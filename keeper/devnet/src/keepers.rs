@@ -106,7 +106,7 @@ api_key_env = "{env}"
     let toml = format!(
         r#"# Keeper {i} of the devnet in {dir}. Every key is documented in keeper.example.toml.
 [subtensor]
-network = "sim"
+network = "{network}"
 chain_endpoint = "{sim}"
 netuid = {netuid}
 
@@ -147,7 +147,8 @@ poll_ms = 100
 level = "info,keeper=info"
 {mechanisms}{fault}"#,
         dir = dir.display(),
-        sim = file.simulator,
+        network = file.keeper_subtensor().0,
+        sim = file.keeper_subtensor().1,
         netuid = file.tao20_netuid,
         rpc = file.anvil_rpc,
         deployment = file.deployment.display(),

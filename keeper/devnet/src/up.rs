@@ -229,6 +229,16 @@ impl DevnetFile {
         std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
     }
 
+    /// What keepers connect to for subtensor: the Substrate endpoint (through `SubxtClient`),
+    /// or the simulator's own protocol in a devnet directory made before the endpoint existed.
+    pub fn keeper_subtensor(&self) -> (&'static str, &str) {
+        if self.substrate.is_empty() {
+            ("sim", &self.simulator)
+        } else {
+            ("local", &self.substrate)
+        }
+    }
+
     /// A client of the simulator.
     pub fn simulator(&self) -> SimClient<RemoteTransport> {
         SimClient::connect(self.simulator.clone())
@@ -476,6 +486,9 @@ async fn build(
         sim: SimConfig {
             seed: opts.seed,
             finality_lag: opts.finality_lag,
+            // An archive node: keepers start from the deployment block, whose state (the
+            // runtime version a client reads first at any block) a pruned node has discarded.
+            state_window: u64::MAX,
             ..SimConfig::default()
         },
         tao20: Some(deployment.tao20),

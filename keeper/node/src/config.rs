@@ -68,6 +68,14 @@ pub struct SubtensorConfig {
     pub chain_endpoint: Option<String>,
     /// The TAO20 subnet.
     pub netuid: u16,
+    /// Milliseconds a request to the node may take before it counts as an endpoint failure
+    /// (the keeper waits it out and tries again; the connection is re-established meanwhile).
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+}
+
+fn default_request_timeout_ms() -> u64 {
+    u64::try_from(tao20_chain::client::DEFAULT_REQUEST_TIMEOUT.as_millis()).unwrap_or(30_000)
 }
 
 impl SubtensorConfig {

@@ -76,7 +76,8 @@ pub async fn run(cfg: KeeperConfig) -> Result<()> {
             run_with(cfg, client).await
         }
         _ => {
-            let client = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
+            let timeout = std::time::Duration::from_millis(cfg.subtensor.request_timeout_ms);
+            let client = SubxtClient::connect_with(&endpoint, Some(hotkey), timeout).await?;
             run_with(cfg, client).await
         }
     }

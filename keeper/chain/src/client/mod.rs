@@ -15,6 +15,7 @@ mod config;
 pub(crate) mod data;
 pub mod keys;
 pub mod raw;
+mod transport;
 
 use subxt::ext::scale_decode::DecodeAsType;
 use subxt::ext::scale_encode::EncodeAsType;
@@ -22,6 +23,7 @@ use subxt::OnlineClient;
 
 pub use config::SubtensorConfig;
 pub use keys::Signer;
+pub use transport::DEFAULT_REQUEST_TIMEOUT;
 
 use crate::api::Subtensor;
 use crate::error::DispatchError;
@@ -553,6 +555,7 @@ pub struct SubxtClient {
     metadata: std::sync::Arc<subxt::Metadata>,
     runtime_spec_version: u32,
     finalized: std::sync::Arc<AtCache>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Clients at recent finalized blocks. Building one costs the node a block-hash lookup and a
@@ -625,16 +628,24 @@ impl SubxtClient {
     /// [`METADATA_SPEC_VERSION`]) or than the newest runtime the client was checked against
     /// ([`CHECKED_SPEC_VERSION`]).
     pub async fn connect(endpoint: &str, signer: Option<Signer>) -> Result<Self> {
-        let api = if endpoint.starts_with("ws://") || endpoint.starts_with("http://") {
-            OnlineClient::<ChainConfig>::from_insecure_url_with_config(
-                SubtensorConfig::new(),
-                endpoint,
-            )
-            .await
-        } else {
-            OnlineClient::<ChainConfig>::from_url_with_config(SubtensorConfig::new(), endpoint)
-                .await
-        }
+        Self::connect_with(endpoint, signer, DEFAULT_REQUEST_TIMEOUT).await
+    }
+
+    /// As [`Self::connect`], with every request bounded by `timeout`. The connection is
+    /// re-established in the background whenever the node drops it; a request that meets the
+    /// outage fails after `timeout` (a [`crate::Retry::Later`] error).
+    pub async fn connect_with(
+        endpoint: &str,
+        signer: Option<Signer>,
+        timeout: std::time::Duration,
+    ) -> Result<Self> {
+        let transport = transport::Bounded::connect(endpoint, timeout).await?;
+        let requests = transport.counter();
+        let api = OnlineClient::<ChainConfig>::from_rpc_client_with_config(
+            SubtensorConfig::new(),
+            subxt::rpcs::RpcClient::new(transport),
+        )
+        .await
         .map_err(|e| Error::Connection {
             endpoint: endpoint.into(),
             reason: e.to_string(),
@@ -663,7 +674,13 @@ impl SubxtClient {
             metadata: std::sync::Arc::new(metadata()?),
             runtime_spec_version,
             finalized: std::sync::Arc::default(),
+            requests,
         })
+    }
+
+    /// JSON-RPC requests sent to the node so far (subscriptions included).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The node's runtime `spec_version` when the client connected.
@@ -1102,7 +1119,30 @@ impl Subtensor for SubxtClient {
     }
 
     async fn beacon(&self) -> Result<BeaconInfo> {
-        Ok(crate::drand::quicknet())
+        // The beacon the runtime verifies pulses against (`Drand::BeaconConfig`): timelocked
+        // weights must be encrypted to it. Finney's is quicknet; a chain without the item
+        // (none known) is taken to use quicknet too.
+        let at = self
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| request_error("finalized head", e))?;
+        let config = at
+            .storage()
+            .try_fetch(finney::storage().drand().beacon_config(), ())
+            .await
+            .map_err(|e| storage_error("Drand::BeaconConfig", e))?;
+        let Some(config) = config else {
+            return Ok(crate::drand::quicknet());
+        };
+        let c = config
+            .decode()
+            .map_err(|e| Error::decode("Drand::BeaconConfig", e))?;
+        Ok(BeaconInfo {
+            public_key: c.public_key.0.clone(),
+            genesis_time: u64::from(c.genesis_time),
+            period: u64::from(c.period),
+        })
     }
 
     async fn block_extrinsics(&self, number: BlockNumber) -> Result<Vec<Extrinsic>> {

@@ -242,6 +242,9 @@ pub struct Simulator {
     balances: Arc<Balances>,
     balance_history: BTreeMap<BlockNumber, Arc<Balances>>,
     blocks: BTreeMap<BlockNumber, Vec<Extrinsic>>,
+    /// The block the simulator started at: blocks before it (a shared ledger's own) have an
+    /// empty state.
+    first_block: BlockNumber,
     beacon: LocalBeacon,
     beacon_info: BeaconInfo,
     batch_depth: u32,
@@ -278,6 +281,7 @@ impl Simulator {
             balances: Arc::new(BTreeMap::new()),
             balance_history: BTreeMap::new(),
             blocks: BTreeMap::new(),
+            first_block: head,
             beacon,
             beacon_info,
             batch_depth: 0,

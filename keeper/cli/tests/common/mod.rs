@@ -143,6 +143,11 @@ pub async fn create(net: &Net, m: &Miner, full: bool) -> B256 {
 
 /// `tao20 validator status --db` (read-only while the keeper runs).
 pub fn status(db: &Path) -> serde_json::Value {
+    // A keeper creates its database once connected to both chains: wait for it to appear.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !db.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let out = Command::cargo_bin("tao20")
         .unwrap()
         .args(["validator", "status", "--db"])

@@ -270,7 +270,8 @@ impl Node {
     /// As [`Self::block`], and its state must still be held.
     fn state(&self, sim: &Simulator, hash: Option<[u8; 32]>) -> RpcResult<BlockNumber> {
         let n = self.block(sim, hash)?;
-        if !sim.history.contains_key(&n) {
+        // Blocks before the simulator started (a shared ledger's) hold the empty genesis state.
+        if !sim.history.contains_key(&n) && n >= sim.first_block {
             let hash = self
                 .header(sim, n)
                 .map_err(internal)?

@@ -40,6 +40,7 @@ pub(super) enum Item {
     SubnetEpochIndex,
     BlocksSinceLastStep,
     NetworksAdded,
+    BeaconConfig,
 }
 
 /// Every served item: pallet, storage name.
@@ -101,6 +102,7 @@ pub(super) const ITEMS: &[(Item, &str, &str)] = &[
         "BlocksSinceLastStep",
     ),
     (Item::NetworksAdded, "SubtensorModule", "NetworksAdded"),
+    (Item::BeaconConfig, "Drand", "BeaconConfig"),
 ];
 
 /// A key split into its item and the bytes after the item's prefix.
@@ -173,6 +175,9 @@ pub(super) fn read(
             let Some(who) = k.blake2_128_account() else {
                 return Ok(None);
             };
+            if at < sim.first_block {
+                return Ok(None);
+            }
             let free = sim.free_balance(at, who)?;
             let nonce = pool.nonce_at(&who, at);
             (free > 0 || nonce > 0).then(|| account_info(nonce, free))
@@ -186,6 +191,7 @@ pub(super) fn read(
                 .encode(),
         ),
         Item::CommitRevealWeightsVersion => Some(crate::api::COMMIT_REVEAL_VERSION.encode()),
+        Item::BeaconConfig => Some(beacon_config(metadata, &sim.beacon())?),
         Item::NetworksAdded => {
             let Some(netuid) = k.identity_u16() else {
                 return Ok(None);
@@ -318,6 +324,34 @@ pub(super) fn keys(sim: &Simulator, at: BlockNumber, prefix: &[u8]) -> Vec<Vec<u
     out.sort();
     out.dedup();
     out
+}
+
+/// `Drand::BeaconConfig`: the simulator's own beacon (it cannot reach drand), which the
+/// simulator's reveals verify against, as the runtime's verify against quicknet's.
+fn beacon_config(metadata: &subxt::Metadata, b: &crate::types::BeaconInfo) -> Result<Vec<u8>> {
+    use crate::client::finney::runtime_types as rt;
+    use rt::bounded_collections::bounded_vec::BoundedVec;
+    use subxt::ext::scale_encode::EncodeAsType;
+    let value = rt::pallet_drand::types::BeaconConfiguration {
+        public_key: BoundedVec(b.public_key.clone()),
+        period: u32::try_from(b.period).unwrap_or(u32::MAX),
+        genesis_time: u32::try_from(b.genesis_time).unwrap_or(u32::MAX),
+        hash: BoundedVec(Vec::new()),
+        group_hash: BoundedVec(Vec::new()),
+        scheme_id: BoundedVec(b"bls-unchained-g1-rfc9380".to_vec()),
+        metadata: rt::pallet_drand::types::Metadata {
+            beacon_id: BoundedVec(b"tao20-devnet".to_vec()),
+        },
+    };
+    let ty = metadata
+        .pallet_by_name("Drand")
+        .and_then(|p| p.storage())
+        .and_then(|s| s.entry_by_name("BeaconConfig"))
+        .map(|e| e.value_ty())
+        .ok_or_else(|| Error::decode("metadata", "no Drand::BeaconConfig"))?;
+    value
+        .encode_as_type(ty, metadata.types())
+        .map_err(|e| Error::decode("Drand::BeaconConfig value", e))
 }
 
 /// `frame_system::AccountInfo` with `pallet_balances::AccountData` (flags: the new-logic bit).
