@@ -70,6 +70,10 @@ pub struct UpArgs {
     /// Return once the devnet runs, leaving its processes running.
     #[arg(long)]
     detach: bool,
+    /// Keepers reach subtensor through the real client (`SubxtClient`) and the devnet's
+    /// Substrate endpoint, not the simulator's JSON-lines protocol.
+    #[arg(long)]
+    keepers_on_substrate: bool,
 }
 
 /// A devnet directory.
@@ -131,6 +135,7 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.signers = a.signers;
     opts.genesis_units = a.genesis_units;
     opts.market_premium_bps = a.market_premium_bps;
+    opts.keepers_on_substrate = a.keepers_on_substrate;
     let (file, mut children) = match up::up(&opts).await {
         Ok(x) => x,
         Err(e @ tao20_devnet::Error::Live { .. }) => return Err(CliError::input(e.to_string())),

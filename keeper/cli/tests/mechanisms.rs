@@ -22,6 +22,8 @@ const PH: u128 = 1_000_000_000_000_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_land_on_chain() {
+    // The keepers reach subtensor through SubxtClient and the devnet's Substrate endpoint: their
+    // price commitments and timelocked weights are signed extrinsics the node validates.
     let net = up(&[
         "--validators",
         "3",
@@ -29,6 +31,7 @@ async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_la
         "100",
         "--subnets",
         "2",
+        "--keepers-on-substrate",
     ]);
     let f = &net.file;
     let sim = f.simulator();

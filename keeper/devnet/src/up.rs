@@ -83,6 +83,11 @@ pub struct UpOptions {
     /// The pair's seed price above NAV, basis points (the creation miner's first opportunity).
     #[serde(default = "default_premium_bps")]
     pub market_premium_bps: u16,
+    /// Keepers reach subtensor through `SubxtClient` and the Substrate endpoint instead of the
+    /// simulator's JSON-lines protocol. Off by default: on 2 cores, five debug-built keepers on
+    /// the endpoint catch up too slowly for the demo's first delivery under load.
+    #[serde(default)]
+    pub keepers_on_substrate: bool,
 }
 
 fn yes() -> bool {
@@ -119,6 +124,7 @@ impl UpOptions {
             mechanisms: true,
             genesis_units: default_genesis_units(),
             market_premium_bps: default_premium_bps(),
+            keepers_on_substrate: false,
         }
     }
 
@@ -229,10 +235,10 @@ impl DevnetFile {
         std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
     }
 
-    /// What keepers connect to for subtensor: the Substrate endpoint (through `SubxtClient`),
-    /// or the simulator's own protocol in a devnet directory made before the endpoint existed.
+    /// What keepers connect to for subtensor: the Substrate endpoint (through `SubxtClient`) when
+    /// [`UpOptions::keepers_on_substrate`], else the simulator's own protocol.
     pub fn keeper_subtensor(&self) -> (&'static str, &str) {
-        if self.substrate.is_empty() {
+        if self.substrate.is_empty() || !self.options.keepers_on_substrate {
             ("sim", &self.simulator)
         } else {
             ("local", &self.substrate)
