@@ -40,6 +40,10 @@ async function main() {
     const timer = setTimeout(() => reject(new Error('no 20 finalized heads in 60 s')), 60000);
     api.rpc.chain
       .subscribeFinalizedHeads((header) => {
+        // Notifications already on the wire may still arrive after the twentieth.
+        if (out.followed.length === 20) {
+          return;
+        }
         const entry = { number: header.number.toNumber(), hash: header.hash.toHex() };
         if (previous !== null) {
           entry.linked =

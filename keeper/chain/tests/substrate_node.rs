@@ -644,7 +644,8 @@ async fn async_substrate_interface_reads_signs_and_is_refused_as_on_a_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polkadot_api_reads_the_same_values_and_follows_finalized_heads() {
-    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    // Archive state: the chain moves while the client runs, and its reads are compared after.
+    let (sim, server) = serve_with(populated(u64::MAX), dev_config()).await;
     let head = sim.lock().unwrap().finalized_head().number;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/substrate_client.js");
     let url = server.url();
