@@ -64,14 +64,14 @@ pub(super) fn as_v15(m: &RuntimeMetadataV16) -> Result<RuntimeMetadataV15> {
         })
         .map(|t| t.id)
         .ok_or_else(|| Error::decode("metadata", "no Runtime type"))?;
-    let extensions: Vec<u32> = m
+    // The extensions of transaction-extension version 0, the only one v4 extrinsics carry.
+    let extensions: Vec<_> = m
         .extrinsic
         .transaction_extensions_by_version
         .get(&0)
         .map(|ids| {
             ids.iter()
                 .filter_map(|i| m.extrinsic.transaction_extensions.get(i.0 as usize))
-                .map(|e| e.ty.id)
                 .collect()
         })
         .unwrap_or_default();
@@ -96,21 +96,14 @@ pub(super) fn as_v15(m: &RuntimeMetadataV16) -> Result<RuntimeMetadataV15> {
             )
         })
         .ok_or_else(|| Error::decode("metadata", "no extrinsic Extra type"))?;
-    let signed_extensions = m
-        .extrinsic
-        .transaction_extensions_by_version
-        .get(&0)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|i| m.extrinsic.transaction_extensions.get(i.0 as usize))
-                .map(|e| v15::SignedExtensionMetadata {
-                    identifier: e.identifier.clone(),
-                    ty: e.ty,
-                    additional_signed: e.implicit,
-                })
-                .collect()
+    let signed_extensions = extensions
+        .iter()
+        .map(|e| v15::SignedExtensionMetadata {
+            identifier: e.identifier.clone(),
+            ty: e.ty,
+            additional_signed: e.implicit,
         })
-        .unwrap_or_default();
+        .collect();
     Ok(RuntimeMetadataV15 {
         types: m.types.clone(),
         pallets: m
