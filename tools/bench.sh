@@ -9,6 +9,20 @@ echo "==> forge gas snapshots (snapshots/)"
 # Cold by construction (vm.cool), so the numbers match `FORGE_SNAPSHOT_CHECK=true forge test`.
 forge test --mc GasTest -vv
 cat snapshots/TAO20.json
+echo "==> RPC requests per finalized block on the devnet's Substrate endpoint (tao20 demo --quick)"
+forge build -q
+cargo run -q -p tao20-cli -- demo --quick --out target/bench-demo >/dev/null 2>&1 || true
+python3 - <<'PY'
+import json
+r = json.load(open("target/bench-demo/report.json"))
+load = r["nodeLoad"]
+print(f"node: {load['requests']} requests over {load['blocks']} blocks = "
+      f"{load['requests'] / max(load['blocks'], 1):.1f} per block (every process and the harness)")
+for c in r["clients"]:
+    if c.get("requests") and c.get("blocks"):
+        print(f"{c['process']}: {c['requests']} requests / {c['blocks']} blocks = "
+              f"{c['requests'] / c['blocks']:.1f} per block ({c['client']})")
+PY
 echo "==> criterion"
 cargo bench --workspace
 echo "==> auction winner selection against the Python original's PuLP/CBC formulation (10-15 min)"

@@ -44,3 +44,15 @@ for spec in "${VENV_PACKAGES[@]}"; do
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$spec" >&2
   fi
 done
+
+# bittensor's runtime tables (`bittensor/_generated/`, built from a newer runtime than the checked-in
+# metadata) for keeper/chain's tests/runtime_surface.rs. Only those pure-Python files are read, so the
+# SDK goes in without its dependencies (which would pull the whole SDK stack into the venv).
+VENV_NO_DEPS_PACKAGES=(bittensor==11.3.0)
+for spec in "${VENV_NO_DEPS_PACKAGES[@]}"; do
+  name=${spec%%==*} version=${spec##*==}
+  if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '$version')" 2>/dev/null; then
+    echo "deps: installing $spec into $VENV (no dependencies)" >&2
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$spec" >&2
+  fi
+done

@@ -60,7 +60,12 @@ impl Cursor {
         let mut kept = self.recent.clone();
         let mut undo_from = None;
         while let Some(&(number, hash)) = kept.last() {
-            let now = reader.block_hash(number).await?;
+            // A remembered block the node has pruned is not a reorg: it is history this node can
+            // no longer check or replay, and calling it one would report a fork deeper than the
+            // remembered blocks.
+            let now = reader
+                .kept_block_hash(number, "checking the event cursor for a reorg")
+                .await?;
             if now == Some(hash) {
                 break;
             }
@@ -108,13 +113,19 @@ impl Cursor {
         }
         let from = next.next;
         let to = target.min(from.saturating_add(MAX_LOG_RANGE - 1));
-        let before = reader.block_hash(to).await?.ok_or_else(|| {
+        let what = "reading the contract's events";
+        let before = reader.kept_block_hash(to, what).await?.ok_or_else(|| {
             Error::rpc(
                 format!("eth_getBlockByNumber({to})"),
                 "the node does not have the block yet",
             )
         })?;
-        let events = reader.logs(from, to).await?;
+        // A pruned node answers `eth_getLogs` over blocks it discarded with nothing for them:
+        // the range's first block must still be there (the last one is, just above).
+        if from < to {
+            reader.kept_block_hash(from, what).await?;
+        }
+        let events = reader.logs_of_kept_blocks(from, to).await?;
         let after = reader.block_hash(to).await?;
         if after != Some(before) {
             return Err(Error::rpc(

@@ -88,6 +88,23 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The node no longer keeps a block the caller needs: a pruned (non-archive) node, such as
+    /// a subtensor node with its default `--state-pruning 256`, answers for recent blocks only.
+    /// Retrying cannot bring the block back, and reading on from the next block it keeps would
+    /// skip events, so this is permanent until the endpoint changes.
+    #[error(
+        "BEVM node has discarded block {block}, needed for {what} (its head is {head}): a pruned \
+         node keeps recent state only; use an archive node (`--state-pruning archive`) as the BEVM \
+         endpoint"
+    )]
+    StateDiscarded {
+        /// What needed the block.
+        what: String,
+        /// The block.
+        block: u64,
+        /// The node's head when it answered.
+        head: u64,
+    },
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
     Io {

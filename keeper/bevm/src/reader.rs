@@ -270,7 +270,8 @@ impl Reader {
         Ok(block.header.number)
     }
 
-    /// The hash of block `number`, `None` if the node has no such block.
+    /// The hash of block `number`, `None` if the node has no such block (a block past its head
+    /// on anvil; on a pruned node, also a block it has discarded).
     pub async fn block_hash(&self, number: u64) -> Result<Option<B256>> {
         let block = self
             .provider
@@ -280,17 +281,65 @@ impl Reader {
         Ok(block.map(|b| b.header.hash))
     }
 
+    /// The hash of block `number`, telling the two reasons a node has no such block apart:
+    /// `None` for a block past its head (not produced yet, or reorganised away onto a shorter
+    /// chain), [`Error::StateDiscarded`] for a block at or below its head (a pruned node answers
+    /// `null` for what it no longer keeps, and `eth_getLogs` over such blocks silently returns
+    /// nothing for them).
+    pub async fn kept_block_hash(&self, number: u64, what: &str) -> Result<Option<B256>> {
+        if let Some(hash) = self.block_hash(number).await? {
+            return Ok(Some(hash));
+        }
+        match self.discarded(number, what).await? {
+            Some(e) => Err(e),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the node has discarded block `number`: it has no such block although its head is
+    /// at or past it, asked twice so that a head that moved (or a load balancer that sent the two
+    /// requests to different nodes) is not taken for pruning.
+    async fn discarded(&self, number: u64, what: &str) -> Result<Option<Error>> {
+        let head = self.head().await?;
+        if number > head || self.block_hash(number).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(Error::StateDiscarded {
+            what: what.to_string(),
+            block: number,
+            head,
+        }))
+    }
+
+    /// `result` of a read at `block`, with an endpoint failure explained as
+    /// [`Error::StateDiscarded`] when the node no longer keeps that block (Frontier answers a
+    /// read of discarded state with a generic internal error, which would otherwise be retried
+    /// forever).
+    async fn explained<T>(&self, block: u64, what: &str, result: Result<T>) -> Result<T> {
+        match result {
+            Err(e @ Error::Rpc { .. }) => match self.discarded(block, what).await {
+                Ok(Some(discarded)) => Err(discarded),
+                // The check failing too says nothing more than the first error.
+                Ok(None) | Err(_) => Err(e),
+            },
+            other => other,
+        }
+    }
+
     /// The first block at or after `from` at which the contract has code: where its history
     /// starts (a deployment file's `deployBlock` is the block the deploy script ran at, which can
     /// precede the block that included the creation).
     pub async fn deployed_at(&self, from: u64) -> Result<u64> {
         let has_code = |b: u64| async move {
-            self.provider
+            let code = self
+                .provider
                 .get_code_at(self.address())
                 .block_id(BlockId::number(b))
                 .await
                 .map(|c| !c.is_empty())
-                .map_err(|e| Error::rpc(format!("eth_getCode at block {b}"), e))
+                .map_err(|e| Error::rpc(format!("eth_getCode at block {b}"), e));
+            self.explained(b, "searching for the deployment block", code)
+                .await
         };
         let head = self.head().await?;
         if !has_code(head).await? {
@@ -313,6 +362,17 @@ impl Reader {
 
     /// `getStake(hotkey, coldkey, netuid)` at a block.
     pub async fn stake(&self, hotkey: B256, coldkey: B256, netuid: u16, block: u64) -> Result<u64> {
+        let read = self.read_stake(hotkey, coldkey, netuid, block).await;
+        self.explained(block, "getStake", read).await
+    }
+
+    async fn read_stake(
+        &self,
+        hotkey: B256,
+        coldkey: B256,
+        netuid: u16,
+        block: u64,
+    ) -> Result<u64> {
         let raw = self
             .staking
             .getStake(hotkey, coldkey, U256::from(netuid))
@@ -325,6 +385,11 @@ impl Reader {
 
     /// The signer set at a block.
     pub async fn signer_set(&self, block: u64) -> Result<SignerSet> {
+        let read = self.read_signer_set(block).await;
+        self.explained(block, "the signer set", read).await
+    }
+
+    async fn read_signer_set(&self, block: u64) -> Result<SignerSet> {
         let s = self
             .contract
             .signers()
@@ -350,6 +415,11 @@ impl Reader {
     /// is published. The signer-set version is the one current when it was published (the
     /// contract requires it), found by matching the stored struct hash.
     pub async fn creation_file(&self, epoch: u64, block: u64) -> Result<Option<CreationFile>> {
+        let read = self.read_creation_file(epoch, block).await;
+        self.explained(block, "the creation file", read).await
+    }
+
+    async fn read_creation_file(&self, epoch: u64, block: u64) -> Result<Option<CreationFile>> {
         let Some(first) = self.creation_file_parts(epoch, block).await? else {
             return Ok(None);
         };
@@ -417,6 +487,11 @@ impl Reader {
     /// The first block at which `expire(requestId)` succeeds (`None` while paused or when the
     /// request is not pending): paused time does not count against a miner.
     pub async fn expireable_at(&self, request_id: B256, block: u64) -> Result<Option<u64>> {
+        let read = self.read_expireable_at(request_id, block).await;
+        self.explained(block, "expireableAt", read).await
+    }
+
+    async fn read_expireable_at(&self, request_id: B256, block: u64) -> Result<Option<u64>> {
         let v = self
             .contract
             .expireableAt(request_id)
@@ -429,6 +504,11 @@ impl Reader {
 
     /// A request at a block; `None` if unknown.
     pub async fn request(&self, request_id: B256, block: u64) -> Result<Option<RequestInfo>> {
+        let read = self.read_request(request_id, block).await;
+        self.explained(block, "a request", read).await
+    }
+
+    async fn read_request(&self, request_id: B256, block: u64) -> Result<Option<RequestInfo>> {
         let r = self
             .contract
             .request(request_id)
@@ -456,6 +536,11 @@ impl Reader {
 
     /// The fund at `block`.
     pub async fn fund(&self, block: u64) -> Result<FundSnapshot> {
+        let read = self.read_fund(block).await;
+        self.explained(block, "the fund", read).await
+    }
+
+    async fn read_fund(&self, block: u64) -> Result<FundSnapshot> {
         let c = &self.contract;
         let total_supply = c
             .totalSupply()
@@ -560,8 +645,19 @@ impl Reader {
     }
 
     /// The contract's events in blocks `[from, to]`, in chain order, fetched in ranges of at most
-    /// [`MAX_LOG_RANGE`] blocks.
+    /// [`MAX_LOG_RANGE`] blocks. [`Error::StateDiscarded`] when the node no longer keeps `from`:
+    /// a pruned node would answer with the events of the blocks it still has only, silently.
     pub async fn logs(&self, from: u64, to: u64) -> Result<Vec<LoggedEvent>> {
+        if from <= to {
+            // The window only moves up while the ranges are read: its lowest block is the one to check.
+            self.kept_block_hash(from, "reading the contract's events")
+                .await?;
+        }
+        self.logs_of_kept_blocks(from, to).await
+    }
+
+    /// [`Reader::logs`] for a caller that has checked the node keeps `from`.
+    pub(crate) async fn logs_of_kept_blocks(&self, from: u64, to: u64) -> Result<Vec<LoggedEvent>> {
         let mut out = Vec::new();
         let mut start = from;
         while start <= to {

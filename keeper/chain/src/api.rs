@@ -59,6 +59,28 @@ pub trait Subtensor: Send + Sync {
         netuid: NetUid,
     ) -> impl Future<Output = Result<u64>> + Send;
 
+    /// `current_alpha_price` of each of `netuids` that has a subnet at `at`, in `netuids`' order;
+    /// a netuid without a subnet is left out. One runtime call where the runtime has
+    /// `SwapRuntimeApi::current_alpha_price_all`, so a block's prices cost the same whatever the
+    /// number of fund subnets; one call per netuid otherwise.
+    fn alpha_prices(
+        &self,
+        at: BlockNumber,
+        netuids: &[NetUid],
+    ) -> impl Future<Output = Result<Vec<(NetUid, u64)>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(netuids.len());
+            for &n in netuids {
+                match self.current_alpha_price(at, n).await {
+                    Ok(p) => out.push((n, p)),
+                    Err(Error::NotFound { later: false, .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(out)
+        }
+    }
+
     /// `SubnetTAO`, `SubnetAlphaIn`, `SubnetAlphaOut`.
     fn pool_reserves(
         &self,
@@ -303,6 +325,12 @@ pub trait Subtensor: Send + Sync {
             ip_type,
             protocol,
         })
+    }
+
+    /// JSON-RPC requests this client (and its clones) sent to the node so far; `None` for a
+    /// client that sends none (the in-process simulator).
+    fn requests_sent(&self) -> Option<u64> {
+        None
     }
 
     /// The burn uid: the earliest-registered neuron on the subnet owner's coldkey (ties by uid).

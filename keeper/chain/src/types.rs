@@ -606,20 +606,18 @@ pub enum Network {
     Finney,
     /// Testnet.
     Test,
-    /// A local node (ws://127.0.0.1:9944).
+    /// A local node (ws://127.0.0.1:9944): a subtensor `--dev` node, `tao20 sim serve`, or a
+    /// devnet's Substrate endpoint.
     Local,
-    /// The TAO20 simulator (`tao20 sim serve` or a devnet), at `host:port`.
-    Sim,
 }
 
 impl Network {
-    /// The network's public entry point; `None` for the simulator, which has no default address.
+    /// The network's default entry point.
     pub fn default_endpoint(self) -> Option<&'static str> {
         match self {
             Self::Finney => Some("wss://entrypoint-finney.opentensor.ai:443"),
             Self::Test => Some("wss://test.finney.opentensor.ai:443"),
             Self::Local => Some("ws://127.0.0.1:9944"),
-            Self::Sim => None,
         }
     }
 }

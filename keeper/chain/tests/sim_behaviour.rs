@@ -1,12 +1,12 @@
 //! One behavioural suite over the [`Subtensor`] trait, run against the in-process simulator and
-//! against a simulator server (started in-process on 127.0.0.1:0) through its TCP client: both
-//! must behave identically, wire format included.
+//! against a devnet node (started in-process on 127.0.0.1:0) through its `dev_simulator` method:
+//! both must behave identically, wire format and typed errors included.
 
 use std::sync::{Arc, Mutex};
 
 use tao20_chain::sim::{
-    LocalTransport, RemoteTransport, SimClient, SimConfig, SimServer, Simulator, SubnetSpec,
-    Transport, WEIGHT_ONE,
+    DevTransport, LocalTransport, SimClient, SimConfig, Simulator, SubnetSpec, Transport,
+    WEIGHT_ONE,
 };
 use tao20_chain::types::{Bytes32, Call, Event, TransferStake};
 use tao20_chain::{Error, Retry, Subtensor};
@@ -343,22 +343,22 @@ async fn in_process() {
 }
 
 #[tokio::test]
-async fn over_tcp_through_sim_serve_and_identical_to_in_process() {
+async fn through_a_devnet_node_and_identical_to_in_process() {
     let sim = Arc::new(Mutex::new(Simulator::new(config()).unwrap()));
-    let server = SimServer::bind("127.0.0.1:0", sim).await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let task = tokio::spawn(server.run());
-    let remote = SimClient::connect(addr.to_string());
-    let over_tcp = behaviour(remote).await;
+    let node = tao20_chain::sim::node::NodeServer::start("127.0.0.1:0", sim, Default::default())
+        .await
+        .unwrap();
+    let remote = SimClient::connect(node.url());
+    let over_rpc = behaviour(remote).await;
     let local = behaviour(SimClient::new(LocalTransport::new(Arc::new(Mutex::new(
         Simulator::new(config()).unwrap(),
     )))))
     .await;
     assert_eq!(
-        over_tcp, local,
+        over_rpc, local,
         "same seed, same run, whatever the transport"
     );
-    task.abort();
+    node.stop();
 }
 
 #[tokio::test]
@@ -366,14 +366,17 @@ async fn a_dead_server_is_a_connection_error_that_says_reconnect() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let client = SimClient::connect(addr.to_string());
+    let client = SimClient::new(
+        DevTransport::new(format!("ws://{addr}"))
+            .with_timeout(std::time::Duration::from_millis(500)),
+    );
     let err = client.finalized_head().await.unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err:?}");
     assert_eq!(err.retry(), Retry::Reconnect);
 }
 
 #[tokio::test]
-async fn a_server_that_never_answers_times_out_and_the_next_call_reconnects() {
+async fn a_server_that_never_answers_times_out_and_the_next_call_connects_again() {
     // Accepts, reads, never answers: a stalled host keeps its connections open.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -388,12 +391,13 @@ async fn a_server_that_never_answers_times_out_and_the_next_call_reconnects() {
         }
     });
     let client = SimClient::new(
-        RemoteTransport::new(addr.to_string()).with_timeout(std::time::Duration::from_millis(200)),
+        DevTransport::new(format!("ws://{addr}"))
+            .with_timeout(std::time::Duration::from_millis(200)),
     );
     let started = std::time::Instant::now();
     let err = client.finalized_head().await.unwrap_err();
     assert!(
-        matches!(&err, Error::Connection { reason, .. } if reason.contains("no answer")),
+        matches!(&err, Error::Connection { reason, .. } if reason.contains("no connection")),
         "{err:?}"
     );
     assert_eq!(err.retry(), Retry::Reconnect);

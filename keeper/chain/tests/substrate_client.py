@@ -6,6 +6,9 @@ submits an `add_stake` as //Alice, and submits three broken extrinsics. It print
 the Rust test (`substrate_node.rs`) compares it with what the simulator holds.
 
 Usage: substrate_client.py WS_URL HOTKEY_SS58 COLDKEY_SS58 COMMITTER_SS58
+       substrate_client.py positions WS_URL BLOCK COLDKEY_SS58 NETUID:HOTKEY_SS58 ...
+The second form reads a coldkey's stake on each (netuid, hotkey) at a block (a devnet test
+compares it with `tao20 fund status --json`).
 """
 
 import asyncio
@@ -113,5 +116,28 @@ async def main(url, hotkey, coldkey, committer):
     print(json.dumps(out, default=str))
 
 
+async def positions(url, block, coldkey, *pairs):
+    out = {"stakes": []}
+    async with AsyncSubstrateInterface(url, ss58_format=42) as s:
+        at = await s.get_block_hash(int(block))
+        out["block_hash"] = at
+        for pair in pairs:
+            netuid, hotkey = pair.split(":", 1)
+            info = await s.runtime_call(
+                "StakeInfoRuntimeApi",
+                "get_stake_info_for_hotkey_coldkey_netuid",
+                [hotkey, coldkey, int(netuid)],
+                block_hash=at,
+            )
+            info = value(info)
+            out["stakes"].append(
+                {"netuid": int(netuid), "stake": 0 if info is None else info["stake"]}
+            )
+    print(json.dumps(out, default=str))
+
+
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5]))
+    if sys.argv[1] == "positions":
+        asyncio.run(positions(*sys.argv[2:]))
+    else:
+        asyncio.run(main(*sys.argv[1:5]))

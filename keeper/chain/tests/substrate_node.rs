@@ -708,3 +708,175 @@ async fn polkadot_api_reads_the_same_values_and_follows_finalized_heads() {
     );
     assert_eq!(followed[19]["hash"], out["lastHashFromNode"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_runtime() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let genesis: [u8; 32] = unhex(
+        &rpc.request::<String>("chain_getBlockHash", rpc_params![0])
+            .await
+            .unwrap(),
+    )
+    .try_into()
+    .unwrap();
+    let charlie = Signer::from_suri("//Charlie", "test").unwrap();
+    // Connected before the upgrade, as a keeper that runs through one.
+    let client = SubxtClient::connect(&server.url(), Some(charlie.clone()))
+        .await
+        .unwrap();
+    let mut versions = rpc
+        .subscribe::<Value>(
+            "state_subscribeRuntimeVersion",
+            rpc_params![],
+            "state_unsubscribeRuntimeVersion",
+        )
+        .await
+        .unwrap();
+    let first = versions.next().await.unwrap().unwrap();
+    assert_eq!(first["specVersion"], CHECKED_SPEC_VERSION);
+
+    // Signed for the runtime of today: accepted now.
+    let submit = |bytes: Vec<u8>| {
+        let rpc = rpc.clone();
+        async move {
+            rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&bytes)])
+                .await
+                .map_err(|e| format!("{e:?}"))
+        }
+    };
+    submit(signed_remark(genesis, 0, &charlie)).await.unwrap();
+
+    let before = sim.lock().unwrap().head();
+    let too_low: Result<Value, _> = rpc
+        .request("dev_upgradeRuntime", rpc_params![CHECKED_SPEC_VERSION])
+        .await;
+    assert!(
+        format!("{too_low:?}").contains("must raise it"),
+        "{too_low:?}"
+    );
+    let enacted: Value = rpc
+        .request("dev_upgradeRuntime", rpc_params![CHECKED_SPEC_VERSION + 1])
+        .await
+        .unwrap();
+    assert_eq!(enacted["from"], before + 1);
+    sim.lock().unwrap().advance(1).unwrap();
+    let next = tokio::time::timeout(std::time::Duration::from_secs(10), versions.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next["specVersion"], CHECKED_SPEC_VERSION + 1);
+
+    // Each block answers with the runtime its state holds.
+    let version_at = |n: u64| {
+        let rpc = rpc.clone();
+        async move {
+            let hash: String = rpc
+                .request("chain_getBlockHash", rpc_params![n])
+                .await
+                .unwrap();
+            let v: Value = rpc
+                .request("state_getRuntimeVersion", rpc_params![hash])
+                .await
+                .unwrap();
+            v["specVersion"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(version_at(before).await, u64::from(CHECKED_SPEC_VERSION));
+    assert_eq!(
+        version_at(before + 1).await,
+        u64::from(CHECKED_SPEC_VERSION) + 1
+    );
+
+    // A transaction signed for the old runtime is a bad proof now...
+    let stale = submit(signed_remark(genesis, 1, &charlie))
+        .await
+        .unwrap_err();
+    assert!(stale.contains("bad signature"), "{stale}");
+    // ...and the client, connected before the upgrade, signs for the new one and reads across it.
+    let inclusion = client
+        .submit(Call::Remark {
+            data: b"after the upgrade".to_vec(),
+        })
+        .await
+        .unwrap();
+    assert!(inclusion.block.number > before + 1);
+    let who = charlie.account();
+    let at = inclusion.block.number;
+    assert_eq!(
+        client.free_balance(before, who).await.unwrap(),
+        sim.lock().unwrap().free_balance(before, who).unwrap()
+    );
+    assert_eq!(
+        client.free_balance(at, who).await.unwrap(),
+        sim.lock().unwrap().free_balance(at, who).unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_validity_and_fee_queries_answer_as_the_runtime_api_does() {
+    let (_sim, server) = serve_with(populated(256), dev_config()).await;
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let genesis_hex: String = rpc
+        .request("chain_getBlockHash", rpc_params![0])
+        .await
+        .unwrap();
+    let genesis: [u8; 32] = unhex(&genesis_hex).try_into().unwrap();
+    let dave = Signer::from_suri("//Dave", "test").unwrap();
+    let validate = |tx: Vec<u8>| {
+        let rpc = rpc.clone();
+        let genesis_hex = genesis_hex.clone();
+        async move {
+            // (TransactionSource::External, the extrinsic, the block hash)
+            let mut args = vec![2u8];
+            args.extend_from_slice(&tx);
+            args.extend_from_slice(&unhex(&genesis_hex));
+            let out: String = rpc
+                .request(
+                    "state_call",
+                    rpc_params!["TaggedTransactionQueue_validate_transaction", hex(&args)],
+                )
+                .await
+                .unwrap();
+            unhex(&out)
+        }
+    };
+    let good = signed_remark(genesis, 0, &dave);
+    let valid = validate(good.clone()).await;
+    assert_eq!(valid[0], 0, "Ok(ValidTransaction): {valid:?}");
+    // A nonce ahead of the account's: valid later, requiring the one before it.
+    let ahead = validate(signed_remark(genesis, 1, &dave)).await;
+    assert_eq!(&ahead[..], &[1, 0, 2], "Future");
+    let mut tampered = good.clone();
+    let at = tampered.len() - 10;
+    tampered[at] ^= 1;
+    let bad = validate(tampered).await;
+    assert_eq!(
+        &bad[..3],
+        &[1, 0, 4],
+        "BadProof (or the call no longer decodes)"
+    );
+    // Once applied, the same transaction is stale.
+    rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&good)])
+        .await
+        .unwrap();
+    assert_eq!(&validate(good.clone()).await[..], &[1, 0, 3], "Stale");
+
+    // The fee query: a nominal weight, class Normal, no fee (the devnet charges none).
+    let mut args = good.clone();
+    args.extend_from_slice(&u32::try_from(good.len()).unwrap().to_le_bytes());
+    let info: String = rpc
+        .request(
+            "state_call",
+            rpc_params!["TransactionPaymentApi_query_info", hex(&args)],
+        )
+        .await
+        .unwrap();
+    let info = unhex(&info);
+    assert_eq!(
+        &info[info.len() - 9..],
+        &[0u8; 9],
+        "Normal, partial_fee 0: {info:?}"
+    );
+}

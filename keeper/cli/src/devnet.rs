@@ -70,10 +70,6 @@ pub struct UpArgs {
     /// Return once the devnet runs, leaving its processes running.
     #[arg(long)]
     detach: bool,
-    /// Keepers reach subtensor through the real client (`SubxtClient`) and the devnet's
-    /// Substrate endpoint, not the simulator's JSON-lines protocol.
-    #[arg(long)]
-    keepers_on_substrate: bool,
 }
 
 /// A devnet directory.
@@ -135,18 +131,17 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     opts.signers = a.signers;
     opts.genesis_units = a.genesis_units;
     opts.market_premium_bps = a.market_premium_bps;
-    opts.keepers_on_substrate = a.keepers_on_substrate;
     let (file, mut children) = match up::up(&opts).await {
         Ok(x) => x,
         Err(e @ tao20_devnet::Error::Live { .. }) => return Err(CliError::input(e.to_string())),
         Err(e) => return Err(CliError::Internal(e.into())),
     };
     eprintln!(
-        "devnet up in {}\n  anvil      {} (chain id {})\n  simulator  {}\n  fixture    {} (pool API, prices)\n  TAO20      {} (vault {})\n  netuids    TAO20 subnet {}, fund {:?}\n  logs       {}/logs/",
+        "devnet up in {}\n  anvil      {} (chain id {})\n  substrate  {} (Substrate JSON-RPC, ws and http; dev_* administration)\n  fixture    {} (pool API, prices)\n  TAO20      {} (vault {})\n  netuids    TAO20 subnet {}, fund {:?}\n  logs       {}/logs/",
         file.options.dir.display(),
         file.anvil_rpc,
         file.chain_id,
-        file.simulator,
+        file.substrate,
         file.fixture_url,
         file.tao20,
         file.vault_coldkey,
@@ -157,7 +152,7 @@ async fn up_cmd(a: UpArgs) -> CliResult {
     output::print_json(&serde_json::json!({
         "dir": file.options.dir,
         "anvil": file.anvil_rpc,
-        "simulator": file.simulator,
+        "substrate": file.substrate,
         "fixture": file.fixture_url,
         "tao20": file.tao20,
         "market": file.market,

@@ -13,6 +13,8 @@ use tao20_bevm::bindings::{IAlpha, TAO20};
 use tao20_bevm::events::ContractEvent;
 use tao20_bevm::reader::RequestStatus;
 use tao20_bevm::{Deployment, Reader};
+use tao20_chain::types::Bytes32;
+use tao20_chain::Subtensor;
 use tao20_creation::nav::{self, Price};
 
 use crate::output::{self, CliError, CliResult};
@@ -42,6 +44,10 @@ pub struct Target {
     /// The block to read at (default: the latest).
     #[arg(long)]
     block: Option<u64>,
+    /// A subtensor node (`ws://`, `wss://`): the positions' stake is also read there, at its
+    /// finalized head, through the keeper's client. `--devnet` implies the devnet's endpoint.
+    #[arg(long = "subtensor.chain_endpoint")]
+    subtensor: Option<String>,
 }
 
 /// `tao20 fund status` options.
@@ -80,8 +86,7 @@ pub fn run(cmd: FundCmd) -> CliResult {
 fn connect(t: &Target) -> CliResult<(Reader, Deployment, String)> {
     let (rpc, path) = match (&t.devnet, &t.rpc, &t.deployment) {
         (Some(dir), _, _) => {
-            let f = tao20_devnet::up::DevnetFile::load(dir)
-                .map_err(|e| CliError::input(format!("--devnet {}: {e}", dir.display())))?;
+            let f = devnet(dir)?;
             (f.anvil_rpc, f.deployment)
         }
         (None, Some(rpc), Some(p)) => (rpc.clone(), p.clone()),
@@ -95,6 +100,52 @@ fn connect(t: &Target) -> CliResult<(Reader, Deployment, String)> {
         .map_err(|e| CliError::input(format!("--deployment {}: {e}", path.display())))?;
     let provider = tao20_bevm::rpc::connect(&rpc).map_err(|e| CliError::input(e.to_string()))?;
     Ok((Reader::new(provider, &deployment), deployment, rpc))
+}
+
+fn devnet(dir: &std::path::Path) -> CliResult<tao20_devnet::up::DevnetFile> {
+    tao20_devnet::up::DevnetFile::load(dir)
+        .map_err(|e| CliError::input(format!("--devnet {}: {e}", dir.display())))
+}
+
+/// The fund's positions as subtensor holds them: the vault coldkey's stake on each position's
+/// hotkey and subnet, read through `SubxtClient` at the node's finalized head.
+async fn substrate_positions(
+    t: &Target,
+    deployment: &Deployment,
+    positions: &[(u16, B256)],
+) -> CliResult<Option<serde_json::Value>> {
+    let endpoint = match (&t.subtensor, &t.devnet) {
+        (Some(e), _) => e.clone(),
+        (None, Some(dir)) => devnet(dir)?.substrate,
+        (None, None) => return Ok(None),
+    };
+    let client = tao20_chain::client::SubxtClient::connect(&endpoint, None)
+        .await
+        .map_err(|e| CliError::input(format!("--subtensor.chain_endpoint {endpoint}: {e}")))?;
+    let head = client
+        .finalized_head()
+        .await
+        .map_err(|e| CliError::Internal(e.into()))?;
+    let vault = Bytes32(deployment.vault_coldkey.0);
+    let mut out = Vec::with_capacity(positions.len());
+    for (netuid, hotkey) in positions {
+        let stake = client
+            .stake(head.number, vault, Bytes32(hotkey.0), *netuid)
+            .await
+            .map_err(|e| CliError::Internal(e.into()))?;
+        out.push(
+            serde_json::json!({ "netuid": netuid, "hotkey": hotkey, "stake": stake.to_string() }),
+        );
+    }
+    Ok(Some(serde_json::json!({
+        "endpoint": endpoint,
+        "client": "SubxtClient",
+        "runtimeSpecVersion": client.runtime_spec_version(),
+        "block": head.number,
+        "blockHash": head.hash,
+        "vaultColdkey": deployment.vault_coldkey,
+        "positions": out,
+    })))
 }
 
 async fn at_block(reader: &Reader, t: &Target) -> CliResult<u64> {
@@ -150,7 +201,14 @@ async fn status(a: StatusArgs) -> CliResult {
             }
         }
     }
+    let held: Vec<(u16, B256)> = fund
+        .positions
+        .iter()
+        .map(|p| (p.netuid, p.hotkey))
+        .collect();
+    let substrate = substrate_positions(&a.target, &deployment, &held).await?;
     let doc = serde_json::json!({
+        "substrate": substrate,
         "rpc": rpc,
         "contract": deployment.tao20,
         "block": block,
@@ -219,6 +277,21 @@ async fn status(a: StatusArgs) -> CliResult {
         fund.signer_set.signers.len()
     );
     println!("  open requests {}", open.len());
+    if let Some(s) = &substrate {
+        println!(
+            "  subtensor     {} at finalized block {} (spec {})",
+            s["endpoint"].as_str().unwrap_or_default(),
+            s["block"],
+            s["runtimeSpecVersion"]
+        );
+        for p in s["positions"].as_array().into_iter().flatten() {
+            println!(
+                "  netuid {:>4}   {} rao of alpha staked by the vault",
+                p["netuid"],
+                p["stake"].as_str().unwrap_or_default()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -1,19 +1,22 @@
-//! `tao20 sim ...`: the subtensor simulator for the demo and for tests, served to other processes
-//! (keepers and miners started separately) as JSON lines over TCP. See `tao20_chain::sim`.
+//! `tao20 sim ...`: the subtensor simulator served as a Substrate node's JSON-RPC (WebSocket and
+//! HTTP on one port), for keepers, miners and any Substrate client in other processes, with the
+//! `dev_*` methods that drive it. See `tao20_chain::sim` and `tao20_chain::sim::node`.
 
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use tao20_chain::sim::{SimConfig, SimServer, Simulator};
+use tao20_chain::sim::node::{NodeConfig, NodeServer};
+use tao20_chain::sim::{SimConfig, Simulator};
 
 use crate::output::{self, CliError, CliResult};
 
 /// Simulator subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SimCmd {
-    /// Serve a fresh simulator on a TCP address; prints `{"listening": ADDR, ...}` on stdout once
-    /// bound, then answers clients until killed.
+    /// Serve a fresh simulator as a Substrate node; prints `{"listening": "ws://ADDR", ...}` on
+    /// stdout once bound, then answers clients until killed. Blocks are made by `dev_simulator`
+    /// `advance` requests (`SimClient::connect`), not by a clock.
     Serve(ServeArgs),
 }
 
@@ -38,6 +41,9 @@ pub struct ServeArgs {
     /// `MaxEpochsPerBlock`: epochs run per block at most; the rest are deferred a block.
     #[arg(long, default_value_t = tao20_chain::epochs::DEFAULT_MAX_EPOCHS_PER_BLOCK)]
     max_epochs_per_block: u8,
+    /// TAO given at start to each well-known dev account (`//Alice` ... `//Ferdie`).
+    #[arg(long, default_value_t = 1_000_000)]
+    dev_account_tao: u64,
 }
 
 /// Runs a simulator subcommand.
@@ -62,16 +68,23 @@ fn serve(args: ServeArgs) -> CliResult {
         .context("tokio runtime")?;
     runtime.block_on(async move {
         let sim = Simulator::new(config.clone()).context("simulator")?;
-        let server = SimServer::bind(&args.listen, Arc::new(Mutex::new(sim)))
-            .await
-            .map_err(|e| CliError::input(format!("--listen {}: {e}", args.listen)))?;
-        let addr = server.local_addr().context("bound address")?;
+        let node = NodeServer::start(
+            &args.listen,
+            Arc::new(Mutex::new(sim)),
+            NodeConfig {
+                dev_account_balance: args.dev_account_tao.saturating_mul(1_000_000_000),
+                ..NodeConfig::default()
+            },
+        )
+        .await
+        .map_err(|e| CliError::input(format!("--listen {}: {e}", args.listen)))?;
         output::print_json(&serde_json::json!({
-            "listening": addr.to_string(),
+            "listening": node.url(),
             "config": config,
         }))?;
-        tracing::info!(target: "tao20::sim", %addr, seed = config.seed, "simulator serving");
-        server.run().await.context("simulator server")?;
+        tracing::info!(target: "tao20::sim", url = node.url(), seed = config.seed, "simulator serving");
+        let _ = tokio::signal::ctrl_c().await;
+        node.stop();
         Ok(())
     })
 }

@@ -31,7 +31,6 @@ async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_la
         "100",
         "--subnets",
         "2",
-        "--keepers-on-substrate",
     ]);
     let f = &net.file;
     let sim = f.simulator();
@@ -254,6 +253,63 @@ async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_la
     }
     let st = fixture.state().await.unwrap();
     assert!(st.polls > 100, "keepers sampled the pool API: {st:?}");
+
+    // The fund's positions as `tao20 fund status` reads them on subtensor (SubxtClient) equal
+    // what the bittensor SDK's client reads at the same block.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tao20"))
+        .args(["fund", "status", "--json", "--devnet"])
+        .arg(&f.options.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sub = &doc["substrate"];
+    assert_eq!(sub["client"], "SubxtClient");
+    let positions = sub["positions"].as_array().unwrap();
+    assert_eq!(positions.len(), 2);
+    let held: u64 = positions
+        .iter()
+        .map(|p| p["stake"].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(held > 0, "the genesis creation staked the basket: {sub}");
+    let ss58 = |hex: &str| {
+        let b: [u8; 32] = alloy::hex::decode(hex).unwrap().try_into().unwrap();
+        tao20_wallet::PublicKey(b).ss58()
+    };
+    let pairs: Vec<String> = positions
+        .iter()
+        .map(|p| format!("{}:{}", p["netuid"], ss58(p["hotkey"].as_str().unwrap())))
+        .collect();
+    let python = common::root().join("target/substrate-venv/bin/python");
+    let out = std::process::Command::new(&python)
+        .arg(common::root().join("keeper/chain/tests/substrate_client.py"))
+        .arg("positions")
+        .arg(&f.substrate)
+        .arg(sub["block"].to_string())
+        .arg(ss58(sub["vaultColdkey"].as_str().unwrap()))
+        .args(&pairs)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run tools/deps.sh)", python.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(py["block_hash"], sub["blockHash"]);
+    for (p, q) in positions.iter().zip(py["stakes"].as_array().unwrap()) {
+        assert_eq!(p["netuid"], q["netuid"]);
+        assert_eq!(
+            p["stake"].as_str().unwrap(),
+            q["stake"].to_string(),
+            "netuid {}: tao20 fund status and async-substrate-interface",
+            p["netuid"]
+        );
+    }
 }
 
 fn rusqlite_conn(db: &Path) -> tao20_node::store::Store {

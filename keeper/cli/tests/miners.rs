@@ -112,13 +112,13 @@ fn status(config: &Path) -> serde_json::Value {
 
 fn bids_toml(f: &DevnetFile, dir: &Path, bids: &str) -> String {
     format!(
-        "[subtensor]\nnetwork = \"sim\"\nchain_endpoint = \"{}\"\nnetuid = {}\n\
+        "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"{}\"\nnetuid = {}\n\
          [wallet]\nsuri_file = \"{}\"\n\
          [commit]\nmin_interval_blocks = 5\nrefresh_blocks = 600\n\
          [hooks]\ncommand = [\"python3\", \"examples/devnet-rig-hook.py\"]\n\
          [engine]\npoll_ms = 200\n\
          {bids}",
-        f.simulator,
+        f.substrate,
         f.tao20_netuid,
         dir.join("bidder.suri").display()
     )
@@ -214,7 +214,7 @@ impl Creator {
     }
 }
 
-type Sim = tao20_chain::sim::SimClient<tao20_chain::sim::RemoteTransport>;
+type Sim = tao20_chain::sim::SimClient<tao20_chain::sim::DevTransport>;
 
 async fn committed(
     sim: &Sim,
@@ -280,7 +280,7 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
     std::fs::write(
         &config,
         format!(
-            "[subtensor]\nnetwork = \"sim\"\nchain_endpoint = \"{}\"\n\
+            "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"{}\"\n\
              [bevm]\nrpc = \"{}\"\ndeployment = \"{}\"\n\
              [market]\nrouter = \"{}\"\npair = \"{}\"\n\
              [wallet]\nsuri_file = \"coldkey.suri\"\n\
@@ -289,8 +289,8 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
              [store]\npath = \"miner.sqlite\"\n\
              [strategy]\nprice_window = {}\nmax_creation_tao = \"600\"\nmax_redemption_tao = \"60\"\n\
              [engine]\npoll_ms = 100\n",
-            f.simulator,
-            f.anvil_rpc,
+            f.substrate,
+            f.bevm_rpc,
             f.deployment.display(),
             market.router,
             market.pair,

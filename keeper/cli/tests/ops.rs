@@ -176,7 +176,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let m = miner(&net, "outage-miner", MINER_EVM).await;
     let r = reader(&net);
     let sim = net.file.simulator();
-    let chain = Relay::start(&proxy::host_port(&net.file.simulator).unwrap())
+    let chain = Relay::start(&proxy::host_port(&net.file.substrate).unwrap())
         .await
         .unwrap();
     let bevm = Relay::start(&proxy::host_port(&net.file.anvil_rpc).unwrap())
@@ -185,7 +185,7 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     let env = vec![
         (
             "TAO20_SUBTENSOR__CHAIN_ENDPOINT".to_string(),
-            format!("127.0.0.1:{}", chain.addr().port()),
+            format!("ws://127.0.0.1:{}", chain.addr().port()),
         ),
         (
             "TAO20_BEVM__RPC".to_string(),

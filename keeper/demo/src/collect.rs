@@ -14,11 +14,12 @@ use tao20_bevm::events::ContractEvent;
 use tao20_bevm::reader::Reader;
 use tao20_creation::eip712::Eip712Message;
 use tao20_devnet::keepers;
+use tao20_devnet::up::DevnetFile;
 use tao20_node::store::Store;
 
 use crate::report::{
-    AmountRow, AssetRow, CreationRow, EpochRow, GasRow, KeeperRow, Params, RedemptionRow, Report,
-    WeightRow, WindowRow,
+    AmountRow, AssetRow, ClientRow, CreationRow, EpochRow, GasRow, KeeperRow, NodeLoad, Params,
+    RedemptionRow, Report, WeightRow, WindowRow,
 };
 use crate::scenario::{self, Run, CUT_KEEPER, KEEPERS, KILLED_KEEPER};
 use crate::{step, Result};
@@ -117,6 +118,80 @@ async fn fund_txs(reader: &Reader, tao20: Address, from: u64, to: u64) -> Result
     Ok(out)
 }
 
+/// Each keeper and miner process's client, from its log and (keepers) its metrics.
+async fn clients(run: &Run) -> Vec<ClientRow> {
+    let logs = run.file.options.dir.join("logs");
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".log").map(str::to_string))
+                .filter(|n| n.starts_with("validator-") || n.starts_with("miner-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(logs.join(format!("{name}.log"))).unwrap_or_default();
+        let connected = text
+            .lines()
+            .find(|l| l.contains("subtensor client connected (SubxtClient)"));
+        let endpoint = connected
+            .and_then(|l| l.split("ws://").nth(1))
+            .and_then(|rest| rest.split(|c: char| c == '"' || c.is_whitespace()).next())
+            .map(|e| format!("ws://{e}"))
+            .unwrap_or_default();
+        let metrics = match name.strip_prefix("validator-").and_then(|i| i.parse().ok()) {
+            Some(i) => keeper_metrics(&run.file, i).await,
+            None => BTreeMap::new(),
+        };
+        out.push(ClientRow {
+            process: name,
+            client: if connected.is_some() {
+                "SubxtClient".into()
+            } else {
+                "none seen".into()
+            },
+            endpoint,
+            requests: metrics.get("tao20_subtensor_requests_total").copied(),
+            blocks: metrics.get("tao20_blocks_processed_total").copied(),
+        });
+    }
+    out
+}
+
+/// A keeper's counters from its `/metrics` (empty if it does not answer).
+async fn keeper_metrics(file: &DevnetFile, i: usize) -> BTreeMap<String, u64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(port) = tao20_devnet::keepers::exchange_port(file, i) else {
+        return BTreeMap::new();
+    };
+    let fetch = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await
+            .ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.ok()?;
+        Some(body)
+    };
+    let text = tokio::time::timeout(std::time::Duration::from_secs(5), fetch)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            Some((k.to_string(), v.trim().parse::<u64>().ok()?))
+        })
+        .collect()
+}
+
 /// Everything read from the chains and the keepers, with the checks: the devnet must still be
 /// up (the scenario calls this before tearing it down).
 pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
@@ -191,6 +266,36 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
             cursor: summary["nextBlock"].as_u64().unwrap_or(0),
         });
     }
+
+    // How every keeper and miner reached subtensor: its own log names the client it connected
+    // with; a keeper's metrics count its requests and blocks.
+    r.clients = clients(run).await;
+    let [(req0, head0), (req1, head1)] = run.node_requests;
+    r.node_load = NodeLoad {
+        requests: req1.saturating_sub(req0),
+        blocks: head1.saturating_sub(head0),
+    };
+    let off: Vec<&str> = r
+        .clients
+        .iter()
+        .filter(|c| c.client != "SubxtClient")
+        .map(|c| c.process.as_str())
+        .collect();
+    r.check(
+        "every keeper and miner reached subtensor through SubxtClient",
+        off.is_empty() && r.clients.len() > KEEPERS,
+        if off.is_empty() {
+            format!(
+                "{} processes on {}; the node served {} requests over {} blocks",
+                r.clients.len(),
+                f.substrate,
+                r.node_load.requests,
+                r.node_load.blocks
+            )
+        } else {
+            format!("no SubxtClient connection in the log of {off:?}")
+        },
+    );
 
     // Transactions to the fund during the run.
     let txs = fund_txs(&reader, f.tao20, run.first_block.min(f.deploy_block), head).await?;

@@ -422,6 +422,26 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
             esc(&k.name), esc(&k.signer), if k.faulty { "yes" } else { "" }, k.restarts, k.signed, k.refused, k.txs, k.cursor
         );
     }
+    h.push_str(&format!(
+        "</table><h2>Subtensor clients</h2><p>The devnet's Substrate endpoint served {} JSON-RPC requests over the scenario's {} blocks ({} per block, every process and the harness's <code>dev_*</code> calls included).</p><table><tr><th>process</th><th>client</th><th>endpoint</th><th>requests</th><th>blocks processed</th><th>requests per block</th></tr>",
+        r.node_load.requests,
+        r.node_load.blocks,
+        r.node_load.requests / r.node_load.blocks.max(1)
+    ));
+    for c in &r.clients {
+        let per = match (c.requests, c.blocks) {
+            (Some(q), Some(b)) if b > 0 => format!("{:.1}", q as f64 / b as f64),
+            _ => String::new(),
+        };
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{per}</td></tr>",
+            esc(&c.process),
+            esc(&c.client),
+            esc(&c.endpoint),
+            c.requests.map(|n| n.to_string()).unwrap_or_default(),
+            c.blocks.map(|n| n.to_string()).unwrap_or_default(),
+        ));
+    }
     h.push_str("</table><h2>Creations</h2><table><tr><th>miner</th><th>what</th><th>units</th><th>status</th><th>request</th><th>delivery</th><th>settled</th><th>value (TAO)</th><th>signers</th><th>txs</th><th>gas</th></tr>");
     for c in &r.creations {
         let _ = write!(

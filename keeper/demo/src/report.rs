@@ -35,6 +35,10 @@ pub struct Report {
     pub faults: Vec<FaultRow>,
     /// `tao20 miner status` of the arbitrageur process at the end.
     pub arbitrageur: Option<serde_json::Value>,
+    /// How each keeper and miner process reached subtensor, and what it cost the node.
+    pub clients: Vec<ClientRow>,
+    /// JSON-RPC requests the devnet's Substrate endpoint served during the scenario.
+    pub node_load: NodeLoad,
     /// The expectations.
     pub checks: Vec<Check>,
 }
@@ -53,6 +57,32 @@ impl Report {
             detail: detail.into(),
         });
     }
+}
+
+/// One process's subtensor client, as its own log names it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRow {
+    /// The process (its log's name).
+    pub process: String,
+    /// The client it connected with (`SubxtClient`), or `none seen`.
+    pub client: String,
+    /// The endpoint it connected to.
+    pub endpoint: String,
+    /// Requests its client sent (keepers: `tao20_subtensor_requests_total` at the end).
+    pub requests: Option<u64>,
+    /// Blocks it processed meanwhile (keepers: `tao20_blocks_processed_total`).
+    pub blocks: Option<u64>,
+}
+
+/// The Substrate endpoint's load over the scenario.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeLoad {
+    /// Requests served (every process, subscriptions and `dev_*` administration included).
+    pub requests: u64,
+    /// Blocks produced meanwhile.
+    pub blocks: u64,
 }
 
 /// The run's parameters.

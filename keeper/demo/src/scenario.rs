@@ -14,7 +14,7 @@ use tao20_bevm::bindings::TAO20;
 use tao20_bevm::reader::Reader;
 use tao20_bevm::reader::RequestStatus;
 use tao20_bevm::writer::Writer;
-use tao20_chain::sim::{RemoteTransport, SimClient};
+use tao20_chain::sim::{DevTransport, SimClient};
 use tao20_chain::Subtensor;
 use tao20_devnet::fixture::FixtureClient;
 use tao20_devnet::keepers;
@@ -149,6 +149,8 @@ pub struct Run {
     pub wall_secs: u64,
     /// Steps that did not happen as planned (each also fails a check).
     pub problems: Vec<String>,
+    /// The Substrate endpoint's request count and head at the scenario's start and end.
+    pub node_requests: [(u64, u64); 2],
     /// The arbitrageur's configuration (its store holds its operations).
     pub arbitrageur: Option<PathBuf>,
 }
@@ -158,12 +160,12 @@ struct Miner {
     uid: u16,
     provider: alloy::providers::DynProvider,
     writer: Writer,
-    sim: SimClient<RemoteTransport>,
+    chain: tao20_chain::client::SubxtClient,
 }
 
 struct Ctx {
     file: DevnetFile,
-    sim: SimClient<RemoteTransport>,
+    sim: SimClient<DevTransport>,
     reader: Reader,
     progress: Progress,
     epoch: u64,
@@ -284,6 +286,7 @@ pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
 async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run> {
     let f = ctx.file.clone();
     let first_block = ctx.head().await?;
+    let node_start = ctx.sim.node_requests().await?;
     let windows_wanted: u64 = if opts.quick { 6 } else { 12 };
     ctx.progress
         .set_target(if opts.quick { 900 } else { 1_300 });
@@ -308,12 +311,13 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
         last_block: first_block,
         wall_secs: 0,
         problems: Vec::new(),
+        node_requests: [node_start, node_start],
         arbitrageur: None,
     };
 
     // Keeper 2 reaches its endpoints through relays the demo can cut.
-    let anvil_relay = Relay::start(&proxy::host_port(&f.anvil_rpc)?).await?;
-    let sim_relay = Relay::start(&proxy::host_port(f.keeper_subtensor().1)?).await?;
+    let anvil_relay = Relay::start(&proxy::host_port(&f.bevm_rpc)?).await?;
+    let sim_relay = Relay::start(&proxy::host_port(&f.substrate)?).await?;
     relay_keeper(ctx, CUT_KEEPER, &anvil_relay, &sim_relay)?;
 
     // NAV sampled every 20 blocks in the background.
@@ -603,6 +607,7 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     let b = ctx.head().await?;
     ctx.wait_until(b + 30).await?;
     run.last_block = ctx.head().await?;
+    run.node_requests[1] = ctx.sim.node_requests().await?;
     run.wall_secs = started.elapsed().as_secs();
     sampler.abort();
     let samples = nav.lock().map(|v| v.clone()).unwrap_or_default();
@@ -618,17 +623,17 @@ fn relay_keeper(ctx: &mut Ctx, i: usize, anvil: &Relay, sim: &Relay) -> Result<(
     let text = std::fs::read_to_string(&config).map_err(|e| step(config.display(), e))?;
     let text = text
         .replace(
-            &format!("rpc = \"{}\"", ctx.file.anvil_rpc),
+            &format!("rpc = \"{}\"", ctx.file.bevm_rpc),
             &format!(
                 "rpc = \"{}\"",
-                proxy::through(&ctx.file.anvil_rpc, anvil.addr())?
+                proxy::through(&ctx.file.bevm_rpc, anvil.addr())?
             ),
         )
         .replace(
-            &format!("chain_endpoint = \"{}\"", ctx.file.keeper_subtensor().1),
+            &format!("chain_endpoint = \"{}\"", &ctx.file.substrate),
             &format!(
                 "chain_endpoint = \"{}\"",
-                proxy::through(ctx.file.keeper_subtensor().1, sim.addr())?
+                proxy::through(&ctx.file.substrate, sim.addr())?
             ),
         );
     if !text.contains(&anvil.addr().to_string()) || !text.contains(&sim.addr().to_string()) {
@@ -678,7 +683,7 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
     let uid = sim
         .register_neuron(file.tao20_netuid, hotkey, coldkey)
         .await?;
-    let provider = tao20_bevm::rpc::connect_with_signer(&file.anvil_rpc, key.clone())?;
+    let provider = tao20_bevm::rpc::connect_with_signer(&file.bevm_rpc, key.clone())?;
     let writer = Writer::new(
         provider.clone(),
         file.tao20,
@@ -687,12 +692,17 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
         Duration::from_secs(60),
     )
     .with_poll_interval(Duration::from_millis(50));
+    // Its deliveries are its own signed extrinsics, through the client a miner runs on finney.
+    let suri = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/coldkey"))?.suri;
+    let signer = tao20_chain::client::Signer::from_suri(&suri, &format!("demo/{name}/coldkey"))
+        .map_err(|e| step("coldkey", e))?;
+    let chain = tao20_chain::client::SubxtClient::connect(&file.substrate, Some(signer)).await?;
     Ok(Miner {
         keys,
         uid,
         provider,
         writer,
-        sim,
+        chain,
     })
 }
 
@@ -704,7 +714,7 @@ fn whale_hotkey(file: &DevnetFile) -> Result<tao20_chain::types::AccountId> {
     Ok(tao20_devnet::keys::substrate(file.options.seed, "demo/whale/hotkey")?.account)
 }
 
-async fn whale(file: &DevnetFile) -> Result<SimClient<RemoteTransport>> {
+async fn whale(file: &DevnetFile) -> Result<SimClient<DevTransport>> {
     let coldkey = tao20_devnet::keys::substrate(file.options.seed, "demo/whale/coldkey")?.account;
     let sim = file.simulator().as_signer(coldkey);
     sim.register_neuron(file.alpha_netuids[0], whale_hotkey(file)?, coldkey)
@@ -712,29 +722,67 @@ async fn whale(file: &DevnetFile) -> Result<SimClient<RemoteTransport>> {
     Ok(sim)
 }
 
+/// The hashrate bidders: each a `tao20 miner bid` process, signing its commitment with its hotkey
+/// through `SubxtClient` as on finney. Returns once every bid is on chain.
 async fn bidders(ctx: &mut Ctx) -> Result<Vec<Bidder>> {
-    let f = &ctx.file;
+    let f = ctx.file.clone();
     let fixture = FixtureClient::new(&f.fixture_url)?;
+    // Name, the bids file's `[bids.BTC]` lines, rigs (H/s), whether it under-delivers.
     let plan: [(&str, &str, Vec<u128>, bool); 4] = [
-        ("rig-a", "2;b;BTC,1=0.25:2", vec![PH / 4, PH / 4], false),
-        ("rig-b", "2;b;BTC,1=0.3:1", vec![3 * PH / 10], false),
-        ("rig-c", "2;b;BTC,0.98=0.2:1", vec![PH / 5], false),
-        ("flaky", "2;b;BTC,1=0.25:1", vec![PH / 4], true),
+        (
+            "rig-a",
+            "\"1\" = { \"0.25\" = 2 }",
+            vec![PH / 4, PH / 4],
+            false,
+        ),
+        ("rig-b", "\"1\" = { \"0.3\" = 1 }", vec![3 * PH / 10], false),
+        ("rig-c", "\"0.98\" = { \"0.2\" = 1 }", vec![PH / 5], false),
+        ("flaky", "\"1\" = { \"0.25\" = 1 }", vec![PH / 4], true),
     ];
     let mut out = Vec::new();
-    for (name, bid, rigs, flaky) in plan {
+    for (name, bids, rigs, flaky) in plan {
         let cold =
             tao20_devnet::keys::substrate(f.options.seed, &format!("demo/bidder/{name}/coldkey"))?
                 .account;
         let hot =
-            tao20_devnet::keys::substrate(f.options.seed, &format!("demo/bidder/{name}/hotkey"))?
-                .account;
-        let uid = ctx.sim.register_neuron(f.tao20_netuid, hot, cold).await?;
-        ctx.sim
-            .as_signer(hot)
-            .set_commitment(f.tao20_netuid, bid.as_bytes().to_vec())
+            tao20_devnet::keys::substrate(f.options.seed, &format!("demo/bidder/{name}/hotkey"))?;
+        let uid = ctx
+            .sim
+            .register_neuron(f.tao20_netuid, hot.account, cold)
             .await?;
-        let hotkey = tao20_node::mechanisms::hotkey_name(&hot);
+        let dir = f.options.dir.join(format!("bidder-{name}"));
+        std::fs::create_dir_all(&dir).map_err(|e| step(dir.display(), e))?;
+        let suri = dir.join("hotkey.suri");
+        std::fs::write(&suri, format!("{}\n", hot.suri)).map_err(|e| step(suri.display(), e))?;
+        let config = dir.join("bids.toml");
+        let text = format!(
+            "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"{substrate}\"\nnetuid = {netuid}\n\
+             [wallet]\nsuri_file = \"{suri}\"\n\
+             [bids.BTC]\n{bids}\n\
+             [commit]\nmin_interval_blocks = 5\n\
+             [engine]\npoll_ms = 1000\n",
+            substrate = f.substrate,
+            netuid = f.tao20_netuid,
+            suri = suri.display(),
+        );
+        std::fs::write(&config, text).map_err(|e| step(config.display(), e))?;
+        let args = vec![
+            "miner".to_string(),
+            "bid".to_string(),
+            "--config".to_string(),
+            config.display().to_string(),
+        ];
+        let log = format!("miner-bidder-{name}");
+        let (child, started) = process::spawn(
+            &log,
+            &f.options.tao20_bin,
+            &args,
+            &f.options.dir.join(format!("logs/{log}.log")),
+            &[],
+        )?;
+        ctx.file.processes.push(started.clone());
+        ctx.children.push((child, started));
+        let hotkey = tao20_node::mechanisms::hotkey_name(&hot.account);
         if !flaky {
             for (j, hs) in rigs.iter().enumerate() {
                 fixture
@@ -742,16 +790,46 @@ async fn bidders(ctx: &mut Ctx) -> Result<Vec<Bidder>> {
                     .await?;
             }
         }
-        out.push(Bidder {
-            name: name.to_string(),
-            uid,
-            hotkey,
-            bid: bid.to_string(),
-            rigs,
-            flaky,
-        });
+        out.push((
+            hot.account,
+            Bidder {
+                name: name.to_string(),
+                uid,
+                hotkey,
+                bid: String::new(),
+                rigs,
+                flaky,
+            },
+        ));
     }
-    Ok(out)
+    ctx.file.save()?;
+    // Each bidder commits its bids itself; the auction starts from what is on chain.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let head = ctx.head().await?;
+        let committed = ctx.sim.commitments(head, f.tao20_netuid).await?;
+        for (hot, b) in &mut out {
+            if let Some(c) = committed.iter().find(|c| c.hotkey == *hot) {
+                b.bid = String::from_utf8_lossy(&c.data).into_owned();
+            }
+        }
+        if out.iter().all(|(_, b)| !b.bid.is_empty()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let missing: Vec<&str> = out
+                .iter()
+                .filter(|(_, b)| b.bid.is_empty())
+                .map(|(_, b)| b.name.as_str())
+                .collect();
+            return Err(Error::Step(format!(
+                "bidders {missing:?} committed nothing in 120 s (logs/miner-bidder-*.log)"
+            )));
+        }
+        ctx.progress.tick(head, ctx.epoch);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Ok(out.into_iter().map(|(_, b)| b).collect())
 }
 
 async fn bond(ctx: &Ctx) -> Result<U256> {
@@ -823,7 +901,7 @@ async fn deliver(
         amounts.truncate(1);
     }
     let d = creation::deliver(
-        &m.sim,
+        &m.chain,
         &ctx.file.deployment()?,
         &m.keys,
         request_id,
@@ -1030,7 +1108,7 @@ async fn dump(ctx: &mut Ctx, f: &DevnetFile) -> Result<FaultRow> {
 
 /// NAV per share at spot prices: the fund's positions valued at the simulator's prices.
 pub async fn nav_at(
-    sim: &SimClient<RemoteTransport>,
+    sim: &SimClient<DevTransport>,
     reader: &Reader,
     block: u64,
 ) -> Result<(U256, U256)> {
@@ -1062,7 +1140,7 @@ pub struct Samples {
 }
 
 async fn sample_nav(
-    sim: SimClient<RemoteTransport>,
+    sim: SimClient<DevTransport>,
     reader: Reader,
     market: Option<(Address, Address)>,
     out: Arc<Mutex<Samples>>,
@@ -1186,7 +1264,7 @@ async fn spawn_arbitrageur(ctx: &mut Ctx) -> Result<PathBuf> {
     )?;
     let config = dir.join("miner.toml");
     let text = format!(
-        "[subtensor]\nnetwork = \"sim\"\nchain_endpoint = \"{sim}\"\n\
+        "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"{sim}\"\n\
          [bevm]\nrpc = \"{rpc}\"\ndeployment = \"{dep}\"\n\
          [market]\nrouter = \"{router}\"\npair = \"{pair}\"\n\
          [wallet]\nsuri_file = \"{suri}\"\n\
@@ -1195,8 +1273,8 @@ async fn spawn_arbitrageur(ctx: &mut Ctx) -> Result<PathBuf> {
          [store]\npath = \"{db}\"\n\
          [strategy]\nprice_window = {window}\nmax_creation_tao = \"300\"\nmax_redemption_tao = \"100\"\n\
          [engine]\npoll_ms = 200\n",
-        sim = f.simulator,
-        rpc = f.anvil_rpc,
+        sim = f.substrate,
+        rpc = f.bevm_rpc,
         dep = f.deployment.display(),
         router = market.router,
         pair = market.pair,

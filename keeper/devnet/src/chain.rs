@@ -1,7 +1,7 @@
 //! The devnet's substrate side: the simulator over the anvil ledger, served as a Substrate node's
 //! JSON-RPC (WebSocket and HTTP, what subxt, `async-substrate-interface` and `@polkadot/api`
-//! connect to) and over TCP in `tao20 sim serve`'s protocol (administration and the processes
-//! not yet on the real client), producing a block every `block_time_ms` in lock-step with anvil.
+//! connect to; the harness administers the chain through the same port's `dev_*` methods),
+//! producing a block every `block_time_ms` in lock-step with anvil.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 use tao20_chain::sim::node::{NodeConfig, NodeServer};
-use tao20_chain::sim::{SimConfig, SimServer, Simulator};
+use tao20_chain::sim::{SimConfig, Simulator};
 
 use crate::ledger::AnvilLedger;
 use crate::{Error, Result};
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub struct ChainSpec {
     /// anvil's JSON-RPC URL (automine off).
     pub anvil: String,
-    /// Where to serve the simulator (`127.0.0.1:0` picks a port).
+    /// Where to serve the Substrate JSON-RPC endpoint (`127.0.0.1:0` picks a port).
     pub listen: String,
     /// Milliseconds between blocks (0: blocks only when extrinsics or `advance` make them).
     pub block_time_ms: u64,
@@ -36,9 +36,16 @@ pub struct ChainSpec {
     /// Where to serve the pool and price fixture ([`crate::fixture`]), if anywhere.
     #[serde(default)]
     pub fixture: Option<String>,
-    /// Where to serve the Substrate JSON-RPC endpoint (`127.0.0.1:0` picks a port), if anywhere.
+    /// Where to serve the EVM as Frontier answers ([`crate::frontier`]), if anywhere.
     #[serde(default)]
-    pub substrate: Option<String>,
+    pub frontier: Option<String>,
+    /// Blocks of EVM state the Frontier relay keeps (256: a lite node; `u64::MAX`: archive).
+    #[serde(default = "default_evm_window")]
+    pub evm_state_window: u64,
+}
+
+fn default_evm_window() -> u64 {
+    crate::frontier::FrontierConfig::LITE.state_window
 }
 
 /// Rao each dev account (`//Alice` ... `//Ferdie`) holds at genesis, as on a `--dev` chain.
@@ -57,21 +64,20 @@ impl ChainSpec {
 pub struct Chain {
     /// The shared simulator.
     pub sim: Arc<Mutex<Simulator>>,
-    /// The server's address.
-    pub addr: std::net::SocketAddr,
     /// The pool and price fixture, when the spec asks for one.
     pub fixture: Option<crate::fixture::Fixture>,
-    /// The Substrate JSON-RPC endpoint, when the spec asks for one.
-    pub substrate: Option<NodeServer>,
-    server: tokio::task::JoinHandle<()>,
+    /// The Substrate JSON-RPC endpoint.
+    pub node: NodeServer,
+    /// The EVM endpoint as Frontier answers, when the spec asks for one.
+    pub frontier: Option<crate::frontier::FrontierRelay>,
     producer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Chain {
     fn drop(&mut self) {
-        self.server.abort();
-        if let Some(node) = &self.substrate {
-            node.stop();
+        self.node.stop();
+        if let Some(f) = &self.frontier {
+            f.stop();
         }
         if let Some(p) = &self.producer {
             p.abort();
@@ -96,13 +102,6 @@ impl Chain {
                 .map_err(|e| Error::Setup(format!("ledger thread: {e}")))??;
         let sim = Simulator::with_ledger(spec.sim.clone(), Box::new(ledger))?;
         let sim = Arc::new(Mutex::new(sim));
-        let server = SimServer::bind(&spec.listen, sim.clone()).await?;
-        let addr = server.local_addr()?;
-        let server = tokio::spawn(async move {
-            if let Err(e) = server.run().await {
-                tracing::error!(target: "devnet::chain", error = %e, "simulator server stopped");
-            }
-        });
         let producer = (spec.block_time_ms > 0).then(|| {
             let sim = sim.clone();
             let period = Duration::from_millis(spec.block_time_ms);
@@ -130,26 +129,47 @@ impl Chain {
             Some(listen) => Some(crate::fixture::Fixture::start(listen).await?),
             None => None,
         };
-        let substrate = match &spec.substrate {
-            Some(listen) => Some(
-                NodeServer::start(
-                    listen,
-                    sim.clone(),
-                    NodeConfig {
-                        dev_account_balance: DEV_ACCOUNT_BALANCE,
-                        ..NodeConfig::default()
-                    },
+        let node = NodeServer::start(
+            &spec.listen,
+            sim.clone(),
+            NodeConfig {
+                dev_account_balance: DEV_ACCOUNT_BALANCE,
+                ..NodeConfig::default()
+            },
+        )
+        .await?;
+        let frontier = match &spec.frontier {
+            Some(listen) => {
+                let finalized =
+                    crate::frontier::FinalizedSource::new(lock(&sim).finalized_head().number);
+                // The EVM's `finalized` is the substrate side's (GRANDPA's on a subtensor node).
+                let (follow, source) = (sim.clone(), finalized.clone());
+                tokio::spawn(async move {
+                    loop {
+                        source.set(lock(&follow).finalized_head().number);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                });
+                Some(
+                    crate::frontier::FrontierRelay::start(
+                        listen,
+                        &spec.anvil,
+                        crate::frontier::FrontierConfig {
+                            state_window: spec.evm_state_window,
+                            ..crate::frontier::FrontierConfig::LITE
+                        },
+                        finalized,
+                    )
+                    .await?,
                 )
-                .await?,
-            ),
+            }
             None => None,
         };
         Ok(Chain {
             sim,
-            addr,
             fixture,
-            substrate,
-            server,
+            node,
+            frontier,
             producer,
         })
     }
@@ -162,21 +182,19 @@ pub async fn serve(spec_path: &Path) -> Result<()> {
     println!(
         "{}",
         serde_json::json!({
-            "listening": chain.addr.to_string(),
+            "listening": chain.node.url(),
             "fixture": chain.fixture.as_ref().map(|f| f.addr.to_string()),
-            "substrate": chain.substrate.as_ref().map(NodeServer::url),
+            "bevm": chain.frontier.as_ref().map(crate::frontier::FrontierRelay::url),
             "head": lock(&chain.sim).head(),
         })
     );
-    tracing::info!(target: "devnet::chain", addr = %chain.addr,
-        substrate = chain.substrate.as_ref().map(NodeServer::url), "chain serving");
+    tracing::info!(target: "devnet::chain", substrate = chain.node.url(), "chain serving");
     let first = lock(&chain.sim).head();
     crate::process::wait_for_signal().await;
-    if let Some(node) = &chain.substrate {
-        // What the processes cost the node: requests per block produced while it served.
-        let blocks = lock(&chain.sim).head().saturating_sub(first).max(1);
-        tracing::info!(target: "devnet::chain", requests = node.requests(), blocks,
-            per_block = node.requests() / blocks, "substrate endpoint load");
-    }
+    // What the processes cost the node: requests per block produced while it served.
+    let node = &chain.node;
+    let blocks = lock(&chain.sim).head().saturating_sub(first).max(1);
+    tracing::info!(target: "devnet::chain", requests = node.requests(), blocks,
+        per_block = node.requests() / blocks, "substrate endpoint load");
     Ok(())
 }

@@ -106,9 +106,11 @@ api_key_env = "{env}"
     let toml = format!(
         r#"# Keeper {i} of the devnet in {dir}. Every key is documented in keeper.example.toml.
 [subtensor]
-network = "{network}"
-chain_endpoint = "{sim}"
+network = "local"
+chain_endpoint = "{substrate}"
 netuid = {netuid}
+# A devnet block is a quarter second: a request this late is an outage, not a slow node.
+request_timeout_ms = 5000
 
 [bevm]
 rpc = "{rpc}"
@@ -147,10 +149,9 @@ poll_ms = 100
 level = "info,keeper=info"
 {mechanisms}{fault}"#,
         dir = dir.display(),
-        network = file.keeper_subtensor().0,
-        sim = file.keeper_subtensor().1,
+        substrate = file.substrate,
         netuid = file.tao20_netuid,
-        rpc = file.anvil_rpc,
+        rpc = file.bevm_rpc,
         deployment = file.deployment.display(),
         suri = suri.display(),
         keystore = keystore.display(),
@@ -166,11 +167,12 @@ level = "info,keeper=info"
     Ok(config)
 }
 
-/// Blocks between two keepers' turns to transmit: four seconds of devnet blocks, so that a loaded
-/// machine's skew between keepers' views of the quorum stays inside one turn (two seconds still
-/// let two keepers send one mint in a cold `make test` run).
+/// Blocks of one keeper's turn to transmit: two seconds of devnet blocks. Turns are counted from
+/// the block a report was decided at, which every keeper shares, so the skew between keepers'
+/// views of the quorum no longer matters; a turn only has to outlast the skew between their views
+/// of the head and a transaction's way into the pool.
 fn stage_blocks(block_time_ms: u64) -> u64 {
-    4000u64.div_ceil(block_time_ms.max(1)).max(2)
+    2000u64.div_ceil(block_time_ms.max(1)).max(2)
 }
 
 /// Starts keeper `i` with `config`.

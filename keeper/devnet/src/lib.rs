@@ -15,6 +15,7 @@
 pub mod chain;
 pub mod error;
 pub mod fixture;
+pub mod frontier;
 pub mod keepers;
 pub mod keys;
 pub mod ledger;

@@ -17,7 +17,7 @@ use alloy::sol_types::SolValue;
 use serde::{Deserialize, Serialize};
 use tao20_bevm::writer::{Call, Confirmed};
 use tao20_bevm::{Deployment, Writer};
-use tao20_chain::sim::{RemoteTransport, SimClient};
+use tao20_chain::sim::{DevTransport, SimClient};
 use tao20_chain::types::{Bytes32, Event, TransferStake};
 use tao20_chain::Subtensor;
 use tao20_creation::eip712::Position;
@@ -129,7 +129,7 @@ pub async fn deploy(
 /// `seed_shares_bps` of its shares at `premium_bps` above NAV.
 #[allow(clippy::too_many_arguments)]
 pub async fn seed(
-    sim: &SimClient<RemoteTransport>,
+    sim: &SimClient<DevTransport>,
     provider: &DynProvider,
     opts: &UpOptions,
     keys: &DevnetKeys,

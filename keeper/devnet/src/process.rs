@@ -119,6 +119,11 @@ pub fn stop(p: &Started, grace: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     signal(p.pid, rustix::process::Signal::KILL);
+    // Gone only once the kernel has released it (its ports with it): a restart may bind them.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while is_running(p) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     true
 }
 

@@ -18,7 +18,7 @@ use tao20_bevm::localnet::{
 };
 use tao20_bevm::writer::{Call, Confirmed};
 use tao20_bevm::{Deployment, Writer};
-use tao20_chain::sim::{RemoteTransport, SimClient, SimConfig, SubnetSpec, WEIGHT_ONE};
+use tao20_chain::sim::{DevTransport, SimClient, SimConfig, SubnetSpec, WEIGHT_ONE};
 use tao20_chain::types::Bytes32;
 use tao20_chain::Subtensor;
 use tao20_creation::eip712::{CreationFile, Eip712Message};
@@ -83,11 +83,14 @@ pub struct UpOptions {
     /// The pair's seed price above NAV, basis points (the creation miner's first opportunity).
     #[serde(default = "default_premium_bps")]
     pub market_premium_bps: u16,
-    /// Keepers reach subtensor through `SubxtClient` and the Substrate endpoint instead of the
-    /// simulator's JSON-lines protocol. Off by default: on 2 cores, five debug-built keepers on
-    /// the endpoint catch up too slowly for the demo's first delivery under load.
-    #[serde(default)]
-    pub keepers_on_substrate: bool,
+    /// Blocks of EVM state the devnet's Frontier-like endpoint keeps (256, a lite node's
+    /// default; `u64::MAX` for an archive node).
+    #[serde(default = "default_evm_window")]
+    pub evm_state_window: u64,
+}
+
+fn default_evm_window() -> u64 {
+    crate::frontier::FrontierConfig::LITE.state_window
 }
 
 fn yes() -> bool {
@@ -124,7 +127,7 @@ impl UpOptions {
             mechanisms: true,
             genesis_units: default_genesis_units(),
             market_premium_bps: default_premium_bps(),
-            keepers_on_substrate: false,
+            evm_state_window: default_evm_window(),
         }
     }
 
@@ -176,12 +179,14 @@ pub struct DevnetKeys {
 pub struct DevnetFile {
     /// The options it was built with.
     pub options: UpOptions,
-    /// anvil's JSON-RPC URL.
+    /// anvil's JSON-RPC URL: the harness's archive view of the EVM (deployment, set-up, the
+    /// demo's readings).
     pub anvil_rpc: String,
-    /// The simulator's `host:port` (its JSON-lines protocol: administration).
-    pub simulator: String,
-    /// The Substrate JSON-RPC endpoint (`ws://host:port`; HTTP on the same port).
-    #[serde(default)]
+    /// The EVM as a subtensor node's Frontier answers it ([`crate::frontier`]): what keepers and
+    /// miners use as `bevm.rpc`.
+    pub bevm_rpc: String,
+    /// The Substrate JSON-RPC endpoint (`ws://host:port`; HTTP on the same port): what every
+    /// process reads and submits through, and the harness administers through (`dev_*`).
     pub substrate: String,
     /// The EVM chain id.
     pub chain_id: u64,
@@ -235,19 +240,9 @@ impl DevnetFile {
         std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
     }
 
-    /// What keepers connect to for subtensor: the Substrate endpoint (through `SubxtClient`) when
-    /// [`UpOptions::keepers_on_substrate`], else the simulator's own protocol.
-    pub fn keeper_subtensor(&self) -> (&'static str, &str) {
-        if self.substrate.is_empty() || !self.options.keepers_on_substrate {
-            ("sim", &self.simulator)
-        } else {
-            ("local", &self.substrate)
-        }
-    }
-
-    /// A client of the simulator.
-    pub fn simulator(&self) -> SimClient<RemoteTransport> {
-        SimClient::connect(self.simulator.clone())
+    /// The harness's administration of the chain (the node's `dev_simulator` method).
+    pub fn simulator(&self) -> SimClient<DevTransport> {
+        SimClient::connect(self.substrate.clone())
     }
 
     /// The deployment.
@@ -393,6 +388,11 @@ async fn build(
         &port.to_string(),
         "--chain-id",
         "31337",
+        // Frontier's defaults on subtensor: a 20 gwei base fee and a 75M block gas limit.
+        "--base-fee",
+        "20000000000",
+        "--gas-limit",
+        "75000000",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -482,12 +482,12 @@ async fn build(
         .map_err(|e| Error::Setup(format!("evm_setAutomine: {e}")))?;
 
     // The simulator on the shared ledger.
-    let sim_port = process::free_port()?;
     let fixture_port = process::free_port()?;
     let substrate_port = process::free_port()?;
+    let frontier_port = process::free_port()?;
     let spec = ChainSpec {
         anvil: rpc.clone(),
-        listen: format!("127.0.0.1:{sim_port}"),
+        listen: format!("127.0.0.1:{substrate_port}"),
         block_time_ms: opts.block_time_ms,
         sim: SimConfig {
             seed: opts.seed,
@@ -500,7 +500,8 @@ async fn build(
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
         fixture: Some(format!("127.0.0.1:{fixture_port}")),
-        substrate: Some(format!("127.0.0.1:{substrate_port}")),
+        frontier: Some(format!("127.0.0.1:{frontier_port}")),
+        evm_state_window: opts.evm_state_window,
     };
     let spec_path = dir.join("chain.json");
     let text = serde_json::to_string_pretty(&spec)
@@ -519,7 +520,8 @@ async fn build(
         &dir.join("logs/chain.log"),
         &[("TAO20_LOG".into(), "info".into())],
     )?;
-    let sim = SimClient::connect(spec.listen.clone());
+    let substrate = format!("ws://127.0.0.1:{substrate_port}");
+    let sim = SimClient::connect(substrate.clone());
     let deadline = Instant::now() + Duration::from_secs(30);
     while sim.finalized_head().await.is_err() {
         check_alive(&mut child, &started)?;
@@ -586,8 +588,8 @@ async fn build(
             ..opts.clone()
         },
         anvil_rpc: rpc,
-        simulator: spec.listen,
-        substrate: format!("ws://127.0.0.1:{substrate_port}"),
+        bevm_rpc: format!("http://127.0.0.1:{frontier_port}"),
+        substrate,
         chain_id: deployment.chain_id,
         tao20: deployment.tao20,
         vault_coldkey: deployment.vault_coldkey,
@@ -618,7 +620,7 @@ async fn build(
 /// Subnets, pools, the fund hotkey on every alpha subnet, the validators with stake on the TAO20
 /// subnet (so they hold validator permits), and its two mechanisms.
 pub async fn setup_subnets(
-    sim: &SimClient<RemoteTransport>,
+    sim: &SimClient<DevTransport>,
     opts: &UpOptions,
     keys: &DevnetKeys,
     alpha: &[u16],
@@ -686,7 +688,7 @@ pub async fn setup_subnets(
 /// at a boundary (official prices over the price window, market caps, the fund's empty NAV), signs
 /// it with the signer set and publishes it: until keepers run, the devnet does this itself.
 pub async fn publish_current_epoch(
-    sim: &SimClient<RemoteTransport>,
+    sim: &SimClient<DevTransport>,
     opts: &UpOptions,
     keys: &DevnetKeys,
     deployment: &Deployment,

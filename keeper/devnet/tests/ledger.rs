@@ -92,15 +92,15 @@ async fn a_simulated_delivery_is_minted_on_anvil_and_redeemed_back_into_the_simu
         tao20: Some(deployment.tao20),
         vault: Some(deployment.vault_coldkey),
         fixture: None,
-        substrate: Some("127.0.0.1:0".into()),
+        frontier: None,
+        evm_state_window: u64::MAX,
     })
     .await
     .unwrap();
-    let node =
-        tao20_chain::client::SubxtClient::connect(&chain.substrate.as_ref().unwrap().url(), None)
-            .await
-            .unwrap();
-    let sim = SimClient::connect(chain.addr.to_string());
+    let node = tao20_chain::client::SubxtClient::connect(&chain.node.url(), None)
+        .await
+        .unwrap();
+    let sim = SimClient::connect(chain.node.url());
     up::setup_subnets(&sim, &opts, &keys, &alpha).await.unwrap();
     sim.advance(opts.price_window + 1).await.unwrap();
     // Blocks are produced in the background below: compare between two equal simulator heads.

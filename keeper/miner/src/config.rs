@@ -554,8 +554,8 @@ mod tests {
     fn a_minimal_config_takes_the_defaults_and_bad_ones_are_refused() {
         let base = r#"
 [subtensor]
-network = "sim"
-chain_endpoint = "127.0.0.1:1"
+network = "local"
+chain_endpoint = "ws://127.0.0.1:1"
 [bevm]
 rpc = "http://127.0.0.1:2"
 deployment = "d.json"

@@ -66,6 +66,25 @@ pub enum TxState {
     Replaced,
 }
 
+/// Where an account's nonce was taken, as far as the node can show.
+enum NonceTaken {
+    /// In this block, whose state (and the one before) the node keeps.
+    In(u64),
+    /// At or before `block`, the oldest block whose state the node keeps.
+    AtOrBefore {
+        /// The oldest block the node keeps.
+        block: u64,
+        /// Its head.
+        head: u64,
+    },
+}
+
+/// Whether a failed request was the node's answer (a JSON-RPC error: on a pruned node, a read of
+/// state it discarded) rather than the transport's.
+fn refused<E>(e: &alloy::transports::RpcError<E>) -> bool {
+    matches!(e, alloy::transports::RpcError::ErrorResp(_))
+}
+
 /// Decodes revert data as the fund's errors, else as hex.
 pub fn revert_reason(data: &Bytes) -> String {
     match TAO20Errors::abi_decode(data) {
@@ -231,7 +250,9 @@ impl EvmAccount {
         }
     }
 
-    /// Where a recorded transaction stands.
+    /// Where a recorded transaction stands. A transaction with no receipt whose nonce was taken
+    /// before the oldest block a pruned node keeps cannot be told mined from replaced there:
+    /// that is [`tao20_bevm::Error::StateDiscarded`], never [`TxState::Replaced`].
     pub async fn state(&self, tx: &SignedTx) -> Result<TxState> {
         let receipt = self
             .provider
@@ -262,10 +283,73 @@ impl EvmAccount {
             .latest()
             .await
             .map_err(|e| Error::rpc("eth_getTransactionCount", e))?;
-        Ok(if used > tx.nonce {
-            TxState::Replaced
-        } else {
-            TxState::Unknown
+        if used <= tx.nonce {
+            return Ok(TxState::Unknown);
+        }
+        // No receipt and the nonce is taken: replaced only if the node can show the block that
+        // took it, for then it would have this transaction's receipt had this one been mined. A
+        // pruned node forgets receipts with the blocks it discards: a transaction mined before
+        // its oldest block looks exactly like a replaced one, and calling it replaced would have
+        // the miner redo (and pay for) a step that is done.
+        match self.nonce_taken(tx.nonce).await? {
+            NonceTaken::In(block) => {
+                tracing::debug!(target: "miner::evm", tx = %tx.hash, nonce = tx.nonce, block,
+                    "no receipt; its nonce was taken by another transaction");
+                Ok(TxState::Replaced)
+            }
+            NonceTaken::AtOrBefore { block, head } => Err(tao20_bevm::Error::StateDiscarded {
+                what: format!(
+                    "telling whether {} {} was mined (the node has no receipt for it, and its \
+                     nonce {} was taken at or before its oldest block)",
+                    tx.purpose, tx.hash, tx.nonce
+                ),
+                block: block.saturating_sub(1),
+                head,
+            }
+            .into()),
+        }
+    }
+
+    /// Where this account's nonce went past `nonce`: a binary search of its transaction count
+    /// over the blocks, a block the node refuses to read counting as one before its oldest (a
+    /// pruned node keeps a suffix of the chain).
+    async fn nonce_taken(&self, nonce: u64) -> Result<NonceTaken> {
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(|e| Error::rpc("eth_blockNumber", e))?;
+        // Some(count) when the node keeps the block, None when it refuses it.
+        let count_at = |b: u64| async move {
+            match self
+                .provider
+                .get_transaction_count(self.address)
+                .block_id(BlockId::number(b))
+                .await
+            {
+                Ok(c) => Ok(Some(c)),
+                Err(e) if refused(&e) => Ok(None),
+                Err(e) => Err(Error::rpc(
+                    format!("eth_getTransactionCount at block {b}"),
+                    e,
+                )),
+            }
+        };
+        // Invariant: the nonce is taken at `hi`; below `lo` it is free or the block is not kept.
+        let (mut lo, mut hi) = (0u64, head);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match count_at(mid).await? {
+                Some(c) if c > nonce => hi = mid,
+                _ => lo = mid + 1,
+            }
+        }
+        if hi == 0 {
+            return Ok(NonceTaken::In(0));
+        }
+        Ok(match count_at(hi - 1).await? {
+            Some(c) if c <= nonce => NonceTaken::In(hi),
+            _ => NonceTaken::AtOrBefore { block: hi, head },
         })
     }
 

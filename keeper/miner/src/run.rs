@@ -1,14 +1,13 @@
-//! Running the miners as processes: keys, clients (the simulator of a devnet, or a subtensor node
-//! through subxt), the store, and the loop until SIGINT or SIGTERM.
+//! Running the miners as processes: keys, the subtensor client (subxt, to finney, testnet or a
+//! devnet's node alike), the store, and the loop until SIGINT or SIGTERM.
 
 use std::path::Path;
 
 use tao20_chain::client::SubxtClient;
-use tao20_chain::sim::SimClient;
 
 use crate::arb::Arbitrageur;
 use crate::bid::{self, Bidder};
-use crate::config::{MinerConfig, Network};
+use crate::config::MinerConfig;
 use crate::evm::EvmAccount;
 use crate::store::Store;
 use crate::{keys, Error, Result};
@@ -54,22 +53,11 @@ pub async fn create(cfg: MinerConfig) -> Result<()> {
     let store = Store::open(&cfg.store.path)?;
     let endpoint = cfg.subtensor.endpoint()?;
     let stop = stop_on_signal();
-    match cfg.subtensor.network {
-        Network::Sim => {
-            let sub = SimClient::connect(endpoint).with_signer(coldkey.account());
-            Arbitrageur::new(cfg, sub, hotkey, evm, store)
-                .await?
-                .run(stop)
-                .await
-        }
-        _ => {
-            let sub = SubxtClient::connect(&endpoint, Some(coldkey)).await?;
-            Arbitrageur::new(cfg, sub, hotkey, evm, store)
-                .await?
-                .run(stop)
-                .await
-        }
-    }
+    let sub = SubxtClient::connect(&endpoint, Some(coldkey)).await?;
+    Arbitrageur::new(cfg, sub, hotkey, evm, store)
+        .await?
+        .run(stop)
+        .await
 }
 
 /// `tao20 miner bid`: runs the bidder of the bids file at `path` until a signal.
@@ -79,20 +67,9 @@ pub async fn bid(path: &Path) -> Result<()> {
     let hotkey = keys::hotkey(&first.wallet)?;
     let endpoint = first.subtensor.access().endpoint()?;
     let stop = stop_on_signal();
-    match first.subtensor.network {
-        Network::Sim => {
-            let sub = SimClient::connect(endpoint).with_signer(hotkey.account());
-            Bidder::new(path.to_path_buf(), text, first, sub)
-                .await?
-                .run(stop)
-                .await
-        }
-        _ => {
-            let sub = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
-            Bidder::new(path.to_path_buf(), text, first, sub)
-                .await?
-                .run(stop)
-                .await
-        }
-    }
+    let sub = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
+    Bidder::new(path.to_path_buf(), text, first, sub)
+        .await?
+        .run(stop)
+        .await
 }

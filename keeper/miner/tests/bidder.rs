@@ -20,7 +20,7 @@ fn bids_file(hook: &[String], bids: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "[subtensor]\nnetwork = \"sim\"\nchain_endpoint = \"127.0.0.1:1\"\nnetuid = {NETUID}\n\
+        "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"ws://127.0.0.1:1\"\nnetuid = {NETUID}\n\
          [wallet]\nsuri_file = \"hotkey.suri\"\n\
          [commit]\nmin_interval_blocks = 4\nrefresh_blocks = 50\n\
          [hooks]\ncommand = [{hook}]\ntimeout_secs = 5\n\

@@ -335,16 +335,12 @@ impl<S: Subtensor> Engine<S> {
         if let Some(from) = batch.undo_from {
             return self.undo(from);
         }
-        let mut spots = Vec::new();
-        for n in self.price_netuids() {
-            match self.subtensor.current_alpha_price(b, n).await {
-                Ok(p) => spots.push((n, p)),
-                // A fund netuid whose subnet does not exist (yet, or any more) has no price: a
-                // valuation that needs it finds the hole and refuses, it never guesses.
-                Err(tao20_chain::Error::NotFound { later: false, .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        // A fund netuid whose subnet does not exist (yet, or any more) has no price: a valuation
+        // that needs it finds the hole and refuses, it never guesses.
+        let spots = self
+            .subtensor
+            .alpha_prices(b, &self.price_netuids())
+            .await?;
 
         // Decide, on a copy: nothing changes unless the block commits.
         let mut st = self.state.clone();
@@ -605,6 +601,13 @@ impl<S: Subtensor> Engine<S> {
         self.next_block = b + 1;
         self.shared.processed.store(b, Ordering::SeqCst);
         self.metrics.block_processed(i(b));
+        if let Some(sent) = self.subtensor.requests_sent() {
+            // The client counts for every task of the process; the metric follows it.
+            let counted = self.metrics.subtensor_requests.get();
+            self.metrics
+                .subtensor_requests
+                .inc_by(sent.saturating_sub(counted));
+        }
         self.shared.wake.notify_one();
         Ok(())
     }

@@ -68,8 +68,14 @@ fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 }
 
 impl Executor {
+    /// The chain's head as this keeper last saw it (at least the block it processed last): the
+    /// clock of the outbox and of transmission turns, so a keeper whose engine lags still takes
+    /// its turn when the chain, not its backlog, reaches it.
     fn block(&self) -> u64 {
-        self.shared.processed.load(Ordering::SeqCst)
+        self.shared
+            .finalized
+            .load(Ordering::SeqCst)
+            .max(self.shared.processed.load(Ordering::SeqCst))
     }
 
     fn peers(&self) -> Vec<String> {
@@ -275,6 +281,15 @@ impl Executor {
         Ok(())
     }
 
+    /// This keeper's place in a report's transmission turns: its rank and the number of turns
+    /// (a keeper outside the set gets a turn after every signer's).
+    fn turn(&self, digest: &B256, signers: &[Address]) -> (usize, usize) {
+        match reports::transmission_rank(digest, signers, &self.signer.address()) {
+            Some(rank) => (rank, signers.len()),
+            None => (signers.len(), signers.len() + 1),
+        }
+    }
+
     /// Schedules the transmission of every report that reached its quorum.
     fn check_quorums(&self) -> Result<()> {
         let b = self.block();
@@ -303,12 +318,9 @@ impl Executor {
                 #[allow(clippy::cast_precision_loss)]
                 // a histogram observation, not a consensus value
                 self.metrics.quorum_latency_blocks.observe(latency as f64);
-                let rank = reports::transmission_rank(&r.digest, &signers, &self.signer.address())
-                    .unwrap_or(signers.len());
-                let not_before = b.saturating_add(
-                    self.stage_blocks
-                        .saturating_mul(u64::try_from(rank).unwrap_or(u64::MAX)),
-                );
+                let (rank, slots) = self.turn(&r.digest, &signers);
+                let not_before =
+                    reports::turn_start(r.created_block, rank, slots, self.stage_blocks, b);
                 reports::enqueue(
                     store.conn(),
                     &Action::Transmit { digest: r.digest },
@@ -350,6 +362,22 @@ impl Executor {
         };
         if sigs.len() < threshold {
             return Ok(Step::Done);
+        }
+        // Only inside this keeper's own turn, also when retrying: turns are counted from the
+        // block the report was decided at, which every keeper shares, so two keepers never
+        // transmit one report in the same turn however differently they saw the quorum.
+        let signers = self
+            .shared
+            .signers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .signers
+            .clone();
+        let (rank, slots) = self.turn(digest, &signers);
+        let now = self.block();
+        let start = reports::turn_start(report.created_block, rank, slots, self.stage_blocks, now);
+        if start > now {
+            return Ok(Step::Again(start - now));
         }
         let call = match report.message {
             Eip712Message::CreationFile(file) => Call::PublishEpoch {

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub outbox_depth: IntGauge,
     /// Endpoint failures the keeper waited out, by endpoint.
     pub rpc_failures: IntCounterVec,
+    /// JSON-RPC requests this process sent to its subtensor node (every task's).
+    pub subtensor_requests: IntCounter,
     /// Auction windows settled, by outcome (`auction`, `skipped`).
     pub windows_settled: IntCounterVec,
     /// Winners this keeper banned for under-delivery.
@@ -121,6 +123,10 @@ impl Metrics {
                 "rpc_failures_total",
                 "endpoint failures waited out",
                 &["endpoint"],
+            )?,
+            subtensor_requests: counter(
+                "subtensor_requests_total",
+                "JSON-RPC requests sent to the subtensor node",
             )?,
             windows_settled: counter_vec(
                 "windows_settled_total",

@@ -11,7 +11,6 @@ use tao20_bevm::reader::SignerSet;
 use tao20_bevm::{Deployment, Reader, Writer};
 use tao20_chain::client::keys::Signer as SubstrateSigner;
 use tao20_chain::client::SubxtClient;
-use tao20_chain::sim::SimClient;
 use tao20_chain::Subtensor;
 use tao20_creation::signing::ReportSigner;
 use tao20_feeds::pool::PoolClient;
@@ -19,7 +18,7 @@ use tao20_feeds::prices::{Metric, PriceFeeds};
 use tao20_feeds::sampler::{PoolSample, SampleSink, Sampler, SinkError, TickOutcome};
 
 use crate::chain_executor::ChainExecutor;
-use crate::config::{KeeperConfig, Network};
+use crate::config::KeeperConfig;
 use crate::engine::{Engine, Shared};
 use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
 use crate::executor::Executor;
@@ -66,21 +65,17 @@ pub fn load_report_signer(cfg: &KeeperConfig) -> Result<ReportSigner> {
     Ok(ReportSigner::from_bytes(&key.to_bytes())?)
 }
 
+/// How long the executor may take to finish its step after a shutdown signal; the process exits
+/// at twice this at the latest.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
 /// Runs the keeper until a shutdown signal.
 pub async fn run(cfg: KeeperConfig) -> Result<()> {
     let hotkey = load_hotkey(&cfg)?;
     let endpoint = cfg.subtensor.endpoint()?;
-    match cfg.subtensor.network {
-        Network::Sim => {
-            let client = SimClient::connect(endpoint).with_signer(hotkey.account());
-            run_with(cfg, client).await
-        }
-        _ => {
-            let timeout = std::time::Duration::from_millis(cfg.subtensor.request_timeout_ms);
-            let client = SubxtClient::connect_with(&endpoint, Some(hotkey), timeout).await?;
-            run_with(cfg, client).await
-        }
-    }
+    let timeout = std::time::Duration::from_millis(cfg.subtensor.request_timeout_ms);
+    let client = SubxtClient::connect_with(&endpoint, Some(hotkey), timeout).await?;
+    run_with(cfg, client).await
 }
 
 /// Runs the keeper over a given subtensor client.
@@ -93,6 +88,10 @@ pub async fn run_with<S: Subtensor + Clone + 'static>(
         wait_for_signal().await;
         tracing::info!(target: "keeper", "shutting down");
         let _ = stop_tx.send(true);
+        // A supervisor waits for the exit: never longer than this, whatever hangs.
+        tokio::time::sleep(SHUTDOWN_GRACE.saturating_mul(2)).await;
+        tracing::error!(target: "keeper", "shutdown did not finish in time; exiting");
+        std::process::exit(1);
     });
     run_until(cfg, subtensor, stop_rx).await
 }
@@ -298,7 +297,18 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     if let Err(e) = &result {
         tracing::error!(target: "keeper", error = %e, "the engine stopped");
     }
-    let _ = exec.await;
+    // The executor finishes the step it is in, but a send waiting for its receipt (or an
+    // endpoint that hangs) must not hold the process: what it leaves undone is re-driven from
+    // the outbox at the next start.
+    let mut exec = exec;
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut exec)
+        .await
+        .is_err()
+    {
+        tracing::warn!(target: "keeper", grace_secs = SHUTDOWN_GRACE.as_secs(),
+            "the executor did not stop in time; abandoning its step (the outbox re-drives it)");
+        exec.abort();
+    }
     for t in side_tasks {
         t.abort();
     }

@@ -446,9 +446,53 @@ pub fn transmission_rank(digest: &B256, signers: &[Address], me: &Address) -> Op
     order.iter().position(|(_, s)| s == me)
 }
 
+/// The first block at or after `now` inside the transmission turn of `rank` among `slots`, each
+/// turn `stage` blocks long and the first starting at `anchor` (the block the report was decided
+/// at, which every keeper shares): turns repeat every `slots x stage` blocks, so exactly one
+/// keeper's turn is open at any block whatever moment each keeper saw the quorum, and a keeper
+/// that is down only costs its own turn.
+pub fn turn_start(anchor: u64, rank: usize, slots: usize, stage: u64, now: u64) -> u64 {
+    let stage = stage.max(1);
+    let slots = u64::try_from(slots.max(1)).unwrap_or(u64::MAX);
+    let rank = u64::try_from(rank).unwrap_or(u64::MAX) % slots;
+    let period = slots.saturating_mul(stage);
+    let first = anchor.saturating_add(rank.saturating_mul(stage));
+    if now <= first {
+        return first;
+    }
+    let start = first.saturating_add((now - first) / period * period);
+    if now < start.saturating_add(stage) {
+        now
+    } else {
+        start.saturating_add(period)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exactly_one_turn_is_open_at_every_block_and_each_keeper_waits_for_its_own() {
+        let (anchor, slots, stage) = (1_000u64, 5usize, 4u64);
+        for now in anchor..anchor + 3 * 5 * 4 {
+            let open: Vec<usize> = (0..slots)
+                .filter(|&r| turn_start(anchor, r, slots, stage, now) == now)
+                .collect();
+            assert_eq!(open.len(), 1, "block {now}: turns open {open:?}");
+            assert_eq!(
+                open[0],
+                usize::try_from((now - anchor) / stage).unwrap() % slots
+            );
+            for r in 0..slots {
+                let t = turn_start(anchor, r, slots, stage, now);
+                assert!(t >= now && t < now + 5 * 4, "rank {r} at {now}: {t}");
+                assert_eq!((t - anchor) / stage % 5, u64::try_from(r).unwrap());
+            }
+        }
+        // Before the anchor, each waits for its first turn.
+        assert_eq!(turn_start(anchor, 3, slots, stage, 0), anchor + 12);
+    }
 
     #[test]
     fn every_signer_gets_a_distinct_rank_and_the_order_depends_on_the_digest() {

@@ -15,7 +15,8 @@ mod config;
 pub(crate) mod data;
 pub mod keys;
 pub mod raw;
-mod transport;
+pub mod surface;
+pub(crate) mod transport;
 
 use subxt::ext::scale_decode::DecodeAsType;
 use subxt::ext::scale_encode::EncodeAsType;
@@ -667,6 +668,9 @@ impl SubxtClient {
                 runtime = runtime_spec_version, metadata = METADATA_SPEC_VERSION,
                 "the node runs a runtime older than the checked-in metadata; epoch schedule reads need spec 423 or later"),
         }
+        // Named in the log so an operator (and the demo's report) can see which client ran.
+        tracing::info!(target: "tao20::chain", endpoint, runtime = runtime_spec_version,
+            "subtensor client connected (SubxtClient)");
         Ok(SubxtClient {
             api,
             endpoint: endpoint.into(),
@@ -733,7 +737,10 @@ impl SubxtClient {
             let mut converted = Vec::new();
             for ev in events.iter() {
                 let ev = ev.map_err(|e| Error::decode(format!("event of block {number}"), e))?;
-                converted.push(convert_event(&self.metadata, &ev)?);
+                // Module errors are named by the node's own metadata at that block: indices move
+                // between runtimes (spec 365's `CommitRevealDisabled` is a later runtime's
+                // `CommitRevealEnabled`).
+                converted.push(convert_event(at.metadata_ref(), &ev)?);
             }
             let success = !converted
                 .iter()
@@ -754,12 +761,16 @@ impl SubxtClient {
     }
 }
 
+// Reads are not checked against the codegen's hashes of the checked-in metadata: the live
+// runtime renames value types into newtypes (`TaoBalance`, `NetUid`) whose hash differs while the
+// bytes do not. Each value is still decoded against the node's own type, so a real change of
+// layout is a decode error naming the item.
 macro_rules! fetch {
     ($self:ident, $at:expr, $what:expr, $addr:expr, $keys:expr) => {{
         let at = $self.at($at).await?;
         let value = at
             .storage()
-            .fetch($addr, $keys)
+            .fetch($addr.unvalidated(), $keys)
             .await
             .map_err(|e| storage_error($what, e))?;
         value.decode().map_err(|e| Error::decode($what, e))?
@@ -791,7 +802,8 @@ impl Subtensor for SubxtClient {
         let client = self.at(at).await?;
         let payload = finney::runtime_apis()
             .stake_info_runtime_api()
-            .get_stake_info_for_hotkey_coldkey_netuid(acc(&hotkey), acc(&coldkey), netuid);
+            .get_stake_info_for_hotkey_coldkey_netuid(acc(&hotkey), acc(&coldkey), netuid)
+            .unvalidated();
         let info = client
             .runtime_apis()
             .call(payload)
@@ -805,7 +817,13 @@ impl Subtensor for SubxtClient {
         let what = format!("Commitments::CommitmentOf({netuid}) at {at}");
         let mut entries = client
             .storage()
-            .iter(finney::storage().commitments().commitment_of(), (netuid,))
+            .iter(
+                finney::storage()
+                    .commitments()
+                    .commitment_of()
+                    .unvalidated(),
+                (netuid,),
+            )
             .await
             .map_err(|e| storage_error(what.clone(), e))?;
         let mut out = Vec::new();
@@ -905,10 +923,43 @@ impl Subtensor for SubxtClient {
             .call(
                 finney::runtime_apis()
                     .swap_runtime_api()
-                    .current_alpha_price(netuid),
+                    .current_alpha_price(netuid)
+                    .unvalidated(),
             )
             .await
             .map_err(|e| request_error(format!("current_alpha_price({netuid}) at {at}"), e))
+    }
+
+    async fn alpha_prices(
+        &self,
+        at: BlockNumber,
+        netuids: &[NetUid],
+    ) -> Result<Vec<(NetUid, u64)>> {
+        let client = self.at(at).await?;
+        // Not in the checked-in metadata (spec 365): called by name, decoded by its declared
+        // layout `Vec<SubnetPrice { netuid: u16, price: u64 }>`.
+        match client
+            .runtime_apis()
+            .call_raw("SwapRuntimeApi_current_alpha_price_all", None)
+            .await
+        {
+            Ok(bytes) => {
+                let all = <Vec<(u16, u64)> as codec::Decode>::decode(&mut &bytes[..])
+                    .map_err(|e| Error::decode(format!("current_alpha_price_all at {at}"), e))?;
+                Ok(netuids
+                    .iter()
+                    .filter_map(|n| all.iter().find(|(m, _)| m == n).copied())
+                    .collect())
+            }
+            // A runtime without it (before spec 3xx): one call per subnet, as before.
+            Err(_) => {
+                let mut out = Vec::with_capacity(netuids.len());
+                for &n in netuids {
+                    out.push((n, self.current_alpha_price(at, n).await?));
+                }
+                Ok(out)
+            }
+        }
     }
 
     async fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
@@ -989,7 +1040,8 @@ impl Subtensor for SubxtClient {
             .call(
                 finney::runtime_apis()
                     .neuron_info_runtime_api()
-                    .get_neurons_lite(netuid),
+                    .get_neurons_lite(netuid)
+                    .unvalidated(),
             )
             .await
             .map_err(|e| request_error(what.clone(), e))?;
@@ -1129,7 +1181,7 @@ impl Subtensor for SubxtClient {
             .map_err(|e| request_error("finalized head", e))?;
         let config = at
             .storage()
-            .try_fetch(finney::storage().drand().beacon_config(), ())
+            .try_fetch(finney::storage().drand().beacon_config().unvalidated(), ())
             .await
             .map_err(|e| storage_error("Drand::BeaconConfig", e))?;
         let Some(config) = config else {
@@ -1157,6 +1209,10 @@ impl Subtensor for SubxtClient {
 
     fn signer(&self) -> Option<AccountId> {
         self.signer.as_ref().map(Signer::account)
+    }
+
+    fn requests_sent(&self) -> Option<u64> {
+        Some(self.requests())
     }
 
     async fn submit(&self, call: Call) -> Result<Inclusion> {

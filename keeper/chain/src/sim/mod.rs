@@ -22,7 +22,6 @@ mod ledger;
 pub mod node;
 mod pool;
 mod protocol;
-mod server;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,8 +31,7 @@ use sha2::{Digest, Sha256};
 
 pub use ledger::{MemoryLedger, StakeKey, StakeLedger, SubnetMirror};
 pub use pool::{Pool, WEIGHT_ONE};
-pub use protocol::{LocalTransport, Op, RemoteTransport, SimClient, Transport};
-pub use server::{serve, SimServer};
+pub use protocol::{DevTransport, LocalTransport, Op, SimClient, Transport};
 
 use crate::drand::{self, LocalBeacon};
 use crate::epochs::{self, StepOutcome};
@@ -715,7 +713,20 @@ impl Simulator {
         Ok(())
     }
 
-    /// The devnet faucet: credits `tao` rao of free balance to `account`, in a new block.
+    /// A genesis balance, as a chain spec's `balances` gives one: `tao` rao credited to `account`
+    /// in the head block's state, without a block of its own (no event, no extrinsic).
+    pub fn endow(&mut self, account: AccountId, tao: u64) -> Result<()> {
+        self.credit_balance(account, tao)
+            .map_err(|e| Error::Dispatch {
+                call: "endow".into(),
+                block: self.head,
+                error: e,
+            })?;
+        self.snapshot();
+        Ok(())
+    }
+
+    /// The devnet faucet: credits free TAO to `account` in a new block.
     pub fn faucet(&mut self, account: AccountId, tao: u64) -> Result<()> {
         self.in_new_block(|sim| {
             sim.credit_balance(account, tao)

@@ -1,18 +1,15 @@
-//! The simulator's request set, its transports (in-process and JSON-lines over TCP), and
-//! [`SimClient`], the [`Subtensor`] implementation over either.
+//! The simulator's request set, its transports (in-process, and a devnet node's `dev_simulator`
+//! JSON-RPC method), and [`SimClient`], the [`Subtensor`] implementation over either.
 //!
-//! Wire format (one JSON object per line, UTF-8):
-//! request `{"id": 1, "signer": "0x..." | null, "request": {"method": "stake", "params": {...}}}`,
-//! response `{"id": 1, "result": ...}` or `{"id": 1, "error": {"kind": "not_found", ...}}`.
-//! Both transports go through [`Simulator::execute`], so in-process and remote runs behave alike.
+//! `dev_simulator` takes `[signer | null, {"method": "stake", "params": {...}}]` and answers the
+//! request's result, or a JSON-RPC error whose `data` is the typed [`Error`]. Both transports go
+//! through [`Simulator::execute`], so in-process and devnet runs behave alike. The processes under
+//! test never use it: they are on [`crate::client::SubxtClient`], as on finney.
 
 use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 
 use super::{SimConfig, Simulator, SubnetSpec};
 use crate::api::Subtensor;
@@ -374,62 +371,40 @@ impl Transport for LocalTransport {
     }
 }
 
-/// Request line.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct WireRequest {
-    pub id: u64,
-    #[serde(default)]
-    pub signer: Option<AccountId>,
-    pub request: Op,
-}
-
-/// Response line.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct WireResponse {
-    pub id: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Error>,
-}
-
-struct Connection {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-    next_id: u64,
-}
-
-/// A `tao20 sim serve` process over TCP; reconnects on the next call after a failure. Clones
-/// share one connection (requests are answered in order).
-#[derive(Debug, Clone)]
-pub struct RemoteTransport {
+/// A devnet node's simulator, through its `dev_simulator` JSON-RPC method (see
+/// [`super::node`]): the harness's administration of a chain it drives. Connects on first use
+/// over the same reconnecting, timed WebSocket client as [`crate::client::SubxtClient`]; clones
+/// share the connection.
+#[derive(Clone)]
+pub struct DevTransport {
     endpoint: String,
-    conn: Arc<tokio::sync::Mutex<Option<Connection>>>,
     timeout: std::time::Duration,
+    client: Arc<tokio::sync::OnceCell<crate::client::transport::Bounded>>,
 }
 
-/// How long one request may wait for its answer: a submission waits for its block, which the
-/// simulator produces every few seconds at most.
+/// How long one request may wait for its answer: an `advance` of many blocks runs them all
+/// before it answers.
 pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-impl std::fmt::Debug for Connection {
+impl std::fmt::Debug for DevTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Connection")
+        f.debug_struct("DevTransport")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
     }
 }
 
-impl RemoteTransport {
-    /// A transport to `host:port` (connects lazily).
+impl DevTransport {
+    /// A transport to a devnet node's `ws://` URL (connects lazily).
     pub fn new(endpoint: impl Into<String>) -> Self {
-        RemoteTransport {
+        DevTransport {
             endpoint: endpoint.into(),
-            conn: Arc::new(tokio::sync::Mutex::new(None)),
             timeout: DEFAULT_CALL_TIMEOUT,
+            client: Arc::default(),
         }
     }
 
-    /// The same with another answer timeout (a connection that stays open but never answers, a
-    /// stalled host, ends in a connection error after it, and is dropped).
+    /// The same with another answer timeout.
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = timeout;
         self
@@ -443,80 +418,39 @@ impl RemoteTransport {
     }
 }
 
-impl Transport for RemoteTransport {
-    async fn call(&self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
-        let mut guard = self.conn.lock().await;
-        if guard.is_none() {
-            let stream = tokio::time::timeout(self.timeout, TcpStream::connect(&self.endpoint))
-                .await
-                .map_err(|_| self.connection_error(format!("no connection in {:?}", self.timeout)))?
-                .map_err(|e| self.connection_error(e))?;
-            let (r, w) = stream.into_split();
-            *guard = Some(Connection {
-                reader: BufReader::new(r),
-                writer: w,
-                next_id: 1,
-            });
-        }
-        let result = match guard.as_mut() {
-            // A late answer must not be read as the next request's: the connection goes with it.
-            Some(conn) => tokio::time::timeout(self.timeout, self.exchange(conn, signer, op))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(self.connection_error(format!("no answer in {:?}", self.timeout)))
-                }),
-            None => Err(self.connection_error("not connected")),
-        };
-        if matches!(result, Err(Error::Connection { .. })) {
-            // Drop the broken connection; the next call reconnects.
-            *guard = None;
-        }
-        result
+impl DevTransport {
+    /// One JSON-RPC request to the node (`dev_stats`, `dev_upgradeRuntime`, ...).
+    pub async fn request(&self, method: &str, params: impl Serialize) -> Result<serde_json::Value> {
+        use subxt::rpcs::client::RpcClientT;
+        let client = self
+            .client
+            .get_or_try_init(|| {
+                crate::client::transport::Bounded::connect(&self.endpoint, self.timeout)
+            })
+            .await?;
+        let params = serde_json::value::to_raw_value(&params)
+            .map_err(|e| Error::invalid("request", e.to_string()))?;
+        let answer = client
+            .request_raw(method, Some(params))
+            .await
+            .map_err(|e| match e {
+                subxt::rpcs::Error::User(u) => u
+                    .data
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<Error>(d.get()).ok())
+                    .unwrap_or_else(|| Error::Request {
+                        what: method.to_string(),
+                        reason: format!("{} ({})", u.message, u.code),
+                    }),
+                other => self.connection_error(other),
+            })?;
+        serde_json::from_str(answer.get()).map_err(|e| Error::decode(method.to_string(), e))
     }
 }
 
-impl RemoteTransport {
-    async fn exchange(
-        &self,
-        conn: &mut Connection,
-        signer: Option<AccountId>,
-        op: Op,
-    ) -> Result<serde_json::Value> {
-        let id = conn.next_id;
-        conn.next_id = conn.next_id.wrapping_add(1);
-        let mut line = serde_json::to_vec(&WireRequest {
-            id,
-            signer,
-            request: op,
-        })
-        .map_err(|e| Error::invalid("request", e.to_string()))?;
-        line.push(b'\n');
-        conn.writer
-            .write_all(&line)
-            .await
-            .map_err(|e| self.connection_error(e))?;
-        let mut answer = String::new();
-        let n = conn
-            .reader
-            .read_line(&mut answer)
-            .await
-            .map_err(|e| self.connection_error(e))?;
-        if n == 0 {
-            return Err(self.connection_error("server closed the connection"));
-        }
-        let response: WireResponse =
-            serde_json::from_str(&answer).map_err(|e| Error::decode("simulator response", e))?;
-        if response.id != id {
-            return Err(Error::decode(
-                "simulator response",
-                format!("id {} answers request {id}", response.id),
-            ));
-        }
-        match (response.result, response.error) {
-            (_, Some(error)) => Err(error),
-            (Some(value), None) => Ok(value),
-            (None, None) => Ok(serde_json::Value::Null),
-        }
+impl Transport for DevTransport {
+    async fn call(&self, signer: Option<AccountId>, op: Op) -> Result<serde_json::Value> {
+        self.request("dev_simulator", (signer, op)).await
     }
 }
 
@@ -537,10 +471,31 @@ impl SimClient<LocalTransport> {
     }
 }
 
-impl SimClient<RemoteTransport> {
-    /// A client of `tao20 sim serve` at `host:port`.
+impl SimClient<DevTransport> {
+    /// The simulator of the devnet node at `endpoint` (`ws://host:port`), administered
+    /// through its `dev_simulator` method.
     pub fn connect(endpoint: impl Into<String>) -> Self {
-        SimClient::new(RemoteTransport::new(endpoint))
+        SimClient::new(DevTransport::new(endpoint))
+    }
+
+    /// JSON-RPC requests the node has served so far (every client's), and its head.
+    pub async fn node_requests(&self) -> Result<(u64, BlockNumber)> {
+        let v = self.transport.request("dev_stats", ()).await?;
+        match (v["requests"].as_u64(), v["head"].as_u64()) {
+            (Some(r), Some(h)) => Ok((r, h)),
+            _ => Err(Error::decode("dev_stats", v.to_string())),
+        }
+    }
+
+    /// Enacts a runtime upgrade to `spec_version` from the next block on.
+    pub async fn upgrade_runtime(&self, spec_version: u32) -> Result<BlockNumber> {
+        let v = self
+            .transport
+            .request("dev_upgradeRuntime", (spec_version,))
+            .await?;
+        v["from"]
+            .as_u64()
+            .ok_or_else(|| Error::decode("dev_upgradeRuntime", v.to_string()))
     }
 }
 

@@ -11,7 +11,7 @@ use alloy::signers::local::PrivateKeySigner;
 use assert_cmd::cargo::CommandCargoExt;
 use tao20_bevm::bindings::TAO20;
 use tao20_bevm::{Reader, Writer};
-use tao20_chain::sim::{RemoteTransport, SimClient};
+use tao20_chain::sim::{DevTransport, SimClient};
 use tao20_chain::Subtensor;
 use tao20_devnet::process::{self, Started};
 use tao20_devnet::up::DevnetFile;
@@ -68,7 +68,7 @@ pub fn up(args: &[&str]) -> Net {
 pub struct Miner {
     pub keys: MinerKeys,
     pub writer: Writer,
-    pub sim: SimClient<RemoteTransport>,
+    pub sim: SimClient<DevTransport>,
 }
 
 /// Miner `name` (its substrate keys derived from the devnet seed) with EVM key `evm_key`, 500
@@ -163,7 +163,7 @@ pub fn status(db: &Path) -> serde_json::Value {
 }
 
 /// Waits until the simulator's finalized head reaches `until`.
-pub async fn wait_blocks(sim: &SimClient<RemoteTransport>, until: u64) {
+pub async fn wait_blocks(sim: &SimClient<DevTransport>, until: u64) {
     while sim.finalized_head().await.unwrap().number < until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

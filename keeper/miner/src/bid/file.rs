@@ -378,8 +378,8 @@ mod tests {
     use super::*;
 
     const HEAD: &str = r#"[subtensor]
-network = "sim"
-chain_endpoint = "127.0.0.1:1"
+network = "local"
+chain_endpoint = "ws://127.0.0.1:1"
 netuid = 1
 
 [wallet]

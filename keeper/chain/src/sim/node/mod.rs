@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use codec::Encode;
+use codec::{Decode, Encode};
 use jsonrpsee::server::{Server, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule};
@@ -46,6 +46,10 @@ pub const SPEC_NAME: &str = "node-subtensor";
 
 /// The JSON-RPC error code of a node's client errors (unknown block, discarded state).
 pub const CLIENT_ERROR: i32 = 4003;
+
+/// The JSON-RPC error code of a `dev_simulator` request the simulator refused; `data` carries
+/// the typed error.
+pub const DEV_ERROR: i32 = -32000;
 
 /// How often a head subscription looks for a new block.
 const HEAD_POLL: Duration = Duration::from_millis(20);
@@ -82,9 +86,11 @@ struct Node {
     /// The same as V15 (`state_getMetadata`, and `Metadata_metadata_at_version(15)`).
     metadata_v15: Vec<u8>,
     config: NodeConfig,
-    /// `sp_version::RuntimeVersion`, SCALE-encoded (what `Core_version` returns).
-    version: Vec<u8>,
-    version_json: Value,
+    /// The runtime APIs and their versions, as `Core_version` lists them.
+    apis: Vec<([u8; 8], u32)>,
+    /// Every runtime the chain has run, oldest first: the first from block 0, each later one
+    /// from the block after its upgrade was enacted.
+    runtimes: Mutex<Vec<Runtime>>,
     chain: Mutex<Chain>,
     pool: Mutex<pool::Pool>,
     requests: Arc<AtomicU64>,
@@ -94,6 +100,57 @@ struct Node {
 struct Chain {
     headers: Vec<Header>,
     by_hash: HashMap<[u8; 32], u32>,
+}
+
+/// One runtime version, as `Core_version` (SCALE) and `state_getRuntimeVersion` (JSON) give it.
+#[derive(Debug, Clone)]
+struct Runtime {
+    /// The first block whose state holds this runtime.
+    from: BlockNumber,
+    spec_version: u32,
+    transaction_version: u32,
+    /// `sp_version::RuntimeVersion`, SCALE-encoded.
+    scale: Vec<u8>,
+    json: Value,
+}
+
+impl Runtime {
+    fn new(
+        from: BlockNumber,
+        spec_version: u32,
+        transaction_version: u32,
+        apis: &[([u8; 8], u32)],
+    ) -> Self {
+        let scale = (
+            SPEC_NAME.to_string(),
+            SPEC_NAME.to_string(),
+            1u32,
+            spec_version,
+            1u32,
+            apis.to_vec(),
+            transaction_version,
+            1u8,
+        )
+            .encode();
+        let json = json!({
+            "specName": SPEC_NAME,
+            "implName": SPEC_NAME,
+            "authoringVersion": 1,
+            "specVersion": spec_version,
+            "implVersion": 1,
+            "apis": apis.iter().map(|(id, v)| json!([hex0x(id), v])).collect::<Vec<_>>(),
+            "transactionVersion": transaction_version,
+            "systemVersion": 1,
+            "stateVersion": 1,
+        });
+        Runtime {
+            from,
+            spec_version,
+            transaction_version,
+            scale,
+            json,
+        }
+    }
 }
 
 fn client_error(message: impl Into<String>) -> ErrorObjectOwned {
@@ -174,40 +231,61 @@ impl Node {
                 )
             })
             .collect();
-        let version = (
-            SPEC_NAME.to_string(),
-            SPEC_NAME.to_string(),
-            1u32,
-            config.spec_version,
-            1u32,
-            apis.clone(),
-            config.transaction_version,
-            1u8,
-        )
-            .encode();
-        let version_json = json!({
-            "specName": SPEC_NAME,
-            "implName": SPEC_NAME,
-            "authoringVersion": 1,
-            "specVersion": config.spec_version,
-            "implVersion": 1,
-            "apis": apis.iter().map(|(id, v)| json!([hex0x(id), v])).collect::<Vec<_>>(),
-            "transactionVersion": config.transaction_version,
-            "systemVersion": 1,
-            "stateVersion": 1,
-        });
+        let genesis = Runtime::new(0, config.spec_version, config.transaction_version, &apis);
         Ok(Node {
             sim,
             metadata,
             metadata_bytes,
             metadata_v15,
             config,
-            version,
-            version_json,
+            apis,
+            runtimes: Mutex::new(vec![genesis]),
             chain: Mutex::new(Chain::default()),
             pool: Mutex::new(pool::Pool::default()),
             requests: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// The runtime whose state block `n` holds.
+    fn runtime_at(&self, n: BlockNumber) -> Runtime {
+        let runtimes = self
+            .runtimes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        runtimes
+            .iter()
+            .rev()
+            .find(|r| r.from <= n)
+            .or(runtimes.first())
+            .cloned()
+            .unwrap_or_else(|| {
+                Runtime::new(
+                    0,
+                    self.config.spec_version,
+                    self.config.transaction_version,
+                    &self.apis,
+                )
+            })
+    }
+
+    /// Enacts a runtime upgrade: from the block after `head` on, the chain runs `spec_version`
+    /// (as `set_code` in block `head + 1` leaves the new code in that block's state).
+    fn upgrade(&self, head: BlockNumber, spec_version: u32, transaction_version: u32) -> Runtime {
+        let runtime = Runtime::new(
+            head.saturating_add(1),
+            spec_version,
+            transaction_version,
+            &self.apis,
+        );
+        let mut runtimes = self
+            .runtimes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A second upgrade before the next block replaces the first, as a later `set_code`
+        // in the same block would.
+        runtimes.retain(|r| r.from < runtime.from);
+        runtimes.push(runtime.clone());
+        runtime
     }
 
     /// The encoded extrinsics of block `n`: the timestamp inherent, then the simulator's.
@@ -288,13 +366,13 @@ impl Node {
         sim.finalized_head().number
     }
 
-    /// Validates one extrinsic as the runtime would at the best block and applies it in a block
-    /// of its own; the block and the extrinsic's hash.
-    fn submit(
+    /// Validates one extrinsic as the runtime would at the best block (what
+    /// `TaggedTransactionQueue::validate_transaction` answers): the decoded extrinsic and call.
+    fn validate(
         &self,
-        sim: &mut Simulator,
+        sim: &Simulator,
         bytes: &[u8],
-    ) -> std::result::Result<(BlockNumber, [u8; 32]), Refusal> {
+    ) -> std::result::Result<(pool::Signed, crate::types::Call), Refusal> {
         let signed = pool::decode(bytes)?;
         if signed.metadata_hash_mode != 0 {
             // The node holds no metadata digest: an enabled mode signs one it cannot match.
@@ -313,10 +391,13 @@ impl Node {
         };
         let genesis = hash_of(0)?;
         let birth_hash = hash_of(birth)?;
+        // Validated by the best block's runtime: a transaction signed for the runtime before
+        // an upgrade is a bad proof after it.
+        let runtime = self.runtime_at(best);
         let message = pool::payload(
             &signed,
-            self.config.spec_version,
-            self.config.transaction_version,
+            runtime.spec_version,
+            runtime.transaction_version,
             &genesis,
             &birth_hash,
         );
@@ -325,6 +406,18 @@ impl Node {
         }
         pool_lock(&self.pool).check_nonce(&signed.signer, best, signed.nonce)?;
         let call = pool::call(&self.metadata, &signed.call)?;
+        Ok((signed, call))
+    }
+
+    /// Validates one extrinsic and applies it in a block of its own; the block and the
+    /// extrinsic's hash.
+    fn submit(
+        &self,
+        sim: &mut Simulator,
+        bytes: &[u8],
+    ) -> std::result::Result<(BlockNumber, [u8; 32]), Refusal> {
+        let (signed, call) = self.validate(sim, bytes)?;
+        let best = sim.head();
         let outcome = sim.submit(Some(signed.signer), call);
         let block = sim.head();
         if block == best {
@@ -341,7 +434,79 @@ impl Node {
         pool_lock(&self.pool).applied(signed.signer, block, position, signed.nonce, bytes.to_vec());
         Ok((block, sp_crypto_hashing::blake2_256(bytes)))
     }
+
+    /// `TaggedTransactionQueue_validate_transaction(source, tx, block_hash)`:
+    /// `Result<ValidTransaction, TransactionValidityError>`, SCALE-encoded.
+    fn validate_transaction(&self, sim: &Simulator, mut args: &[u8]) -> Result<Vec<u8>> {
+        let bad = |e: codec::Error| Error::decode("validate_transaction arguments", e);
+        let _source = u8::decode(&mut args).map_err(bad)?;
+        // The extrinsic as submitted: its own length prefix is the opaque `Vec<u8>`'s.
+        let at_hash_len = 32;
+        if args.len() < at_hash_len {
+            return Err(Error::decode("validate_transaction arguments", "too short"));
+        }
+        let tx = &args[..args.len() - at_hash_len];
+        Ok(match self.validate(sim, tx) {
+            Ok((signed, _)) => {
+                let tag = |nonce: u32| (signed.signer.0, nonce).encode();
+                let current = pool_lock(&self.pool).nonce_at(&signed.signer, sim.head());
+                let requires: Vec<Vec<u8>> = if signed.nonce > current {
+                    vec![tag(signed.nonce.saturating_sub(1))]
+                } else {
+                    Vec::new()
+                };
+                // `Ok(ValidTransaction { priority, requires, provides, longevity, propagate })`.
+                let mut out = vec![0u8];
+                (0u64, requires, vec![tag(signed.nonce)], u64::MAX, true).encode_to(&mut out);
+                out
+            }
+            // `Err(TransactionValidityError::Invalid(InvalidTransaction::*))`, by variant index.
+            Err(Refusal::Invalid(reason)) => {
+                let index: u8 = match reason {
+                    pool::UNSIGNED => 0,
+                    pool::FUTURE => 2,
+                    pool::STALE => 3,
+                    pool::BAD_PROOF => 4,
+                    pool::ANCIENT => 5,
+                    _ => 7,
+                };
+                vec![1, 0, index]
+            }
+            Err(Refusal::Undecodable(reason)) => {
+                return Err(Error::decode("extrinsic", reason));
+            }
+            Err(Refusal::Internal(reason)) => {
+                return Err(Error::Request {
+                    what: "validate_transaction".into(),
+                    reason,
+                })
+            }
+        })
+    }
+
+    /// `TransactionPaymentApi_query_info(uxt, len)`: `RuntimeDispatchInfo { weight, class,
+    /// partial_fee }`. The devnet charges no fees: the fee is 0 and the weight nominal.
+    fn query_info(&self, mut args: &[u8]) -> Result<Vec<u8>> {
+        if args.len() < 4 {
+            return Err(Error::decode("query_info arguments", "too short"));
+        }
+        let tx = &args[..args.len() - 4];
+        pool::decode(tx).map_err(|r| Error::decode("extrinsic", format!("{r:?}")))?;
+        args = &args[args.len() - 4..];
+        let _len = u32::decode(&mut args).map_err(|e| Error::decode("query_info length", e))?;
+        // Weight { ref_time: Compact<u64>, proof_size: Compact<u64> }, DispatchClass::Normal,
+        // partial_fee: the runtime's Balance (u64).
+        let mut out = Vec::new();
+        codec::Compact(NOMINAL_REF_TIME).encode_to(&mut out);
+        codec::Compact(0u64).encode_to(&mut out);
+        0u8.encode_to(&mut out);
+        0u64.encode_to(&mut out);
+        Ok(out)
+    }
 }
+
+/// The weight `query_info` reports for any extrinsic (the devnet has no weights).
+const NOMINAL_REF_TIME: u64 = 1_000_000_000;
 
 /// `frame_system::BlockHashCount` of subtensor's runtime: how far back a mortal transaction's
 /// birth block may lie.
@@ -461,8 +626,8 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
         }))
     });
     method!("state_getRuntimeVersion", "chain_getRuntimeVersion" => |a, node, sim| {
-        node.block(sim, hash_arg(&a, 0)?)?;
-        Ok(node.version_json.clone())
+        let n = node.block(sim, hash_arg(&a, 0)?)?;
+        Ok(node.runtime_at(n).json)
     });
     method!("state_getMetadata" => |a, node, sim| {
         node.block(sim, hash_arg(&a, 0)?)?;
@@ -474,7 +639,18 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             .ok_or_else(|| invalid_params("method: expected a string"))?;
         let data = bytes_arg(&a, 1, "call data")?;
         let at = node.state(sim, hash_arg(&a, 2)?)?;
-        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &node.version, &[&node.metadata_v15, &node.metadata_bytes]) {
+        let version = node.runtime_at(at).scale;
+        let own = match name {
+            "TaggedTransactionQueue_validate_transaction" => Some(node.validate_transaction(sim, &data)),
+            "TransactionPaymentApi_query_info" => Some(node.query_info(&data)),
+            _ => None,
+        };
+        if let Some(answer) = own {
+            return answer
+                .map(|out| json!(hex0x(&out)))
+                .map_err(|e| client_error(format!("Client error: Execution failed: {e}")));
+        }
+        match storage::call(sim, &pool_lock(&node.pool), at, name, &data, &version, &[&node.metadata_v15, &node.metadata_bytes]) {
             Ok(Some(out)) => Ok(json!(hex0x(&out))),
             Ok(None) => Err(client_error(format!(
                 "Client error: Execution failed: Other: Exported method {name} is not found"
@@ -551,6 +727,62 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
                 Ok(json!(hex0x(&hash)))
             },
         )
+        .map_err(reg_err)?;
+    // The devnet's administration, as chopsticks' and anvil's `dev_*` methods: the simulator's
+    // own requests (advance blocks, register subnets, the faucet, market moves) for the harness
+    // that drives the chain. Participants never use them: they read and submit as on finney.
+    module
+        .register_method("dev_simulator", |params, node, _| -> RpcResult<Value> {
+            let a = args(&params)?;
+            let signer: Option<crate::types::AccountId> = arg(&a, 0)
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(|e| invalid_params(format!("signer: {e}")))?;
+            let op: super::Op = arg(&a, 1)
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(|e| invalid_params(format!("request: {e}")))?
+                .ok_or_else(|| invalid_params("request: missing"))?;
+            let mut sim = lock(&node.sim).map_err(internal)?;
+            sim.execute(signer, op).map_err(|e| {
+                // The typed error travels in `data`, so the admin client gets it back whole.
+                ErrorObjectOwned::owned(DEV_ERROR, e.to_string(), Some(e))
+            })
+        })
+        .map_err(reg_err)?;
+    module
+        .register_method("dev_stats", |_, node, _| -> RpcResult<Value> {
+            let head = lock(&node.sim).map_err(internal)?.head();
+            Ok(json!({ "requests": node.requests.load(Ordering::Relaxed), "head": head }))
+        })
+        .map_err(reg_err)?;
+    module
+        .register_method("dev_upgradeRuntime", |params, node, _| -> RpcResult<Value> {
+            let a = args(&params)?;
+            let number = |i: usize, what: &str| -> RpcResult<Option<u32>> {
+                arg(&a, i)
+                    .map(|v| {
+                        v.as_u64()
+                            .and_then(|n| u32::try_from(n).ok())
+                            .ok_or_else(|| invalid_params(format!("{what}: expected a u32")))
+                    })
+                    .transpose()
+            };
+            let spec = number(0, "spec_version")?
+                .ok_or_else(|| invalid_params("spec_version: missing"))?;
+            let head = lock(&node.sim).map_err(internal)?.head();
+            let current = node.runtime_at(head);
+            if spec <= current.spec_version {
+                return Err(invalid_params(format!(
+                    "spec_version {spec}: an upgrade must raise it above {}",
+                    current.spec_version
+                )));
+            }
+            let tx = number(1, "transaction_version")?.unwrap_or(current.transaction_version);
+            let runtime = node.upgrade(head, spec, tx);
+            tracing::info!(target: "tao20::sim", from = runtime.from, spec, tx, "runtime upgrade enacted");
+            Ok(json!({ "from": runtime.from, "specVersion": spec, "transactionVersion": tx }))
+        })
         .map_err(reg_err)?;
     module
         .register_subscription(
@@ -634,10 +866,22 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             "state_unsubscribeRuntimeVersion",
             |_, pending, node, _| async move {
                 let sink = pending.accept().await?;
-                sink.send(serde_json::value::to_raw_value(&node.version_json)?)
-                    .await?;
-                sink.closed().await;
-                Ok(())
+                let mut sent: Option<u32> = None;
+                loop {
+                    let runtime = {
+                        let sim = lock(&node.sim).map_err(|e| e.to_string())?;
+                        node.runtime_at(sim.head())
+                    };
+                    if sent != Some(runtime.spec_version) {
+                        sink.send(serde_json::value::to_raw_value(&runtime.json)?)
+                            .await?;
+                        sent = Some(runtime.spec_version);
+                    }
+                    tokio::select! {
+                        _ = sink.closed() => return Ok(()),
+                        _ = tokio::time::sleep(HEAD_POLL) => {}
+                    }
+                }
             },
         )
         .map_err(reg_err)?;
@@ -709,7 +953,7 @@ impl NodeServer {
         if config.dev_account_balance > 0 {
             let mut s = lock(&sim)?;
             for who in dev_accounts() {
-                s.faucet(who, config.dev_account_balance)?;
+                s.endow(who, config.dev_account_balance)?;
             }
         }
         let node = Node::new(sim, config)?;

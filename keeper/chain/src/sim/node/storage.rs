@@ -453,6 +453,15 @@ pub(super) fn call(
                 None => 0u64.encode(),
             }
         }
+        "SwapRuntimeApi_current_alpha_price_all" => {
+            // `Vec<SubnetPrice { netuid, price }>` over every subnet, in netuid order.
+            let prices: Vec<(u16, u64)> = sim
+                .history
+                .get(&at)
+                .map(|s| s.iter().map(|(n, sn)| (*n, sn.pool.price())).collect())
+                .unwrap_or_default();
+            prices.encode()
+        }
         "NeuronInfoRuntimeApi_get_neurons_lite" => {
             let netuid = u16::decode(&mut input).map_err(bad)?;
             let neurons = match subnet(sim, at, netuid) {
