@@ -162,7 +162,7 @@ async fn clients(run: &Run) -> Vec<ClientRow> {
 }
 
 /// A keeper's counters from its `/metrics` (empty if it does not answer).
-async fn keeper_metrics(file: &DevnetFile, i: usize) -> BTreeMap<String, u64> {
+pub(crate) async fn keeper_metrics(file: &DevnetFile, i: usize) -> BTreeMap<String, u64> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(port) = tao20_devnet::keepers::exchange_port(file, i) else {
         return BTreeMap::new();

@@ -350,6 +350,9 @@ async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run
     }
     ctx.say("three creation miners registered and staked on every basket subnet")
         .await;
+    // Ten processes connecting at once (each decoding the runtime's metadata in a debug build)
+    // set the keepers back; the creations start once they follow the head again.
+    keepers_in_sync(ctx, &mut run).await;
     // The creation-unit arbitrageur as a user runs it: `tao20 miner create`, its own process,
     // started once the demo's miners have bought their alpha (their purchases move the small
     // devnet pools' prices under a basket it is buying).
@@ -830,6 +833,35 @@ async fn bidders(ctx: &mut Ctx) -> Result<Vec<Bidder>> {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     Ok(out.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Waits (at most a minute) until every live keeper's finality lag is a few blocks; a keeper that
+/// never gets there is a problem of the run, not a reason to stop it.
+async fn keepers_in_sync(ctx: &mut Ctx, run: &mut Run) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut behind = Vec::new();
+        for i in 0..KEEPERS {
+            let m = crate::collect::keeper_metrics(&ctx.file, i).await;
+            match m.get("tao20_finality_lag_blocks") {
+                Some(&lag) if lag <= 5 => {}
+                other => behind.push((i, other.copied())),
+            }
+        }
+        if behind.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            run.problems.push(format!(
+                "keepers (index, lag) not following the head after a minute: {behind:?}"
+            ));
+            return;
+        }
+        if let Ok(b) = ctx.head().await {
+            ctx.progress.tick(b, ctx.epoch);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 async fn bond(ctx: &Ctx) -> Result<U256> {
