@@ -2,7 +2,7 @@
 //! hashes, bodies of encoded extrinsics, and `System::Events` records.
 //!
 //! The simulator itself knows calls, not extrinsic bytes. A call it applied without bytes (an
-//! administrative block, the JSON-lines path) is served as a signed v4 extrinsic of its signer
+//! administrative block, a `dev_simulator` request) is served as a signed v4 extrinsic of its signer
 //! with an all-zero signature, immortal, nonce 0: decodable by any client, never valid to re-submit.
 
 use codec::{Compact, Encode};
