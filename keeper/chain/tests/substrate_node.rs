@@ -445,23 +445,31 @@ fn signed_remark(genesis: [u8; 32], nonce: u64, signer: &Signer) -> Vec<u8> {
     signable.sign(signer.keypair()).unwrap().encoded().to_vec()
 }
 
+/// The node's genesis hash.
+async fn genesis_of(rpc: &RpcClient) -> [u8; 32] {
+    let hash: String = rpc
+        .request("chain_getBlockHash", rpc_params![0])
+        .await
+        .unwrap();
+    unhex(&hash).try_into().unwrap()
+}
+
+/// `author_submitExtrinsic`: the hash, or the node's error as text.
+async fn submit_bytes(rpc: &RpcClient, bytes: &[u8]) -> Result<String, String> {
+    rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(bytes)])
+        .await
+        .map_err(|e| format!("{e:?}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_node_refuses_bad_extrinsics_with_its_errors_and_goes_on() {
     let (sim, server) = serve_with(populated(256), dev_config()).await;
     let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
-    let genesis_hex: String = rpc
-        .request("chain_getBlockHash", rpc_params![0])
-        .await
-        .unwrap();
-    let genesis: [u8; 32] = unhex(&genesis_hex).try_into().unwrap();
+    let genesis = genesis_of(&rpc).await;
     let bob = Signer::from_suri("//Bob", "test").unwrap();
     let submit = |bytes: Vec<u8>| {
         let rpc = rpc.clone();
-        async move {
-            rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&bytes)])
-                .await
-                .map_err(|e| format!("{e:?}"))
-        }
+        async move { submit_bytes(&rpc, &bytes).await }
     };
 
     // The genuine extrinsic goes in, once.
@@ -713,13 +721,7 @@ async fn polkadot_api_reads_the_same_values_and_follows_finalized_heads() {
 async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_runtime() {
     let (sim, server) = serve_with(populated(256), dev_config()).await;
     let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
-    let genesis: [u8; 32] = unhex(
-        &rpc.request::<String>("chain_getBlockHash", rpc_params![0])
-            .await
-            .unwrap(),
-    )
-    .try_into()
-    .unwrap();
+    let genesis = genesis_of(&rpc).await;
     let charlie = Signer::from_suri("//Charlie", "test").unwrap();
     // Connected before the upgrade, as a keeper that runs through one.
     let client = SubxtClient::connect(&server.url(), Some(charlie.clone()))
@@ -737,15 +739,9 @@ async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_ru
     assert_eq!(first["specVersion"], CHECKED_SPEC_VERSION);
 
     // Signed for the runtime of today: accepted now.
-    let submit = |bytes: Vec<u8>| {
-        let rpc = rpc.clone();
-        async move {
-            rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&bytes)])
-                .await
-                .map_err(|e| format!("{e:?}"))
-        }
-    };
-    submit(signed_remark(genesis, 0, &charlie)).await.unwrap();
+    submit_bytes(&rpc, &signed_remark(genesis, 0, &charlie))
+        .await
+        .unwrap();
 
     let before = sim.lock().unwrap().head();
     let too_low: Result<Value, _> = rpc
@@ -790,7 +786,7 @@ async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_ru
     );
 
     // A transaction signed for the old runtime is a bad proof now...
-    let stale = submit(signed_remark(genesis, 1, &charlie))
+    let stale = submit_bytes(&rpc, &signed_remark(genesis, 1, &charlie))
         .await
         .unwrap_err();
     assert!(stale.contains("bad signature"), "{stale}");
@@ -818,20 +814,15 @@ async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_ru
 async fn transaction_validity_and_fee_queries_answer_as_the_runtime_api_does() {
     let (_sim, server) = serve_with(populated(256), dev_config()).await;
     let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
-    let genesis_hex: String = rpc
-        .request("chain_getBlockHash", rpc_params![0])
-        .await
-        .unwrap();
-    let genesis: [u8; 32] = unhex(&genesis_hex).try_into().unwrap();
+    let genesis = genesis_of(&rpc).await;
     let dave = Signer::from_suri("//Dave", "test").unwrap();
     let validate = |tx: Vec<u8>| {
         let rpc = rpc.clone();
-        let genesis_hex = genesis_hex.clone();
         async move {
             // (TransactionSource::External, the extrinsic, the block hash)
             let mut args = vec![2u8];
             args.extend_from_slice(&tx);
-            args.extend_from_slice(&unhex(&genesis_hex));
+            args.extend_from_slice(&genesis);
             let out: String = rpc
                 .request(
                     "state_call",
@@ -858,9 +849,7 @@ async fn transaction_validity_and_fee_queries_answer_as_the_runtime_api_does() {
         "BadProof (or the call no longer decodes)"
     );
     // Once applied, the same transaction is stale.
-    rpc.request::<String>("author_submitExtrinsic", rpc_params![hex(&good)])
-        .await
-        .unwrap();
+    submit_bytes(&rpc, &good).await.unwrap();
     assert_eq!(&validate(good.clone()).await[..], &[1, 0, 3], "Stale");
 
     // The fee query: a nominal weight, class Normal, no fee (the devnet charges none).

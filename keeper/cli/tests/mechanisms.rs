@@ -256,17 +256,13 @@ async fn keepers_settle_two_subnet_epochs_ban_a_lazy_winner_and_their_weights_la
 
     // The fund's positions as `tao20 fund status` reads them on subtensor (SubxtClient) equal
     // what the bittensor SDK's client reads at the same block.
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tao20"))
-        .args(["fund", "status", "--json", "--devnet"])
-        .arg(&f.options.dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = common::tao20_json(&[
+        "fund".as_ref(),
+        "status".as_ref(),
+        "--json".as_ref(),
+        "--devnet".as_ref(),
+        f.options.dir.as_os_str(),
+    ]);
     let sub = &doc["substrate"];
     assert_eq!(sub["client"], "SubxtClient");
     let positions = sub["positions"].as_array().unwrap();

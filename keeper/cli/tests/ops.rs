@@ -19,8 +19,6 @@ use tao20_devnet::keepers;
 use tao20_devnet::process::{self};
 use tao20_devnet::proxy::{self, Relay};
 use tao20_miner::creation::{self};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// The devnet tests run one at a time: two devnets of keepers at once on a two-core machine
 /// starve each other's 100 ms blocks.
@@ -57,42 +55,6 @@ fn status(db: &Path) -> serde_json::Value {
     tokio::task::block_in_place(|| common::status(db))
 }
 
-/// A keeper's `/metrics`, fetched with a bare HTTP/1.0 request.
-async fn metrics_text(port: u16) -> String {
-    // A keeper just (re)started may not listen yet.
-    let mut tries = 0;
-    let mut s = loop {
-        match TcpStream::connect(("127.0.0.1", port)).await {
-            Ok(s) => break s,
-            Err(e) => {
-                tries += 1;
-                assert!(tries < 100, "keeper on port {port}: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: keeper\r\n\r\n")
-        .await
-        .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"));
-    body.to_string()
-}
-
-/// The integer samples of a metrics text: `name{labels}` -> value (every metric checked here
-/// is a count).
-fn samples(text: &str) -> std::collections::BTreeMap<String, u64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (k, v) = l.rsplit_once(' ')?;
-            Some((k.to_string(), v.parse::<u64>().ok()?))
-        })
-        .collect()
-}
-
 fn value(s: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
     s.get(key).copied().unwrap_or(0)
 }
@@ -105,8 +67,20 @@ fn total(s: &std::collections::BTreeMap<String, u64>, name: &str) -> u64 {
         .sum()
 }
 
+/// Keeper `i`'s integer samples (every metric checked here is a count); a keeper just
+/// (re)started may not listen yet.
 async fn metrics(net: &Net, i: usize) -> std::collections::BTreeMap<String, u64> {
-    samples(&metrics_text(keepers::exchange_port(&net.file, i).unwrap()).await)
+    let mut tries = 0;
+    loop {
+        match keepers::metrics(&net.file, i, Duration::from_secs(30)).await {
+            Ok(m) => return m,
+            Err(e) => {
+                tries += 1;
+                assert!(tries < 100, "keeper {i}: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
 }
 
 /// Transactions sent from `who` so far.

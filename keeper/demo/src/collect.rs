@@ -163,33 +163,9 @@ async fn clients(run: &Run) -> Vec<ClientRow> {
 
 /// A keeper's counters from its `/metrics` (empty if it does not answer).
 pub(crate) async fn keeper_metrics(file: &DevnetFile, i: usize) -> BTreeMap<String, u64> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(port) = tao20_devnet::keepers::exchange_port(file, i) else {
-        return BTreeMap::new();
-    };
-    let fetch = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            .await
-            .ok()?;
-        let mut body = String::new();
-        s.read_to_string(&mut body).await.ok()?;
-        Some(body)
-    };
-    let text = tokio::time::timeout(std::time::Duration::from_secs(5), fetch)
+    keepers::metrics(file, i, std::time::Duration::from_secs(5))
         .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            Some((k.to_string(), v.trim().parse::<u64>().ok()?))
-        })
-        .collect()
+        .unwrap_or_default()
 }
 
 /// Everything read from the chains and the keepers, with the checks: the devnet must still be

@@ -667,7 +667,8 @@ async fn funded_key(file: &DevnetFile, role: &str) -> Result<PrivateKeySigner> {
 
 async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
     let seed = file.options.seed;
-    let coldkey = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/coldkey"))?.account;
+    let cold = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/coldkey"))?;
+    let coldkey = cold.account;
     let hotkey = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/hotkey"))?.account;
     let key = funded_key(file, &format!("demo/{name}/evm")).await?;
     let keys = MinerKeys {
@@ -696,9 +697,9 @@ async fn miner(file: &DevnetFile, name: &str) -> Result<Miner> {
     )
     .with_poll_interval(Duration::from_millis(50));
     // Its deliveries are its own signed extrinsics, through the client a miner runs on finney.
-    let suri = tao20_devnet::keys::substrate(seed, &format!("demo/{name}/coldkey"))?.suri;
-    let signer = tao20_chain::client::Signer::from_suri(&suri, &format!("demo/{name}/coldkey"))
-        .map_err(|e| step("coldkey", e))?;
+    let signer =
+        tao20_chain::client::Signer::from_suri(&cold.suri, &format!("demo/{name}/coldkey"))
+            .map_err(|e| step("coldkey", e))?;
     let chain = tao20_chain::client::SubxtClient::connect(&file.substrate, Some(signer)).await?;
     Ok(Miner {
         keys,

@@ -70,7 +70,8 @@ pub struct Chain {
     pub node: NodeServer,
     /// The EVM endpoint as Frontier answers, when the spec asks for one.
     pub frontier: Option<crate::frontier::FrontierRelay>,
-    producer: Option<tokio::task::JoinHandle<()>>,
+    /// The block producer and the EVM's finality follower.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Chain {
@@ -79,8 +80,8 @@ impl Drop for Chain {
         if let Some(f) = &self.frontier {
             f.stop();
         }
-        if let Some(p) = &self.producer {
-            p.abort();
+        for t in &self.tasks {
+            t.abort();
         }
     }
 }
@@ -138,18 +139,19 @@ impl Chain {
             },
         )
         .await?;
+        let mut follower = None;
         let frontier = match &spec.frontier {
             Some(listen) => {
                 let finalized =
                     crate::frontier::FinalizedSource::new(lock(&sim).finalized_head().number);
                 // The EVM's `finalized` is the substrate side's (GRANDPA's on a subtensor node).
                 let (follow, source) = (sim.clone(), finalized.clone());
-                tokio::spawn(async move {
+                follower = Some(tokio::spawn(async move {
                     loop {
                         source.set(lock(&follow).finalized_head().number);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
-                });
+                }));
                 Some(
                     crate::frontier::FrontierRelay::start(
                         listen,
@@ -170,7 +172,7 @@ impl Chain {
             fixture,
             node,
             frontier,
-            producer,
+            tasks: producer.into_iter().chain(follower).collect(),
         })
     }
 }

@@ -167,6 +167,46 @@ level = "info,keeper=info"
     Ok(config)
 }
 
+/// Keeper `i`'s integer samples, `name{labels}` -> value, from its `/metrics` (a bare HTTP/1.0
+/// request on its exchange port, answered within `timeout`).
+pub async fn metrics(
+    file: &DevnetFile,
+    i: usize,
+    timeout: std::time::Duration,
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = exchange_port(file, i)?;
+    let fail = |e: &dyn std::fmt::Display| Error::Setup(format!("keeper {i} /metrics: {e}"));
+    let fetch = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|e| fail(&e))?;
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: keeper\r\n\r\n")
+            .await
+            .map_err(|e| fail(&e))?;
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).await.map_err(|e| fail(&e))?;
+        Ok::<_, Error>(raw)
+    };
+    let raw = tokio::time::timeout(timeout, fetch)
+        .await
+        .map_err(|_| fail(&format!("no answer in {timeout:?}")))??;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| fail(&"no HTTP header"))?;
+    if !(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200")) {
+        return Err(fail(&head.lines().next().unwrap_or_default()));
+    }
+    Ok(body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_string(), v.parse::<u64>().ok()?))
+        })
+        .collect())
+}
+
 /// Blocks of one keeper's turn to transmit: two seconds of devnet blocks. Turns are counted from
 /// the block a report was decided at, which every keeper shares, so the skew between keepers'
 /// views of the quorum no longer matters; a turn only has to outlast the skew between their views

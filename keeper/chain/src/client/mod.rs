@@ -951,7 +951,12 @@ impl Subtensor for SubxtClient {
                     .filter_map(|n| all.iter().find(|(m, _)| m == n).copied())
                     .collect())
             }
-            // A runtime without it (before spec 3xx): one call per subnet, as before.
+            // A runtime without it answers as a node does for any missing export ("Exported
+            // method ... is not found"): one call per subnet there. Any other failure (an outage)
+            // is the caller's to wait out, not a reason to send N more requests.
+            Err(e) if !e.to_string().contains("is not found") => {
+                Err(request_error(format!("current_alpha_price_all at {at}"), e))
+            }
             Err(_) => {
                 let mut out = Vec::with_capacity(netuids.len());
                 for &n in netuids {

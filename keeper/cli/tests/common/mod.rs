@@ -148,10 +148,19 @@ pub fn status(db: &Path) -> serde_json::Value {
     while !db.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    tao20_json(&[
+        "validator".as_ref(),
+        "status".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ])
+}
+
+/// `tao20 ARGS` that must succeed, its standard output as JSON.
+pub fn tao20_json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
     let out = Command::cargo_bin("tao20")
         .unwrap()
-        .args(["validator", "status", "--db"])
-        .arg(db)
+        .args(args)
         .output()
         .unwrap();
     assert!(

@@ -88,9 +88,10 @@ struct Node {
     config: NodeConfig,
     /// The runtime APIs and their versions, as `Core_version` lists them.
     apis: Vec<([u8; 8], u32)>,
-    /// Every runtime the chain has run, oldest first: the first from block 0, each later one
-    /// from the block after its upgrade was enacted.
-    runtimes: Mutex<Vec<Runtime>>,
+    /// The runtime from block 0.
+    genesis: Runtime,
+    /// The runtimes enacted since, oldest first, each from the block after its upgrade.
+    upgrades: Mutex<Vec<Runtime>>,
     chain: Mutex<Chain>,
     pool: Mutex<pool::Pool>,
     requests: Arc<AtomicU64>,
@@ -239,7 +240,8 @@ impl Node {
             metadata_v15,
             config,
             apis,
-            runtimes: Mutex::new(vec![genesis]),
+            genesis,
+            upgrades: Mutex::default(),
             chain: Mutex::new(Chain::default()),
             pool: Mutex::new(pool::Pool::default()),
             requests: Arc::new(AtomicU64::new(0)),
@@ -248,24 +250,14 @@ impl Node {
 
     /// The runtime whose state block `n` holds.
     fn runtime_at(&self, n: BlockNumber) -> Runtime {
-        let runtimes = self
-            .runtimes
+        self.upgrades
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        runtimes
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .rev()
             .find(|r| r.from <= n)
-            .or(runtimes.first())
-            .cloned()
-            .unwrap_or_else(|| {
-                Runtime::new(
-                    0,
-                    self.config.spec_version,
-                    self.config.transaction_version,
-                    &self.apis,
-                )
-            })
+            .unwrap_or(&self.genesis)
+            .clone()
     }
 
     /// Enacts a runtime upgrade: from the block after `head` on, the chain runs `spec_version`
@@ -277,14 +269,14 @@ impl Node {
             transaction_version,
             &self.apis,
         );
-        let mut runtimes = self
-            .runtimes
+        let mut upgrades = self
+            .upgrades
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A second upgrade before the next block replaces the first, as a later `set_code`
         // in the same block would.
-        runtimes.retain(|r| r.from < runtime.from);
-        runtimes.push(runtime.clone());
+        upgrades.retain(|r| r.from < runtime.from);
+        upgrades.push(runtime.clone());
         runtime
     }
 

@@ -331,7 +331,6 @@ pub(super) fn keys(sim: &Simulator, at: BlockNumber, prefix: &[u8]) -> Vec<Vec<u
 fn beacon_config(metadata: &subxt::Metadata, b: &crate::types::BeaconInfo) -> Result<Vec<u8>> {
     use crate::client::finney::runtime_types as rt;
     use rt::bounded_collections::bounded_vec::BoundedVec;
-    use subxt::ext::scale_encode::EncodeAsType;
     let value = rt::pallet_drand::types::BeaconConfiguration {
         public_key: BoundedVec(b.public_key.clone()),
         period: u32::try_from(b.period).unwrap_or(u32::MAX),
@@ -343,15 +342,25 @@ fn beacon_config(metadata: &subxt::Metadata, b: &crate::types::BeaconInfo) -> Re
             beacon_id: BoundedVec(b"tao20-devnet".to_vec()),
         },
     };
+    encode_value(metadata, "Drand", "BeaconConfig", &value)
+}
+
+/// `value` encoded as the metadata lays out storage item `pallet::item`'s value.
+fn encode_value(
+    metadata: &subxt::Metadata,
+    pallet: &str,
+    item: &str,
+    value: &impl subxt::ext::scale_encode::EncodeAsType,
+) -> Result<Vec<u8>> {
     let ty = metadata
-        .pallet_by_name("Drand")
+        .pallet_by_name(pallet)
         .and_then(|p| p.storage())
-        .and_then(|s| s.entry_by_name("BeaconConfig"))
+        .and_then(|s| s.entry_by_name(item))
         .map(|e| e.value_ty())
-        .ok_or_else(|| Error::decode("metadata", "no Drand::BeaconConfig"))?;
+        .ok_or_else(|| Error::decode("metadata", format!("no {pallet}::{item}")))?;
     value
         .encode_as_type(ty, metadata.types())
-        .map_err(|e| Error::decode("Drand::BeaconConfig value", e))
+        .map_err(|e| Error::decode(format!("{pallet}::{item} value"), e))
 }
 
 /// `frame_system::AccountInfo` with `pallet_balances::AccountData` (flags: the new-logic bit).
@@ -372,7 +381,6 @@ fn account_info(nonce: u32, free: u64) -> Vec<u8> {
 /// fields of at most 128 bytes each.
 fn registration(metadata: &subxt::Metadata, block: BlockNumber, data: &[u8]) -> Result<Vec<u8>> {
     use crate::client::finney::runtime_types as rt;
-    use subxt::ext::scale_encode::EncodeAsType;
     let mut fields = Vec::new();
     for chunk in data.chunks(128) {
         fields.push(crate::client::data::to_data(chunk)?);
@@ -384,15 +392,7 @@ fn registration(metadata: &subxt::Metadata, block: BlockNumber, data: &[u8]) -> 
             fields: rt::bounded_collections::bounded_vec::BoundedVec(fields),
         },
     };
-    let ty = metadata
-        .pallet_by_name("Commitments")
-        .and_then(|p| p.storage())
-        .and_then(|s| s.entry_by_name("CommitmentOf"))
-        .map(|e| e.value_ty())
-        .ok_or_else(|| Error::decode("metadata", "no Commitments::CommitmentOf"))?;
-    value
-        .encode_as_type(ty, metadata.types())
-        .map_err(|e| Error::decode("Commitments::CommitmentOf value", e))
+    encode_value(metadata, "Commitments", "CommitmentOf", &value)
 }
 
 /// `state_call`: the runtime APIs the processes call. `None`: the runtime has no such API.
