@@ -920,7 +920,15 @@ fn arbitrageur_check(st: &serde_json::Value, kind: &str) -> (bool, String) {
                 _ if o["done"] == true => o["note"].as_str().unwrap_or("done"),
                 _ => "open",
             };
-            format!("{} {outcome}", o["kind"].as_str().unwrap_or("?"))
+            // What the filters above looked at, so a failed check says which one refused.
+            let seen = |k: &str| o[k].as_str().unwrap_or("-").to_string();
+            format!(
+                "{} {outcome} ({} -> {} bps, profit {} TAO)",
+                o["kind"].as_str().unwrap_or("?"),
+                seen("premiumBeforeBps"),
+                seen("premiumAfterBps"),
+                o["pnl"]["profit"].as_str().unwrap_or("-")
+            )
         })
         .collect();
     let what = if kind == "create" {

@@ -1457,7 +1457,11 @@ impl<S: Subtensor> Arbitrageur<S> {
         }
     }
 
+    /// The pool's premium over `nav` at `head`, or at the EVM's head if that is behind: an
+    /// operation can finish at a substrate block (its last unstake) the EVM has not built yet, and
+    /// a read there is refused as a future block.
     async fn snapshot_now(&self, head: u64, nav: U256) -> Result<Snapshot> {
+        let head = head.min(self.reader.head().await?);
         let pair = market::reserves(
             self.evm.provider(),
             self.market.pair,
@@ -1472,6 +1476,18 @@ impl<S: Subtensor> Arbitrageur<S> {
             pool_price_rao: price,
             premium_bps: crate::observe::premium_bps(price, nav),
         })
+    }
+
+    /// The premium once an operation is done: a report figure, so a failed read is said and the
+    /// operation still finishes (its P&L is what counts).
+    async fn snapshot_after(&self, head: u64, nav: U256) -> Option<Snapshot> {
+        match self.snapshot_now(head, nav).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(target: TARGET, error = %e, head, "the premium after the operation was not read");
+                None
+            }
+        }
     }
 
     async fn finish_creation(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
@@ -1504,7 +1520,7 @@ impl<S: Subtensor> Arbitrageur<S> {
             profit_rao: profit,
         });
         let nav = c.decided.nav_rao;
-        let finished = self.snapshot_now(head, nav).await.ok();
+        let finished = self.snapshot_after(head, nav).await;
         let c = Self::create(op)?;
         c.finished = finished.clone();
         c.step = "done".into();
@@ -1763,7 +1779,7 @@ impl<S: Subtensor> Arbitrageur<S> {
         });
         r.note = note.map(str::to_string);
         let nav = r.decided.nav_rao;
-        let finished = self.snapshot_now(head, nav).await.ok();
+        let finished = self.snapshot_after(head, nav).await;
         let r = Self::redeem(op)?;
         r.finished = finished.clone();
         r.step = "done".into();

@@ -224,6 +224,9 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let exec_stop = stop.clone();
     let exec = tokio::spawn(async move { executor.run(exec_stop).await });
     let mut side_tasks = Vec::new();
+    // The executor counts transmission turns on this head, so it is followed whether or not the
+    // pool sampler needs it, and at least as often as the engine polls.
+    let mut head_every = Duration::from_millis(cfg.engine.poll_ms.max(50));
     if cfg.mechanisms.enabled {
         let m = &cfg.mechanisms;
         let chain = ChainExecutor {
@@ -266,12 +269,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
                     what: "mechanisms.pool.interval_ms".into(),
                     reason: e.to_string(),
                 })?;
-                side_tasks.push(tokio::spawn(follow_head(
-                    subtensor.clone(),
-                    shared.clone(),
-                    every,
-                    stop.clone(),
-                )));
+                head_every = head_every.min(every);
                 side_tasks.push(tokio::spawn(sample_pool(
                     client,
                     every,
@@ -286,6 +284,12 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
             }
         }
     }
+    side_tasks.push(tokio::spawn(follow_head(
+        subtensor.clone(),
+        shared.clone(),
+        head_every,
+        stop.clone(),
+    )));
     let discovery = tokio::spawn(discover_peers(
         subtensor,
         cfg.clone(),
@@ -451,11 +455,11 @@ async fn poll_prices(
     }
 }
 
-/// Keeps `shared.finalized` at the chain's finalized head, read every `every`. Pool samples are
-/// stamped with it, and the engine updates it only once per round: while a round works through a
-/// backlog of blocks the stamp went stale by seconds, the samples bunched on a few blocks, and
-/// the delivery check saw a sampling gap that was not there (and skipped the window, which
-/// another keeper did not).
+/// Keeps `shared.finalized` at the chain's finalized head, read every `every`. Transmission turns
+/// and pool samples go by it, and the engine updates it only once per round: while a round works
+/// through a backlog of blocks the head went stale by seconds, two keepers' turns overlapped and
+/// both sent one mint, the samples bunched on a few blocks, and the delivery check saw a sampling
+/// gap that was not there (and skipped the window, which another keeper did not).
 async fn follow_head<S: Subtensor>(
     subtensor: S,
     shared: Arc<Shared>,
