@@ -36,6 +36,137 @@ impl std::fmt::Display for DispatchError {
     }
 }
 
+/// subtensor's `CustomTransactionError` codes (`common/src/transaction_error.rs`, main 14bc6f9):
+/// what its transaction extension answers as `InvalidTransaction::Custom(n)`.
+pub const CUSTOM_TRANSACTION_ERRORS: &[(u8, &str)] = &[
+    (0, "ColdkeyInSwapSchedule"),
+    (1, "StakeAmountTooLow"),
+    (2, "BalanceTooLow"),
+    (3, "SubnetNotExists"),
+    (4, "HotkeyAccountDoesntExist"),
+    (5, "NotEnoughStakeToWithdraw"),
+    (6, "RateLimitExceeded"),
+    (7, "InsufficientLiquidity"),
+    (8, "SlippageTooHigh"),
+    (9, "TransferDisallowed"),
+    (10, "HotKeyNotRegisteredInNetwork"),
+    (11, "InvalidIpAddress"),
+    (12, "ServingRateLimitExceeded"),
+    (13, "InvalidPort"),
+    (14, "ZeroMaxAmount"),
+    (15, "InvalidRevealRound"),
+    (16, "CommitNotFound"),
+    (17, "CommitBlockNotInRevealRange"),
+    (18, "InputLengthsUnequal"),
+    (19, "UidNotFound"),
+    (20, "EvmKeyAssociateRateLimitExceeded"),
+    (21, "ColdkeySwapDisputed"),
+    (22, "InvalidRealAccount"),
+    (23, "FailedShieldedTxParsing"),
+    (24, "InvalidShieldedTxPubKeyHash"),
+    (25, "NonAssociatedColdKey"),
+    (26, "DelegateTakeTooLow"),
+    (27, "DelegateTakeTooHigh"),
+    (255, "BadRequest"),
+];
+
+/// `sp_runtime::InvalidTransaction` as a node reports it: the variant and, for subtensor's own
+/// checks, the custom code and its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invalidity {
+    /// `"Stale"`, `"Future"`, `"BadProof"`, ... or, for `Custom(n)`, the name of code `n`
+    /// (`"Custom(n)"` for a code this client does not know).
+    pub name: String,
+    /// `n` of `InvalidTransaction::Custom(n)`.
+    pub custom: Option<u8>,
+}
+
+/// The messages of `InvalidTransaction`'s variants (`sp_runtime::transaction_validity`), as a
+/// node puts them in the error's data.
+const INVALID_TRANSACTION_MESSAGES: &[(&str, &str)] = &[
+    ("Transaction call is not expected", "Call"),
+    (
+        "Inability to pay some fees (e.g. account balance too low)",
+        "Payment",
+    ),
+    ("Transaction will be valid in the future", "Future"),
+    ("Transaction is outdated", "Stale"),
+    ("Transaction has a bad signature", "BadProof"),
+    (
+        "Transaction has an ancient birth block",
+        "AncientBirthBlock",
+    ),
+    (
+        "Transaction would exhaust the block limits",
+        "ExhaustsResources",
+    ),
+    (
+        "A call was labelled as mandatory, but resulted in an Error.",
+        "BadMandatory",
+    ),
+    (
+        "Transaction dispatch is mandatory; transactions must not be validated.",
+        "MandatoryValidation",
+    ),
+    ("Invalid signing address", "BadSigner"),
+];
+
+impl Invalidity {
+    /// `InvalidTransaction::Custom(code)`, named by [`CUSTOM_TRANSACTION_ERRORS`].
+    pub fn custom(code: u8) -> Self {
+        let name = CUSTOM_TRANSACTION_ERRORS
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or_else(|| format!("Custom({code})"), |(_, n)| (*n).to_string());
+        Self {
+            name,
+            custom: Some(code),
+        }
+    }
+
+    /// From the data of a node's 1010 error: `"Custom error: 6"` or a variant's message.
+    pub fn from_node_message(data: &str) -> Self {
+        let data = data.trim().trim_matches('"');
+        if let Some(code) = data
+            .strip_prefix("Custom error: ")
+            .and_then(|c| c.trim().parse::<u8>().ok())
+        {
+            return Self::custom(code);
+        }
+        let name = INVALID_TRANSACTION_MESSAGES
+            .iter()
+            .find(|(m, _)| data.starts_with(m))
+            .map_or_else(|| format!("unknown ({data})"), |(_, n)| (*n).to_string());
+        Self { name, custom: None }
+    }
+
+    /// Whether sending again can succeed: a nonce, era or runtime that moved is fixed by signing
+    /// again, a rate limit by waiting; a missing permit, stake or registration is not.
+    pub fn retry(&self) -> Retry {
+        match self.name.as_str() {
+            "Stale"
+            | "Future"
+            | "BadProof"
+            | "AncientBirthBlock"
+            | "ExhaustsResources"
+            | "RateLimitExceeded"
+            | "ServingRateLimitExceeded"
+            | "EvmKeyAssociateRateLimitExceeded"
+            | "CommitBlockNotInRevealRange" => Retry::Later,
+            _ => Retry::Never,
+        }
+    }
+}
+
+impl std::fmt::Display for Invalidity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.custom {
+            Some(code) => write!(f, "{} (InvalidTransaction::Custom({code}))", self.name),
+            None => write!(f, "InvalidTransaction::{}", self.name),
+        }
+    }
+}
+
 /// Everything that can go wrong when reading from or writing to subtensor (real or simulated).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -82,6 +213,15 @@ pub enum Error {
         /// The runtime's error.
         error: DispatchError,
     },
+    /// The node refused the extrinsic before it entered the pool (JSON-RPC 1010, the runtime's
+    /// `InvalidTransaction`); nothing was included.
+    #[error("the node refused {call}: {validity}")]
+    Refused {
+        /// The call, e.g. `"SubtensorModule::commit_timelocked_mechanism_weights"`.
+        call: String,
+        /// Why, named as the runtime names it.
+        validity: Invalidity,
+    },
     /// The input is invalid before anything is sent (lengths, ranges, a missing signer).
     #[error("invalid {what}: {reason}")]
     Invalid {
@@ -111,6 +251,7 @@ impl Error {
             Error::Connection { .. } => Retry::Reconnect,
             Error::Request { .. } => Retry::Later,
             Error::NotFound { later: true, .. } => Retry::Later,
+            Error::Refused { validity, .. } => validity.retry(),
             Error::NotFound { later: false, .. }
             | Error::Decode { .. }
             | Error::Dispatch { .. }
@@ -124,6 +265,18 @@ impl Error {
     pub fn dispatch_error_name(&self) -> Option<&str> {
         match self {
             Error::Dispatch { error, .. } => Some(&error.error),
+            _ => None,
+        }
+    }
+
+    /// The runtime's name for a refusal that no retry can overcome: a dispatch error, or a
+    /// transaction the node will not take (`StakeAmountTooLow`, ...).
+    pub fn final_refusal(&self) -> Option<String> {
+        match self {
+            Error::Dispatch { error, .. } => Some(error.error.clone()),
+            Error::Refused { validity, .. } if validity.retry() == Retry::Never => {
+                Some(validity.name.clone())
+            }
             _ => None,
         }
     }
@@ -183,6 +336,46 @@ mod tests {
         assert!(dispatch
             .to_string()
             .contains("SubtensorModule::TransferDisallowed"));
+    }
+
+    #[test]
+    fn node_refusals_are_named_and_advised() {
+        let rate = Invalidity::from_node_message("Custom error: 6");
+        assert_eq!(rate.name, "RateLimitExceeded");
+        assert_eq!(rate.retry(), Retry::Later);
+        let stake = Invalidity::from_node_message("Custom error: 1");
+        assert_eq!(stake.name, "StakeAmountTooLow");
+        assert_eq!(stake.retry(), Retry::Never);
+        assert_eq!(
+            stake.to_string(),
+            "StakeAmountTooLow (InvalidTransaction::Custom(1))"
+        );
+        let e = Error::Refused {
+            call: "SubtensorModule::set_mechanism_weights".into(),
+            validity: stake,
+        };
+        assert_eq!(e.final_refusal().as_deref(), Some("StakeAmountTooLow"));
+        assert_eq!(Invalidity::custom(200).name, "Custom(200)");
+        let stale = Invalidity::from_node_message("Transaction is outdated");
+        assert_eq!(
+            (stale.name.as_str(), stale.retry()),
+            ("Stale", Retry::Later)
+        );
+        assert_eq!(
+            Error::Refused {
+                call: "x".into(),
+                validity: stale
+            }
+            .final_refusal(),
+            None
+        );
+        assert_eq!(
+            Invalidity::from_node_message("Transaction has a bad signature").name,
+            "BadProof"
+        );
+        assert!(Invalidity::from_node_message("something new")
+            .name
+            .starts_with("unknown"));
     }
 
     #[test]

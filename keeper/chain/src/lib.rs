@@ -16,4 +16,4 @@ pub mod sim;
 pub mod types;
 
 pub use api::Subtensor;
-pub use error::{DispatchError, Error, Result, Retry};
+pub use error::{DispatchError, Error, Invalidity, Result, Retry, CUSTOM_TRANSACTION_ERRORS};

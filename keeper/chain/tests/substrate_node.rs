@@ -421,6 +421,18 @@ async fn subxt_client_signs_and_submits_and_the_node_applies_it() {
 
 /// A signed `remark` built offline against the node's genesis (or another), for a nonce.
 fn signed_remark(genesis: [u8; 32], nonce: u64, signer: &Signer) -> Vec<u8> {
+    signed_call(
+        genesis,
+        nonce,
+        signer,
+        &Call::Remark {
+            data: b"offline".to_vec(),
+        },
+    )
+}
+
+/// A signed extrinsic of `call` built offline against the node's genesis, for a nonce.
+fn signed_call(genesis: [u8; 32], nonce: u64, signer: &Signer, call: &Call) -> Vec<u8> {
     let metadata = subxt::ArcMetadata::from(client::metadata().unwrap());
     let offline = subxt::OfflineClient::new_with_config(client::SubtensorConfig::offline(
         metadata,
@@ -429,13 +441,7 @@ fn signed_remark(genesis: [u8; 32], nonce: u64, signer: &Signer) -> Vec<u8> {
         genesis,
     ));
     let at = offline.at_block(0u64).unwrap();
-    let bytes = client::encode_call(
-        &client::metadata().unwrap(),
-        &Call::Remark {
-            data: b"offline".to_vec(),
-        },
-    )
-    .unwrap();
+    let bytes = client::encode_call(&client::metadata().unwrap(), call).unwrap();
     let tx = at.tx();
     let payload = tx.from_call_data_bytes(&bytes).unwrap();
     let params = subxt::config::DefaultExtrinsicParamsBuilder::new()
@@ -868,4 +874,75 @@ async fn transaction_validity_and_fee_queries_answer_as_the_runtime_api_does() {
         &[0u8; 9],
         "Normal, partial_fee 0: {info:?}"
     );
+}
+
+/// subtensor's transaction extension refuses weights before the pool, with
+/// `InvalidTransaction::Custom(n)`: the node answers as a node does (1010, "Custom error: n")
+/// and the client names the code (`StakeAmountTooLow`, `RateLimitExceeded`) with the retry each
+/// allows; a refusal makes no block and spends no nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_the_runtime_refuses_before_the_pool_come_back_named() {
+    let mut sim = populated(256);
+    let alice = Signer::from_suri("//Alice", "test").unwrap();
+    let hot = alice.account();
+    // Without stake it has no permit: it weights itself, which needs none.
+    let uid = sim.register_neuron(1, hot, VALI).unwrap();
+    sim.set_weights_rules(1, 1, 0).unwrap();
+    let (sim, server) = serve_with(sim, dev_config()).await;
+    let client = SubxtClient::connect(&server.url(), Some(alice.clone()))
+        .await
+        .unwrap();
+    let weights = || Call::SetMechanismWeights {
+        netuid: 1,
+        mecid: 0,
+        dests: vec![uid],
+        weights: vec![65_535],
+        version_key: 0,
+    };
+    let head = sim.lock().unwrap().head();
+    let err = client.submit(weights()).await.unwrap_err();
+    match &err {
+        tao20_chain::Error::Refused { call, validity } => {
+            assert_eq!(call, "SubtensorModule::set_mechanism_weights");
+            assert_eq!(
+                (validity.name.as_str(), validity.custom),
+                ("StakeAmountTooLow", Some(1))
+            );
+        }
+        other => panic!("not a pool refusal: {other:?}"),
+    }
+    assert_eq!(err.retry(), tao20_chain::Retry::Never);
+    assert_eq!(err.final_refusal().as_deref(), Some("StakeAmountTooLow"));
+    assert_eq!(sim.lock().unwrap().head(), head, "no block for a refusal");
+
+    // The same refusal as the raw RPC and the runtime API answer it.
+    let rpc = RpcClient::from_insecure_url(server.url()).await.unwrap();
+    let genesis = genesis_of(&rpc).await;
+    let raw = submit_bytes(&rpc, &signed_call(genesis, 0, &alice, &weights()))
+        .await
+        .unwrap_err();
+    assert!(
+        raw.contains("1010") && raw.contains("Custom error: 1"),
+        "{raw}"
+    );
+
+    // Enough stake, a rate limit of 100 blocks: the first set lands, the second is refused
+    // for the rate limit (a retry later can succeed), then it lands once the limit passed.
+    sim.lock().unwrap().set_weights_rules(1, 0, 100).unwrap();
+    let first = client.submit(weights()).await.unwrap();
+    let err = client.submit(weights()).await.unwrap_err();
+    match &err {
+        tao20_chain::Error::Refused { validity, .. } => {
+            assert_eq!(
+                (validity.name.as_str(), validity.custom),
+                ("RateLimitExceeded", Some(6))
+            );
+        }
+        other => panic!("not a pool refusal: {other:?}"),
+    }
+    assert_eq!(err.retry(), tao20_chain::Retry::Later);
+    assert_eq!(err.final_refusal(), None);
+    sim.lock().unwrap().advance(100).unwrap();
+    let later = client.submit(weights()).await.unwrap();
+    assert!(later.block.number >= first.block.number + 100);
 }

@@ -35,6 +35,8 @@ pub const FINALITY_MARGIN_BLOCKS: u64 = 2;
 pub const MAX_SEARCH_BLOCKS: u64 = 600;
 /// A check that does not match by this many blocks past its expected application is a mismatch.
 pub const CHECK_GRACE_BLOCKS: u64 = 10;
+/// Weights refused for a rate limit are sent again after this many blocks.
+pub const RATE_LIMITED_AGAIN_BLOCKS: u64 = 10;
 
 /// The subtensor executor.
 #[derive(Debug)]
@@ -429,7 +431,7 @@ impl<S: Subtensor> ChainExecutor<S> {
                     return Ok(Step::Done);
                 }
                 Err(e) => {
-                    let name = e.dispatch_error_name().map(str::to_string);
+                    let name = e.final_refusal();
                     match name.as_deref() {
                         Some("CommitRevealDisabled") if timelocked && attempt == 0 => {
                             tracing::info!(target: "keeper::chain", mecid, epoch, "commit-reveal is off: setting the weights directly");
@@ -439,7 +441,29 @@ impl<S: Subtensor> ChainExecutor<S> {
                             tracing::info!(target: "keeper::chain", mecid, epoch, "commit-reveal is on: committing the weights");
                             timelocked = true;
                         }
+                        // A rate limit passes by itself: the weights wait for it, said.
+                        Some(name @ ("CommittingWeightsTooFast" | "SettingWeightsTooFast")) => {
+                            self.update_weights(
+                                mecid,
+                                epoch,
+                                "pending",
+                                Update {
+                                    detail: Some(name),
+                                    ..Update::default()
+                                },
+                            )?;
+                            self.metrics
+                                .weights_refused
+                                .with_label_values(&[&mecid.to_string(), name])
+                                .inc();
+                            tracing::warn!(target: "keeper::chain", mecid, epoch, error = name, "the weights are rate-limited; trying again later");
+                            return Ok(Step::Again(RATE_LIMITED_AGAIN_BLOCKS));
+                        }
                         Some(name) => {
+                            self.metrics
+                                .weights_refused
+                                .with_label_values(&[&mecid.to_string(), name])
+                                .inc();
                             self.update_weights(
                                 mecid,
                                 epoch,
@@ -453,6 +477,12 @@ impl<S: Subtensor> ChainExecutor<S> {
                             return Ok(Step::Done);
                         }
                         None => {
+                            if let tao20_chain::Error::Refused { validity, .. } = &e {
+                                self.metrics
+                                    .weights_refused
+                                    .with_label_values(&[&mecid.to_string(), &validity.name])
+                                    .inc();
+                            }
                             let detail = e.to_string();
                             self.update_weights(
                                 mecid,

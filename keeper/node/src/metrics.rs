@@ -46,6 +46,9 @@ pub struct Metrics {
     pub bans: IntCounter,
     /// Weights submitted, by mechanism and method (`set`, `timelocked`).
     pub weights_submitted: IntCounterVec,
+    /// Weights the chain refused, by mechanism and the runtime's reason (`StakeAmountTooLow`,
+    /// `RateLimitExceeded`, `NeuronNoValidatorPermit`, ...).
+    pub weights_refused: IntCounterVec,
     /// Weights read back, by mechanism and result (`matched`, `mismatch`, `superseded`).
     pub weights_checked: IntCounterVec,
     /// Price commitments, by outcome (`included`, `refused`, `superseded`).
@@ -138,6 +141,11 @@ impl Metrics {
                 "weights_submitted_total",
                 "weights submitted",
                 &["mecid", "method"],
+            )?,
+            weights_refused: counter_vec(
+                "weights_refused_total",
+                "weights the chain refused, by the runtime's reason",
+                &["mecid", "reason"],
             )?,
             weights_checked: counter_vec(
                 "weights_checked_total",

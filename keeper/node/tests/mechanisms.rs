@@ -1019,3 +1019,52 @@ async fn without_winners_everything_burns() {
     );
     let _ = net.owner;
 }
+
+/// A validator whose stake is below the chain's `StakeThreshold`: the node refuses its weights
+/// before the pool (`InvalidTransaction::Custom(1)`). The keeper records each epoch's weights as
+/// refused with the runtime's name and counts it, instead of leaving them pending and sending
+/// again forever.
+#[tokio::test(flavor = "current_thread")]
+async fn weights_below_the_stake_threshold_are_refused_by_name_not_left_pending() {
+    let mut net = Net::new(Setup {
+        validators: 1,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec![],
+    })
+    .await;
+    let head = net.sim.finalized_head().await.unwrap().number;
+    let stake = net
+        .sim
+        .neurons(head, NETUID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.hotkey == net.validators[0])
+        .unwrap()
+        .stake;
+    net.sim
+        .set_weights_rules(NETUID, stake + 1, 0)
+        .await
+        .unwrap();
+    net.run_epochs(2, 15).await;
+
+    let k = &net.keepers[0];
+    let rows = k.query::<Option<String>>("SELECT status, detail FROM weights");
+    assert!(!rows.is_empty(), "the keeper decided weights");
+    for row in &rows {
+        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
+        assert_eq!(row[1].as_deref(), Some("StakeAmountTooLow"), "{rows:?}");
+    }
+    assert!(net.weight_calls.is_empty(), "nothing reached the chain");
+    let refused = k
+        .exec
+        .metrics
+        .weights_refused
+        .with_label_values(&["1", "StakeAmountTooLow"])
+        .get();
+    assert!(refused >= 1, "counted by reason: {refused}");
+    let open =
+        k.query::<i64>("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND kind = 'weights'");
+    assert_eq!(open[0][0], 0, "no submission is retried");
+}

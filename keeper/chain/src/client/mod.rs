@@ -27,7 +27,7 @@ pub use keys::Signer;
 pub use transport::DEFAULT_REQUEST_TIMEOUT;
 
 use crate::api::Subtensor;
-use crate::error::DispatchError;
+use crate::error::{DispatchError, Invalidity};
 use crate::types::{
     AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment,
     CommitmentSpace, EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves,
@@ -448,6 +448,38 @@ fn request_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
         reason: e.to_string(),
     }
 }
+
+/// A failed submission: the node's pool refusal, named, when it is one (JSON-RPC 1010).
+fn submit_error(call: &str, e: &subxt::error::ExtrinsicError) -> Error {
+    match pool_refusal(e) {
+        Some(validity) => Error::Refused {
+            call: call.to_string(),
+            validity,
+        },
+        None => request_error(format!("submit {call}"), e),
+    }
+}
+
+/// The `InvalidTransaction` of a node's 1010 answer: its data says which (`"Custom error: 6"`),
+/// and only the structured error keeps it (its text is "Invalid Transaction (1010)").
+fn pool_refusal(e: &subxt::error::ExtrinsicError) -> Option<Invalidity> {
+    use subxt::error::{BackendError, ExtrinsicError, RpcError};
+    let ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(RpcError::ClientError(
+        subxt::rpcs::Error::User(user),
+    ))) = e
+    else {
+        return None;
+    };
+    if user.code != POOL_INVALID_TX {
+        return None;
+    }
+    let data = user.data.as_ref().map_or("", |d| d.get());
+    let text = serde_json::from_str::<String>(data).unwrap_or_else(|_| data.to_string());
+    Some(Invalidity::from_node_message(&text))
+}
+
+/// `sc_rpc_api::author::error`'s code for a transaction the pool refuses as invalid.
+const POOL_INVALID_TX: i32 = 1010;
 
 /// A storage failure: the node's runtime disagreeing with the generated code is a decode error
 /// (retrying cannot help), anything else a failed request.
@@ -1257,7 +1289,7 @@ impl Subtensor for SubxtClient {
         let progress = tx
             .sign_and_submit_then_watch_default(&payload, signer.keypair())
             .await
-            .map_err(|e| request_error(format!("submit {name}"), e))?;
+            .map_err(|e| submit_error(&name, &e))?;
         let in_block = progress
             .wait_for_finalized()
             .await

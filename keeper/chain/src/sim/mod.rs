@@ -182,6 +182,10 @@ struct Subnet {
     commitment_usage: Arc<BTreeMap<AccountId, (u64, u64)>>,
     weights: Arc<WeightRows>,
     pending: Arc<Vec<PendingCommit>>,
+    /// `WeightsSetRateLimit`, blocks.
+    weights_rate_limit: u64,
+    /// `LastUpdate` per (mechanism, uid): the block of the last weights set or commit.
+    last_update: Arc<BTreeMap<(u8, u16), BlockNumber>>,
 }
 
 impl Subnet {
@@ -246,6 +250,9 @@ pub struct Simulator {
     beacon: LocalBeacon,
     beacon_info: BeaconInfo,
     batch_depth: u32,
+    /// `StakeThreshold` (rao of stake weight), the head's value: a weights call below it is
+    /// refused by the transaction extension.
+    stake_threshold: u64,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -283,6 +290,7 @@ impl Simulator {
             beacon,
             beacon_info,
             batch_depth: 0,
+            stake_threshold: 0,
         };
         sim.snapshot();
         Ok(sim)
@@ -485,6 +493,59 @@ impl Simulator {
         self.in_new_block(|sim| sim.set_mechanisms_now(netuid, count, split))
     }
 
+    /// Root's `sudo_set_stake_threshold` and `sudo_set_weights_set_rate_limit` for `netuid`, in a
+    /// new block.
+    pub fn set_weights_rules(
+        &mut self,
+        netuid: NetUid,
+        stake_threshold: u64,
+        rate_limit: u64,
+    ) -> Result<()> {
+        self.in_new_block(|sim| {
+            sim.subnet_mut(netuid)?.weights_rate_limit = rate_limit;
+            sim.stake_threshold = stake_threshold;
+            Ok(())
+        })
+    }
+
+    /// What subtensor's transaction extension refuses a weights call for before it enters the
+    /// pool, as its `CustomTransactionError` code (`guards/check_weights.rs`,
+    /// `guards/check_rate_limits.rs`): stake weight below `StakeThreshold` (1,
+    /// `StakeAmountTooLow`; the subnet owner's hotkey is exempt), or a direct `set_weights` inside
+    /// `WeightsSetRateLimit` of the uid's `LastUpdate` while commit-reveal is off (6,
+    /// `RateLimitExceeded`). Timelocked commits are rate-limited at dispatch, not here.
+    pub fn weights_refusal(&self, who: AccountId, call: &Call) -> Result<Option<u8>> {
+        let (netuid, mecid, direct) = match call {
+            Call::SetMechanismWeights { netuid, mecid, .. } => (*netuid, *mecid, true),
+            Call::CommitTimelockedMechanismWeights { netuid, mecid, .. } => {
+                (*netuid, *mecid, false)
+            }
+            _ => return Ok(None),
+        };
+        let Some(sn) = self.subnets.get(&netuid) else {
+            return Ok(None);
+        };
+        if !self.weights_min_stake(sn, who, netuid)? {
+            return Ok(Some(1));
+        }
+        if direct && !sn.commit_reveal_enabled {
+            if let Some(uid) = sn.uid_of(&who) {
+                if !rate_limit_passes(sn, mecid, uid, self.head.saturating_add(1)) {
+                    return Ok(Some(6));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// `check_weights_min_stake` (`lib.rs:2752`): the owner's hotkey, or stake at the threshold.
+    fn weights_min_stake(&self, sn: &Subnet, who: AccountId, netuid: NetUid) -> Result<bool> {
+        if who == sn.owner {
+            return Ok(true);
+        }
+        Ok(self.ledger.hotkey_total(self.head, &who, netuid)? >= self.stake_threshold)
+    }
+
     /// Turns commit-reveal on or off and sets the reveal period, in a new block.
     pub fn set_commit_reveal(
         &mut self,
@@ -625,6 +686,8 @@ impl Simulator {
                 commitment_usage: Arc::new(BTreeMap::new()),
                 weights: Arc::new(BTreeMap::new()),
                 pending: Arc::new(Vec::new()),
+                weights_rate_limit: 0,
+                last_update: Arc::new(BTreeMap::new()),
             },
         );
         Ok(())
@@ -976,6 +1039,15 @@ impl Simulator {
     /// Includes a signed call in a new block; a failed dispatch is included too (with
     /// `ExtrinsicFailed`) and returned as [`Error::Dispatch`].
     pub fn submit(&mut self, signer: Option<AccountId>, call: Call) -> Result<Inclusion> {
+        // The transaction extension's refusals come before any block, as a node's pool gives them.
+        if let Some(who) = signer {
+            if let Some(code) = self.weights_refusal(who, &call)? {
+                return Err(Error::Refused {
+                    call: call.name(),
+                    validity: crate::error::Invalidity::custom(code),
+                });
+            }
+        }
         let dispatched = call.clone();
         self.include(signer, call, move |sim, who| sim.dispatch(who, &dispatched))
     }
@@ -1444,6 +1516,9 @@ impl Simulator {
         let permits = self
             .neurons_of(current, self.head, netuid)
             .map_err(internal)?;
+        let min_stake = self
+            .weights_min_stake(current, who, netuid)
+            .map_err(internal)?;
         let sn = self
             .subnets
             .get_mut(&netuid)
@@ -1454,11 +1529,18 @@ impl Simulator {
         let uid = sn
             .uid_of(&who)
             .ok_or_else(|| subtensor("HotKeyNotRegisteredInSubNet"))?;
+        if !min_stake {
+            return Err(subtensor("NotEnoughStakeToSetWeights"));
+        }
         if sn.commit_reveal_enabled {
             return Err(subtensor("CommitRevealEnabled"));
         }
+        if !rate_limit_passes(sn, mecid, uid, self.head) {
+            return Err(subtensor("SettingWeightsTooFast"));
+        }
         let row = check_weights(sn, uid, dests, weights, &permits)?;
         Arc::make_mut(&mut sn.weights).insert((mecid, uid), row);
+        Arc::make_mut(&mut sn.last_update).insert((mecid, uid), self.head);
         Ok(vec![Event::WeightsSet {
             netuid_index: netuid_index(netuid, mecid),
             uid,
@@ -1491,6 +1573,9 @@ impl Simulator {
         if version != crate::api::COMMIT_REVEAL_VERSION {
             return Err(subtensor("IncorrectCommitRevealVersion"));
         }
+        if !rate_limit_passes(sn, mecid, uid, block) {
+            return Err(subtensor("CommittingWeightsTooFast"));
+        }
         // Filed under the look-ahead epoch after this block's coinbase (`weights.rs:345`).
         let commit_epoch = epochs::current_epoch_with_lookahead(&sn.schedule, block);
         let unrevealed = sn
@@ -1501,6 +1586,7 @@ impl Simulator {
         if unrevealed >= MAX_UNREVEALED_COMMITS {
             return Err(subtensor("TooManyUnrevealedCommits"));
         }
+        Arc::make_mut(&mut sn.last_update).insert((mecid, uid), block);
         Arc::make_mut(&mut sn.pending).push(PendingCommit {
             who,
             uid,
@@ -1515,6 +1601,15 @@ impl Simulator {
             commit_hash: blake2_256(commit),
             reveal_round,
         }])
+    }
+}
+
+/// `check_rate_limit` (`subnets/weights.rs:1104`): never set, or at least `WeightsSetRateLimit`
+/// blocks since the uid's `LastUpdate` on this mechanism.
+fn rate_limit_passes(sn: &Subnet, mecid: u8, uid: u16, block: BlockNumber) -> bool {
+    match sn.last_update.get(&(mecid, uid)) {
+        None | Some(0) => true,
+        Some(last) => block.saturating_sub(*last) >= sn.weights_rate_limit,
     }
 }
 

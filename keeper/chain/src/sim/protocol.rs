@@ -219,6 +219,15 @@ pub enum Op {
         /// Reveal period in epochs.
         reveal_period_epochs: u64,
     },
+    /// Root's `StakeThreshold` and the subnet's `WeightsSetRateLimit`.
+    SetWeightsRules {
+        /// Subnet.
+        netuid: NetUid,
+        /// Stake weight (rao) a hotkey needs to set or commit weights.
+        stake_threshold: u64,
+        /// Blocks between two weights sets or commits of one uid.
+        rate_limit: u64,
+    },
     /// The owner's `set_tempo`.
     SetTempo {
         /// Subnet.
@@ -322,6 +331,11 @@ impl Simulator {
                 enabled,
                 reveal_period_epochs,
             } => to_value(self.set_commit_reveal(netuid, enabled, reveal_period_epochs)?),
+            Op::SetWeightsRules {
+                netuid,
+                stake_threshold,
+                rate_limit,
+            } => to_value(self.set_weights_rules(netuid, stake_threshold, rate_limit)?),
             Op::SetTempo { netuid, tempo } => to_value(self.set_tempo(netuid, tempo)?),
             Op::SudoSetTempo { netuid, tempo } => to_value(self.sudo_set_tempo(netuid, tempo)?),
             Op::TriggerEpoch { netuid } => to_value(self.trigger_epoch(netuid)?),
@@ -626,6 +640,21 @@ impl<T: Transport> SimClient<T> {
             netuid,
             enabled,
             reveal_period_epochs,
+        })
+        .await
+    }
+
+    /// Root's `StakeThreshold` and `netuid`'s `WeightsSetRateLimit`, in a new block.
+    pub async fn set_weights_rules(
+        &self,
+        netuid: NetUid,
+        stake_threshold: u64,
+        rate_limit: u64,
+    ) -> Result<()> {
+        self.ask(Op::SetWeightsRules {
+            netuid,
+            stake_threshold,
+            rate_limit,
         })
         .await
     }

@@ -398,6 +398,12 @@ impl Node {
         }
         pool_lock(&self.pool).check_nonce(&signed.signer, best, signed.nonce)?;
         let call = pool::call(&self.metadata, &signed.call)?;
+        if let Some(code) = sim
+            .weights_refusal(signed.signer, &call)
+            .map_err(|e| Refusal::Internal(e.to_string()))?
+        {
+            return Err(Refusal::Custom(code));
+        }
         Ok((signed, call))
     }
 
@@ -460,10 +466,12 @@ impl Node {
                     pool::STALE => 3,
                     pool::BAD_PROOF => 4,
                     pool::ANCIENT => 5,
-                    _ => 7,
+                    // Every other reason is a call the runtime does not expect.
+                    _ => 0,
                 };
                 vec![1, 0, index]
             }
+            Err(Refusal::Custom(code)) => vec![1, 0, 7, code],
             Err(Refusal::Undecodable(reason)) => {
                 return Err(Error::decode("extrinsic", reason));
             }
@@ -509,6 +517,12 @@ fn refusal(r: Refusal) -> ErrorObjectOwned {
         Refusal::Invalid(reason) => {
             ErrorObjectOwned::owned(1010, "Invalid Transaction", Some(reason))
         }
+        // As `sc_rpc_api::author::error` words a custom validity error.
+        Refusal::Custom(code) => ErrorObjectOwned::owned(
+            1010,
+            "Invalid Transaction",
+            Some(format!("Custom error: {code}")),
+        ),
         Refusal::Undecodable(reason) => ErrorObjectOwned::owned(
             1002,
             format!("Verification Error: Runtime error: {reason}"),

@@ -6,8 +6,8 @@
 //! that block's body.
 //!
 //! Not modelled: fees (nothing is charged), a pool of future-nonce transactions (a nonce ahead of
-//! the account's is refused as "valid in the future"), the call-specific validity of subtensor's
-//! transaction extension.
+//! the account's is refused as "valid in the future"). Of subtensor's transaction extension, the
+//! weights guards are modelled (`Simulator::weights_refusal`); its other call checks are not.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +20,9 @@ use crate::types::{AccountId, BlockNumber, Bytes32, Call};
 pub(super) enum Refusal {
     /// `InvalidTransaction::*` (JSON-RPC 1010, "Invalid Transaction", the reason as data).
     Invalid(&'static str),
+    /// `InvalidTransaction::Custom(n)`: subtensor's transaction extension refused the call
+    /// (JSON-RPC 1010, data "Custom error: n").
+    Custom(u8),
     /// Not decodable as an extrinsic of this runtime (JSON-RPC 1002, "Verification Error").
     Undecodable(String),
     /// The simulator could not apply it (JSON-RPC internal error).
