@@ -533,12 +533,24 @@ async fn reads_at_a_finalized_block_cost_one_request_each() {
     let (_sim, server) = serve(populated(256)).await;
     let client = SubxtClient::connect(&server.url(), None).await.unwrap();
     let head = client.finalized_head().await.unwrap().number;
+    // Following the head costs two plain reads a poll (hash, header), never a runtime call.
+    let before = server.requests();
+    for _ in 0..5 {
+        assert_eq!(client.finalized_head().await.unwrap().number, head);
+    }
+    assert_eq!(server.requests() - before, 10);
+    // The block's hash and runtime version are looked up at its first read, not per read.
+    client.tempo(head, 1).await.unwrap();
     let before = server.requests();
     for _ in 0..10 {
         client.tempo(head, 1).await.unwrap();
     }
-    // The block's hash and runtime version are looked up once, not per read.
     assert_eq!(server.requests() - before, 10);
+    // The six items of the epoch schedule are one `state_queryStorageAt`.
+    let before = server.requests();
+    let schedule = client.epoch_schedule(head, 1).await.unwrap();
+    assert_eq!(server.requests() - before, 1);
+    assert_eq!(schedule.tempo, client.tempo(head, 1).await.unwrap());
     // An older finalized block is looked up on its first read only.
     let before = server.requests();
     client.tempo(head - 1, 1).await.unwrap();

@@ -363,7 +363,8 @@ impl StakeLedger for AnvilLedger {
 
     fn mirror(&mut self, _block: BlockNumber, subnets: &[SubnetMirror]) -> tao20_chain::Result<()> {
         for s in subnets {
-            if self.mirrored.get(&s.netuid) == Some(&(s.price_rao, s.transfers_enabled)) {
+            let before = self.mirrored.get(&s.netuid).copied();
+            if before == Some((s.price_rao, s.transfers_enabled)) {
                 continue;
             }
             let n = u64::from(s.netuid);
@@ -377,6 +378,17 @@ impl StakeLedger for AnvilLedger {
                     r,
                 )
             })?;
+            let price_slot = slots::mapping(n, slots::ALPHA_PRICE);
+            let price = U256::from(s.price_rao);
+            // Prices move at every block; the flag bits only when a subnet is first mirrored or
+            // its transfers toggle. Each write is an anvil round trip made while the simulator
+            // opens the block, so the common case writes the two price words only.
+            if before.is_some_and(|(_, transfers)| transfers == s.transfers_enabled) {
+                self.ask(|r| Request::SetStorage(ALPHA_PRECOMPILE, price_slot, price, r))?;
+                self.mirrored
+                    .insert(s.netuid, (s.price_rao, s.transfers_enabled));
+                continue;
+            }
             // Two flag bits per subnet: bit 0 transfers disabled, bit 1 a price of its own.
             let word_index = n / 128;
             let shift = 2 * (n % 128);
@@ -394,14 +406,7 @@ impl StakeLedger for AnvilLedger {
             let slot = slots::mapping(bits_index, slots::ALPHA_SET_BITS);
             let bits = self.ask(|r| Request::Storage(ALPHA_PRECOMPILE, slot, r))? | bit;
             self.ask(|r| Request::SetStorage(ALPHA_PRECOMPILE, slot, bits, r))?;
-            self.ask(|r| {
-                Request::SetStorage(
-                    ALPHA_PRECOMPILE,
-                    slots::mapping(n, slots::ALPHA_PRICE),
-                    U256::from(s.price_rao),
-                    r,
-                )
-            })?;
+            self.ask(|r| Request::SetStorage(ALPHA_PRECOMPILE, price_slot, price, r))?;
             self.mirrored
                 .insert(s.netuid, (s.price_rao, s.transfers_enabled));
         }

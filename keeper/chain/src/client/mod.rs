@@ -442,6 +442,12 @@ fn convert_event(
     })
 }
 
+/// A `0x`-prefixed 32-byte hash as the node writes it.
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(s.strip_prefix("0x")?).ok()?;
+    <[u8; 32]>::try_from(bytes).ok()
+}
+
 fn request_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
     Error::Request {
         what: what.into(),
@@ -589,6 +595,8 @@ pub struct SubxtClient {
     runtime_spec_version: u32,
     finalized: std::sync::Arc<AtCache>,
     requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The same connection, for the plain reads subxt's block client would pay extra for.
+    rpc: subxt::rpcs::RpcClient,
 }
 
 /// Clients at recent finalized blocks. Building one costs the node a block-hash lookup and a
@@ -674,9 +682,10 @@ impl SubxtClient {
     ) -> Result<Self> {
         let transport = transport::Bounded::connect(endpoint, timeout).await?;
         let requests = transport.counter();
+        let rpc = subxt::rpcs::RpcClient::new(transport);
         let api = OnlineClient::<ChainConfig>::from_rpc_client_with_config(
             SubtensorConfig::new(),
-            subxt::rpcs::RpcClient::new(transport),
+            rpc.clone(),
         )
         .await
         .map_err(|e| Error::Connection {
@@ -711,6 +720,7 @@ impl SubxtClient {
             runtime_spec_version,
             finalized: std::sync::Arc::default(),
             requests,
+            rpc,
         })
     }
 
@@ -811,16 +821,39 @@ macro_rules! fetch {
 
 impl Subtensor for SubxtClient {
     async fn finalized_head(&self) -> Result<BlockRef> {
-        let at = self
-            .api
-            .at_current_block()
+        // Two plain reads. A block client at the head (`at_current_block`) also calls the
+        // runtime's `Core_version`, which a keeper polling the head several times a block would
+        // pay at every poll; the block's client is built once, when the block is first read.
+        use subxt::rpcs::rpc_params;
+        let hash: String = self
+            .rpc
+            .request("chain_getFinalizedHead", rpc_params![])
             .await
             .map_err(|e| request_error("finalized head", e))?;
-        self.finalized.finalized(at.block_number());
-        self.finalized.put(at.block_number(), &at);
+        let header: Option<serde_json::Value> = self
+            .rpc
+            .request("chain_getHeader", rpc_params![&hash])
+            .await
+            .map_err(|e| request_error(format!("header of the finalized head {hash}"), e))?;
+        let number = header
+            .as_ref()
+            .and_then(|h| h.get("number"))
+            .and_then(serde_json::Value::as_str)
+            .and_then(|n| n.strip_prefix("0x"))
+            .and_then(|n| u64::from_str_radix(n, 16).ok())
+            .ok_or_else(|| {
+                Error::decode(
+                    format!("header of the finalized head {hash}"),
+                    format!("no hex block number in {header:?}"),
+                )
+            })?;
+        let hash = hex32(&hash).ok_or_else(|| {
+            Error::decode("finalized head", format!("not a 32-byte hex hash: {hash}"))
+        })?;
+        self.finalized.finalized(number);
         Ok(BlockRef {
-            number: at.block_number(),
-            hash: Bytes32(at.block_hash().0),
+            number,
+            hash: Bytes32(hash),
         })
     }
 
@@ -1037,23 +1070,44 @@ impl Subtensor for SubxtClient {
     }
 
     async fn epoch_schedule(&self, at: BlockNumber, netuid: NetUid) -> Result<EpochSchedule> {
-        use subxt::error::StorageError;
+        use subxt::rpcs::rpc_params;
         let client = self.at(at).await?;
-        let mut values = [0u64; raw::SCHEDULE_ITEMS.len()];
-        for (value, item) in values.iter_mut().zip(raw::SCHEDULE_ITEMS.iter()) {
+        let mut keys = Vec::with_capacity(raw::SCHEDULE_ITEMS.len());
+        for item in &raw::SCHEDULE_ITEMS {
             // The node's metadata at this block must declare the item as read here.
             raw::check_entry(client.metadata_ref(), item)?;
-            let key = raw::netuid_key(item, netuid)?;
-            let bytes = match client.storage().fetch_raw(key).await {
-                Ok(bytes) => Some(bytes),
-                Err(StorageError::NoValueFound) => None,
-                Err(e) => {
-                    return Err(storage_error(
-                        format!("SubtensorModule::{}({netuid}) at {at}", item.name),
-                        e,
-                    ))
-                }
-            };
+            keys.push(format!("0x{}", hex::encode(raw::netuid_key(item, netuid)?)));
+        }
+        // One `state_queryStorageAt` for the six: the keeper reads the schedule at every block.
+        let what = format!("epoch schedule of {netuid} at {at}");
+        let block = format!("0x{}", hex::encode(client.block_hash().0));
+        let sets: Vec<serde_json::Value> = self
+            .rpc
+            .request("state_queryStorageAt", rpc_params![&keys, &block])
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        let changes = sets
+            .first()
+            .and_then(|s| s.get("changes"))
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| Error::decode(what.clone(), "no change set in the answer"))?;
+        let mut values = [0u64; raw::SCHEDULE_ITEMS.len()];
+        for ((value, item), key) in values.iter_mut().zip(raw::SCHEDULE_ITEMS.iter()).zip(&keys) {
+            // A key the node holds no value for is absent or null: the item's default.
+            let bytes = changes
+                .iter()
+                .find(|c| c.get(0).and_then(serde_json::Value::as_str) == Some(key.as_str()))
+                .and_then(|c| c.get(1))
+                .and_then(serde_json::Value::as_str)
+                .map(|v| {
+                    hex::decode(v.trim_start_matches("0x")).map_err(|e| {
+                        Error::decode(
+                            format!("SubtensorModule::{}({netuid}) at {at}", item.name),
+                            e,
+                        )
+                    })
+                })
+                .transpose()?;
             *value = raw::decode_value(item, netuid, bytes.as_deref())?;
         }
         let [tempo, last_epoch_block, pending_epoch_at, subnet_epoch_index, blocks_since_last_step, reveal_period_epochs] =

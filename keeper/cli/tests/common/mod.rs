@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use alloy::primitives::{B256, U256};
@@ -22,11 +23,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// One devnet at a time per test binary: five keepers, a miner, anvil and the node already fill
+/// two cores, and a second devnet beside them leaves every keeper lagging the 100 ms blocks.
+static ONE_DEVNET: Mutex<()> = Mutex::new(());
+
 /// A running devnet; `extra` holds processes a test started itself (restarted keepers).
 pub struct Net {
     pub _tmp: tempfile::TempDir,
     pub file: DevnetFile,
     pub extra: Vec<(Child, Started)>,
+    /// Released after `Drop` took the devnet down (fields drop after it, in order).
+    pub _turn: MutexGuard<'static, ()>,
 }
 
 impl Drop for Net {
@@ -41,6 +48,8 @@ impl Drop for Net {
 
 /// `tao20 devnet up --detach --dir D ARGS` (D is `KEEP_DEVNET_DIR` when set, to look at it after).
 pub fn up(args: &[&str]) -> Net {
+    // A test that failed with the devnet up poisons the lock; the devnet went down with it.
+    let turn = ONE_DEVNET.lock().unwrap_or_else(PoisonError::into_inner);
     let tmp = tempfile::tempdir().unwrap();
     let dir =
         std::env::var_os("KEEP_DEVNET_DIR").map_or_else(|| tmp.path().join("net"), PathBuf::from);
@@ -61,6 +70,7 @@ pub fn up(args: &[&str]) -> Net {
         file: DevnetFile::load(&dir).unwrap(),
         _tmp: tmp,
         extra: Vec::new(),
+        _turn: turn,
     }
 }
 

@@ -22,7 +22,7 @@ mod metadata;
 mod pool;
 mod storage;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -95,6 +95,9 @@ struct Node {
     chain: Mutex<Chain>,
     pool: Mutex<pool::Pool>,
     requests: Arc<AtomicU64>,
+    /// Requests served per method and, for `state_call`, per runtime API: the devnet's load
+    /// report (`dev_stats`) says which reads its clients repeat.
+    by_method: Mutex<BTreeMap<String, u64>>,
 }
 
 #[derive(Default)]
@@ -245,7 +248,21 @@ impl Node {
             chain: Mutex::new(Chain::default()),
             pool: Mutex::new(pool::Pool::default()),
             requests: Arc::new(AtomicU64::new(0)),
+            by_method: Mutex::default(),
         })
+    }
+
+    fn count(&self, method: &str) {
+        let mut m = self
+            .by_method
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match m.get_mut(method) {
+            Some(n) => *n += 1,
+            None => {
+                m.insert(method.to_string(), 1);
+            }
+        }
     }
 
     /// The runtime whose state block `n` holds.
@@ -573,6 +590,10 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
             $(module
                 .register_method($name, |params, $node, _| -> RpcResult<Value> {
                     let $args = args(&params)?;
+                    $node.count(match $name {
+                        "state_call" | "state_callAt" => $args.first().and_then(Value::as_str).unwrap_or($name),
+                        _ => $name,
+                    });
                     with_sim($node, |$sim| $body)
                 })
                 .map_err(reg_err)?;)+
@@ -666,6 +687,9 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
     });
     method!("state_getStorage", "state_getStorageAt" => |a, node, sim| {
         let key = bytes_arg(&a, 0, "storage key")?;
+        if let Some((item, _)) = storage::item_of(&key) {
+            node.count(&format!("storage {item:?}"));
+        }
         let at = node.state(sim, hash_arg(&a, 1)?)?;
         let pool = pool_lock(&node.pool);
         let value = storage::read(sim, &node.metadata, &pool, at, &key).map_err(internal)?;
@@ -759,7 +783,8 @@ fn register(module: &mut RpcModule<Ctx>) -> std::result::Result<(), Error> {
     module
         .register_method("dev_stats", |_, node, _| -> RpcResult<Value> {
             let head = lock(&node.sim).map_err(internal)?.head();
-            Ok(json!({ "requests": node.requests.load(Ordering::Relaxed), "head": head }))
+            let methods = node.by_method.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            Ok(json!({ "requests": node.requests.load(Ordering::Relaxed), "head": head, "methods": methods }))
         })
         .map_err(reg_err)?;
     module
