@@ -174,6 +174,10 @@ pub struct WeightsSettings {
     pub reveal_period_epochs: u64,
     /// `CommitRevealWeightsVersion` (4 for drand-timelocked commits).
     pub commit_reveal_version: u16,
+    /// `WeightsVersionKey`: weights whose version key is below it are refused when set and
+    /// dropped without an event when revealed (0: any key).
+    #[serde(default)]
+    pub version_key: u64,
 }
 
 /// A subnet's epoch schedule state at one block (the end of it): what the stateful tempo model

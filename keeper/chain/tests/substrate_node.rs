@@ -8,7 +8,7 @@ use serde_json::Value;
 use subxt::rpcs::{rpc_params, RpcClient};
 use tao20_chain::client::{self, Signer, SubxtClient, CHECKED_SPEC_VERSION};
 use tao20_chain::sim::node::{dev_accounts, NodeConfig, NodeServer};
-use tao20_chain::sim::{SimConfig, Simulator, SubnetSpec, WEIGHT_ONE};
+use tao20_chain::sim::{SimConfig, Simulator, SubnetSpec, WeightsRules, WEIGHT_ONE};
 use tao20_chain::types::{Bytes32, Call, Event};
 use tao20_chain::Subtensor;
 
@@ -899,7 +899,14 @@ async fn weights_the_runtime_refuses_before_the_pool_come_back_named() {
     let hot = alice.account();
     // Without stake it has no permit: it weights itself, which needs none.
     let uid = sim.register_neuron(1, hot, VALI).unwrap();
-    sim.set_weights_rules(1, 1, 0).unwrap();
+    sim.set_weights_rules(
+        1,
+        WeightsRules {
+            stake_threshold: 1,
+            ..WeightsRules::default()
+        },
+    )
+    .unwrap();
     let (sim, server) = serve_with(sim, dev_config()).await;
     let client = SubxtClient::connect(&server.url(), Some(alice.clone()))
         .await
@@ -940,7 +947,16 @@ async fn weights_the_runtime_refuses_before_the_pool_come_back_named() {
 
     // Enough stake, a rate limit of 100 blocks: the first set lands, the second is refused
     // for the rate limit (a retry later can succeed), then it lands once the limit passed.
-    sim.lock().unwrap().set_weights_rules(1, 0, 100).unwrap();
+    sim.lock()
+        .unwrap()
+        .set_weights_rules(
+            1,
+            WeightsRules {
+                rate_limit: 100,
+                ..WeightsRules::default()
+            },
+        )
+        .unwrap();
     let first = client.submit(weights()).await.unwrap();
     let err = client.submit(weights()).await.unwrap_err();
     match &err {

@@ -230,9 +230,8 @@ impl<S: Subtensor> ChainExecutor<S> {
                 tracing::info!(target: "keeper::chain", block, included = inc.block.number, commitment = %text, "price commitment published");
                 Ok(Step::Done)
             }
-            Err(e) => match e.dispatch_error_name() {
+            Err(e) => match e.final_refusal() {
                 Some(name) => {
-                    let name = name.to_string();
                     self.set_commitment_state(block, &format!("refused {name}"))?;
                     self.metrics
                         .commitments
@@ -313,6 +312,59 @@ impl<S: Subtensor> ChainExecutor<S> {
         Ok(())
     }
 
+    /// What the chain would refuse, or drop without an event when it reveals a commit, about
+    /// weights on `uids` from this keeper at `b`: the runtime's error name and what this keeper
+    /// holds against the chain's value. Checked before every submission, from the chain's storage
+    /// and not from constants.
+    async fn preflight(
+        &self,
+        settings: &tao20_chain::types::WeightsSettings,
+        uids: &[u16],
+        b: u64,
+    ) -> Result<Option<(&'static str, String)>> {
+        if settings.commit_reveal_enabled
+            && settings.commit_reveal_version != tao20_chain::api::COMMIT_REVEAL_VERSION
+        {
+            return Ok(Some((
+                "IncorrectCommitRevealVersion",
+                format!(
+                    "IncorrectCommitRevealVersion: the chain's CommitRevealWeightsVersion is {}, this keeper commits version {}",
+                    settings.commit_reveal_version,
+                    tao20_chain::api::COMMIT_REVEAL_VERSION
+                ),
+            )));
+        }
+        if settings.version_key != 0 && self.version_key < settings.version_key {
+            return Ok(Some((
+                "IncorrectWeightVersionKey",
+                format!(
+                    "IncorrectWeightVersionKey: mechanisms.version_key is {}, the subnet's WeightsVersionKey {}",
+                    self.version_key, settings.version_key
+                ),
+            )));
+        }
+        let Some(me) = self.subtensor.signer() else {
+            return Ok(None);
+        };
+        let neurons = self.subtensor.neurons(b, self.netuid).await?;
+        let Some(own) = neurons.iter().find(|n| n.hotkey == me) else {
+            return Ok(Some((
+                "HotKeyNotRegisteredInSubNet",
+                format!("HotKeyNotRegisteredInSubNet: {me} has no uid on the subnet at block {b}"),
+            )));
+        };
+        if !own.validator_permit && uids.iter().any(|u| *u != own.uid) {
+            return Ok(Some((
+                "NeuronNoValidatorPermit",
+                format!(
+                    "NeuronNoValidatorPermit: uid {} holds no validator permit at block {b}",
+                    own.uid
+                ),
+            )));
+        }
+        Ok(None)
+    }
+
     /// This keeper's uid on the subnet at `b`.
     async fn own_uid(&self, b: u64) -> Result<Option<u16>> {
         let Some(me) = self.subtensor.signer() else {
@@ -369,6 +421,23 @@ impl<S: Subtensor> ChainExecutor<S> {
             return Ok(Step::Done);
         }
         let settings = self.subtensor.weights_settings(b, self.netuid).await?;
+        if let Some((name, detail)) = self.preflight(&settings, &row.uids, b).await? {
+            self.metrics
+                .weights_refused
+                .with_label_values(&[&mecid.to_string(), name])
+                .inc();
+            self.update_weights(
+                mecid,
+                epoch,
+                "refused",
+                Update {
+                    detail: Some(&detail),
+                    ..Update::default()
+                },
+            )?;
+            tracing::error!(target: "keeper::chain", mecid, epoch, error = name, %detail, "weights not sent: the chain would refuse or drop them");
+            return Ok(Step::Done);
+        }
         let mut timelocked = settings.commit_reveal_enabled;
         for attempt in 0..2 {
             let method = if timelocked { "timelocked" } else { "set" };

@@ -40,8 +40,6 @@ use crate::config::MechanismsConfig;
 use crate::store::{db, Store};
 use crate::{Error, Result};
 
-/// The commitments pallet's space allowance per subnet epoch (`DefaultMaxSpace`).
-pub const COMMITMENT_MAX_SPACE: u64 = 3_100;
 /// The least space one commitment uses.
 pub const COMMITMENT_MIN_SPACE: u64 = 100;
 
@@ -333,14 +331,24 @@ impl Mechanisms {
         if !changed && !old {
             return Ok(None);
         }
-        // The pallet's allowance: space per subnet epoch, reset when the epoch index moves.
+        // The pallet's allowance: space per subnet epoch, reset when the epoch index moves. Its
+        // size (`MaxSpace`, which governance sets) and what the chain already counts against this
+        // hotkey come from the chain; the state adds what this keeper decided and has not seen
+        // included yet.
         let cost = u64::try_from(payload.len())
             .unwrap_or(u64::MAX)
             .max(COMMITMENT_MIN_SPACE);
         if st.commitment_space.0 != sched.subnet_epoch_index {
             st.commitment_space = (sched.subnet_epoch_index, 0);
         }
-        if st.commitment_space.1 + cost > COMMITMENT_MAX_SPACE {
+        let space = subtensor
+            .commitment_space(b, self.netuid, self.hotkey)
+            .await?;
+        if space.last_epoch == sched.subnet_epoch_index {
+            st.commitment_space.1 = st.commitment_space.1.max(space.used_space);
+        }
+        let max_space = space.max_space;
+        if st.commitment_space.1 + cost > max_space {
             return Ok(None);
         }
         // Within one epoch the last commitments are kept for a change of bans, not of prices:
@@ -354,7 +362,7 @@ impl Mechanisms {
                 Commitment::Price(p) => p.bans != Some(bitmap),
                 Commitment::Bid(_) => true,
             });
-        if !old && !bans_changed && st.commitment_space.1 + cost + reserve > COMMITMENT_MAX_SPACE {
+        if !old && !bans_changed && st.commitment_space.1 + cost + reserve > max_space {
             return Ok(None);
         }
         st.commitment_space.1 += cost;

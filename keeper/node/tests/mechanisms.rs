@@ -17,8 +17,10 @@ use tao20_auction::commitment::Commitment;
 use tao20_auction::delivery::WorkerReading;
 use tao20_auction::window::Window;
 use tao20_bevm::reader::SignerSet;
-use tao20_chain::sim::{LocalTransport, SimClient, SimConfig, SubnetSpec, WEIGHT_ONE};
-use tao20_chain::types::{AccountId, Call};
+use tao20_chain::sim::{
+    LocalTransport, SimClient, SimConfig, SubnetSpec, WeightsRules, WEIGHT_ONE,
+};
+use tao20_chain::types::{AccountId, Call, DEFAULT_COMMITMENT_MAX_SPACE};
 use tao20_chain::Subtensor;
 use tao20_core::Fp18;
 use tao20_node::chain_executor::ChainExecutor;
@@ -271,12 +273,15 @@ struct Setup {
     commit_reveal: bool,
     cap: &'static str,
     miners: Vec<&'static str>,
+    /// The commitments pallet's `MaxSpace`.
+    max_space: u64,
 }
 
 impl Net {
     async fn new(s: Setup) -> Net {
         let sim = SimClient::in_process(SimConfig {
             volatility_ppm: 0,
+            commitment_max_space: s.max_space,
             ..SimConfig::default()
         })
         .unwrap();
@@ -604,6 +609,7 @@ async fn three_validators_settle_two_epochs_and_commit_exact_weights() {
         commit_reveal: true,
         cap: "1",
         miners: vec!["v2", "v1", "pricey", "lazy", "stale"],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
     })
     .await;
     net.bid("v2", "2;b;BTC,1=0.25:2", Some(200));
@@ -927,6 +933,7 @@ async fn a_sampling_gap_bans_nobody_and_weights_are_set_directly_without_commit_
         commit_reveal: true,
         cap: "0.5",
         miners: vec!["big"],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
     })
     .await;
     net.bid("big", "2;b;BTC,1=0.45:1000", Some(200));
@@ -998,6 +1005,7 @@ async fn without_winners_everything_burns() {
         commit_reveal: true,
         cap: "1",
         miners: vec![],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
     })
     .await;
     net.run_epochs(3, 5).await;
@@ -1031,6 +1039,7 @@ async fn weights_below_the_stake_threshold_are_refused_by_name_not_left_pending(
         commit_reveal: true,
         cap: "1",
         miners: vec![],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
     })
     .await;
     let head = net.sim.finalized_head().await.unwrap().number;
@@ -1044,7 +1053,13 @@ async fn weights_below_the_stake_threshold_are_refused_by_name_not_left_pending(
         .unwrap()
         .stake;
     net.sim
-        .set_weights_rules(NETUID, stake + 1, 0)
+        .set_weights_rules(
+            NETUID,
+            WeightsRules {
+                stake_threshold: stake + 1,
+                ..WeightsRules::default()
+            },
+        )
         .await
         .unwrap();
     net.run_epochs(2, 15).await;
@@ -1067,4 +1082,112 @@ async fn weights_below_the_stake_threshold_are_refused_by_name_not_left_pending(
     let open =
         k.query::<i64>("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND kind = 'weights'");
     assert_eq!(open[0][0], 0, "no submission is retried");
+}
+
+/// The commitments pallet's allowance is the chain's `MaxSpace`, not the default: on a chain that
+/// allows less, the keeper publishes what fits and the chain refuses none of its commitments.
+#[tokio::test(flavor = "current_thread")]
+async fn price_commitments_fit_the_chains_max_space() {
+    let mut net = Net::new(Setup {
+        validators: 1,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec![],
+        max_space: 300,
+    })
+    .await;
+    net.run_epochs(2, 15).await;
+    let k = &net.keepers[0];
+    let states: Vec<String> = k
+        .query::<String>("SELECT state FROM commitments")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(
+        states.iter().any(|s| s.starts_with("included")),
+        "{states:?}"
+    );
+    assert!(
+        !states.iter().any(|s| s.starts_with("refused")),
+        "{states:?}"
+    );
+}
+
+/// The subnet's `WeightsVersionKey` above the keeper's: a timelocked commit would land and its
+/// reveal be dropped without an event. The keeper reads the key from the chain before committing
+/// and records the weights as refused, naming both keys, instead of committing them.
+#[tokio::test(flavor = "current_thread")]
+async fn weights_under_an_old_version_key_are_not_committed_to_be_dropped() {
+    let mut net = Net::new(Setup {
+        validators: 1,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec![],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
+    })
+    .await;
+    net.sim
+        .set_weights_rules(
+            NETUID,
+            WeightsRules {
+                version_key: 7,
+                ..WeightsRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    net.run_epochs(2, 15).await;
+    let k = &net.keepers[0];
+    let rows = k.query::<Option<String>>("SELECT status, detail FROM weights");
+    assert!(!rows.is_empty(), "the keeper decided weights");
+    for row in &rows {
+        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
+        let detail = row[1].as_deref().unwrap_or("");
+        assert!(
+            detail.starts_with("IncorrectWeightVersionKey")
+                && detail.contains("WeightsVersionKey 7"),
+            "{rows:?}"
+        );
+    }
+    assert!(net.weight_calls.is_empty(), "nothing was committed");
+}
+
+/// A keeper whose hotkey lost its stake (and with it its validator permit) weights the burn uid
+/// and winners, not itself: the chain would drop the revealed weights. The keeper sees the
+/// missing permit before committing and says so.
+#[tokio::test(flavor = "current_thread")]
+async fn weights_without_a_validator_permit_are_not_committed_to_be_dropped() {
+    let mut net = Net::new(Setup {
+        validators: 1,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec![],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
+    })
+    .await;
+    let head = net.sim.finalized_head().await.unwrap().number;
+    let hot = net.validators[0];
+    let cold = acct(4, 0);
+    let staked = net.sim.stake(head, cold, hot, NETUID).await.unwrap();
+    net.sim
+        .as_signer(cold)
+        .remove_stake(hot, NETUID, staked)
+        .await
+        .unwrap();
+    net.run_epochs(2, 15).await;
+    let k = &net.keepers[0];
+    // Mechanism 0 without creations has nothing to weight ("empty").
+    let rows =
+        k.query::<Option<String>>("SELECT status, detail FROM weights WHERE status != 'empty'");
+    assert!(!rows.is_empty(), "the keeper decided weights");
+    for row in &rows {
+        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
+        assert!(
+            row[1]
+                .as_deref()
+                .is_some_and(|d| d.starts_with("NeuronNoValidatorPermit")),
+            "{rows:?}"
+        );
+    }
+    assert!(net.weight_calls.is_empty(), "nothing was committed");
 }

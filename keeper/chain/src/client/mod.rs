@@ -1230,6 +1230,13 @@ impl Subtensor for SubxtClient {
                 s.commit_reveal_weights_version(),
                 ()
             ),
+            version_key: fetch!(
+                self,
+                at,
+                format!("WeightsVersionKey({netuid})"),
+                s.weights_version_key(),
+                (netuid,)
+            ),
         })
     }
 

@@ -185,6 +185,7 @@ pub const STORAGE: &[SurfaceStorage] = &[
     // weights_settings, weights
     storage("SubtensorModule", "CommitRevealWeightsEnabled", Read::Typed),
     storage("SubtensorModule", "CommitRevealWeightsVersion", Read::Typed),
+    storage("SubtensorModule", "WeightsVersionKey", Read::Typed),
     storage("SubtensorModule", "Weights", Read::Typed),
 ];
 
@@ -233,8 +234,9 @@ pub struct SurfaceError {
     pub name: &'static str,
 }
 
-/// The dispatch errors the keeper tells apart by name (`Error::dispatch_error_name`): the node's
-/// weights executor switches between direct and timelocked weights on these two.
+/// The dispatch errors the keeper tells apart by name (`Error::final_refusal`): the node's
+/// weights executor switches between direct and timelocked weights on the first two, and waits
+/// out the rate limits named by the last two.
 pub const ERRORS: &[SurfaceError] = &[
     SurfaceError {
         pallet: "SubtensorModule",
@@ -243,6 +245,14 @@ pub const ERRORS: &[SurfaceError] = &[
     SurfaceError {
         pallet: "SubtensorModule",
         name: "CommitRevealDisabled",
+    },
+    SurfaceError {
+        pallet: "SubtensorModule",
+        name: "CommittingWeightsTooFast",
+    },
+    SurfaceError {
+        pallet: "SubtensorModule",
+        name: "SettingWeightsTooFast",
     },
 ];
 
@@ -418,4 +428,6 @@ pub const KNOWN_DIFFERENCES: &[KnownDifference] = &[
     ),
     error_index("CommitRevealEnabled"),
     error_index("CommitRevealDisabled"),
+    error_index("CommittingWeightsTooFast"),
+    error_index("SettingWeightsTooFast"),
 ];

@@ -184,6 +184,8 @@ struct Subnet {
     pending: Arc<Vec<PendingCommit>>,
     /// `WeightsSetRateLimit`, blocks.
     weights_rate_limit: u64,
+    /// `WeightsVersionKey`.
+    weights_version_key: u64,
     /// `LastUpdate` per (mechanism, uid): the block of the last weights set or commit.
     last_update: Arc<BTreeMap<(u8, u16), BlockNumber>>,
 }
@@ -198,6 +200,18 @@ impl Subnet {
 }
 
 type Subnets = BTreeMap<NetUid, Subnet>;
+
+/// A subnet's weights rules as root sets them (the harness's `set_weights_rules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightsRules {
+    /// `StakeThreshold` (global): stake weight (rao) a hotkey needs to set or commit weights.
+    pub stake_threshold: u64,
+    /// `WeightsSetRateLimit`: blocks between two weights sets or commits of one uid.
+    pub rate_limit: u64,
+    /// `WeightsVersionKey`: the least version key weights may carry (0: any).
+    pub version_key: u64,
+}
 
 /// Free TAO (rao) per account.
 type Balances = BTreeMap<AccountId, u64>;
@@ -424,9 +438,19 @@ impl Simulator {
         let beacon = self.beacon.clone();
         let mut ran = 0u32;
         for netuid in netuids {
+            // A reveal applies weights as `set_weights` would: the permits at this block.
+            let permitted: std::collections::BTreeSet<u16> = match self.subnets.get(&netuid) {
+                Some(sn) if !sn.pending.is_empty() && !deferred.contains(&netuid) => self
+                    .neurons_of(sn, block, netuid)?
+                    .into_iter()
+                    .filter(|n| n.validator_permit)
+                    .map(|n| n.uid)
+                    .collect(),
+                _ => std::collections::BTreeSet::new(),
+            };
             let sn = self.subnet_mut(netuid)?;
             if !deferred.contains(&netuid) {
-                reveal_due(sn, netuid, block, round, &beacon);
+                reveal_due(sn, netuid, block, round, &beacon, &permitted);
             }
             match epochs::step(&mut sn.schedule, block, ran >= cap) {
                 StepOutcome::Ran => ran = ran.saturating_add(1),
@@ -493,17 +517,14 @@ impl Simulator {
         self.in_new_block(|sim| sim.set_mechanisms_now(netuid, count, split))
     }
 
-    /// Root's `sudo_set_stake_threshold` and `sudo_set_weights_set_rate_limit` for `netuid`, in a
-    /// new block.
-    pub fn set_weights_rules(
-        &mut self,
-        netuid: NetUid,
-        stake_threshold: u64,
-        rate_limit: u64,
-    ) -> Result<()> {
+    /// Root's `sudo_set_stake_threshold`, and `sudo_set_weights_set_rate_limit` and
+    /// `sudo_set_weights_version_key` for `netuid`, in a new block.
+    pub fn set_weights_rules(&mut self, netuid: NetUid, rules: WeightsRules) -> Result<()> {
         self.in_new_block(|sim| {
-            sim.subnet_mut(netuid)?.weights_rate_limit = rate_limit;
-            sim.stake_threshold = stake_threshold;
+            let sn = sim.subnet_mut(netuid)?;
+            sn.weights_rate_limit = rules.rate_limit;
+            sn.weights_version_key = rules.version_key;
+            sim.stake_threshold = rules.stake_threshold;
             Ok(())
         })
     }
@@ -687,6 +708,7 @@ impl Simulator {
                 weights: Arc::new(BTreeMap::new()),
                 pending: Arc::new(Vec::new()),
                 weights_rate_limit: 0,
+                weights_version_key: 0,
                 last_update: Arc::new(BTreeMap::new()),
             },
         );
@@ -985,6 +1007,7 @@ impl Simulator {
             commit_reveal_enabled: sn.commit_reveal_enabled,
             reveal_period_epochs: sn.schedule.reveal_period_epochs,
             commit_reveal_version: crate::api::COMMIT_REVEAL_VERSION,
+            version_key: sn.weights_version_key,
         })
     }
 
@@ -1120,8 +1143,8 @@ impl Simulator {
                 mecid,
                 dests,
                 weights,
-                version_key: _,
-            } => self.do_set_weights(who, *netuid, *mecid, dests, weights),
+                version_key,
+            } => self.do_set_weights(who, *netuid, *mecid, dests, weights, *version_key),
             Call::CommitTimelockedMechanismWeights {
                 netuid,
                 mecid,
@@ -1508,6 +1531,7 @@ impl Simulator {
         mecid: u8,
         dests: &[u16],
         weights: &[u16],
+        version_key: u64,
     ) -> Result<Vec<Event>, DispatchError> {
         let current = self
             .subnets
@@ -1531,6 +1555,9 @@ impl Simulator {
             .ok_or_else(|| subtensor("HotKeyNotRegisteredInSubNet"))?;
         if !min_stake {
             return Err(subtensor("NotEnoughStakeToSetWeights"));
+        }
+        if !version_key_passes(sn, version_key) {
+            return Err(subtensor("IncorrectWeightVersionKey"));
         }
         if sn.commit_reveal_enabled {
             return Err(subtensor("CommitRevealEnabled"));
@@ -1604,6 +1631,12 @@ impl Simulator {
     }
 }
 
+/// `check_version_key` (`subnets/weights.rs`): the subnet's key is 0, or the weights' key is at
+/// least it.
+fn version_key_passes(sn: &Subnet, version_key: u64) -> bool {
+    sn.weights_version_key == 0 || version_key >= sn.weights_version_key
+}
+
 /// `check_rate_limit` (`subnets/weights.rs:1104`): never set, or at least `WeightsSetRateLimit`
 /// blocks since the uid's `LastUpdate` on this mechanism.
 fn rate_limit_passes(sn: &Subnet, mecid: u8, uid: u16, block: BlockNumber) -> bool {
@@ -1638,13 +1671,17 @@ fn check_weights(
 /// (`coinbase/reveal_commits.rs:39-201`): the reveal epoch is the look-ahead epoch minus the
 /// reveal period; commits of earlier epochs are deleted (lost), commits of the reveal epoch whose
 /// round the beacon has reached are decrypted and applied, the others wait for the next block. A
-/// commit that does not decrypt, decode, or match its committer is dropped, as the chain drops it.
+/// commit that does not decrypt, decode, or match its committer is dropped, as the chain drops it;
+/// so is one the chain's `set_weights` checks refuse (`reveal_commits.rs`: the error is logged and
+/// the commit deleted, no event): a version key below `WeightsVersionKey`, or weights on other
+/// uids from a hotkey without a validator permit (`permitted`).
 fn reveal_due(
     sn: &mut Subnet,
     netuid: NetUid,
     block: BlockNumber,
     round: u64,
     beacon: &LocalBeacon,
+    permitted: &std::collections::BTreeSet<u16>,
 ) {
     if sn.pending.is_empty() {
         return;
@@ -1677,6 +1714,14 @@ fn reveal_due(
             Ok(p) if p.hotkey == c.who.0 && p.uids.len() == p.values.len() => {
                 if p.uids.iter().any(|u| usize::from(*u) >= sn.neurons.len()) {
                     tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, "revealed weights name unknown uids; dropped");
+                    continue;
+                }
+                if !version_key_passes(sn, p.version_key) {
+                    tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, key = p.version_key, "revealed weights carry an old version key; dropped");
+                    continue;
+                }
+                if !permitted.contains(&c.uid) && p.uids.iter().any(|u| *u != c.uid) {
+                    tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, "revealed weights of a hotkey without a permit; dropped");
                     continue;
                 }
                 let row = p

@@ -219,14 +219,12 @@ pub enum Op {
         /// Reveal period in epochs.
         reveal_period_epochs: u64,
     },
-    /// Root's `StakeThreshold` and the subnet's `WeightsSetRateLimit`.
+    /// Root's `StakeThreshold` and the subnet's `WeightsSetRateLimit` and `WeightsVersionKey`.
     SetWeightsRules {
         /// Subnet.
         netuid: NetUid,
-        /// Stake weight (rao) a hotkey needs to set or commit weights.
-        stake_threshold: u64,
-        /// Blocks between two weights sets or commits of one uid.
-        rate_limit: u64,
+        /// The rules.
+        rules: super::WeightsRules,
     },
     /// The owner's `set_tempo`.
     SetTempo {
@@ -331,11 +329,9 @@ impl Simulator {
                 enabled,
                 reveal_period_epochs,
             } => to_value(self.set_commit_reveal(netuid, enabled, reveal_period_epochs)?),
-            Op::SetWeightsRules {
-                netuid,
-                stake_threshold,
-                rate_limit,
-            } => to_value(self.set_weights_rules(netuid, stake_threshold, rate_limit)?),
+            Op::SetWeightsRules { netuid, rules } => {
+                to_value(self.set_weights_rules(netuid, rules)?)
+            }
             Op::SetTempo { netuid, tempo } => to_value(self.set_tempo(netuid, tempo)?),
             Op::SudoSetTempo { netuid, tempo } => to_value(self.sudo_set_tempo(netuid, tempo)?),
             Op::TriggerEpoch { netuid } => to_value(self.trigger_epoch(netuid)?),
@@ -644,19 +640,14 @@ impl<T: Transport> SimClient<T> {
         .await
     }
 
-    /// Root's `StakeThreshold` and `netuid`'s `WeightsSetRateLimit`, in a new block.
+    /// Root's `StakeThreshold` and `netuid`'s `WeightsSetRateLimit` and `WeightsVersionKey`, in
+    /// a new block.
     pub async fn set_weights_rules(
         &self,
         netuid: NetUid,
-        stake_threshold: u64,
-        rate_limit: u64,
+        rules: super::WeightsRules,
     ) -> Result<()> {
-        self.ask(Op::SetWeightsRules {
-            netuid,
-            stake_threshold,
-            rate_limit,
-        })
-        .await
+        self.ask(Op::SetWeightsRules { netuid, rules }).await
     }
 
     /// The owner's `set_tempo` (re-anchors the cycle at the new block).

@@ -971,3 +971,36 @@ fn commitments_are_limited_to_the_pallets_space_per_epoch() {
     let space = sim.commitment_space(sim.head(), 1, MINER_HOT).unwrap();
     assert_eq!((space.last_epoch, space.used_space), (epoch + 1, 100));
 }
+
+/// The reveal applies the weights as `set_weights` would and drops, without an event, a commit
+/// whose version key is below `WeightsVersionKey` or whose hotkey lost its validator permit (and
+/// weights others); the commit itself lands in both cases.
+#[test]
+fn reveals_drop_an_old_version_key_and_a_hotkey_without_a_permit() {
+    // The payload carries version key 1.
+    let (mut sim, uid) = timelocked_setup();
+    sim.set_weights_rules(
+        1,
+        WeightsRules {
+            version_key: 2,
+            ..WeightsRules::default()
+        },
+    )
+    .unwrap();
+    let (call, _) = commit_for(&sim, VALI_HOT, vec![0, 1], vec![100, 65535]);
+    sim.submit(Some(VALI_HOT), call).unwrap();
+    assert_eq!(revealed_within(&mut sim, uid, 40), None, "old version key");
+
+    let (mut sim, uid) = timelocked_setup();
+    let (call, _) = commit_for(&sim, VALI_HOT, vec![0, 1], vec![100, 65535]);
+    sim.submit(Some(VALI_HOT), call).unwrap();
+    let staked = sim.stake(sim.head(), VALI, VALI_HOT, 1).unwrap();
+    sim.remove_stake(VALI, VALI_HOT, 1, staked).unwrap();
+    assert_eq!(revealed_within(&mut sim, uid, 40), None, "no permit");
+
+    // Both rules at their defaults: revealed.
+    let (mut sim, uid) = timelocked_setup();
+    let (call, _) = commit_for(&sim, VALI_HOT, vec![0, 1], vec![100, 65535]);
+    sim.submit(Some(VALI_HOT), call).unwrap();
+    assert!(revealed_within(&mut sim, uid, 40).is_some());
+}

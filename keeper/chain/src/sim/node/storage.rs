@@ -33,6 +33,7 @@ pub(super) enum Item {
     CommitRevealWeightsEnabled,
     RevealPeriodEpochs,
     CommitRevealWeightsVersion,
+    WeightsVersionKey,
     Weights,
     BlockAtRegistration,
     LastEpochBlock,
@@ -82,6 +83,11 @@ pub(super) const ITEMS: &[(Item, &str, &str)] = &[
         Item::CommitRevealWeightsVersion,
         "SubtensorModule",
         "CommitRevealWeightsVersion",
+    ),
+    (
+        Item::WeightsVersionKey,
+        "SubtensorModule",
+        "WeightsVersionKey",
     ),
     (Item::Weights, "SubtensorModule", "Weights"),
     (
@@ -264,6 +270,7 @@ pub(super) fn read(
                 Item::SubnetAlphaIn => sn.pool.reserves().alpha_in.encode(),
                 Item::SubnetAlphaOut => sn.pool.reserves().alpha_out.encode(),
                 Item::CommitRevealWeightsEnabled => sn.commit_reveal_enabled.encode(),
+                Item::WeightsVersionKey => sn.weights_version_key.encode(),
                 Item::LastEpochBlock => s.last_epoch_block.encode(),
                 Item::PendingEpochAt => s.pending_epoch_at.encode(),
                 Item::SubnetEpochIndex => s.subnet_epoch_index.encode(),
