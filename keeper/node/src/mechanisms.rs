@@ -165,9 +165,15 @@ impl Mechanisms {
             Err(tao20_chain::Error::NotFound { later: false, .. }) => return Ok(out),
             Err(e) => return Err(e.into()),
         };
+        // Windows are anchored on the block the chain ran the epoch at (`LastEpochBlock`), not on
+        // the block this keeper noticed the index rise: a keeper whose mechanisms failed at the
+        // epoch's block sees the rise a block later and would otherwise settle other windows
+        // than its peers.
         match st.last_index {
             None => st.epoch_blocks.push(sched.last_epoch_block.min(b)),
-            Some(prev) if sched.subnet_epoch_index > prev => st.epoch_blocks.push(b),
+            Some(prev) if sched.subnet_epoch_index > prev => {
+                st.epoch_blocks.push(sched.last_epoch_block.min(b));
+            }
             Some(_) => {}
         }
         st.last_index = Some(sched.subnet_epoch_index);

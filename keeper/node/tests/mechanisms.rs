@@ -68,6 +68,9 @@ struct Keeper {
     next: u64,
     /// The executor does not run (the keeper stops between its block commit and its outbox).
     paused: bool,
+    /// Blocks at which the mechanisms fail (as the engine goes on after a non-transient error:
+    /// the block is processed, the mechanisms' state does not move).
+    blind: BTreeSet<u64>,
 }
 
 fn load_state(store: &Store) -> MechState {
@@ -131,6 +134,7 @@ impl Keeper {
             prices,
             next,
             paused: false,
+            blind: BTreeSet::new(),
         }
     }
 
@@ -159,11 +163,14 @@ impl Keeper {
                 .unwrap();
         }
         let mut st = self.state.clone();
-        let d = self
-            .mech
-            .on_block(&mut st, b, &self.client, &self.store, mints, &self.prices)
-            .await
-            .unwrap_or_else(|e| panic!("block {b}: {e}"));
+        let d = if self.blind.contains(&b) {
+            mechanisms::MechDecisions::default()
+        } else {
+            self.mech
+                .on_block(&mut st, b, &self.client, &self.store, mints, &self.prices)
+                .await
+                .unwrap_or_else(|e| panic!("block {b}: {e}"))
+        };
         let json = serde_json::to_string(&st).unwrap();
         self.store
             .lock()
@@ -1190,4 +1197,48 @@ async fn weights_without_a_validator_permit_are_not_committed_to_be_dropped() {
         );
     }
     assert!(net.weight_calls.is_empty(), "nothing was committed");
+}
+
+/// A keeper whose mechanisms fail at the block an epoch runs sees the epoch index rise a block
+/// later; it still anchors the epoch's windows on the chain's `LastEpochBlock`, so it settles the
+/// same windows and decides the same weights as a keeper that saw the epoch's block.
+#[tokio::test(flavor = "current_thread")]
+async fn a_keeper_that_missed_the_epoch_block_anchors_windows_where_its_peers_do() {
+    let mut net = Net::new(Setup {
+        validators: 2,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec!["big"],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
+    })
+    .await;
+    net.bid("big", "2;b;BTC,1=0.45:1000", Some(200));
+    let big = net.miner("big").0;
+    net.pool = Box::new(move |_, _| Some(vec![worker(&big, "a", PH)]));
+    // Keeper 1 is blind at the next two epochs' blocks.
+    let head = net.sim.finalized_head().await.unwrap().number;
+    let sched = net.sim.epoch_schedule(head, NETUID).await.unwrap();
+    let first = tao20_chain::epochs::next_epoch_block(&sched).unwrap();
+    let tempo = u64::from(sched.tempo);
+    net.keepers[1].blind = BTreeSet::from([first, first + tempo + 1, first + tempo]);
+    net.run_epochs(3, 15).await;
+    assert!(
+        net.epochs.contains(&first),
+        "the epoch ran at {first}: {:?}",
+        net.epochs
+    );
+    let starts = |k: &Keeper| -> Vec<u64> { k.windows().keys().copied().collect() };
+    assert!(!starts(&net.keepers[0]).is_empty());
+    assert_eq!(starts(&net.keepers[0]), starts(&net.keepers[1]));
+    let w0 = net.keepers[0].weights();
+    let w1 = net.keepers[1].weights();
+    assert_eq!(
+        w0.keys().collect::<Vec<_>>(),
+        w1.keys().collect::<Vec<_>>(),
+        "weights for the same epochs"
+    );
+    for (key, (u0, v0, _, _)) in &w0 {
+        let (u1, v1, _, _) = &w1[key];
+        assert_eq!((u0, v0), (u1, v1), "epoch {key:?}");
+    }
 }
