@@ -178,6 +178,11 @@ pub struct WeightsSettings {
     /// dropped without an event when revealed (0: any key).
     #[serde(default)]
     pub version_key: u64,
+    /// `MinAllowedWeights`: weights (zeros included) must name at least this many uids, or all
+    /// of the subnet's if it has fewer, unless they are a self-weight (`check_length`). The
+    /// runtime's default for a new subnet is 1024.
+    #[serde(default)]
+    pub min_allowed_weights: u16,
 }
 
 /// A subnet's epoch schedule state at one block (the end of it): what the stateful tempo model

@@ -12,6 +12,7 @@ use alloy::sol_types::SolCall;
 use tao20_bevm::bindings::TAO20;
 use tao20_bevm::events::ContractEvent;
 use tao20_bevm::reader::Reader;
+use tao20_chain::Subtensor as _;
 use tao20_creation::eip712::Eip712Message;
 use tao20_devnet::keepers;
 use tao20_devnet::up::DevnetFile;
@@ -530,9 +531,23 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
                 delivery_skipped: w["deliverySkipped"] == true,
             });
         }
-        for (mecid, epoch, uids, values, commit, reveal, status) in rows(
+        // The burn uid, as every keeper derives it (the owner coldkey's first neuron).
+        let sim = f.simulator();
+        let burn_uid = match async {
+            let at = sim.finalized_head().await?.number;
+            sim.burn_uid(at, f.tao20_netuid).await
+        }
+        .await
+        {
+            Ok(u) => u.map(u64::from),
+            Err(e) => {
+                r.check("scenario step", false, format!("burn uid not read: {e}"));
+                None
+            }
+        };
+        for (mecid, epoch, uids, values, commit, reveal, status, detail) in rows(
             s,
-            "SELECT mecid, epoch_block, uids, weight_values, commit_block, reveal_block, status FROM weights ORDER BY epoch_block, mecid",
+            "SELECT mecid, epoch_block, uids, weight_values, commit_block, reveal_block, status, detail FROM weights ORDER BY epoch_block, mecid",
             |x| {
                 Ok((
                     x.get::<_, i64>(0)?,
@@ -542,18 +557,23 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
                     x.get::<_, Option<i64>>(4)?,
                     x.get::<_, Option<i64>>(5)?,
                     x.get::<_, String>(6)?,
+                    x.get::<_, Option<String>>(7)?,
                 ))
             },
         ) {
             let list = |t: &str| -> Vec<u64> { serde_json::from_str(t).unwrap_or_default() };
+            let (uids, weights) = (list(&uids), list(&values));
             r.weights.push(WeightRow {
                 mechanism: u8::try_from(mecid).unwrap_or(u8::MAX),
                 epoch: u64::try_from(epoch).unwrap_or(0),
                 commit_block: commit.and_then(|c| u64::try_from(c).ok()),
                 reveal_block: reveal.and_then(|c| u64::try_from(c).ok()),
-                uids: list(&uids),
-                weights: list(&values),
+                burn_bps: burn_uid.and_then(|b| burn_share_bps(&uids, &weights, b)),
+                uids,
+                weights,
                 matches_on_chain: status == "matched",
+                status,
+                detail,
             });
         }
     }
@@ -868,15 +888,48 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
             .filter(|w| w.mechanism == m && w.matches_on_chain)
             .count()
     };
+    // What each epoch's weights withheld from miners (the burn uid's share), and why any failed.
+    let per_epoch: Vec<String> = r
+        .weights
+        .iter()
+        .map(|w| {
+            let burned = w
+                .burn_bps
+                .map_or_else(|| "-".into(), |b| format!("{}.{:02}%", b / 100, b % 100));
+            match &w.detail {
+                Some(d) if !w.matches_on_chain => {
+                    format!("m{} e{} {} ({d})", w.mechanism, w.epoch, w.status)
+                }
+                _ => format!("m{} e{} {} burned {burned}", w.mechanism, w.epoch, w.status),
+            }
+        })
+        .collect();
     r.check(
         "both mechanisms' weights landed on chain as computed",
         matched(0) >= 1 && matched(1) >= 1,
         format!(
-            "matched: mechanism 0 {}, mechanism 1 {}",
+            "matched: mechanism 0 {}, mechanism 1 {}; per epoch: {}",
             matched(0),
-            matched(1)
+            matched(1),
+            per_epoch.join(", ")
         ),
     );
+}
+
+/// The share of `burn` in normalised weights, basis points rounded down (`None` without
+/// weights): what the chain withholds from miners of that mechanism.
+fn burn_share_bps(uids: &[u64], weights: &[u64], burn: u64) -> Option<u64> {
+    let total: u128 = weights.iter().map(|w| u128::from(*w)).sum();
+    if total == 0 {
+        return None;
+    }
+    let burned: u128 = uids
+        .iter()
+        .zip(weights)
+        .filter(|(u, _)| **u == burn)
+        .map(|(_, w)| u128::from(*w))
+        .sum();
+    u64::try_from(burned * 10_000 / total).ok()
 }
 
 /// Whether the arbitrageur's status has a finished operation of `kind` that made a profit and
@@ -945,4 +998,17 @@ fn arbitrageur_check(st: &serde_json::Value, kind: &str) -> (bool, String) {
             st["totalProfit"].as_str().unwrap_or("?")
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_burn_share_is_the_burn_uids_part_of_the_weights_rounded_down() {
+        assert_eq!(burn_share_bps(&[0, 5], &[65_535, 65_535], 0), Some(5_000));
+        assert_eq!(burn_share_bps(&[0, 5], &[1, 2], 0), Some(3_333));
+        assert_eq!(burn_share_bps(&[5], &[65_535], 0), Some(0));
+        assert_eq!(burn_share_bps(&[], &[], 0), None);
+    }
 }

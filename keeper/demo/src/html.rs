@@ -461,6 +461,23 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
             c.gas_used
         );
     }
+    h.push_str("</table><h2>Weights per subnet epoch</h2><p>As the first honest keeper decided them. The burn uid's share is the part of the mechanism's miner emission the chain withholds; subtensor counts it in <code>MinerBurned</code> and scales the subnet's emission share by one minus it.</p><table><tr><th>mechanism</th><th>epoch</th><th>committed</th><th>revealed</th><th>status</th><th>burned</th><th>reason</th></tr>");
+    for w in &r.weights {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            w.mechanism,
+            w.epoch,
+            w.commit_block.map_or_else(|| "-".into(), |b| b.to_string()),
+            w.reveal_block.map_or_else(|| "-".into(), |b| b.to_string()),
+            esc(&w.status),
+            w.burn_bps.map_or_else(
+                || "-".into(),
+                |b| format!("{}.{:02}%", b / 100, b % 100)
+            ),
+            esc(w.detail.as_deref().unwrap_or(""))
+        );
+    }
     h.push_str("</table><h2>Faults injected</h2><table><tr><th>kind</th><th>target</th><th>blocks</th><th>detail</th></tr>");
     for f in &r.faults {
         let _ = write!(

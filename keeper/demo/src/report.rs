@@ -291,6 +291,17 @@ pub struct WeightRow {
     pub weights: Vec<u64>,
     /// Whether the chain's weights matched after the reveal.
     pub matches_on_chain: bool,
+    /// The keeper's status of these weights (`matched`, `refused`, `empty`, ...).
+    #[serde(default)]
+    pub status: String,
+    /// Why they failed, when they did (the runtime's error name and values).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The burn uid's share of the weights, basis points rounded down: the share of the
+    /// mechanism's miner emission the chain withholds, which it counts in `MinerBurned` and which
+    /// shrinks the subnet's emission share (`coinbase/subnet_emissions.rs`, `get_shares`).
+    #[serde(default)]
+    pub burn_bps: Option<u64>,
 }
 
 /// Gas of one kind of transaction.

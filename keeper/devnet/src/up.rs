@@ -681,6 +681,15 @@ pub async fn setup_subnets(
     sim.set_mechanisms(TAO20_NETUID, 2, None).await?;
     // As on mainnet subnets: weights are committed timelocked and revealed an epoch later.
     sim.set_commit_reveal(TAO20_NETUID, true, 1).await?;
+    // And as on a new subnet: `MinAllowedWeights` 1024, so weights must name every uid.
+    sim.set_weights_rules(
+        TAO20_NETUID,
+        tao20_chain::sim::WeightsRules {
+            min_allowed_weights: 1024,
+            ..tao20_chain::sim::WeightsRules::default()
+        },
+    )
+    .await?;
     Ok(())
 }
 

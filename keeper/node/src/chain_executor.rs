@@ -38,6 +38,47 @@ pub const CHECK_GRACE_BLOCKS: u64 = 10;
 /// Weights refused for a rate limit are sent again after this many blocks.
 pub const RATE_LIMITED_AGAIN_BLOCKS: u64 = 10;
 
+/// The outcome of the weights preflight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Preflight {
+    /// The chain would refuse or drop the weights: the runtime's error name, and the detail.
+    Refused(&'static str, String),
+    /// Nothing found: this keeper's uid and the subnet's size at the block.
+    Clear {
+        own_uid: Option<u16>,
+        subnet_n: usize,
+    },
+}
+
+/// Pads weights with zero entries for the lowest uids they leave out, up to
+/// `min(min_allowed, subnet_n)` entries. The chain refuses a shorter vector that is not a
+/// self-weight, and drops it when it reveals a commit (`check_length`, with `MinAllowedWeights`
+/// 1024 for a new subnet: every uid); zeros change nobody's share, and the read-back comparison
+/// leaves them out.
+pub fn pad_weights(
+    uids: &[u16],
+    values: &[u16],
+    min_allowed: u16,
+    subnet_n: usize,
+    own_uid: Option<u16>,
+) -> (Vec<u16>, Vec<u16>) {
+    let required = usize::from(min_allowed).min(subnet_n);
+    let self_weight = uids.len() == 1 && own_uid == uids.first().copied();
+    let mut pairs: Vec<(u16, u16)> = uids.iter().copied().zip(values.iter().copied()).collect();
+    if !self_weight && pairs.len() < required {
+        let named: std::collections::BTreeSet<u16> = uids.iter().copied().collect();
+        let missing = required - pairs.len();
+        pairs.extend(
+            (0..u16::try_from(subnet_n).unwrap_or(u16::MAX))
+                .filter(|u| !named.contains(u))
+                .take(missing)
+                .map(|u| (u, 0)),
+        );
+        pairs.sort_unstable();
+    }
+    pairs.into_iter().unzip()
+}
+
 /// The subtensor executor.
 #[derive(Debug)]
 pub struct ChainExecutor<S> {
@@ -321,48 +362,73 @@ impl<S: Subtensor> ChainExecutor<S> {
         settings: &tao20_chain::types::WeightsSettings,
         uids: &[u16],
         b: u64,
-    ) -> Result<Option<(&'static str, String)>> {
+    ) -> Result<Preflight> {
         if settings.commit_reveal_enabled
             && settings.commit_reveal_version != tao20_chain::api::COMMIT_REVEAL_VERSION
         {
-            return Ok(Some((
+            return Ok(Preflight::Refused(
                 "IncorrectCommitRevealVersion",
                 format!(
                     "IncorrectCommitRevealVersion: the chain's CommitRevealWeightsVersion is {}, this keeper commits version {}",
                     settings.commit_reveal_version,
                     tao20_chain::api::COMMIT_REVEAL_VERSION
                 ),
-            )));
+            ));
         }
         if settings.version_key != 0 && self.version_key < settings.version_key {
-            return Ok(Some((
+            return Ok(Preflight::Refused(
                 "IncorrectWeightVersionKey",
                 format!(
                     "IncorrectWeightVersionKey: mechanisms.version_key is {}, the subnet's WeightsVersionKey {}",
                     self.version_key, settings.version_key
                 ),
-            )));
+            ));
         }
-        let Some(me) = self.subtensor.signer() else {
-            return Ok(None);
-        };
         let neurons = self.subtensor.neurons(b, self.netuid).await?;
+        let Some(me) = self.subtensor.signer() else {
+            return Ok(Preflight::Clear {
+                own_uid: None,
+                subnet_n: neurons.len(),
+            });
+        };
         let Some(own) = neurons.iter().find(|n| n.hotkey == me) else {
-            return Ok(Some((
+            return Ok(Preflight::Refused(
                 "HotKeyNotRegisteredInSubNet",
                 format!("HotKeyNotRegisteredInSubNet: {me} has no uid on the subnet at block {b}"),
-            )));
+            ));
         };
         if !own.validator_permit && uids.iter().any(|u| *u != own.uid) {
-            return Ok(Some((
+            return Ok(Preflight::Refused(
                 "NeuronNoValidatorPermit",
                 format!(
                     "NeuronNoValidatorPermit: uid {} holds no validator permit at block {b}",
                     own.uid
                 ),
-            )));
+            ));
         }
-        Ok(None)
+        Ok(Preflight::Clear {
+            own_uid: Some(own.uid),
+            subnet_n: neurons.len(),
+        })
+    }
+
+    /// Records an epoch's weights as refused before sending, counted by the runtime's name.
+    fn refuse_weights(&self, mecid: u8, epoch: u64, name: &str, detail: &str) -> Result<Step> {
+        self.metrics
+            .weights_refused
+            .with_label_values(&[&mecid.to_string(), name])
+            .inc();
+        self.update_weights(
+            mecid,
+            epoch,
+            "refused",
+            Update {
+                detail: Some(detail),
+                ..Update::default()
+            },
+        )?;
+        tracing::error!(target: "keeper::chain", mecid, epoch, error = name, %detail, "weights not sent: the chain would refuse or drop them");
+        Ok(Step::Done)
     }
 
     /// This keeper's uid on the subnet at `b`.
@@ -421,23 +487,19 @@ impl<S: Subtensor> ChainExecutor<S> {
             return Ok(Step::Done);
         }
         let settings = self.subtensor.weights_settings(b, self.netuid).await?;
-        if let Some((name, detail)) = self.preflight(&settings, &row.uids, b).await? {
-            self.metrics
-                .weights_refused
-                .with_label_values(&[&mecid.to_string(), name])
-                .inc();
-            self.update_weights(
-                mecid,
-                epoch,
-                "refused",
-                Update {
-                    detail: Some(&detail),
-                    ..Update::default()
-                },
-            )?;
-            tracing::error!(target: "keeper::chain", mecid, epoch, error = name, %detail, "weights not sent: the chain would refuse or drop them");
-            return Ok(Step::Done);
-        }
+        let (own_uid, subnet_n) = match self.preflight(&settings, &row.uids, b).await? {
+            Preflight::Clear { own_uid, subnet_n } => (own_uid, subnet_n),
+            Preflight::Refused(name, detail) => {
+                return self.refuse_weights(mecid, epoch, name, &detail);
+            }
+        };
+        let (uids, values) = pad_weights(
+            &row.uids,
+            &row.values,
+            settings.min_allowed_weights,
+            subnet_n,
+            own_uid,
+        );
         let mut timelocked = settings.commit_reveal_enabled;
         for attempt in 0..2 {
             let method = if timelocked { "timelocked" } else { "set" };
@@ -457,8 +519,8 @@ impl<S: Subtensor> ChainExecutor<S> {
                     .commit_weights_timelocked(
                         self.netuid,
                         mecid,
-                        row.uids.clone(),
-                        row.values.clone(),
+                        uids.clone(),
+                        values.clone(),
                         self.version_key,
                     )
                     .await
@@ -468,8 +530,8 @@ impl<S: Subtensor> ChainExecutor<S> {
                     .set_mechanism_weights(
                         self.netuid,
                         mecid,
-                        row.uids.clone(),
-                        row.values.clone(),
+                        uids.clone(),
+                        values.clone(),
                         self.version_key,
                     )
                     .await
@@ -729,7 +791,32 @@ impl<S: Subtensor> ChainExecutor<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::{normalise, same_weights};
+    use super::{normalise, pad_weights, same_weights};
+
+    #[test]
+    fn short_weights_are_padded_with_zeros_to_the_chains_minimum() {
+        // Five uids on the subnet, MinAllowedWeights 1024: every uid, zeros for the others.
+        let (u, v) = pad_weights(&[3, 0], &[100, 65_535], 1024, 5, Some(1));
+        assert_eq!(u, vec![0, 1, 2, 3, 4]);
+        assert_eq!(v, vec![65_535, 0, 0, 100, 0]);
+        // As the read-back compares them: the same weights.
+        assert!(same_weights(
+            &normalise(&u.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>()),
+            &normalise(&[(0, 65_535), (3, 100)])
+        ));
+        // A minimum of 3: one zero added, the lowest uid left out.
+        let (u, v) = pad_weights(&[3, 0], &[100, 65_535], 3, 5, Some(1));
+        assert_eq!((u, v), (vec![0, 1, 3], vec![65_535, 0, 100]));
+        // Long enough, or a self-weight: unchanged.
+        assert_eq!(
+            pad_weights(&[4, 2], &[1, 2], 2, 5, None),
+            (vec![4, 2], vec![1, 2])
+        );
+        assert_eq!(
+            pad_weights(&[1], &[65_535], 1024, 5, Some(1)),
+            (vec![1], vec![65_535])
+        );
+    }
 
     #[test]
     fn normalise_upscales_drops_zeros_and_sorts() {

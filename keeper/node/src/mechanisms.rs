@@ -59,6 +59,9 @@ pub struct MechState {
     pub last_commitment: Option<(u64, Vec<u8>)>,
     /// Space used in the commitments pallet this subnet epoch: (epoch index, used).
     pub commitment_space: (u64, u64),
+    /// The pallet's `MaxSpace` as the chain said at this epoch's first commitment (0: not read).
+    #[serde(default)]
+    pub commitment_max_space: u64,
 }
 
 /// The latest TAO_USDC and HASHP_USDC readings (from the price feeds' task).
@@ -339,21 +342,29 @@ impl Mechanisms {
         }
         // The pallet's allowance: space per subnet epoch, reset when the epoch index moves. Its
         // size (`MaxSpace`, which governance sets) and what the chain already counts against this
-        // hotkey come from the chain; the state adds what this keeper decided and has not seen
-        // included yet.
+        // hotkey come from the chain, read once an epoch (a read every block slowed a keeper
+        // catching up); the state adds what this keeper decided since.
         let cost = u64::try_from(payload.len())
             .unwrap_or(u64::MAX)
             .max(COMMITMENT_MIN_SPACE);
-        if st.commitment_space.0 != sched.subnet_epoch_index {
-            st.commitment_space = (sched.subnet_epoch_index, 0);
+        if st.commitment_space.0 != sched.subnet_epoch_index || st.commitment_max_space == 0 {
+            let space = subtensor
+                .commitment_space(b, self.netuid, self.hotkey)
+                .await?;
+            let used = if space.last_epoch == sched.subnet_epoch_index {
+                space.used_space
+            } else {
+                0
+            };
+            let kept = if st.commitment_space.0 == sched.subnet_epoch_index {
+                st.commitment_space.1
+            } else {
+                0
+            };
+            st.commitment_space = (sched.subnet_epoch_index, kept.max(used));
+            st.commitment_max_space = space.max_space;
         }
-        let space = subtensor
-            .commitment_space(b, self.netuid, self.hotkey)
-            .await?;
-        if space.last_epoch == sched.subnet_epoch_index {
-            st.commitment_space.1 = st.commitment_space.1.max(space.used_space);
-        }
-        let max_space = space.max_space;
+        let max_space = st.commitment_max_space;
         if st.commitment_space.1 + cost > max_space {
             return Ok(None);
         }

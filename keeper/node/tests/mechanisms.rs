@@ -1242,3 +1242,58 @@ async fn a_keeper_that_missed_the_epoch_block_anchors_windows_where_its_peers_do
         assert_eq!((u0, v0), (u1, v1), "epoch {key:?}");
     }
 }
+
+/// A subnet with the runtime's default `MinAllowedWeights` (1024: every uid): the keeper's
+/// sparse weights would be dropped at reveal. It pads them with zeros for every other uid, the
+/// chain applies them, and the read-back (zeros left out) matches what it decided.
+#[tokio::test(flavor = "current_thread")]
+async fn sparse_weights_are_padded_to_min_allowed_weights_and_land() {
+    let mut net = Net::new(Setup {
+        validators: 1,
+        commit_reveal: true,
+        cap: "1",
+        miners: vec!["big", "small"],
+        max_space: DEFAULT_COMMITMENT_MAX_SPACE,
+    })
+    .await;
+    net.sim
+        .set_weights_rules(
+            NETUID,
+            WeightsRules {
+                min_allowed_weights: 1024,
+                ..WeightsRules::default()
+            },
+        )
+        .await
+        .unwrap();
+    net.bid("big", "2;b;BTC,1=0.45:1000", Some(200));
+    let big = net.miner("big").0;
+    net.pool = Box::new(move |_, _| Some(vec![worker(&big, "a", PH)]));
+    net.run_epochs(3, 15).await;
+    let k = &net.keepers[0];
+    let w = k.weights();
+    let landed: Vec<_> = w.iter().filter(|(_, (u, _, _, _))| !u.is_empty()).collect();
+    assert!(!landed.is_empty());
+    assert!(
+        landed
+            .iter()
+            .any(|(_, (_, _, status, _))| status == "matched"),
+        "{w:?}"
+    );
+    for (_, (_, _, status, _)) in &landed {
+        assert!(
+            status == "matched" || status == "superseded" || status == "committed",
+            "{w:?}"
+        );
+    }
+    // On chain: a row naming every uid of the subnet, zeros included.
+    let head = net.sim.finalized_head().await.unwrap().number;
+    let neurons = net.sim.neurons(head, NETUID).await.unwrap();
+    let own = neurons
+        .iter()
+        .find(|n| n.hotkey == net.validators[0])
+        .unwrap()
+        .uid;
+    let row = net.sim.weights(head, NETUID, 1, own).await.unwrap();
+    assert_eq!(row.len(), neurons.len(), "{row:?}");
+}

@@ -1237,6 +1237,13 @@ impl Subtensor for SubxtClient {
                 s.weights_version_key(),
                 (netuid,)
             ),
+            min_allowed_weights: fetch!(
+                self,
+                at,
+                format!("MinAllowedWeights({netuid})"),
+                s.min_allowed_weights(),
+                (netuid,)
+            ),
         })
     }
 

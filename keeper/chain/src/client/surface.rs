@@ -186,6 +186,7 @@ pub const STORAGE: &[SurfaceStorage] = &[
     storage("SubtensorModule", "CommitRevealWeightsEnabled", Read::Typed),
     storage("SubtensorModule", "CommitRevealWeightsVersion", Read::Typed),
     storage("SubtensorModule", "WeightsVersionKey", Read::Typed),
+    storage("SubtensorModule", "MinAllowedWeights", Read::Typed),
     storage("SubtensorModule", "Weights", Read::Typed),
 ];
 

@@ -186,6 +186,8 @@ struct Subnet {
     weights_rate_limit: u64,
     /// `WeightsVersionKey`.
     weights_version_key: u64,
+    /// `MinAllowedWeights`.
+    min_allowed_weights: u16,
     /// `LastUpdate` per (mechanism, uid): the block of the last weights set or commit.
     last_update: Arc<BTreeMap<(u8, u16), BlockNumber>>,
 }
@@ -211,6 +213,8 @@ pub struct WeightsRules {
     pub rate_limit: u64,
     /// `WeightsVersionKey`: the least version key weights may carry (0: any).
     pub version_key: u64,
+    /// `MinAllowedWeights` (the runtime's default for a new subnet is 1024; the simulator's is 0).
+    pub min_allowed_weights: u16,
 }
 
 /// Free TAO (rao) per account.
@@ -438,9 +442,10 @@ impl Simulator {
         let beacon = self.beacon.clone();
         let mut ran = 0u32;
         for netuid in netuids {
-            // A reveal applies weights as `set_weights` would: the permits at this block.
+            // A reveal applies weights as `set_weights` would: the permits at this block, read
+            // (stake of every neuron, from the ledger) only when a commit is due.
             let permitted: std::collections::BTreeSet<u16> = match self.subnets.get(&netuid) {
-                Some(sn) if !sn.pending.is_empty() && !deferred.contains(&netuid) => self
+                Some(sn) if !deferred.contains(&netuid) && reveal_is_due(sn, block, round) => self
                     .neurons_of(sn, block, netuid)?
                     .into_iter()
                     .filter(|n| n.validator_permit)
@@ -524,6 +529,7 @@ impl Simulator {
             let sn = sim.subnet_mut(netuid)?;
             sn.weights_rate_limit = rules.rate_limit;
             sn.weights_version_key = rules.version_key;
+            sn.min_allowed_weights = rules.min_allowed_weights;
             sim.stake_threshold = rules.stake_threshold;
             Ok(())
         })
@@ -561,7 +567,8 @@ impl Simulator {
 
     /// `check_weights_min_stake` (`lib.rs:2752`): the owner's hotkey, or stake at the threshold.
     fn weights_min_stake(&self, sn: &Subnet, who: AccountId, netuid: NetUid) -> Result<bool> {
-        if who == sn.owner {
+        // A ledger read can be a round trip (the devnet's is anvil): none when nothing is asked.
+        if who == sn.owner || self.stake_threshold == 0 {
             return Ok(true);
         }
         Ok(self.ledger.hotkey_total(self.head, &who, netuid)? >= self.stake_threshold)
@@ -709,6 +716,7 @@ impl Simulator {
                 pending: Arc::new(Vec::new()),
                 weights_rate_limit: 0,
                 weights_version_key: 0,
+                min_allowed_weights: 0,
                 last_update: Arc::new(BTreeMap::new()),
             },
         );
@@ -1008,6 +1016,7 @@ impl Simulator {
             reveal_period_epochs: sn.schedule.reveal_period_epochs,
             commit_reveal_version: crate::api::COMMIT_REVEAL_VERSION,
             version_key: sn.weights_version_key,
+            min_allowed_weights: sn.min_allowed_weights,
         })
     }
 
@@ -1631,6 +1640,13 @@ impl Simulator {
     }
 }
 
+/// `check_length` (`subnets/weights.rs:1174`): a self-weight, or at least
+/// `min(MinAllowedWeights, subnet size)` entries (zeros count).
+fn length_passes(sn: &Subnet, uid: u16, dests: &[u16]) -> bool {
+    let required = usize::from(sn.min_allowed_weights).min(sn.neurons.len());
+    dests == [uid] || dests.len() >= required
+}
+
 /// `check_version_key` (`subnets/weights.rs`): the subnet's key is 0, or the weights' key is at
 /// least it.
 fn version_key_passes(sn: &Subnet, version_key: u64) -> bool {
@@ -1664,7 +1680,22 @@ fn check_weights(
     if !self_only && !permitted {
         return Err(subtensor("NeuronNoValidatorPermit"));
     }
+    if !length_passes(sn, uid, dests) {
+        return Err(subtensor("WeightVecLengthIsLow"));
+    }
     Ok(dests.iter().copied().zip(weights.iter().copied()).collect())
+}
+
+/// Whether [`reveal_due`] would apply a commit of `sn` at `block` with the beacon at `round`.
+fn reveal_is_due(sn: &Subnet, block: BlockNumber, round: u64) -> bool {
+    let current = epochs::current_epoch_with_lookahead(&sn.schedule, block);
+    let period = sn.schedule.reveal_period_epochs;
+    let reveal_epoch = current.saturating_sub(period);
+    current >= period
+        && sn
+            .pending
+            .iter()
+            .any(|c| c.commit_epoch == reveal_epoch && round >= c.reveal_round)
 }
 
 /// The chain's reveal step for one subnet at `block`, before the block's coinbase
@@ -1722,6 +1753,10 @@ fn reveal_due(
                 }
                 if !permitted.contains(&c.uid) && p.uids.iter().any(|u| *u != c.uid) {
                     tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, "revealed weights of a hotkey without a permit; dropped");
+                    continue;
+                }
+                if !length_passes(sn, c.uid, &p.uids) {
+                    tracing::debug!(target: "tao20::sim", netuid, uid = c.uid, n = p.uids.len(), "revealed weights name fewer uids than MinAllowedWeights; dropped");
                     continue;
                 }
                 let row = p

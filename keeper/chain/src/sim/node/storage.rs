@@ -34,6 +34,7 @@ pub(super) enum Item {
     RevealPeriodEpochs,
     CommitRevealWeightsVersion,
     WeightsVersionKey,
+    MinAllowedWeights,
     Weights,
     BlockAtRegistration,
     LastEpochBlock,
@@ -88,6 +89,11 @@ pub(super) const ITEMS: &[(Item, &str, &str)] = &[
         Item::WeightsVersionKey,
         "SubtensorModule",
         "WeightsVersionKey",
+    ),
+    (
+        Item::MinAllowedWeights,
+        "SubtensorModule",
+        "MinAllowedWeights",
     ),
     (Item::Weights, "SubtensorModule", "Weights"),
     (
@@ -271,6 +277,7 @@ pub(super) fn read(
                 Item::SubnetAlphaOut => sn.pool.reserves().alpha_out.encode(),
                 Item::CommitRevealWeightsEnabled => sn.commit_reveal_enabled.encode(),
                 Item::WeightsVersionKey => sn.weights_version_key.encode(),
+                Item::MinAllowedWeights => sn.min_allowed_weights.encode(),
                 Item::LastEpochBlock => s.last_epoch_block.encode(),
                 Item::PendingEpochAt => s.pending_epoch_at.encode(),
                 Item::SubnetEpochIndex => s.subnet_epoch_index.encode(),
