@@ -225,7 +225,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let exec = tokio::spawn(async move { executor.run(exec_stop).await });
     let mut side_tasks = Vec::new();
     // The executor counts transmission turns on this head, so it is followed whether or not the
-    // pool sampler needs it, and at least as often as the engine polls.
+    // pool sampler needs it: at the sampler's interval, or else as often as the engine polls.
     let mut head_every = Duration::from_millis(cfg.engine.poll_ms.max(50));
     if cfg.mechanisms.enabled {
         let m = &cfg.mechanisms;
@@ -269,7 +269,8 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
                     what: "mechanisms.pool.interval_ms".into(),
                     reason: e.to_string(),
                 })?;
-                head_every = head_every.min(every);
+                // The sampler stamps its samples with this head: it needs it as often.
+                head_every = every;
                 side_tasks.push(tokio::spawn(sample_pool(
                     client,
                     every,

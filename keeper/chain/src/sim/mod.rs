@@ -445,12 +445,9 @@ impl Simulator {
             // A reveal applies weights as `set_weights` would: the permits at this block, read
             // (stake of every neuron, from the ledger) only when a commit is due.
             let permitted: std::collections::BTreeSet<u16> = match self.subnets.get(&netuid) {
-                Some(sn) if !deferred.contains(&netuid) && reveal_is_due(sn, block, round) => self
-                    .neurons_of(sn, block, netuid)?
-                    .into_iter()
-                    .filter(|n| n.validator_permit)
-                    .map(|n| n.uid)
-                    .collect(),
+                Some(sn) if !deferred.contains(&netuid) && reveal_is_due(sn, block, round) => {
+                    self.reveal_permits(sn, block, netuid)?
+                }
                 _ => std::collections::BTreeSet::new(),
             };
             let sn = self.subnet_mut(netuid)?;
@@ -563,6 +560,32 @@ impl Simulator {
             }
         }
         Ok(None)
+    }
+
+    /// The uids with a validator permit among the committers of `sn`, at `block`. With no more
+    /// neurons than permits every staked neuron holds one, and only the committers' stakes are
+    /// read (a ledger read is an anvil round trip on the devnet, made with the chain held).
+    fn reveal_permits(
+        &self,
+        sn: &Subnet,
+        block: BlockNumber,
+        netuid: NetUid,
+    ) -> Result<std::collections::BTreeSet<u16>> {
+        if sn.neurons.len() > usize::from(self.config.max_validators) {
+            return Ok(self
+                .neurons_of(sn, block, netuid)?
+                .into_iter()
+                .filter(|n| n.validator_permit)
+                .map(|n| n.uid)
+                .collect());
+        }
+        let mut out = std::collections::BTreeSet::new();
+        for c in sn.pending.iter() {
+            if !out.contains(&c.uid) && self.ledger.hotkey_total(block, &c.who, netuid)? > 0 {
+                out.insert(c.uid);
+            }
+        }
+        Ok(out)
     }
 
     /// `check_weights_min_stake` (`lib.rs:2752`): the owner's hotkey, or stake at the threshold.
