@@ -398,12 +398,17 @@ async fn build(
     .map(|s| s.to_string())
     .collect();
     let anvil_bin = tool(&opts.root, "anvil")?;
+    // Anvil writes the states it evicts from memory under $HOME/.foundry/anvil/tmp and removes
+    // them only on a clean exit: a devnet that is killed would leave them in the user's home
+    // (tens of GB over a few hundred test runs). Under the devnet's directory they go with it.
+    let anvil_home = dir.join("anvil-home");
+    std::fs::create_dir_all(&anvil_home).map_err(|e| Error::io(&anvil_home, e))?;
     let (mut child, started) = process::spawn(
         "anvil",
         &anvil_bin,
         &anvil_args,
         &dir.join("logs/anvil.log"),
-        &[],
+        &[("HOME".to_string(), anvil_home.display().to_string())],
     )?;
     let rpc = format!("http://127.0.0.1:{port}");
     tao20_bevm::rpc::ensure_tls();
