@@ -3,8 +3,9 @@
 //! Per window: `budgetAlpha = minerAlphaPerBlock x windowBlocks` (exact) and, per delivered item,
 //! `paymentAlpha = deliveredPH x HASHP_USDC x price x (windowBlocks / 7200) / (ALPHA_TAO x
 //! TAO_USDC)`, one rational over the raw integers rounded down once (a payment is never
-//! overstated). Payments add up per uid over the epoch; `burn = sum(budget) - sum(paid)` (zero if
-//! the payments reach the budget) goes to the burn uid. The u16 weights are max-based:
+//! overstated). Payments add up per uid over the epoch; the unused budget `sum(budget) - sum(paid)`
+//! (zero if the payments reach the budget) goes to the burn uid, or with [`UnusedBudget::Winners`]
+//! to the winners pro rata. The u16 weights are max-based:
 //! `round(alpha / max x 65535)`, half up, exact; uids with a zero weight are left out.
 
 use std::collections::BTreeMap;
@@ -60,6 +61,21 @@ pub struct EpochWeights {
     pub weights: Vec<(u16, u16)>,
 }
 
+/// Where an epoch's unused budget (`budget - paid`) goes. Every validator of a subnet must use
+/// the same: it is part of the weights they agree on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnusedBudget {
+    /// To the burn uid, as the original design does. Since subtensor spec 421 the subnet's
+    /// emission share shrinks by what its miners' incentive burns (`MinerBurned`).
+    #[default]
+    Burn,
+    /// To the delivered winners, pro rata to what they were paid: the burn uid is left out and
+    /// the weights' normalisation spreads the remainder. With no payment at all, everything is
+    /// burned (there is nobody to give it to).
+    Winners,
+}
+
 /// Blocks per day, the denominator of a window's share of a day.
 pub const BLOCKS_PER_DAY: u64 = 7200;
 
@@ -97,7 +113,11 @@ fn to_u16(value: u128, max: u128) -> u16 {
 }
 
 /// The epoch's weights from its settled windows.
-pub fn epoch_weights(windows: &[WindowSettlement], burn_uid: u16) -> Result<EpochWeights> {
+pub fn epoch_weights(
+    windows: &[WindowSettlement],
+    burn_uid: u16,
+    unused: UnusedBudget,
+) -> Result<EpochWeights> {
     let mut out = EpochWeights::default();
     for s in windows {
         let budget = s
@@ -111,7 +131,11 @@ pub fn epoch_weights(windows: &[WindowSettlement], burn_uid: u16) -> Result<Epoc
             *slot = slot.checked_add(alpha)?;
         }
     }
-    out.burn_alpha = Fp18::from_raw(out.budget_alpha.raw().saturating_sub(out.paid_alpha.raw()));
+    let unused_alpha = Fp18::from_raw(out.budget_alpha.raw().saturating_sub(out.paid_alpha.raw()));
+    out.burn_alpha = match unused {
+        UnusedBudget::Winners if !out.paid_alpha.is_zero() => Fp18::ZERO,
+        _ => unused_alpha,
+    };
     if !out.burn_alpha.is_zero() {
         let slot = out.alpha_by_uid.entry(burn_uid).or_default();
         *slot = slot.checked_add(out.burn_alpha)?;
@@ -196,7 +220,7 @@ mod tests {
                 price: fp("1"),
             },
         ]);
-        let e = epoch_weights(&[w1, w2], 0).unwrap();
+        let e = epoch_weights(&[w1, w2], 0, UnusedBudget::Burn).unwrap();
         // 96 PH -> 10 alpha, 48 PH -> 5 alpha.
         assert_eq!(e.alpha_by_uid[&3], fp("15"));
         assert_eq!(e.alpha_by_uid[&7], fp("5"));
@@ -217,14 +241,52 @@ mod tests {
     }
 
     #[test]
+    fn unused_budget_to_winners_leaves_the_burn_uid_out_and_keeps_the_ratios() {
+        let w1 = settlement(vec![Payment {
+            uid: 3,
+            delivered: fp("96"),
+            price: fp("1"),
+        }]);
+        let w2 = settlement(vec![Payment {
+            uid: 7,
+            delivered: fp("48"),
+            price: fp("1"),
+        }]);
+        let e = epoch_weights(&[w1.clone(), w2.clone()], 0, UnusedBudget::Winners).unwrap();
+        assert_eq!(e.budget_alpha, fp("49.2"));
+        assert_eq!(e.paid_alpha, fp("15"));
+        assert_eq!(e.burn_alpha, Fp18::ZERO);
+        assert!(!e.alpha_by_uid.contains_key(&0));
+        // 10 : 5 alpha, all of the weight between them.
+        assert_eq!(e.weights, vec![(3, 65535), (7, 32768)]);
+        assert_eq!(
+            e.normalised,
+            vec![
+                (3, fp("0.666666666666666666")),
+                (7, fp("0.333333333333333333"))
+            ]
+        );
+        // The same windows burning: the burn uid takes the rest.
+        let burned = epoch_weights(&[w1, w2], 0, UnusedBudget::Burn).unwrap();
+        assert_eq!(burned.alpha_by_uid[&0], fp("34.2"));
+        // Nobody paid: there is nobody to give the budget to, so it is burned either way.
+        let empty = epoch_weights(&[settlement(vec![])], 9, UnusedBudget::Winners).unwrap();
+        assert_eq!(empty.burn_alpha, fp("24.6"));
+        assert_eq!(empty.weights, vec![(9, 65535)]);
+    }
+
+    #[test]
     fn no_budget_no_weights_and_overpayment_burns_nothing() {
-        assert!(epoch_weights(&[], 0).unwrap().weights.is_empty());
+        assert!(epoch_weights(&[], 0, UnusedBudget::Burn)
+            .unwrap()
+            .weights
+            .is_empty());
         let w = settlement(vec![Payment {
             uid: 1,
             delivered: fp("1000"),
             price: fp("1"),
         }]);
-        let e = epoch_weights(&[w], 0).unwrap();
+        let e = epoch_weights(&[w], 0, UnusedBudget::Burn).unwrap();
         assert_eq!(e.burn_alpha, Fp18::ZERO);
         assert_eq!(e.weights, vec![(1, 65535)]);
     }

@@ -364,6 +364,10 @@ pub struct MechanismsConfig {
     /// The weights version key.
     #[serde(default)]
     pub version_key: u64,
+    /// Where the auction's unused budget goes: `burn` (the design's rule) or `winners` (pro
+    /// rata to what they were paid). Every validator of the subnet must set the same.
+    #[serde(default)]
+    pub unused_budget: tao20_auction::weights::UnusedBudget,
     /// TAO_USDC and HASHP_USDC sources.
     #[serde(default)]
     pub prices: Option<tao20_feeds::prices::PricesConfig>,
@@ -428,6 +432,7 @@ impl Default for MechanismsConfig {
             v2_only_from_block: None,
             commitment_refresh_blocks: default_refresh(),
             version_key: 0,
+            unused_budget: tao20_auction::weights::UnusedBudget::default(),
             prices: None,
             price_poll_ms: default_price_poll(),
             pool: None,

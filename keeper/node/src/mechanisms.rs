@@ -216,7 +216,7 @@ impl Mechanisms {
             if !st.weighted.contains(&m1) {
                 let burn = subtensor.burn_uid(b, self.netuid).await?.unwrap_or(0);
                 let settlements = stored_settlements(lock(store).conn(), epoch, &out.windows)?;
-                let w = epoch_weights(&settlements, burn)?;
+                let w = epoch_weights(&settlements, burn, self.cfg.unused_budget)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = w.weights.into_iter().unzip();
                 out.weights.push((m1.0, epoch, uids, values));
                 st.weighted.insert(m1);

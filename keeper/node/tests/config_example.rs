@@ -163,3 +163,33 @@ fn a_key_the_keeper_does_not_know_is_refused() {
         assert!(err.to_string().contains(key), "{section} {typo}: {err}");
     }
 }
+
+#[test]
+fn the_unused_budget_destination_is_burn_or_winners_and_nothing_else() {
+    use tao20_auction::weights::UnusedBudget;
+    let text = std::fs::read_to_string(example()).unwrap();
+    assert!(text.contains("unused_budget = \"burn\""));
+    let dir = tempfile::tempdir().unwrap();
+    let load = |value: &str| {
+        let path = dir.path().join(format!("{value}.toml"));
+        let edited = text.replace(
+            "unused_budget = \"burn\"",
+            &format!("unused_budget = \"{value}\""),
+        );
+        std::fs::write(&path, edited).unwrap();
+        KeeperConfig::load(&path, &FlagOverrides::default())
+    };
+    assert_eq!(
+        load("burn").unwrap().mechanisms.unused_budget,
+        UnusedBudget::Burn
+    );
+    assert_eq!(
+        load("winners").unwrap().mechanisms.unused_budget,
+        UnusedBudget::Winners
+    );
+    let err = load("owner").unwrap_err().to_string();
+    assert!(
+        err.contains("unused_budget") || err.contains("owner"),
+        "{err}"
+    );
+}
