@@ -412,8 +412,8 @@ impl<S: Subtensor> ChainExecutor<S> {
         })
     }
 
-    /// Records an epoch's weights as refused before sending, counted by the runtime's name.
-    fn refuse_weights(&self, mecid: u8, epoch: u64, name: &str, detail: &str) -> Result<Step> {
+    /// Records an epoch's weights as refused, counted by the runtime's name.
+    fn record_refusal(&self, mecid: u8, epoch: u64, name: &str, detail: &str) -> Result<()> {
         self.metrics
             .weights_refused
             .with_label_values(&[&mecid.to_string(), name])
@@ -426,7 +426,12 @@ impl<S: Subtensor> ChainExecutor<S> {
                 detail: Some(detail),
                 ..Update::default()
             },
-        )?;
+        )
+    }
+
+    /// Records an epoch's weights as refused before sending.
+    fn refuse_weights(&self, mecid: u8, epoch: u64, name: &str, detail: &str) -> Result<Step> {
+        self.record_refusal(mecid, epoch, name, detail)?;
         tracing::error!(target: "keeper::chain", mecid, epoch, error = name, %detail, "weights not sent: the chain would refuse or drop them");
         Ok(Step::Done)
     }
@@ -591,19 +596,7 @@ impl<S: Subtensor> ChainExecutor<S> {
                             return Ok(Step::Again(RATE_LIMITED_AGAIN_BLOCKS));
                         }
                         Some(name) => {
-                            self.metrics
-                                .weights_refused
-                                .with_label_values(&[&mecid.to_string(), name])
-                                .inc();
-                            self.update_weights(
-                                mecid,
-                                epoch,
-                                "refused",
-                                Update {
-                                    detail: Some(name),
-                                    ..Update::default()
-                                },
-                            )?;
+                            self.record_refusal(mecid, epoch, name, name)?;
                             tracing::error!(target: "keeper::chain", mecid, epoch, error = name, "the chain refused the weights");
                             return Ok(Step::Done);
                         }

@@ -205,6 +205,19 @@ impl Keeper {
             .collect()
     }
 
+    /// The details of the weights rows `sql` selects (`status, detail`): there is at least one,
+    /// and every one is refused.
+    fn refused_details(&self, sql: &str) -> Vec<String> {
+        let rows = self.query::<Option<String>>(sql);
+        assert!(!rows.is_empty(), "the keeper decided weights");
+        rows.iter()
+            .map(|row| {
+                assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
+                row[1].clone().unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Stored window results by start.
     fn windows(&self) -> BTreeMap<u64, serde_json::Value> {
         self.query::<String>("SELECT result FROM windows ORDER BY start")
@@ -1072,11 +1085,8 @@ async fn weights_below_the_stake_threshold_are_refused_by_name_not_left_pending(
     net.run_epochs(2, 15).await;
 
     let k = &net.keepers[0];
-    let rows = k.query::<Option<String>>("SELECT status, detail FROM weights");
-    assert!(!rows.is_empty(), "the keeper decided weights");
-    for row in &rows {
-        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
-        assert_eq!(row[1].as_deref(), Some("StakeAmountTooLow"), "{rows:?}");
+    for detail in k.refused_details("SELECT status, detail FROM weights") {
+        assert_eq!(detail, "StakeAmountTooLow");
     }
     assert!(net.weight_calls.is_empty(), "nothing reached the chain");
     let refused = k
@@ -1145,15 +1155,11 @@ async fn weights_under_an_old_version_key_are_not_committed_to_be_dropped() {
         .unwrap();
     net.run_epochs(2, 15).await;
     let k = &net.keepers[0];
-    let rows = k.query::<Option<String>>("SELECT status, detail FROM weights");
-    assert!(!rows.is_empty(), "the keeper decided weights");
-    for row in &rows {
-        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
-        let detail = row[1].as_deref().unwrap_or("");
+    for detail in k.refused_details("SELECT status, detail FROM weights") {
         assert!(
             detail.starts_with("IncorrectWeightVersionKey")
                 && detail.contains("WeightsVersionKey 7"),
-            "{rows:?}"
+            "{detail}"
         );
     }
     assert!(net.weight_calls.is_empty(), "nothing was committed");
@@ -1184,17 +1190,8 @@ async fn weights_without_a_validator_permit_are_not_committed_to_be_dropped() {
     net.run_epochs(2, 15).await;
     let k = &net.keepers[0];
     // Mechanism 0 without creations has nothing to weight ("empty").
-    let rows =
-        k.query::<Option<String>>("SELECT status, detail FROM weights WHERE status != 'empty'");
-    assert!(!rows.is_empty(), "the keeper decided weights");
-    for row in &rows {
-        assert_eq!(row[0].as_deref(), Some("refused"), "{rows:?}");
-        assert!(
-            row[1]
-                .as_deref()
-                .is_some_and(|d| d.starts_with("NeuronNoValidatorPermit")),
-            "{rows:?}"
-        );
+    for detail in k.refused_details("SELECT status, detail FROM weights WHERE status != 'empty'") {
+        assert!(detail.starts_with("NeuronNoValidatorPermit"), "{detail}");
     }
     assert!(net.weight_calls.is_empty(), "nothing was committed");
 }
