@@ -5,11 +5,13 @@
 //! implementation's configured key and return once the extrinsic is included, or fail with
 //! [`crate::Error::Dispatch`] naming the runtime's error.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::types::{
     AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, CommitmentSpace, EpochSchedule,
-    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, TransferStake, WeightsSettings,
+    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeAvailability, SwapPool, TransferStake,
+    WeightsSettings,
 };
 use crate::{drand, epochs};
 use crate::{Error, Result};
@@ -87,6 +89,23 @@ pub trait Subtensor: Send + Sync {
         at: BlockNumber,
         netuid: NetUid,
     ) -> impl Future<Output = Result<PoolReserves>> + Send;
+
+    /// `coldkey`'s stake per subnet as the runtime counts it for unstaking and moving: total,
+    /// locked and available, for every subnet where it has stake or a lock
+    /// (`get_stake_availability_for_coldkeys`). `None` from a runtime without stake locks, where
+    /// all stake is available.
+    fn stake_availability(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+    ) -> impl Future<Output = Result<Option<BTreeMap<NetUid, StakeAvailability>>>> + Send;
+
+    /// The pool as swaps price it: reserves, balancer weights and fee, at block `at`.
+    fn swap_pool(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+    ) -> impl Future<Output = Result<SwapPool>> + Send;
 
     /// The subnet's tempo (`Tempo`: blocks from one automatic epoch to the next).
     fn tempo(&self, at: BlockNumber, netuid: NetUid) -> impl Future<Output = Result<u16>> + Send;

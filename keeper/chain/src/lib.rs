@@ -8,6 +8,7 @@
 //! commit-reveal v4 timelocking.
 
 pub mod api;
+pub mod balancer;
 pub mod client;
 pub mod drand;
 pub mod epochs;

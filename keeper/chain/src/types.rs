@@ -165,6 +165,38 @@ pub struct PoolReserves {
     pub alpha_out: u64,
 }
 
+/// A subnet pool as the swap pallet swaps through it: its reserves, its weights
+/// (`Swap::SwapBalancer`, the TAO weight in parts of 1e18) and its fee (`Swap::FeeRate`, parts of
+/// 65 535). [`SwapPool::balancer`] prices swaps exactly as the runtime does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwapPool {
+    /// The reserves.
+    pub reserves: PoolReserves,
+    /// The TAO (quote) weight, parts of [`crate::balancer::ACCURACY`].
+    pub quote_weight: u64,
+    /// The swap fee, parts of 65 535.
+    pub fee_rate: u16,
+}
+
+impl SwapPool {
+    /// The pool's weights; `None` for a stored weight the swap pallet would refuse.
+    pub fn balancer(&self) -> Option<crate::balancer::Balancer> {
+        crate::balancer::Balancer::new(self.quote_weight)
+    }
+}
+
+/// A coldkey's stake on one subnet as the runtime counts it for unstaking and moving
+/// (`StakeInfoRuntimeApi::get_stake_availability_for_coldkeys`, `staking/lock.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeAvailability {
+    /// All the coldkey's alpha on the subnet, over its hotkeys.
+    pub total: u64,
+    /// The locked mass now (it counts against all of the coldkey's stake on the subnet).
+    pub locked: u64,
+    /// `total - locked`: what can be unstaked, or moved to another coldkey without its lock.
+    pub available: u64,
+}
+
 /// A subnet's weight-setting parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeightsSettings {

@@ -137,7 +137,7 @@ fn error_index(metadata: &subxt::Metadata, pallet: &str, name: &str) -> Option<[
 fn every_entry_is_in_the_checked_in_metadata_or_read_by_raw_key() {
     let absent = absent_from_metadata();
     // The stateful epoch schedule came with spec 423, after the metadata's 365, and so did the
-    // all-subnets price API.
+    // all-subnets price API, the balancer pools' weights and stake locks.
     let mut expected: BTreeSet<Key> = ["LastEpochBlock", "PendingEpochAt", "SubnetEpochIndex"]
         .into_iter()
         .map(|item| key(Kind::Storage, "SubtensorModule", item))
@@ -147,6 +147,12 @@ fn every_entry_is_in_the_checked_in_metadata_or_read_by_raw_key() {
         "SwapRuntimeApi",
         "current_alpha_price_all",
     ));
+    expected.insert(key(
+        Kind::RuntimeApi,
+        "StakeInfoRuntimeApi",
+        "get_stake_availability_for_coldkeys",
+    ));
+    expected.insert(key(Kind::Storage, "Swap", "SwapBalancer"));
     assert_eq!(absent, expected);
 }
 
@@ -337,10 +343,11 @@ fn the_storage_items_and_runtime_apis_are_those_the_client_reads() {
         .collect();
     assert_eq!(read, typed);
 
-    // The raw-key reads are the epoch schedule's items.
+    // The raw-key reads are the epoch schedule's items and the swap pool's.
     let raw_read: BTreeSet<_> = raw::SCHEDULE_ITEMS
         .iter()
-        .map(|i| (raw::SUBTENSOR_PALLET.to_string(), i.name.to_string()))
+        .chain(raw::SWAP_POOL_ITEMS.iter())
+        .map(|i| (i.pallet.to_string(), i.name.to_string()))
         .collect();
     let raw_table: BTreeSet<_> = STORAGE
         .iter()

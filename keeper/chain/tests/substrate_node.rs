@@ -9,7 +9,7 @@ use subxt::rpcs::{rpc_params, RpcClient};
 use tao20_chain::client::{self, Signer, SubxtClient, CHECKED_SPEC_VERSION};
 use tao20_chain::sim::node::{dev_accounts, NodeConfig, NodeServer};
 use tao20_chain::sim::{SimConfig, Simulator, SubnetSpec, WeightsRules, WEIGHT_ONE};
-use tao20_chain::types::{Bytes32, Call, Event};
+use tao20_chain::types::{Bytes32, Call, Event, TransferStake};
 use tao20_chain::Subtensor;
 
 const TAO: u64 = 1_000_000_000;
@@ -39,7 +39,12 @@ fn populated(state_window: u64) -> Simulator {
     })
     .unwrap();
     sim.register_subnet(spec(1)).unwrap();
-    sim.register_subnet(spec(2)).unwrap();
+    // Subnet 2 is a balancer pool with unequal weights (30 % TAO), as most of finney's are.
+    sim.register_subnet(SubnetSpec {
+        weight_tao: 300_000_000_000_000_000,
+        ..spec(2)
+    })
+    .unwrap();
     sim.set_mechanisms(1, 2, None).unwrap();
     sim.set_commit_reveal(1, false, 1).unwrap();
     sim.set_transfers_enabled(2, false).unwrap();
@@ -161,6 +166,15 @@ async fn subxt_client_reads_what_the_simulator_holds() {
         assert_eq!(
             client.epoch_schedule(at, netuid).await.unwrap(),
             s().epoch_schedule(at, netuid).unwrap()
+        );
+        let pool = client.swap_pool(at, netuid).await.unwrap();
+        assert_eq!(pool, s().swap_pool(at, netuid).unwrap());
+        assert_eq!(
+            pool.balancer()
+                .unwrap()
+                .price_rao(pool.reserves.alpha_in, pool.reserves.tao_in),
+            client.current_alpha_price(at, netuid).await.unwrap(),
+            "the pool's weights and reserves give the runtime API's price"
         );
         assert_eq!(
             client.tempo(at, netuid).await.unwrap(),
@@ -551,6 +565,12 @@ async fn reads_at_a_finalized_block_cost_one_request_each() {
     let schedule = client.epoch_schedule(head, 1).await.unwrap();
     assert_eq!(server.requests() - before, 1);
     assert_eq!(schedule.tempo, client.tempo(head, 1).await.unwrap());
+    // So are a pool's reserves, weights and fee.
+    let before = server.requests();
+    let pool = client.swap_pool(head, 2).await.unwrap();
+    assert_eq!(server.requests() - before, 1);
+    assert_eq!(pool.quote_weight, 300_000_000_000_000_000);
+    assert_eq!(pool.fee_rate, SimConfig::default().swap_fee_rate);
     // An older finalized block is looked up on its first read only.
     let before = server.requests();
     client.tempo(head - 1, 1).await.unwrap();
@@ -973,4 +993,70 @@ async fn weights_the_runtime_refuses_before_the_pool_come_back_named() {
     sim.lock().unwrap().advance(100).unwrap();
     let later = client.submit(weights()).await.unwrap();
     assert!(later.block.number >= first.block.number + 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locked_alpha_reads_through_the_runtime_api_and_its_refusal_comes_back_named() {
+    let (sim, server) = serve_with(populated(256), dev_config()).await;
+    let alice = Signer::from_suri("//Alice", "test").unwrap();
+    let who = alice.account();
+    let client = SubxtClient::connect(&server.url(), Some(alice))
+        .await
+        .unwrap();
+    let staked = client
+        .submit(Call::AddStake {
+            hotkey: MINER_HOT,
+            netuid: 1,
+            amount_staked: 5 * TAO,
+        })
+        .await
+        .unwrap();
+    let held = client
+        .stake(staked.block.number, who, MINER_HOT, 1)
+        .await
+        .unwrap();
+    let head = {
+        let mut s = sim.lock().unwrap();
+        s.lock_stake(who, MINER_HOT, 1, held / 4).unwrap();
+        s.advance(3).unwrap();
+        s.finalized_head().number
+    };
+    let read = client.stake_availability(head, who).await.unwrap().unwrap();
+    assert_eq!(
+        read,
+        sim.lock().unwrap().stake_availability(head, who).unwrap()
+    );
+    let one = read[&1];
+    assert_eq!(one.total, held);
+    assert!(one.locked > 0 && one.locked <= held / 4, "{one:?}");
+    assert_eq!(one.available, held - one.locked);
+
+    // A delivery of everything held includes locked alpha: the vault does not accept it, and the
+    // batch fails whole with the runtime's error, named through the node's metadata.
+    let vault = Bytes32([9; 32]);
+    let deliver = |amount| {
+        vec![TransferStake {
+            destination_coldkey: vault,
+            hotkey: MINER_HOT,
+            origin_netuid: 1,
+            destination_netuid: 1,
+            alpha_amount: amount,
+        }]
+    };
+    let err = client
+        .deliver(b"all".to_vec(), deliver(held))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.dispatch_error_name(),
+        Some("AccountRejectsLockedAlpha"),
+        "{err}"
+    );
+    // What is available moves.
+    let inc = client
+        .deliver(b"free".to_vec(), deliver(one.available))
+        .await
+        .unwrap();
+    let at = inc.block.number;
+    assert!(client.stake(at, vault, MINER_HOT, 1).await.unwrap() > 0);
 }

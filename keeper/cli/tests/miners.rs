@@ -258,6 +258,23 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
             .unwrap();
     }
     sim.faucet(ck.account, 2_000 * TAO).await.unwrap();
+    // Alpha the miner already holds on the first basket subnet, all of it locked
+    // (`lock_stake`): a delivery that counted it would fail whole (the vault does not accept
+    // locked alpha), so the miner must buy that asset as if it held none.
+    let locked_netuid = f.alpha_netuids[0];
+    let staked = sim
+        .as_signer(ck.account)
+        .add_stake(hk.account, locked_netuid, 5 * TAO)
+        .await
+        .unwrap();
+    let locked_alpha = sim
+        .stake(staked.block.number, ck.account, hk.account, locked_netuid)
+        .await
+        .unwrap();
+    sim.as_signer(ck.account)
+        .lock_stake(hk.account, locked_netuid, locked_alpha)
+        .await
+        .unwrap();
     let secret = keccak256("tao20.test.creation-miner");
     std::fs::write(dir.join("evm.pw"), "pw\n").unwrap();
     let evm = tao20_bevm::keys::import(
@@ -368,6 +385,15 @@ async fn miners_create_at_a_premium_survive_a_kill_and_bid_through_edits() {
         .wait_done(&mut net, slot, "create", &mut restarts)
         .await;
     assert_eq!(op["outcome"], "minted", "{s}");
+    // The locked alpha was seen and left out of the delivery.
+    let locked = op["locked"].as_array().unwrap();
+    assert!(
+        locked
+            .iter()
+            .any(|l| l["netuid"] == u64::from(locked_netuid)
+                && l["alpha"].as_str().unwrap().parse::<u64>().unwrap() > 0),
+        "{s}"
+    );
     let profit: i128 = op["pnl"]["profitRao"].as_str().unwrap().parse().unwrap();
     assert!(profit > 0, "{s}");
     let before: i128 = op["premiumBeforeBps"].as_str().unwrap().parse().unwrap();

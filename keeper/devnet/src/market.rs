@@ -146,24 +146,35 @@ pub async fn seed(
     // The basket, bought through the subnets' pools (the faucet pays).
     let head = sim.finalized_head().await?.number;
     let mut transfers = Vec::new();
+    let mut last_purchase = head;
     for a in &file.assets {
         sim.register_neuron(a.netuid, hk, ck).await?;
         let qty = a.qty_per_unit * u64::from(units);
-        let pool = sim.pool_reserves(head, a.netuid).await?;
-        let (tao_in, alpha_in) = (u128::from(pool.tao_in), u128::from(pool.alpha_in));
-        if u128::from(qty) * 2 >= alpha_in {
-            return Err(Error::Setup(format!(
-                "genesis creation: subnet {} cannot supply {qty} alpha",
-                a.netuid
-            )));
-        }
-        // The constant-product input for `qty`, plus the swap fee and a margin (left with the
+        let pool = sim.swap_pool(head, a.netuid).await?;
+        let balancer = pool.balancer().ok_or_else(|| {
+            Error::Setup(format!("subnet {}: pool weights out of range", a.netuid))
+        })?;
+        // The exact input for `qty` through the balancer pool, plus a margin (left with the
         // market maker).
-        let net = (u128::from(qty) * tao_in).div_ceil(alpha_in - u128::from(qty));
-        let gross = net * 102 / 100 + u128::from(TAO);
-        sim.as_signer(ck)
+        let net = balancer
+            .tao_to_buy(
+                pool.reserves.tao_in,
+                pool.reserves.alpha_in,
+                qty,
+                pool.fee_rate,
+            )
+            .ok_or_else(|| {
+                Error::Setup(format!(
+                    "genesis creation: subnet {} cannot supply {qty} alpha",
+                    a.netuid
+                ))
+            })?;
+        let gross = u128::from(net) * 102 / 100 + u128::from(TAO);
+        let bought = sim
+            .as_signer(ck)
             .add_stake(hk, a.netuid, u64::try_from(gross).unwrap_or(u64::MAX))
             .await?;
+        last_purchase = last_purchase.max(bought.block.number);
         transfers.push(TransferStake {
             destination_coldkey: Bytes32(deployment.vault_coldkey.0),
             hotkey: hk,
@@ -172,12 +183,14 @@ pub async fn seed(
             alpha_amount: qty,
         });
     }
-    // Valued at the spot prices after the purchase (which moved them), where the keepers'
-    // official prices settle.
-    let head = sim.finalized_head().await?.number;
+    // Valued at the spot prices after every purchase (which moved them), where the keepers'
+    // official prices settle: at the last purchase's block, not the finalized head, which may
+    // not include it yet.
     let mut value = U256::ZERO;
     for t in &transfers {
-        let price = sim.current_alpha_price(head, t.origin_netuid).await?;
+        let price = sim
+            .current_alpha_price(last_purchase, t.origin_netuid)
+            .await?;
         value += U256::from(t.alpha_amount) * U256::from(price) / U256::from(TAO);
     }
     let bond = U256::from(100_000_000u64) * U256::from(TAO);

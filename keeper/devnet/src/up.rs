@@ -622,6 +622,16 @@ async fn build(
     Ok(file)
 }
 
+/// The alpha subnets' pool weights (TAO side, parts of [`WEIGHT_ONE`]): one equal-weight pool
+/// and four balancer pools leaning either way.
+const POOL_TAO_WEIGHTS: [u64; 5] = [
+    WEIGHT_ONE / 2,
+    350_000_000_000_000_000,
+    650_000_000_000_000_000,
+    450_000_000_000_000_000,
+    550_000_000_000_000_000,
+];
+
 /// Subnets, pools, the fund hotkey on every alpha subnet, the validators with stake on the TAO20
 /// subnet (so they hold validator permits), and its two mechanisms.
 pub async fn setup_subnets(
@@ -645,6 +655,13 @@ pub async fn setup_subnets(
         // Prices from 0.02 to about 0.1 TAO per alpha, deeper pools for the larger subnets.
         let tao_in = (2_000 + 1_000 * ((opts.seed + i) % 5)) * TAO;
         let alpha_in = tao_in * (10 + 10 * ((opts.seed + 3 * i) % 5));
+        // Balancer pools, as finney's are: the TAO side weighs 35-65 %. The TAO reserve is
+        // scaled by w_tao / w_alpha so the spot price stays the one above.
+        let weight_tao = POOL_TAO_WEIGHTS[usize::try_from((opts.seed + 2 * i) % 5).unwrap_or(0)];
+        let tao_in = u64::try_from(
+            u128::from(tao_in) * u128::from(weight_tao) / u128::from(WEIGHT_ONE - weight_tao),
+        )
+        .unwrap_or(tao_in);
         sim.register_subnet(SubnetSpec {
             netuid,
             owner: account(&keys.owner),
@@ -655,7 +672,7 @@ pub async fn setup_subnets(
             tempo: opts.tempo,
             tao_in,
             alpha_in,
-            weight_tao: WEIGHT_ONE / 2,
+            weight_tao,
         })
         .await?;
         sim.register_neuron(

@@ -17,18 +17,25 @@ const E18: u128 = 1_000_000_000_000_000_000;
 const TAO: u64 = 1_000_000_000;
 
 /// Subnet `i`'s pool: 20 000-60 000 TAO deep, 0.02-0.2 TAO per alpha.
+/// Every third pool is weighted (TAO side 20-80 %), as finney's balancer pools are.
 fn pool(i: u128) -> SubnetPool {
     let tao = (20_000 + i * 7_919 % 40_000) * u128::from(TAO);
     let price_milli = 20 + i * 104_729 % 180;
+    let quote_weight = if i.is_multiple_of(3) {
+        200_000_000_000_000_000 + u64::try_from(i * 61 % 60).unwrap() * 10_000_000_000_000_000
+    } else {
+        500_000_000_000_000_000
+    };
     SubnetPool {
-        tao,
-        alpha: tao * 1_000 / price_milli,
+        tao: u64::try_from(tao).unwrap(),
+        alpha: u64::try_from(tao * 1_000 / price_milli).unwrap(),
+        quote_weight,
         fee_rate: 33,
     }
 }
 
 fn price(p: &SubnetPool) -> u128 {
-    p.tao * E18 / p.alpha
+    u128::from(p.spot_price_rao()) * E18 / 1_000_000_000
 }
 
 /// A basket of `n` subnets worth about 10 TAO a unit, NAV 1 TAO a share, a pair of 10 000 shares

@@ -58,6 +58,15 @@ pub struct TxRecord {
     pub outcome: Option<TxOutcome>,
 }
 
+/// The block of an operation's last mined EVM transaction (0: none): the premium after an
+/// operation is read there or later, whatever block its substrate side finished at.
+fn last_tx_block(txs: &[TxRecord]) -> u64 {
+    txs.iter()
+        .filter_map(|t| t.outcome.as_ref().map(|o| o.block))
+        .max()
+        .unwrap_or(0)
+}
+
 /// A stake movement of the miner's own (a purchase or a sale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -171,8 +180,12 @@ pub struct CreateOp {
     pub epoch_id: Option<u64>,
     /// EVM transactions.
     pub txs: Vec<TxRecord>,
-    /// Alpha held under the staking hotkey before buying, per netuid.
+    /// Alpha held under the staking hotkey before buying, per netuid (locked or not).
     pub held_before: Vec<(u16, u64)>,
+    /// Alpha held under the staking hotkey that a stake lock kept out of the delivery, per
+    /// netuid, at the last purchase check (bought instead).
+    #[serde(default)]
+    pub locked: Vec<(u16, u64)>,
     /// Its value at the spot price then, rao.
     pub held_value_rao: u64,
     /// Alpha bought.
@@ -482,7 +495,6 @@ impl<S: Subtensor> Arbitrageur<S> {
             &self.reader,
             &mut self.history,
             self.market.pair,
-            self.cfg.strategy.swap_fee_rate,
             head,
         )
         .await?;
@@ -598,6 +610,7 @@ impl<S: Subtensor> Arbitrageur<S> {
             epoch_id: None,
             txs: Vec::new(),
             held_before: Vec::new(),
+            locked: Vec::new(),
             held_value_rao: 0,
             buys: Vec::new(),
             buy_watch_from: None,
@@ -999,9 +1012,32 @@ impl<S: Subtensor> Arbitrageur<S> {
         if Self::create(op)?.buys.iter().any(|b| b.block > head) {
             return Ok(Progress::Wait);
         }
+        // A stake lock (`staking/lock.rs`) counts against all of the coldkey's alpha on a
+        // subnet, and a delivery that includes locked alpha fails whole: only the unlocked part
+        // of what the hotkey holds counts towards the basket.
+        let availability = self.sub.stake_availability(head, self.coldkey).await?;
         let mut held = Vec::with_capacity(basket.len());
+        let mut staked_all = Vec::with_capacity(basket.len());
+        let mut locked = Vec::new();
         for (n, _) in &basket {
-            held.push(self.sub.stake(head, self.coldkey, self.hotkey, *n).await?);
+            let staked = self.sub.stake(head, self.coldkey, self.hotkey, *n).await?;
+            staked_all.push(staked);
+            let movable = match &availability {
+                Some(a) => staked.min(a.get(n).map_or(0, |a| a.available)),
+                None => staked,
+            };
+            if movable < staked {
+                locked.push((*n, staked - movable));
+            }
+            held.push(movable);
+        }
+        if !locked.is_empty() {
+            let c = Self::create(op)?;
+            if c.locked != locked {
+                tracing::warn!(target: TARGET, request = %c.request_id, ?locked,
+                    "alpha held under the hotkey is locked (netuid, rao): the delivery cannot include it, so the basket buys it instead");
+            }
+            c.locked = locked;
         }
         {
             let c = Self::create(op)?;
@@ -1014,12 +1050,13 @@ impl<S: Subtensor> Arbitrageur<S> {
                         value = value.saturating_add(u64::try_from(v).unwrap_or(u64::MAX));
                     }
                 }
+                // All of it, locked or not: what is above it afterwards was bought and is sold.
                 c.held_before = basket
                     .iter()
-                    .zip(&held)
+                    .zip(&staked_all)
                     .map(|((n, _), h)| (*n, *h))
                     .collect();
-                // Held alpha the delivery uses is a cost at its value now.
+                // Held alpha the delivery can use is a cost at its value now.
                 c.held_value_rao = value;
             }
         }
@@ -1044,13 +1081,10 @@ impl<S: Subtensor> Arbitrageur<S> {
         if c.buy_failures >= 3 {
             return self.abandon(id, op, head, "the basket could not be bought");
         }
-        let fee_rate = self.cfg.strategy.swap_fee_rate;
         let mut calls = Vec::with_capacity(shortfall.len());
         let mut total: u64 = 0;
         for (n, alpha) in &shortfall {
-            let reserves = self.sub.pool_reserves(head, *n).await?;
-            let price = self.sub.current_alpha_price(head, *n).await?;
-            let pool = sizing::SubnetPool::from_chain(&reserves, price, fee_rate);
+            let pool = sizing::SubnetPool::from_chain(&self.sub.swap_pool(head, *n).await?);
             let tao = pool.tao_to_buy(*alpha).ok_or_else(|| {
                 Error::Invalid(format!("netuid {n}'s pool cannot supply {alpha} alpha"))
             })?;
@@ -1410,10 +1444,17 @@ impl<S: Subtensor> Arbitrageur<S> {
             self.save(id, op, head)?;
         }
         let held_before = Self::create(op)?.held_before.clone();
+        let availability = self.sub.stake_availability(head, self.coldkey).await?;
         let mut calls = Vec::new();
         for (n, before) in &held_before {
             let held = self.sub.stake(head, self.coldkey, self.hotkey, *n).await?;
-            let extra = held.saturating_sub(*before);
+            // Never more than the lock leaves free: a `batch_all` with one refused sale sells
+            // nothing.
+            let free = match &availability {
+                Some(a) => a.get(n).map_or(0, |a| a.available),
+                None => held,
+            };
+            let extra = held.saturating_sub(*before).min(free);
             if extra == 0 {
                 continue;
             }
@@ -1520,7 +1561,9 @@ impl<S: Subtensor> Arbitrageur<S> {
             profit_rao: profit,
         });
         let nav = c.decided.nav_rao;
-        let finished = self.snapshot_after(head, nav).await;
+        let finished = self
+            .snapshot_after(head.max(last_tx_block(&c.txs)), nav)
+            .await;
         let c = Self::create(op)?;
         c.finished = finished.clone();
         c.step = "done".into();
@@ -1779,7 +1822,9 @@ impl<S: Subtensor> Arbitrageur<S> {
         });
         r.note = note.map(str::to_string);
         let nav = r.decided.nav_rao;
-        let finished = self.snapshot_after(head, nav).await;
+        let finished = self
+            .snapshot_after(head.max(last_tx_block(&r.txs)), nav)
+            .await;
         let r = Self::redeem(op)?;
         r.finished = finished.clone();
         r.step = "done".into();

@@ -256,10 +256,6 @@ pub struct StrategyConfig {
     /// Blocks between two operations.
     #[serde(default = "default_cooldown")]
     pub cooldown_blocks: u64,
-    /// The subnets' swap fee (`FeeRate`, parts of 65 535) the sizing assumes (the runtime's
-    /// default is 33).
-    #[serde(default = "default_swap_fee_rate")]
-    pub swap_fee_rate: u16,
 }
 
 fn default_threshold() -> u16 {
@@ -304,9 +300,6 @@ fn default_inflight() -> u64 {
 fn default_cooldown() -> u64 {
     2
 }
-fn default_swap_fee_rate() -> u16 {
-    33
-}
 
 impl Default for StrategyConfig {
     fn default() -> Self {
@@ -328,7 +321,6 @@ impl Default for StrategyConfig {
             delivery_margin_blocks: default_margin(),
             inflight_blocks: default_inflight(),
             cooldown_blocks: default_cooldown(),
-            swap_fee_rate: default_swap_fee_rate(),
         }
     }
 }

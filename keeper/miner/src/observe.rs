@@ -22,7 +22,7 @@ use tao20_creation::nav::{self, Nav, Price};
 use tao20_creation::pricing::{official_price, SpotSample};
 
 use crate::sizing::{PairReserves, SubnetPool};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Spot prices per netuid per block, the last `window` blocks.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +148,6 @@ pub async fn observe<S: Subtensor>(
     reader: &Reader,
     history: &mut PriceHistory,
     pair: alloy::primitives::Address,
-    fee_rate: u16,
     block: u64,
 ) -> Result<Observation> {
     let fund = reader.fund(block).await?;
@@ -166,11 +165,8 @@ pub async fn observe<S: Subtensor>(
             netuid: n,
             price: history.official(n, block + 1)?.raw(),
         });
-        let spot = history
-            .spot(n)
-            .ok_or_else(|| Error::Invalid(format!("no spot price of netuid {n}")))?;
-        let reserves = sub.pool_reserves(block, n).await?;
-        pools.insert(n, SubnetPool::from_chain(&reserves, spot, fee_rate));
+        let pool = sub.swap_pool(block, n).await?;
+        pools.insert(n, SubnetPool::from_chain(&pool));
     }
     let nav = nav::nav(&fund.fund_state(), &prices, block + 1)?;
     let pair_reserves =

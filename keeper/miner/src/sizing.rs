@@ -11,13 +11,14 @@
 //! fee, exactly as `UniswapV2Library.getAmountOut` rounds).
 //!
 //! # The subnet pools
-//! Constant product on (`tao`, `alpha`) with the swap pallet's fee taken from the input: buying
-//! with `g` rao pays `fee = floor(g x r / 65535)` and swaps `g - fee`, receiving
-//! `floor(alpha x net / (tao + net))`; selling `a` alpha swaps `a - floor(a x r / 65535)` for
-//! `floor(tao x net / (alpha + net))`. `tao` is the pool's TAO reserve when its spot price is the
-//! equal-weight one (`floor(SubnetTAO x 1e9 / SubnetAlphaIn)`), else the reserve the spot price
-//! implies (`SubnetAlphaIn x price / 1e9`): exact for equal weights, first order for a balancer
-//! pool with other weights.
+//! Weighted (balancer) pools priced exactly as the runtime's swap pallet prices them
+//! ([`tao20_chain::balancer`]): the reserves, the TAO weight (`Swap::SwapBalancer`) and the fee
+//! (`Swap::FeeRate`) are read from the chain at the observed block. Buying with `g` rao pays
+//! `fee = g x FeeRate / 65535` (U64F64, truncated) and swaps the rest for
+//! `alpha x (1 - (tao / (tao + net))^(w_tao / w_alpha))`; selling swaps `a - fee` alpha for
+//! `tao x (1 - (alpha / (alpha + net))^(w_alpha / w_tao))`. The TAO that buys a given amount is the
+//! closed-form inverse `tao x ((alpha / (alpha - a))^(w_alpha / w_tao) - 1)` grossed up by the fee,
+//! then settled to the smallest amount whose exact swap pays at least `a`.
 //!
 //! # Sizing, in closed form, then exactly
 //! Creation: with cost per unit `C` at the subnet pools' spot prices (a lower bound of the real,
@@ -38,7 +39,8 @@
 
 use alloy_primitives::{U256, U512};
 use serde::{Deserialize, Serialize};
-use tao20_chain::types::PoolReserves;
+use tao20_chain::balancer::Balancer;
+use tao20_chain::types::SwapPool;
 use tao20_creation::nav::{mint_shares, WEI_PER_RAO};
 
 use crate::{Error, Result};
@@ -102,88 +104,72 @@ impl PairReserves {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubnetPool {
-    /// The TAO reserve the swap works against (rao).
-    pub tao: u128,
+    /// The TAO reserve (rao).
+    pub tao: u64,
     /// The alpha reserve (rao).
-    pub alpha: u128,
+    pub alpha: u64,
+    /// The TAO weight, parts of 1e18 (`Swap::SwapBalancer`).
+    pub quote_weight: u64,
     /// The swap pallet's `FeeRate`, parts of 65 535.
     pub fee_rate: u16,
 }
 
-fn div_ceil(a: u128, b: u128) -> u128 {
-    a.div_ceil(b)
-}
-
 impl SubnetPool {
-    /// The pool from the chain's reserves and spot price (`current_alpha_price`, rao per alpha).
-    pub fn from_chain(reserves: &PoolReserves, price_rao: u64, fee_rate: u16) -> Self {
-        let alpha = u128::from(reserves.alpha_in);
-        let tao = u128::from(reserves.tao_in);
-        let equal_weight_price = (tao * u128::from(WEI_PER_RAO))
-            .checked_div(alpha)
-            .unwrap_or(0);
-        let tao = if equal_weight_price == u128::from(price_rao) {
-            tao
-        } else {
-            alpha * u128::from(price_rao) / u128::from(WEI_PER_RAO)
-        };
+    /// The pool as the chain holds it.
+    pub fn from_chain(pool: &SwapPool) -> Self {
+        Self {
+            tao: pool.reserves.tao_in,
+            alpha: pool.reserves.alpha_in,
+            quote_weight: pool.quote_weight,
+            fee_rate: pool.fee_rate,
+        }
+    }
+
+    /// An equal-weight pool (the runtime's default weights).
+    pub fn equal_weights(tao: u64, alpha: u64, fee_rate: u16) -> Self {
         Self {
             tao,
             alpha,
+            quote_weight: Balancer::default().quote_weight(),
             fee_rate,
         }
     }
 
-    fn fee(&self, amount: u128) -> u128 {
-        amount * u128::from(self.fee_rate) / u128::from(SWAP_FEE_DENOMINATOR)
+    /// The pool's weights; a stored weight the runtime would refuse reads as equal weights (the
+    /// runtime never stores one).
+    fn balancer(&self) -> Balancer {
+        Balancer::new(self.quote_weight).unwrap_or_default()
+    }
+
+    /// The spot price, rao per alpha, as `current_alpha_price` gives it.
+    pub fn spot_price_rao(&self) -> u64 {
+        self.balancer().price_rao(self.alpha, self.tao)
     }
 
     /// TAO (rao) worth `alpha` at the spot price, rounded down.
     pub fn spot_value(&self, alpha: u64) -> u128 {
-        if self.alpha == 0 {
-            return 0;
-        }
-        u128::from(alpha) * self.tao / self.alpha
+        u128::from(alpha) * u128::from(self.spot_price_rao()) / u128::from(WEI_PER_RAO)
+    }
+
+    /// The alpha `add_stake` of `tao` rao buys; 0 for a swap the runtime refuses.
+    pub fn alpha_bought(&self, tao: u64) -> u64 {
+        self.balancer()
+            .buy_alpha(self.tao, self.alpha, tao, self.fee_rate)
+            .map_or(0, |s| s.out)
+    }
+
+    /// The TAO (rao) `remove_stake` of `alpha` pays; 0 for a swap the runtime refuses.
+    pub fn tao_from_selling(&self, alpha: u64) -> u64 {
+        self.balancer()
+            .sell_alpha(self.tao, self.alpha, alpha, self.fee_rate)
+            .map_or(0, |s| s.out)
     }
 
     /// The smallest `add_stake` amount (rao) that buys at least `alpha`, or `None` when the pool
-    /// holds no more than that.
+    /// cannot supply it (it holds no more, or the runtime would refuse the swap's size).
     pub fn tao_to_buy(&self, alpha: u64) -> Option<u64> {
-        let a = u128::from(alpha);
-        if a == 0 {
-            return Some(0);
-        }
-        if a >= self.alpha {
-            return None;
-        }
-        let net = div_ceil(a * self.tao, self.alpha - a);
-        let keep = u128::from(SWAP_FEE_DENOMINATOR - u64::from(self.fee_rate));
-        // `g - floor(g r / 65535) >= net` first holds at or just below `ceil(net 65535 / (65535 - r))`.
-        let mut gross = div_ceil(net * u128::from(SWAP_FEE_DENOMINATOR), keep.max(1));
-        while gross > 0 && (gross - 1) - self.fee(gross - 1) >= net {
-            gross -= 1;
-        }
-        u64::try_from(gross).ok()
-    }
-
-    /// The alpha `add_stake` of `tao` rao buys.
-    pub fn alpha_bought(&self, tao: u64) -> u64 {
-        let net = u128::from(tao) - self.fee(u128::from(tao));
-        let den = self.tao + net;
-        if den == 0 {
-            return 0;
-        }
-        u64::try_from(self.alpha * net / den).unwrap_or(u64::MAX)
-    }
-
-    /// The TAO (rao) `remove_stake` of `alpha` pays.
-    pub fn tao_from_selling(&self, alpha: u64) -> u64 {
-        let net = u128::from(alpha) - self.fee(u128::from(alpha));
-        let den = self.alpha + net;
-        if den == 0 {
-            return 0;
-        }
-        u64::try_from(self.tao * net / den).unwrap_or(u64::MAX)
+        self.balancer()
+            .tao_to_buy(self.tao, self.alpha, alpha, self.fee_rate)
     }
 }
 
@@ -639,38 +625,58 @@ mod tests {
 
     #[test]
     fn buying_the_quoted_tao_yields_the_alpha() {
-        let pool = SubnetPool {
-            tao: 2_000_000_000_000,
-            alpha: 40_000_000_000_000,
-            fee_rate: 33,
-        };
-        for alpha in [1u64, 8_000_000, 1_234_567_890_123, 39_000_000_000_000] {
-            let tao = pool.tao_to_buy(alpha).unwrap();
-            assert!(pool.alpha_bought(tao) >= alpha, "{alpha}");
-            assert!(
-                pool.alpha_bought(tao - 1) < alpha,
-                "{alpha}: {tao} is not the least"
-            );
+        // Equal weights, a pool whose TAO side weighs 30 %, and one whose TAO side weighs 90 %.
+        for quote_weight in [
+            500_000_000_000_000_000u64,
+            300_000_000_000_000_000,
+            900_000_000_000_000_000,
+        ] {
+            let pool = SubnetPool {
+                tao: 2_000_000_000_000,
+                alpha: 40_000_000_000_000,
+                quote_weight,
+                fee_rate: 33,
+            };
+            for alpha in [1u64, 8_000_000, 1_234_567_890_123, 39_000_000_000_000] {
+                let Some(tao) = pool.tao_to_buy(alpha) else {
+                    // Only a swap over the runtime's input limit (1000 x the TAO reserve).
+                    assert!(
+                        pool.alpha_bought(2_000_000_000_000 * 1_000) < alpha,
+                        "{quote_weight}: {alpha}"
+                    );
+                    continue;
+                };
+                assert!(pool.alpha_bought(tao) >= alpha, "{quote_weight}: {alpha}");
+                assert!(
+                    pool.alpha_bought(tao - 1) < alpha,
+                    "{quote_weight}: {alpha}: {tao} is not the least"
+                );
+            }
+            assert_eq!(pool.tao_to_buy(40_000_000_000_000), None);
         }
-        assert_eq!(pool.tao_to_buy(40_000_000_000_000), None);
     }
 
     #[test]
-    fn equal_weight_pools_keep_their_reserve() {
-        let r = PoolReserves {
-            tao_in: 2_000_000_000_000,
-            alpha_in: 40_000_000_000_000,
-            alpha_out: 0,
+    fn the_pool_is_the_chains_and_prices_as_the_runtime_api() {
+        let chain = SwapPool {
+            reserves: tao20_chain::types::PoolReserves {
+                tao_in: 2_000_000_000_000,
+                alpha_in: 40_000_000_000_000,
+                alpha_out: 0,
+            },
+            quote_weight: 250_000_000_000_000_000,
+            fee_rate: 33,
         };
-        assert_eq!(
-            SubnetPool::from_chain(&r, 50_000_000, 0).tao,
-            2_000_000_000_000
-        );
-        // A weighted pool's price implies another reserve.
-        assert_eq!(
-            SubnetPool::from_chain(&r, 150_000_000, 0).tao,
-            6_000_000_000_000
-        );
+        let pool = SubnetPool::from_chain(&chain);
+        // (0.75 / 0.25) x (2000 / 40000) = 0.15 TAO per alpha, less the runtime's U64F64
+        // truncation (0.05 is not a binary fraction): one rao.
+        assert_eq!(pool.spot_price_rao(), 149_999_999);
+        assert_eq!(pool.spot_value(1_000_000_000), 149_999_999);
+        // The heavier alpha side makes alpha dearer than the constant product would at the same
+        // price: 10 TAO buys fewer alpha than from an equal-weight pool quoting 0.15.
+        let equal = SubnetPool::equal_weights(6_000_000_000_000, 40_000_000_000_000, 33);
+        assert_eq!(equal.spot_price_rao().abs_diff(150_000_000), 1);
+        assert!(pool.alpha_bought(10_000_000_000) < equal.alpha_bought(10_000_000_000));
     }
 
     fn e18() -> U256 {
@@ -680,11 +686,7 @@ mod tests {
     /// Two assets at 0.05 and 0.08 TAO per alpha, a unit worth 10 TAO, NAV 1 TAO per share, a
     /// pair of 500 shares priced at `premium_bps` above NAV.
     fn creation_at(premium_bps: u64) -> CreationInputs {
-        let pool = |tao: u128, alpha: u128| SubnetPool {
-            tao,
-            alpha,
-            fee_rate: 33,
-        };
+        let pool = |tao: u64, alpha: u64| SubnetPool::equal_weights(tao, alpha, 33);
         CreationInputs {
             pair: PairReserves {
                 shares: U256::from(500u64) * e18(),
@@ -765,11 +767,7 @@ mod tests {
                 amount: 1_000_000_000_000,
                 precompile_price: 50_000_000_000_000_000,
                 price_cap,
-                pool: SubnetPool {
-                    tao: 5_000_000_000_000,
-                    alpha: 100_000_000_000_000,
-                    fee_rate: 33,
-                },
+                pool: SubnetPool::equal_weights(5_000_000_000_000, 100_000_000_000_000, 33),
             }],
             native_wei: U256::ZERO,
             min_stake_rao: 500_000,
@@ -817,6 +815,7 @@ mod tests {
             pool_ratio in 1u64..100,
             price_skew in 50u64..150,
             fee_rate in 0u16..2_000,
+            quote_weight in 10_000_000_000_000_000u64..=990_000_000_000_000_000,
             mint_fee in 0u16..500,
             min_units in 1u32..5,
             max_units in 1u32..2_000,
@@ -840,7 +839,12 @@ mod tests {
                     netuid: 2,
                     qty_per_unit: qty,
                     official_price: official,
-                    pool: SubnetPool { tao, alpha, fee_rate },
+                    pool: SubnetPool {
+                        tao: u64::try_from(tao).unwrap(),
+                        alpha: u64::try_from(alpha).unwrap(),
+                        quote_weight,
+                        fee_rate,
+                    },
                 }],
                 nav_per_share: nav,
                 mint_fee_bps: mint_fee,
@@ -874,6 +878,7 @@ mod tests {
             pool_tao in 1_000u64..1_000_000,
             pool_ratio in 1u64..100,
             official_bps in 5_000u64..20_000,
+            quote_weight in 10_000_000_000_000_000u64..=990_000_000_000_000_000,
             redeem_fee in 0u16..500,
             capital in 0u64..100_000,
             fixed in 0u64..1_000_000_000,
@@ -897,7 +902,12 @@ mod tests {
                     price_cap: 1_000_000_000_000_000_000 * u128::from(official_bps)
                         / 10_000
                         / u128::from(pool_ratio),
-                    pool: SubnetPool { tao, alpha, fee_rate: 33 },
+                    pool: SubnetPool {
+                        tao: u64::try_from(tao).unwrap(),
+                        alpha: u64::try_from(alpha).unwrap(),
+                        quote_weight,
+                        fee_rate: 33,
+                    },
                 }],
                 native_wei: U256::ZERO,
                 min_stake_rao: 500_000,

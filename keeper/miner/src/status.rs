@@ -43,6 +43,9 @@ pub fn status(store: &Store) -> Result<Value> {
                     "premiumBeforeBps": c.decided.premium_bps.to_string(),
                     "premiumAfterBps": c.finished.as_ref().map(|f| f.premium_bps.to_string()),
                     "pnl": c.pnl.as_ref().map(pnl_json), "note": c.note,
+                    "locked": c.locked.iter().map(|(n, a)| json!({
+                        "netuid": n, "alpha": a.to_string(),
+                    })).collect::<Vec<_>>(),
                     "startedBlock": s.started_block, "updatedBlock": s.updated_block,
                 })
             }

@@ -31,7 +31,7 @@ use crate::error::{DispatchError, Invalidity};
 use crate::types::{
     AccountId, AxonInfo, BeaconInfo, BlockNumber, BlockRef, Bytes32, Call, Commitment,
     CommitmentSpace, EpochSchedule, Event, Extrinsic, Inclusion, NetUid, Neuron, PoolReserves,
-    StakeEvent, TransferStake, WeightsSettings,
+    StakeAvailability, StakeEvent, SwapPool, TransferStake, WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -724,6 +724,56 @@ impl SubxtClient {
         })
     }
 
+    /// Per-subnet map items of one subnet at block `at`, by raw key, in one
+    /// `state_queryStorageAt`; an item with no stored value reads as its default. The node's
+    /// metadata at that block must declare each item as [`raw`] reads it.
+    async fn raw_items(
+        &self,
+        at: BlockNumber,
+        netuid: NetUid,
+        items: &[raw::ScheduleItem],
+        what: String,
+    ) -> Result<Vec<u64>> {
+        use subxt::rpcs::rpc_params;
+        let client = self.at(at).await?;
+        let mut keys = Vec::with_capacity(items.len());
+        for item in items {
+            raw::check_entry(client.metadata_ref(), item)?;
+            keys.push(format!("0x{}", hex::encode(raw::netuid_key(item, netuid)?)));
+        }
+        let block = format!("0x{}", hex::encode(client.block_hash().0));
+        let sets: Vec<serde_json::Value> = self
+            .rpc
+            .request("state_queryStorageAt", rpc_params![&keys, &block])
+            .await
+            .map_err(|e| request_error(what.clone(), e))?;
+        let changes = sets
+            .first()
+            .and_then(|s| s.get("changes"))
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| Error::decode(what.clone(), "no change set in the answer"))?;
+        let mut values = Vec::with_capacity(items.len());
+        for (item, key) in items.iter().zip(&keys) {
+            // A key the node holds no value for is absent or null: the item's default.
+            let bytes = changes
+                .iter()
+                .find(|c| c.get(0).and_then(serde_json::Value::as_str) == Some(key.as_str()))
+                .and_then(|c| c.get(1))
+                .and_then(serde_json::Value::as_str)
+                .map(|v| {
+                    hex::decode(v.trim_start_matches("0x")).map_err(|e| {
+                        Error::decode(
+                            format!("{}::{}({netuid}) at {at}", item.pallet, item.name),
+                            e,
+                        )
+                    })
+                })
+                .transpose()?;
+            values.push(raw::decode_value(item, netuid, bytes.as_deref())?);
+        }
+        Ok(values)
+    }
+
     /// JSON-RPC requests sent to the node so far (subscriptions included).
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
@@ -1070,46 +1120,21 @@ impl Subtensor for SubxtClient {
     }
 
     async fn epoch_schedule(&self, at: BlockNumber, netuid: NetUid) -> Result<EpochSchedule> {
-        use subxt::rpcs::rpc_params;
-        let client = self.at(at).await?;
-        let mut keys = Vec::with_capacity(raw::SCHEDULE_ITEMS.len());
-        for item in &raw::SCHEDULE_ITEMS {
-            // The node's metadata at this block must declare the item as read here.
-            raw::check_entry(client.metadata_ref(), item)?;
-            keys.push(format!("0x{}", hex::encode(raw::netuid_key(item, netuid)?)));
-        }
-        // One `state_queryStorageAt` for the six: the keeper reads the schedule at every block.
-        let what = format!("epoch schedule of {netuid} at {at}");
-        let block = format!("0x{}", hex::encode(client.block_hash().0));
-        let sets: Vec<serde_json::Value> = self
-            .rpc
-            .request("state_queryStorageAt", rpc_params![&keys, &block])
-            .await
-            .map_err(|e| request_error(what.clone(), e))?;
-        let changes = sets
-            .first()
-            .and_then(|s| s.get("changes"))
-            .and_then(serde_json::Value::as_array)
-            .ok_or_else(|| Error::decode(what.clone(), "no change set in the answer"))?;
-        let mut values = [0u64; raw::SCHEDULE_ITEMS.len()];
-        for ((value, item), key) in values.iter_mut().zip(raw::SCHEDULE_ITEMS.iter()).zip(&keys) {
-            // A key the node holds no value for is absent or null: the item's default.
-            let bytes = changes
-                .iter()
-                .find(|c| c.get(0).and_then(serde_json::Value::as_str) == Some(key.as_str()))
-                .and_then(|c| c.get(1))
-                .and_then(serde_json::Value::as_str)
-                .map(|v| {
-                    hex::decode(v.trim_start_matches("0x")).map_err(|e| {
-                        Error::decode(
-                            format!("SubtensorModule::{}({netuid}) at {at}", item.name),
-                            e,
-                        )
-                    })
-                })
-                .transpose()?;
-            *value = raw::decode_value(item, netuid, bytes.as_deref())?;
-        }
+        // One request for the six: the keeper reads the schedule at every block.
+        let values = self
+            .raw_items(
+                at,
+                netuid,
+                &raw::SCHEDULE_ITEMS,
+                format!("epoch schedule of {netuid} at {at}"),
+            )
+            .await?;
+        let Ok::<[u64; 6], _>(values) = values.try_into() else {
+            return Err(Error::decode(
+                format!("epoch schedule of {netuid} at {at}"),
+                "not six values",
+            ));
+        };
         let [tempo, last_epoch_block, pending_epoch_at, subnet_epoch_index, blocks_since_last_step, reveal_period_epochs] =
             values;
         Ok(EpochSchedule {
@@ -1120,6 +1145,78 @@ impl Subtensor for SubxtClient {
             subnet_epoch_index,
             blocks_since_last_step,
             reveal_period_epochs,
+        })
+    }
+
+    async fn stake_availability(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+    ) -> Result<Option<std::collections::BTreeMap<NetUid, StakeAvailability>>> {
+        use codec::{Compact, Decode, Encode};
+        type Answer = std::collections::BTreeMap<
+            [u8; 32],
+            std::collections::BTreeMap<u16, (Compact<u64>, Compact<u64>, Compact<u64>)>,
+        >;
+        let what = format!("stake availability of {coldkey} at {at}");
+        let client = self.at(at).await?;
+        // Newer than the checked-in metadata: called by name, decoded by its declared layout
+        // `BTreeMap<AccountId32, BTreeMap<NetUid, StakeAvailability { total, locked, available }>>`
+        // (compact fields).
+        let args = (vec![coldkey.0], None::<Vec<u16>>).encode();
+        match client
+            .runtime_apis()
+            .call_raw(
+                "StakeInfoRuntimeApi_get_stake_availability_for_coldkeys",
+                Some(&args),
+            )
+            .await
+        {
+            Ok(bytes) => {
+                let answer =
+                    Answer::decode(&mut &bytes[..]).map_err(|e| Error::decode(what.clone(), e))?;
+                Ok(Some(
+                    answer
+                        .get(&coldkey.0)
+                        .map(|m| {
+                            m.iter()
+                                .map(|(n, (t, l, a))| {
+                                    (
+                                        *n,
+                                        StakeAvailability {
+                                            total: t.0,
+                                            locked: l.0,
+                                            available: a.0,
+                                        },
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                ))
+            }
+            // A runtime without locks has no such export: all stake is available there.
+            Err(e) if e.to_string().contains("is not found") => Ok(None),
+            Err(e) => Err(request_error(what, e)),
+        }
+    }
+
+    async fn swap_pool(&self, at: BlockNumber, netuid: NetUid) -> Result<SwapPool> {
+        let what = format!("swap pool of {netuid} at {at}");
+        let values = self
+            .raw_items(at, netuid, &raw::SWAP_POOL_ITEMS, what.clone())
+            .await?;
+        let [tao_in, alpha_in, alpha_out, quote_weight, fee_rate] = values[..] else {
+            return Err(Error::decode(what, "not five values"));
+        };
+        Ok(SwapPool {
+            reserves: PoolReserves {
+                tao_in,
+                alpha_in,
+                alpha_out,
+            },
+            quote_weight,
+            fee_rate: u16::try_from(fee_rate).map_err(|e| Error::decode(what, e))?,
         })
     }
 

@@ -1,9 +1,11 @@
-//! Storage read by raw key, for items the checked-in metadata (spec 365) does not describe: the
-//! stateful epoch schedule of spec 423 and later.
+//! Storage read by raw key, for items the checked-in metadata (spec 365) does not describe (the
+//! stateful epoch schedule of spec 423 and later, the swap pallet's balancer weights) and for
+//! reads that take several items in one `state_queryStorageAt`.
 //!
 //! A map key is `twox128(pallet) ++ twox128(item) ++ hasher(SCALE(key))`; the keys here are
 //! `NetUid` (a `u16`, little-endian). Each item's hasher, value type and default are those of
-//! `pallets/subtensor/src/lib.rs` at spec 425 (file:line in [`SCHEDULE_ITEMS`]). Before a raw value
+//! `pallets/subtensor/src/lib.rs` and `pallets/swap/src/pallet/mod.rs` at spec 425 (file:line at
+//! each item). Before a raw value
 //! is decoded, the live runtime's own metadata is checked to declare the same hasher and value
 //! type ([`check_entry`]), so a runtime that changed an item fails with a decode error instead of
 //! a misread.
@@ -24,9 +26,14 @@ pub enum ValueType {
     U64,
 }
 
-/// One per-subnet storage map of the epoch schedule.
+/// The swap pallet's storage prefix (`Swap`, index 28).
+pub const SWAP_PALLET: &str = "Swap";
+
+/// One per-subnet storage map read by raw key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduleItem {
+    /// The pallet's storage prefix.
+    pub pallet: &'static str,
     /// The storage item's name.
     pub name: &'static str,
     /// How the netuid key is hashed.
@@ -39,6 +46,7 @@ pub struct ScheduleItem {
 
 /// `Tempo`: Identity, `u16`, default `InitialTempo` = 360 (`lib.rs:1809`, `runtime/src/lib.rs:960`).
 pub const TEMPO: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "Tempo",
     hasher: StorageHasher::Identity,
     value: ValueType::U16,
@@ -46,6 +54,7 @@ pub const TEMPO: ScheduleItem = ScheduleItem {
 };
 /// `LastEpochBlock`: Identity, `u64`, default 0 (`lib.rs:1834`).
 pub const LAST_EPOCH_BLOCK: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "LastEpochBlock",
     hasher: StorageHasher::Identity,
     value: ValueType::U64,
@@ -53,6 +62,7 @@ pub const LAST_EPOCH_BLOCK: ScheduleItem = ScheduleItem {
 };
 /// `PendingEpochAt`: Identity, `u64`, default 0 = none (`lib.rs:1840`).
 pub const PENDING_EPOCH_AT: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "PendingEpochAt",
     hasher: StorageHasher::Identity,
     value: ValueType::U64,
@@ -60,6 +70,7 @@ pub const PENDING_EPOCH_AT: ScheduleItem = ScheduleItem {
 };
 /// `SubnetEpochIndex`: Identity, `u64`, default 0 (`lib.rs:1846`).
 pub const SUBNET_EPOCH_INDEX: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "SubnetEpochIndex",
     hasher: StorageHasher::Identity,
     value: ValueType::U64,
@@ -67,6 +78,7 @@ pub const SUBNET_EPOCH_INDEX: ScheduleItem = ScheduleItem {
 };
 /// `BlocksSinceLastStep`: Identity, `u64`, default 0 (`lib.rs:1953`).
 pub const BLOCKS_SINCE_LAST_STEP: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "BlocksSinceLastStep",
     hasher: StorageHasher::Identity,
     value: ValueType::U64,
@@ -74,6 +86,7 @@ pub const BLOCKS_SINCE_LAST_STEP: ScheduleItem = ScheduleItem {
 };
 /// `RevealPeriodEpochs`: Twox64Concat, `u64`, default 1 (`lib.rs:2526`, `lib.rs:882`).
 pub const REVEAL_PERIOD_EPOCHS: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
     name: "RevealPeriodEpochs",
     hasher: StorageHasher::Twox64Concat,
     value: ValueType::U64,
@@ -90,6 +103,57 @@ pub const SCHEDULE_ITEMS: [ScheduleItem; 6] = [
     REVEAL_PERIOD_EPOCHS,
 ];
 
+/// `SubnetTAO`: Identity, `TaoBalance` (a `u64`), default 0 (`lib.rs:1347`).
+pub const SUBNET_TAO: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
+    name: "SubnetTAO",
+    hasher: StorageHasher::Identity,
+    value: ValueType::U64,
+    default: 0,
+};
+/// `SubnetAlphaIn`: Identity, `AlphaBalance` (a `u64`), default 0 (`lib.rs:1389`).
+pub const SUBNET_ALPHA_IN: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
+    name: "SubnetAlphaIn",
+    hasher: StorageHasher::Identity,
+    value: ValueType::U64,
+    default: 0,
+};
+/// `SubnetAlphaOut`: Identity, `AlphaBalance` (a `u64`), default 0 (`lib.rs:1394`).
+pub const SUBNET_ALPHA_OUT: ScheduleItem = ScheduleItem {
+    pallet: SUBTENSOR_PALLET,
+    name: "SubnetAlphaOut",
+    hasher: StorageHasher::Identity,
+    value: ValueType::U64,
+    default: 0,
+};
+/// `Swap::SwapBalancer`: Twox64Concat, `Balancer { quote: Perquintill }` (a `u64` of parts of
+/// 1e18), default one half (`pallets/swap/src/pallet/mod.rs:109`, `balancer.rs` `Default`).
+pub const SWAP_BALANCER: ScheduleItem = ScheduleItem {
+    pallet: SWAP_PALLET,
+    name: "SwapBalancer",
+    hasher: StorageHasher::Twox64Concat,
+    value: ValueType::U64,
+    default: crate::balancer::ACCURACY / 2,
+};
+/// `Swap::FeeRate`: Twox64Concat, `u16` (parts of 65 535), default 33 (`mod.rs:90-96`).
+pub const FEE_RATE: ScheduleItem = ScheduleItem {
+    pallet: SWAP_PALLET,
+    name: "FeeRate",
+    hasher: StorageHasher::Twox64Concat,
+    value: ValueType::U16,
+    default: crate::balancer::DEFAULT_FEE_RATE as u64,
+};
+
+/// The five items of [`crate::types::SwapPool`], in its field order.
+pub const SWAP_POOL_ITEMS: [ScheduleItem; 5] = [
+    SUBNET_TAO,
+    SUBNET_ALPHA_IN,
+    SUBNET_ALPHA_OUT,
+    SWAP_BALANCER,
+    FEE_RATE,
+];
+
 /// `twox128(pallet) ++ twox128(item)`: the prefix of every key of a storage item.
 pub fn item_prefix(pallet: &str, item: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -98,10 +162,10 @@ pub fn item_prefix(pallet: &str, item: &str) -> [u8; 32] {
     out
 }
 
-/// The full key of a `SubtensorModule` map entry keyed by netuid.
+/// The full key of a map entry keyed by netuid.
 pub fn netuid_key(item: &ScheduleItem, netuid: u16) -> Result<Vec<u8>> {
     let encoded = netuid.to_le_bytes();
-    let mut key = item_prefix(SUBTENSOR_PALLET, item.name).to_vec();
+    let mut key = item_prefix(item.pallet, item.name).to_vec();
     match item.hasher {
         StorageHasher::Identity => {}
         StorageHasher::Twox64Concat => key.extend_from_slice(&sp_crypto_hashing::twox_64(&encoded)),
@@ -121,7 +185,7 @@ pub fn decode_value(item: &ScheduleItem, netuid: u16, raw: Option<&[u8]>) -> Res
     let Some(bytes) = raw else {
         return Ok(item.default);
     };
-    let what = || format!("SubtensorModule::{}({netuid})", item.name);
+    let what = || format!("{}::{}({netuid})", item.pallet, item.name);
     match item.value {
         ValueType::U16 => <[u8; 2]>::try_from(bytes)
             .map(|b| u64::from(u16::from_le_bytes(b)))
@@ -136,29 +200,29 @@ pub fn decode_value(item: &ScheduleItem, netuid: u16, raw: Option<&[u8]>) -> Res
 /// hashed with the expected hasher, over a `u16` key, with the expected value type.
 pub fn check_entry(metadata: &subxt::Metadata, item: &ScheduleItem) -> Result<()> {
     use scale_info::{TypeDef, TypeDefPrimitive};
-    let what = || format!("SubtensorModule::{} in the node's metadata", item.name);
+    let what = || format!("{}::{} in the node's metadata", item.pallet, item.name);
     let entry = metadata
-        .pallet_by_name(SUBTENSOR_PALLET)
+        .pallet_by_name(item.pallet)
         .and_then(|p| p.storage())
         .and_then(|s| s.entry_by_name(item.name))
-        .ok_or_else(|| Error::decode(what(), "absent: the runtime predates spec 423"))?;
-    let primitive = |id: u32| match metadata.types().resolve(id).map(|t| &t.type_def) {
-        Some(TypeDef::Primitive(p)) => Some(p.clone()),
-        // `NetUid` and the balance newtypes describe themselves as their inner integer.
-        Some(TypeDef::Composite(c)) if c.fields.len() == 1 => {
-            match c
-                .fields
-                .first()
-                .and_then(|f| metadata.types().resolve(f.ty.id))
-            {
-                Some(t) => match &t.type_def {
-                    TypeDef::Primitive(p) => Some(p.clone()),
-                    _ => None,
-                },
-                None => None,
+        .ok_or_else(|| {
+            Error::decode(
+                what(),
+                "absent: the runtime predates the items the client reads (spec 423 and later)",
+            )
+        })?;
+    // `NetUid`, the balance newtypes and `Balancer { quote: Perquintill(u64) }` describe
+    // themselves as their inner integer, through up to two single-field wrappers.
+    let primitive = |id: u32| {
+        let mut id = id;
+        for _ in 0..3 {
+            match metadata.types().resolve(id).map(|t| &t.type_def) {
+                Some(TypeDef::Primitive(p)) => return Some(p.clone()),
+                Some(TypeDef::Composite(c)) if c.fields.len() == 1 => id = c.fields.first()?.ty.id,
+                _ => return None,
             }
         }
-        _ => None,
+        None
     };
     let keys: Vec<_> = entry.keys().collect();
     let [key] = keys.as_slice() else {

@@ -163,10 +163,12 @@ pub const STORAGE: &[SurfaceStorage] = &[
     // emission_split
     storage("SubtensorModule", "MechanismEmissionSplit", Read::Typed),
     storage("SubtensorModule", "MechanismCountCurrent", Read::Typed),
-    // pool_reserves
-    storage("SubtensorModule", "SubnetTAO", Read::Typed),
-    storage("SubtensorModule", "SubnetAlphaIn", Read::Typed),
-    storage("SubtensorModule", "SubnetAlphaOut", Read::Typed),
+    // pool_reserves; swap_pool (raw::SWAP_POOL_ITEMS)
+    storage("SubtensorModule", "SubnetTAO", Read::TypedAndRawKey),
+    storage("SubtensorModule", "SubnetAlphaIn", Read::TypedAndRawKey),
+    storage("SubtensorModule", "SubnetAlphaOut", Read::TypedAndRawKey),
+    storage("Swap", "SwapBalancer", Read::RawKey),
+    storage("Swap", "FeeRate", Read::RawKey),
     // tempo; epoch_schedule (raw::SCHEDULE_ITEMS)
     storage("SubtensorModule", "Tempo", Read::TypedAndRawKey),
     storage("SubtensorModule", "LastEpochBlock", Read::RawKey),
@@ -210,6 +212,11 @@ pub const RUNTIME_APIS: &[SurfaceApi] = &[
     api(
         "SwapRuntimeApi",
         "current_alpha_price_all",
+        Caller::ClientByName,
+    ),
+    api(
+        "StakeInfoRuntimeApi",
+        "get_stake_availability_for_coldkeys",
         Caller::ClientByName,
     ),
     api("NeuronInfoRuntimeApi", "get_neurons_lite", Caller::Client),
@@ -350,6 +357,15 @@ const BY_NAME_API: &str =
     answer by the layout it declares (which bittensor's tables do not show, so unchecked here); a \
     runtime without it falls back to one current_alpha_price per subnet";
 
+const BALANCER: &str = "the balancer pools' weights postdate the metadata: read by raw key \
+    (client::raw) after checking that the node's metadata declares a map from a u16 netuid to a \
+    u64 (through Balancer { quote: Perquintill }); unset reads as equal weights, the runtime's \
+    default";
+const LOCKS_API: &str = "stake locks postdate the metadata: the client calls it by name and \
+    decodes its declared layout (BTreeMap<AccountId32, BTreeMap<NetUid, StakeAvailability { \
+    total, locked, available }>>, compact fields); a runtime without it has no locks, so all \
+    stake is available";
+
 const fn known(
     kind: Kind,
     container: &'static str,
@@ -426,6 +442,20 @@ pub const KNOWN_DIFFERENCES: &[KnownDifference] = &[
         "current_alpha_price_all",
         Difference::OnlyInNewer,
         BY_NAME_API,
+    ),
+    known(
+        Kind::Storage,
+        "Swap",
+        "SwapBalancer",
+        Difference::OnlyInNewer,
+        BALANCER,
+    ),
+    known(
+        Kind::RuntimeApi,
+        "StakeInfoRuntimeApi",
+        "get_stake_availability_for_coldkeys",
+        Difference::OnlyInNewer,
+        LOCKS_API,
     ),
     error_index("CommitRevealEnabled"),
     error_index("CommitRevealDisabled"),

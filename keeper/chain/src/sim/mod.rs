@@ -19,6 +19,7 @@
 //! limits, registration costs and pruning, forks, the mempool, `batch`/`force_batch`, EVM.
 
 mod ledger;
+mod locks;
 pub mod node;
 mod pool;
 mod protocol;
@@ -29,7 +30,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::types::StakeAvailability;
 pub use ledger::{MemoryLedger, StakeKey, StakeLedger, SubnetMirror};
+pub use locks::{exp_decay, Lock, DEFAULT_UNLOCK_RATE};
 pub use pool::{Pool, WEIGHT_ONE};
 pub use protocol::{DevTransport, LocalTransport, Op, SimClient, Transport};
 
@@ -52,9 +55,9 @@ pub const COMMITMENT_MAX_FIELDS: usize = 3;
 /// At most this many unrevealed commits per hotkey and epoch (`TooManyUnrevealedCommits`).
 pub const MAX_UNREVEALED_COMMITS: usize = 10;
 /// The swap pallet's default `FeeRate`: 33 parts of 65 535 (about 0.05 %) of every swap's input.
-pub const RUNTIME_SWAP_FEE_RATE: u16 = 33;
+pub const RUNTIME_SWAP_FEE_RATE: u16 = crate::balancer::DEFAULT_FEE_RATE;
 /// `FeeRate`'s denominator.
-pub const FEE_RATE_DENOMINATOR: u64 = 65_535;
+pub const FEE_RATE_DENOMINATOR: u64 = crate::balancer::FEE_RATE_DENOMINATOR;
 /// `add_stake` refuses more TAO than this many times the subnet's TAO reserve
 /// (`ensure_add_stake_input_within_swap_limit`).
 pub const MAX_SWAP_INPUT_RESERVE_MULTIPLIER: u64 = 1_000;
@@ -190,6 +193,8 @@ struct Subnet {
     min_allowed_weights: u16,
     /// `LastUpdate` per (mechanism, uid): the block of the last weights set or commit.
     last_update: Arc<BTreeMap<(u8, u16), BlockNumber>>,
+    /// `Lock` per coldkey (the individual lock's mass; see [`locks`]).
+    locks: Arc<BTreeMap<AccountId, Lock>>,
 }
 
 impl Subnet {
@@ -232,6 +237,11 @@ fn dispatch_error(pallet: &str, error: &str) -> DispatchError {
 
 fn subtensor(error: &str) -> DispatchError {
     dispatch_error("SubtensorModule", error)
+}
+
+/// A swap the swap pallet refuses, by its error name.
+fn swap_error(e: crate::balancer::SwapError) -> DispatchError {
+    dispatch_error("Swap", e.name())
 }
 
 fn internal(e: Error) -> DispatchError {
@@ -688,14 +698,13 @@ impl Simulator {
                 "already registered",
             ));
         }
-        if spec.weight_tao == 0
-            || spec.weight_tao >= WEIGHT_ONE
+        if crate::balancer::Balancer::new(spec.weight_tao).is_none()
             || spec.tao_in == 0
             || spec.alpha_in == 0
         {
             return Err(Error::invalid(
                 "pool",
-                "weights must be in (0, 1) and reserves non-zero",
+                "each weight must be at least 1 % (the swap pallet's MIN_WEIGHT) and reserves non-zero",
             ));
         }
         let neurons = vec![NeuronRec {
@@ -741,6 +750,7 @@ impl Simulator {
                 weights_version_key: 0,
                 min_allowed_weights: 0,
                 last_update: Arc::new(BTreeMap::new()),
+                locks: Arc::new(BTreeMap::new()),
             },
         );
         Ok(())
@@ -894,6 +904,133 @@ impl Simulator {
         )
     }
 
+    /// `lock_stake` (`staking/lock.rs` `do_lock_stake`, call index 136, newer than the
+    /// checked-in metadata, so the devnet takes it as an administrative request signed by the
+    /// coldkey): locks `amount` more of the coldkey's alpha on `netuid` to `hotkey`.
+    pub fn lock_stake(
+        &mut self,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        amount: u64,
+    ) -> Result<()> {
+        self.in_new_block(|sim| {
+            sim.do_lock_stake(coldkey, hotkey, netuid, amount)
+                .map_err(|e| Error::invalid("lock_stake", e.to_string()))
+        })
+    }
+
+    fn do_lock_stake(
+        &mut self,
+        coldkey: AccountId,
+        hotkey: AccountId,
+        netuid: NetUid,
+        amount: u64,
+    ) -> Result<(), DispatchError> {
+        if amount == 0 {
+            return Err(subtensor("AmountTooLow"));
+        }
+        if !self.hotkey_exists(&hotkey) {
+            return Err(subtensor("HotKeyAccountNotExists"));
+        }
+        let total = self
+            .coldkey_alpha(&self.subnets, self.head, coldkey, netuid)
+            .map_err(internal)?;
+        let now = self.head;
+        let sn = self
+            .subnets
+            .get_mut(&netuid)
+            .ok_or_else(|| subtensor("SubnetNotExists"))?;
+        let current = match sn.locks.get(&coldkey) {
+            Some(l) if l.hotkey != hotkey => return Err(subtensor("LockHotkeyMismatch")),
+            Some(l) => l.locked_at(now, DEFAULT_UNLOCK_RATE),
+            None => 0,
+        };
+        let locked_mass = current.saturating_add(amount);
+        if total < locked_mass {
+            return Err(subtensor("InsufficientStakeForLock"));
+        }
+        Arc::make_mut(&mut sn.locks).insert(
+            coldkey,
+            Lock {
+                hotkey,
+                locked_mass,
+                last_update: now,
+            },
+        );
+        Ok(())
+    }
+
+    /// All of `coldkey`'s alpha on `netuid` in `subnets` (the state of block `at`), over the
+    /// hotkeys registered anywhere (`total_coldkey_alpha_on_subnet` sums `StakingHotkeys`; the
+    /// simulator stakes only to registered hotkeys).
+    fn coldkey_alpha(
+        &self,
+        subnets: &Subnets,
+        at: BlockNumber,
+        coldkey: AccountId,
+        netuid: NetUid,
+    ) -> Result<u64> {
+        let mut hotkeys: Vec<AccountId> = subnets
+            .values()
+            .flat_map(|sn| sn.neurons.iter().map(|n| n.hotkey))
+            .collect();
+        hotkeys.sort_unstable();
+        hotkeys.dedup();
+        let mut total = 0u64;
+        for hotkey in hotkeys {
+            let key = StakeKey {
+                coldkey,
+                hotkey,
+                netuid,
+            };
+            total = total.saturating_add(self.ledger.stake(at, &key)?);
+        }
+        Ok(total)
+    }
+
+    /// `stake_availability` at the head (for dispatch): (total, locked, available).
+    fn availability_now(&self, coldkey: AccountId, netuid: NetUid) -> Result<StakeAvailability> {
+        self.availability_in(&self.subnets, self.head, coldkey, netuid)
+    }
+
+    fn availability_in(
+        &self,
+        subnets: &Subnets,
+        at: BlockNumber,
+        coldkey: AccountId,
+        netuid: NetUid,
+    ) -> Result<StakeAvailability> {
+        let total = self.coldkey_alpha(subnets, at, coldkey, netuid)?;
+        let locked = subnets
+            .get(&netuid)
+            .and_then(|sn| sn.locks.get(&coldkey))
+            .map_or(0, |l| l.locked_at(at, DEFAULT_UNLOCK_RATE));
+        Ok(StakeAvailability {
+            total,
+            locked,
+            available: total.saturating_sub(locked),
+        })
+    }
+
+    /// `StakeInfoRuntimeApi::get_stake_availability_for_coldkeys` for one coldkey at block `at`:
+    /// every subnet where it has stake or a lock.
+    pub fn stake_availability(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+    ) -> Result<BTreeMap<NetUid, StakeAvailability>> {
+        let subnets = self.state_at(at)?;
+        let mut out = BTreeMap::new();
+        for netuid in subnets.keys() {
+            let a = self.availability_in(subnets, at, coldkey, *netuid)?;
+            if a.total > 0 || a.locked > 0 {
+                out.insert(*netuid, a);
+            }
+        }
+        Ok(out)
+    }
+
     // ----- reads --------------------------------------------------------------------------------
 
     /// The finalized head.
@@ -976,6 +1113,17 @@ impl Simulator {
     /// Pool reserves.
     pub fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
         Ok(self.subnet_at(at, netuid)?.pool.reserves())
+    }
+
+    /// The pool as swaps price it (`SubnetTAO`, `SubnetAlphaIn`, `SubnetAlphaOut`,
+    /// `Swap::SwapBalancer`, `Swap::FeeRate`).
+    pub fn swap_pool(&self, at: BlockNumber, netuid: NetUid) -> Result<crate::types::SwapPool> {
+        let pool = self.subnet_at(at, netuid)?.pool;
+        Ok(crate::types::SwapPool {
+            reserves: pool.reserves(),
+            quote_weight: pool.weight_tao,
+            fee_rate: self.config.swap_fee_rate,
+        })
     }
 
     /// Tempo.
@@ -1315,6 +1463,23 @@ impl Simulator {
         }
         // The runtime clamps the request to what the origin holds.
         let amount = t.alpha_amount.min(available);
+        // Locks (`transfer_lock`, `validate_stake_transition`): the part beyond the coldkey's
+        // unlocked alpha on the subnet moves with its lock, to a destination that accepts locked
+        // alpha (no account of the simulator sets `AccountFlags`' bit); across subnets it cannot
+        // move at all.
+        if who != t.destination_coldkey || t.origin_netuid != t.destination_netuid {
+            let free = self
+                .availability_now(who, t.origin_netuid)
+                .map_err(internal)?
+                .available;
+            if amount > free {
+                return Err(subtensor(if t.origin_netuid != t.destination_netuid {
+                    "StakeUnavailable"
+                } else {
+                    "AccountRejectsLockedAlpha"
+                }));
+            }
+        }
         let tao_value = origin.pool.value(amount);
         if tao_value < self.config.min_stake {
             return Err(subtensor("AmountTooLow"));
@@ -1331,17 +1496,14 @@ impl Simulator {
                 .ok_or_else(|| subtensor("SubnetNotExists"))?
                 .pool
                 .sell_alpha(amount)
-                .map_err(internal)?;
+                .map_err(swap_error)?;
             let bought = self
                 .subnets
                 .get_mut(&t.destination_netuid)
                 .ok_or_else(|| subtensor("SubnetNotExists"))?
                 .pool
                 .buy_alpha(tao)
-                .map_err(internal)?;
-            if bought == 0 {
-                return Err(subtensor("InsufficientLiquidity"));
-            }
+                .map_err(swap_error)?;
             self.ledger.credit(&to, bought).map_err(internal)?;
             (tao, bought)
         };
@@ -1391,12 +1553,9 @@ impl Simulator {
         Ok(())
     }
 
-    /// The swap pallet's fee on `amount` of a swap's input: `floor(amount x FeeRate / 65 535)`
-    /// (exact; the runtime's U64F64 product may differ by one rao).
+    /// The swap pallet's fee on `amount` of a swap's input (`calculate_fee_amount`).
     fn swap_fee(&self, amount: u64) -> u64 {
-        let fee = u128::from(amount) * u128::from(self.config.swap_fee_rate)
-            / u128::from(FEE_RATE_DENOMINATOR);
-        u64::try_from(fee).unwrap_or(u64::MAX)
+        crate::balancer::fee_amount(amount, self.config.swap_fee_rate)
     }
 
     /// `add_stake` (`staking/add_stake.rs`, `validate_add_stake`, `stake_into_subnet`): at least
@@ -1440,10 +1599,7 @@ impl Simulator {
             .subnets
             .get_mut(&netuid)
             .ok_or_else(|| subtensor("SubnetNotExists"))?;
-        let alpha = sn.pool.buy_alpha(net).map_err(internal)?;
-        if alpha == 0 {
-            return Err(subtensor("InsufficientLiquidity"));
-        }
+        let alpha = sn.pool.buy_alpha(net).map_err(swap_error)?;
         let key = StakeKey {
             coldkey: who,
             hotkey,
@@ -1488,6 +1644,15 @@ impl Simulator {
         if !self.hotkey_exists(&hotkey) {
             return Err(subtensor("HotKeyAccountNotExists"));
         }
+        // `ensure_available_to_unstake`: locked alpha stays staked.
+        if amount
+            > self
+                .availability_now(who, netuid)
+                .map_err(internal)?
+                .available
+        {
+            return Err(subtensor("StakeUnavailable"));
+        }
         let fee = self.swap_fee(amount);
         let net = amount - fee;
         let min_stake = self.config.min_stake;
@@ -1496,7 +1661,7 @@ impl Simulator {
             .get_mut(&netuid)
             .ok_or_else(|| subtensor("SubnetNotExists"))?;
         let mut quote = sn.pool;
-        let tao = quote.sell_alpha(net).map_err(internal)?;
+        let tao = quote.sell_alpha(net).map_err(swap_error)?;
         if amount < available && tao < min_stake {
             return Err(subtensor("AmountTooLow"));
         }

@@ -1,16 +1,16 @@
-//! Weighted alpha pools, in integers. Spot price (TAO per alpha x 1e9, as
-//! `current_alpha_price` returns it) = (alpha weight / TAO weight) x (TAO reserve / alpha reserve),
-//! rounded down. Swaps keep the pool solvent with a rational rule that is exact for equal weights
-//! (constant product, the runtime's starting point) and first-order in the weight ratio otherwise:
-//! `alpha_out = floor(A x t x wT / (wA x T + wT x t))`, symmetric for alpha -> TAO.
+//! The subnets' alpha pools: weighted (balancer) pools with the swap pallet's maths
+//! ([`crate::balancer`]), so the devnet's swaps pay what finney's would to the rao. The spot price
+//! is what `current_alpha_price` returns (rao per alpha); the swap fee is taken by the caller
+//! (`add_stake` and `remove_stake` take it from their input before the swap).
 
 use serde::{Deserialize, Serialize};
 
+use crate::balancer::{Balancer, SwapError, ACCURACY};
 use crate::types::PoolReserves;
-use crate::{Error, Result};
 
-/// Weight scale: a pool's two weights are parts of this.
-pub const WEIGHT_ONE: u64 = 1_000_000_000;
+/// Weight scale: a pool's two weights are parts of this (`Perquintill`, as `SwapBalancer`
+/// stores the TAO weight).
+pub const WEIGHT_ONE: u64 = ACCURACY;
 
 /// One subnet's pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,14 +21,10 @@ pub struct Pool {
     pub alpha_in: u64,
     /// Alpha outstanding as stake (rao).
     pub alpha_out: u64,
-    /// TAO-side weight, parts of [`WEIGHT_ONE`].
+    /// TAO-side (quote) weight, parts of [`WEIGHT_ONE`].
     pub weight_tao: u64,
-    /// Alpha-side weight, parts of [`WEIGHT_ONE`].
+    /// Alpha-side (base) weight, parts of [`WEIGHT_ONE`]: `WEIGHT_ONE - weight_tao`.
     pub weight_alpha: u64,
-}
-
-fn narrow(value: u128, what: &str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| Error::invalid(what, format!("{value} exceeds u64")))
 }
 
 impl Pool {
@@ -41,14 +37,15 @@ impl Pool {
         }
     }
 
-    /// Spot price, TAO per alpha x 1e9, rounded down; 0 for an empty pool.
+    /// The pool's weights as the swap pallet holds them (`SwapBalancer`); equal weights for a
+    /// weight outside the allowed range, which registration refuses.
+    pub fn balancer(&self) -> Balancer {
+        Balancer::new(self.weight_tao).unwrap_or_default()
+    }
+
+    /// Spot price, rao per alpha, as `current_alpha_price` truncates it; 0 for an empty pool.
     pub fn price(&self) -> u64 {
-        let den = u128::from(self.weight_tao) * u128::from(self.alpha_in);
-        if den == 0 {
-            return 0;
-        }
-        let num = u128::from(self.weight_alpha) * u128::from(self.tao_in) * 1_000_000_000;
-        u64::try_from(num / den).unwrap_or(u64::MAX)
+        self.balancer().price_rao(self.alpha_in, self.tao_in)
     }
 
     /// TAO value (rao) of an alpha amount at the spot price, rounded down.
@@ -57,40 +54,26 @@ impl Pool {
         u64::try_from(v).unwrap_or(u64::MAX)
     }
 
-    /// Swaps `tao` in for alpha (stake added); returns the alpha bought.
-    pub fn buy_alpha(&mut self, tao: u64) -> Result<u64> {
-        let num = u128::from(self.alpha_in) * u128::from(tao) * u128::from(self.weight_tao);
-        let den = u128::from(self.weight_alpha) * u128::from(self.tao_in)
-            + u128::from(self.weight_tao) * u128::from(tao);
-        if den == 0 {
-            return Err(Error::invalid("swap", "empty pool"));
-        }
-        let out = narrow(num / den, "alpha out")?;
-        self.tao_in = self
-            .tao_in
-            .checked_add(tao)
-            .ok_or_else(|| Error::invalid("swap", "TAO reserve overflows"))?;
-        self.alpha_in = self.alpha_in.saturating_sub(out);
-        self.alpha_out = self.alpha_out.saturating_add(out);
-        Ok(out)
+    /// Swaps `tao` (net of the fee) in for alpha; returns the alpha bought.
+    pub fn buy_alpha(&mut self, tao: u64) -> Result<u64, SwapError> {
+        let swap = self
+            .balancer()
+            .buy_alpha(self.tao_in, self.alpha_in, tao, 0)?;
+        self.tao_in = self.tao_in.saturating_add(swap.net_in);
+        self.alpha_in = self.alpha_in.saturating_sub(swap.out);
+        self.alpha_out = self.alpha_out.saturating_add(swap.out);
+        Ok(swap.out)
     }
 
-    /// Swaps `alpha` in for TAO (stake removed); returns the TAO paid out.
-    pub fn sell_alpha(&mut self, alpha: u64) -> Result<u64> {
-        let num = u128::from(self.tao_in) * u128::from(alpha) * u128::from(self.weight_alpha);
-        let den = u128::from(self.weight_tao) * u128::from(self.alpha_in)
-            + u128::from(self.weight_alpha) * u128::from(alpha);
-        if den == 0 {
-            return Err(Error::invalid("swap", "empty pool"));
-        }
-        let out = narrow(num / den, "TAO out")?;
-        self.alpha_in = self
-            .alpha_in
-            .checked_add(alpha)
-            .ok_or_else(|| Error::invalid("swap", "alpha reserve overflows"))?;
-        self.tao_in = self.tao_in.saturating_sub(out);
+    /// Swaps `alpha` (net of the fee) in for TAO; returns the TAO paid out.
+    pub fn sell_alpha(&mut self, alpha: u64) -> Result<u64, SwapError> {
+        let swap = self
+            .balancer()
+            .sell_alpha(self.tao_in, self.alpha_in, alpha, 0)?;
+        self.alpha_in = self.alpha_in.saturating_add(swap.net_in);
+        self.tao_in = self.tao_in.saturating_sub(swap.out);
         self.alpha_out = self.alpha_out.saturating_sub(alpha);
-        Ok(out)
+        Ok(swap.out)
     }
 
     /// Moves the TAO reserve by `delta_ppm` parts per million (the seeded price walk); the

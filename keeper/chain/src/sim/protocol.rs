@@ -6,6 +6,7 @@
 //! through [`Simulator::execute`], so in-process and devnet runs behave alike. The processes under
 //! test never use it: they are on [`crate::client::SubxtClient`], as on finney.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
@@ -15,7 +16,8 @@ use super::{SimConfig, Simulator, SubnetSpec};
 use crate::api::Subtensor;
 use crate::types::{
     AccountId, BeaconInfo, BlockNumber, BlockRef, Call, Commitment, CommitmentSpace, EpochSchedule,
-    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, WeightsSettings,
+    Extrinsic, Inclusion, NetUid, Neuron, PoolReserves, StakeAvailability, SwapPool,
+    WeightsSettings,
 };
 use crate::{Error, Result};
 
@@ -75,6 +77,20 @@ pub enum Op {
     },
     /// [`Subtensor::pool_reserves`].
     PoolReserves {
+        /// Block.
+        at: BlockNumber,
+        /// Subnet.
+        netuid: NetUid,
+    },
+    /// [`Subtensor::stake_availability`].
+    StakeAvailability {
+        /// Block.
+        at: BlockNumber,
+        /// Coldkey.
+        coldkey: AccountId,
+    },
+    /// [`Subtensor::swap_pool`].
+    SwapPool {
         /// Block.
         at: BlockNumber,
         /// Subnet.
@@ -165,6 +181,16 @@ pub enum Op {
         hotkey: AccountId,
         /// Coldkey.
         coldkey: AccountId,
+    },
+    /// `lock_stake` (signed by the coldkey: the request's signer): lock `amount` more of its
+    /// alpha on `netuid` to `hotkey` ([`Simulator::lock_stake`]).
+    LockStake {
+        /// Hotkey the lock is to.
+        hotkey: AccountId,
+        /// Subnet.
+        netuid: NetUid,
+        /// Alpha (rao).
+        amount: u64,
     },
     /// The devnet faucet: credit free TAO to an account.
     Faucet {
@@ -274,6 +300,19 @@ impl Simulator {
             }
             Op::CurrentAlphaPrice { at, netuid } => to_value(self.current_alpha_price(at, netuid)?),
             Op::PoolReserves { at, netuid } => to_value(self.pool_reserves(at, netuid)?),
+            Op::SwapPool { at, netuid } => to_value(self.swap_pool(at, netuid)?),
+            Op::StakeAvailability { at, coldkey } => {
+                to_value(Some(self.stake_availability(at, coldkey)?))
+            }
+            Op::LockStake {
+                hotkey,
+                netuid,
+                amount,
+            } => {
+                let coldkey =
+                    signer.ok_or_else(|| Error::invalid("signer", "lock_stake needs one"))?;
+                to_value(self.lock_stake(coldkey, hotkey, netuid, amount)?)
+            }
             Op::Tempo { at, netuid } => to_value(self.tempo(at, netuid)?),
             Op::EpochSchedule { at, netuid } => to_value(self.epoch_schedule(at, netuid)?),
             Op::Neurons { at, netuid } => to_value(self.neurons(at, netuid)?),
@@ -569,6 +608,16 @@ impl<T: Transport> SimClient<T> {
         .await
     }
 
+    /// `lock_stake` by this client's signer (the coldkey): see [`Op::LockStake`].
+    pub async fn lock_stake(&self, hotkey: AccountId, netuid: NetUid, amount: u64) -> Result<()> {
+        self.ask(Op::LockStake {
+            hotkey,
+            netuid,
+            amount,
+        })
+        .await
+    }
+
     /// The faucet: credits `tao` rao of free balance to `account`.
     pub async fn faucet(&self, account: AccountId, tao: u64) -> Result<()> {
         self.ask(Op::Faucet { account, tao }).await
@@ -719,6 +768,18 @@ impl<T: Transport> Subtensor for SimClient<T> {
 
     async fn pool_reserves(&self, at: BlockNumber, netuid: NetUid) -> Result<PoolReserves> {
         self.ask(Op::PoolReserves { at, netuid }).await
+    }
+
+    async fn stake_availability(
+        &self,
+        at: BlockNumber,
+        coldkey: AccountId,
+    ) -> Result<Option<BTreeMap<NetUid, StakeAvailability>>> {
+        self.ask(Op::StakeAvailability { at, coldkey }).await
+    }
+
+    async fn swap_pool(&self, at: BlockNumber, netuid: NetUid) -> Result<SwapPool> {
+        self.ask(Op::SwapPool { at, netuid }).await
     }
 
     async fn tempo(&self, at: BlockNumber, netuid: NetUid) -> Result<u16> {

@@ -1004,3 +1004,83 @@ fn reveals_drop_an_old_version_key_and_a_hotkey_without_a_permit() {
     sim.submit(Some(VALI_HOT), call).unwrap();
     assert!(revealed_within(&mut sim, uid, 40).is_some());
 }
+
+#[test]
+fn locked_alpha_stays_staked_and_does_not_move_to_the_vault() {
+    let mut sim = setup();
+    let total = held(&sim, MINER, 1);
+    let lock = total / 2;
+    sim.lock_stake(MINER, MINER_HOT, 1, lock).unwrap();
+    let a = sim.stake_availability(sim.head(), MINER).unwrap();
+    assert_eq!(a[&1].total, total);
+    assert_eq!(a[&1].locked, lock);
+    assert_eq!(a[&1].available, total - lock);
+    // Subnet 2 has stake and no lock.
+    assert_eq!(a[&2].locked, 0);
+    // A lock counts against the coldkey's stake on the subnet, not beyond it, and is to one
+    // hotkey.
+    assert!(sim
+        .lock_stake(MINER, MINER_HOT, 1, total)
+        .unwrap_err()
+        .to_string()
+        .contains("InsufficientStakeForLock"));
+    assert!(sim
+        .lock_stake(MINER, OWNER_HOT, 1, 1_000)
+        .unwrap_err()
+        .to_string()
+        .contains("LockHotkeyMismatch"));
+
+    // Delivering more than the unlocked part to another coldkey: refused whole, in a batch too.
+    let head = sim.head();
+    let over = (total - lock) + 1_000_000;
+    assert_eq!(
+        dispatch_name(sim.submit(Some(MINER), transfer(1, over))),
+        "AccountRejectsLockedAlpha"
+    );
+    let batch = Call::BatchAll {
+        calls: vec![transfer(2, TAO / 2), transfer(1, over)],
+    };
+    assert_eq!(
+        dispatch_name(sim.submit(Some(MINER), batch)),
+        "AccountRejectsLockedAlpha"
+    );
+    assert_eq!(
+        held(&sim, VAULT, 2),
+        0,
+        "the batch's first transfer was undone"
+    );
+    assert!(sim.head() > head);
+    // Unstaking or moving it across subnets is refused too.
+    let unstake = Call::RemoveStake {
+        hotkey: MINER_HOT,
+        netuid: 1,
+        amount_unstaked: over,
+    };
+    assert_eq!(
+        dispatch_name(sim.submit(Some(MINER), unstake)),
+        "StakeUnavailable"
+    );
+    let across = Call::TransferStake(TransferStake {
+        destination_coldkey: MINER,
+        hotkey: MINER_HOT,
+        origin_netuid: 1,
+        destination_netuid: 2,
+        alpha_amount: over,
+    });
+    assert_eq!(
+        dispatch_name(sim.submit(Some(MINER), across)),
+        "StakeUnavailable"
+    );
+    // The unlocked part moves.
+    let free = sim.stake_availability(sim.head(), MINER).unwrap()[&1].available;
+    sim.submit(Some(MINER), transfer(1, free)).unwrap();
+    assert_eq!(held(&sim, VAULT, 1), free);
+    // And the lock decays with the blocks (exp(-dt / UnlockRate)), as the runtime's does.
+    sim.advance(7_200).unwrap();
+    let later = sim.stake_availability(sim.head(), MINER).unwrap()[&1];
+    assert!(
+        later.locked < lock && later.locked > lock / 100 * 99,
+        "{later:?}"
+    );
+    assert_eq!(later.available, later.total - later.locked);
+}

@@ -5,7 +5,7 @@
 use codec::{Decode, Encode};
 use scale_info::{form::PortableForm, TypeDef};
 use subxt::ext::frame_metadata::{
-    v15, v16::RuntimeMetadataV16, RuntimeMetadata, RuntimeMetadataPrefixed, META_RESERVED,
+    v15, v16, v16::RuntimeMetadataV16, RuntimeMetadata, RuntimeMetadataPrefixed, META_RESERVED,
 };
 
 use crate::{Error, Result};
@@ -44,7 +44,162 @@ pub(super) fn served_v16() -> Result<RuntimeMetadataV16> {
             storage.entries.push(entry);
         }
     }
+    add_swap_balancer(&mut m)?;
+    add_errors(
+        &mut m,
+        crate::client::raw::SUBTENSOR_PALLET,
+        &LOCK_ERRORS_ADDED,
+    )?;
     Ok(m)
+}
+
+/// The stake-lock errors (`staking/lock.rs`, spec 425) the simulator raises, which spec 365's
+/// error enum lacks. They are appended after its last index: the node names a module error by
+/// its own metadata and so does the client, so the numbering only has to agree with itself (the
+/// real runtime numbers them 74, 134, 135 and 145).
+const LOCK_ERRORS_ADDED: [&str; 4] = [
+    "StakeUnavailable",
+    "LockHotkeyMismatch",
+    "InsufficientStakeForLock",
+    "AccountRejectsLockedAlpha",
+];
+
+/// Appends `names` to `pallet`'s error enum where absent.
+fn add_errors(m: &mut RuntimeMetadataV16, pallet: &str, names: &[&str]) -> Result<()> {
+    let what = "metadata/finney.scale";
+    let ty = m
+        .pallets
+        .iter()
+        .find(|p| p.name == pallet)
+        .and_then(|p| p.error.as_ref())
+        .map(|e| e.ty.id)
+        .ok_or_else(|| Error::decode(what, format!("no {pallet} error enum")))?;
+    let entry = m
+        .types
+        .types
+        .iter_mut()
+        .find(|t| t.id == ty)
+        .ok_or_else(|| {
+            Error::decode(
+                what,
+                format!("{pallet} error type {ty} not in the registry"),
+            )
+        })?;
+    let TypeDef::Variant(enum_) = &mut entry.ty.type_def else {
+        return Err(Error::decode(
+            what,
+            format!("{pallet} errors are not an enum"),
+        ));
+    };
+    for name in names {
+        if enum_.variants.iter().any(|v| v.name == *name) {
+            continue;
+        }
+        let index = enum_
+            .variants
+            .iter()
+            .map(|v| v.index)
+            .max()
+            .map_or(Some(0), |i| i.checked_add(1))
+            .ok_or_else(|| Error::decode(what, format!("{pallet} error enum is full")))?;
+        enum_.variants.push(scale_info::Variant {
+            name: (*name).to_string(),
+            fields: Vec::new(),
+            index,
+            docs: vec![format!("{name} (spec 425), declared by the TAO20 devnet.")],
+        });
+    }
+    Ok(())
+}
+
+/// Declares `Swap::SwapBalancer` (the balancer pools' weights, newer than spec 365) as the
+/// swap pallet declares it: a `Twox64Concat` map from `NetUid` to
+/// `Balancer { quote: Perquintill }`, defaulting to one half. The key type and hasher are taken
+/// from `Swap::FeeRate`, a map of the same shape the file already has.
+fn add_swap_balancer(m: &mut RuntimeMetadataV16) -> Result<()> {
+    use scale_info::{Field, Path, PortableType, Type, TypeDefComposite, TypeDefPrimitive};
+    let what = "metadata/finney.scale";
+    let u64_id = m
+        .types
+        .types
+        .iter()
+        .find(|t| matches!(t.ty.type_def, TypeDef::Primitive(TypeDefPrimitive::U64)))
+        .map(|t| t.id)
+        .ok_or_else(|| Error::decode(what, "no u64 type"))?;
+    let next_id = |m: &RuntimeMetadataV16| {
+        m.types
+            .types
+            .iter()
+            .map(|t| t.id)
+            .max()
+            .map_or(0, |id| id + 1)
+    };
+    let composite = |path: &[&str], field: &str, ty: u32, type_name: &str| Type::<PortableForm> {
+        path: Path {
+            segments: path.iter().map(|s| (*s).to_string()).collect(),
+        },
+        type_params: Vec::new(),
+        type_def: TypeDef::Composite(TypeDefComposite {
+            fields: vec![Field {
+                name: (!field.is_empty()).then(|| field.to_string()),
+                ty: sym(ty),
+                type_name: Some(type_name.to_string()),
+                docs: Vec::new(),
+            }],
+        }),
+        docs: Vec::new(),
+    };
+    let per_path = ["sp_arithmetic", "per_things", "Perquintill"];
+    let perquintill = match m
+        .types
+        .types
+        .iter()
+        .find(|t| t.ty.path.segments.iter().map(String::as_str).eq(per_path))
+    {
+        Some(t) => t.id,
+        None => {
+            let id = next_id(m);
+            m.types.types.push(PortableType {
+                id,
+                ty: composite(&per_path, "", u64_id, "u64"),
+            });
+            id
+        }
+    };
+    let balancer = next_id(m);
+    m.types.types.push(PortableType {
+        id: balancer,
+        ty: composite(
+            &["pallet_subtensor_swap", "pallet", "balancer", "Balancer"],
+            "quote",
+            perquintill,
+            "Perquintill",
+        ),
+    });
+    let storage = m
+        .pallets
+        .iter_mut()
+        .find(|p| p.name == crate::client::raw::SWAP_PALLET)
+        .and_then(|p| p.storage.as_mut())
+        .ok_or_else(|| Error::decode(what, "no Swap storage"))?;
+    if storage.entries.iter().any(|e| e.name == "SwapBalancer") {
+        return Ok(());
+    }
+    let mut entry = storage
+        .entries
+        .iter()
+        .find(|e| e.name == "FeeRate")
+        .cloned()
+        .ok_or_else(|| Error::decode(what, "no Swap::FeeRate"))?;
+    let v16::StorageEntryType::Map { value, .. } = &mut entry.ty else {
+        return Err(Error::decode(what, "Swap::FeeRate is not a map"));
+    };
+    *value = sym(balancer);
+    entry.name = "SwapBalancer".to_string();
+    entry.default = (crate::balancer::ACCURACY / 2).encode();
+    entry.docs = vec!["SwapBalancer (the balancer pools), declared by the TAO20 devnet.".into()];
+    storage.entries.push(entry);
+    Ok(())
 }
 
 fn sym(id: u32) -> <PortableForm as scale_info::form::Form>::Type {

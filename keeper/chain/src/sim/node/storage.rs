@@ -43,6 +43,8 @@ pub(super) enum Item {
     BlocksSinceLastStep,
     NetworksAdded,
     BeaconConfig,
+    SwapBalancer,
+    FeeRate,
 }
 
 /// Every served item: pallet, storage name.
@@ -115,6 +117,8 @@ pub(super) const ITEMS: &[(Item, &str, &str)] = &[
     ),
     (Item::NetworksAdded, "SubtensorModule", "NetworksAdded"),
     (Item::BeaconConfig, "Drand", "BeaconConfig"),
+    (Item::SwapBalancer, raw::SWAP_PALLET, "SwapBalancer"),
+    (Item::FeeRate, raw::SWAP_PALLET, "FeeRate"),
 ];
 
 /// A key split into its item and the bytes after the item's prefix.
@@ -227,6 +231,19 @@ pub(super) fn read(
                     .get(&who)
                     .map(|(epoch, used)| (*epoch, *used).encode())
             }
+        }
+        Item::SwapBalancer | Item::FeeRate => {
+            let Some(netuid) = k.twox64_u16() else {
+                return Ok(None);
+            };
+            let Some(sn) = subnet(sim, at, netuid) else {
+                return Ok(None);
+            };
+            Some(match item {
+                // `Balancer { quote: Perquintill }`: the TAO weight's parts of 1e18.
+                Item::SwapBalancer => sn.pool.weight_tao.encode(),
+                _ => sim.config.swap_fee_rate.encode(),
+            })
         }
         Item::RevealPeriodEpochs | Item::MechanismEmissionSplit | Item::MechanismCountCurrent => {
             let Some(netuid) = k.twox64_u16() else {
@@ -456,6 +473,11 @@ pub(super) fn call(
                 out
             }
         }
+        "StakeInfoRuntimeApi_get_stake_availability_for_coldkeys" => {
+            let coldkeys = Vec::<[u8; 32]>::decode(&mut input).map_err(bad)?;
+            let netuids = Option::<Vec<u16>>::decode(&mut input).map_err(bad)?;
+            stake_availability(sim, at, coldkeys, netuids)?.encode()
+        }
         "AccountNonceApi_account_nonce" => {
             let who = Bytes32(<[u8; 32]>::decode(&mut input).map_err(bad)?);
             pool.nonce_at(&who, at).encode()
@@ -490,6 +512,46 @@ pub(super) fn call(
         }
         _ => return Ok(None),
     }))
+}
+
+/// `get_stake_availability_for_coldkeys` (`rpc_info/stake_info.rs`): per coldkey, per subnet
+/// where it has stake or a lock, `StakeAvailability { total, locked, available }` (compact).
+/// An empty request answers an empty map; `Some` netuids that are empty or more than the subnets
+/// answer each coldkey with nothing; netuids that do not exist are left out.
+type Availability = std::collections::BTreeMap<
+    [u8; 32],
+    std::collections::BTreeMap<u16, (Compact<u64>, Compact<u64>, Compact<u64>)>,
+>;
+
+fn stake_availability(
+    sim: &Simulator,
+    at: BlockNumber,
+    coldkeys: Vec<[u8; 32]>,
+    netuids: Option<Vec<u16>>,
+) -> Result<Availability> {
+    let existing = sim.history.get(&at).map_or(0, |s| s.len());
+    let mut out = Availability::new();
+    for coldkey in coldkeys {
+        let all = sim.stake_availability(at, Bytes32(coldkey))?;
+        let chosen = match &netuids {
+            None => all,
+            Some(n) if n.is_empty() || n.len() > existing => Default::default(),
+            Some(n) => all.into_iter().filter(|(k, _)| n.contains(k)).collect(),
+        };
+        out.insert(
+            coldkey,
+            chosen
+                .into_iter()
+                .map(|(n, a)| {
+                    (
+                        n,
+                        (Compact(a.total), Compact(a.locked), Compact(a.available)),
+                    )
+                })
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 /// The metadata versions served, in the order of the `metadata` argument of [`call`].
