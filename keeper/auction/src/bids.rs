@@ -101,7 +101,7 @@ mod tests {
         };
         let all = [
             posted("a", "2;b;BTC,1=0.1:3", 4990),
-            posted("b", "1;b;1=0.5", 4990),
+            posted("b", "1;b;1=0.4", 4990),
             posted("c", "2;b;BTC,1=0.1:1", 4000),
             posted("d", "2;b;BTC,1=0.1:1", 4990),
             posted("e", "1;p;cap=1", 4990),

@@ -9,14 +9,19 @@
 //!   accepted, a repeated key is rejected. A suffix of exactly 32 bytes is the ban bitmap over uids
 //!   0..255 (bit `uid % 8` of byte `uid / 8`); a suffix of any other length is ignored.
 //! - Bid v1, `1;b;PRICE=HR,HR;PRICE=HR`: worker sizes at most [`MAX_V1_WORKER_HASHRATE`] (a
-//!   limit the original does not have, for the auction's integer range), no count limit beyond
-//!   the payload's; `1;b;` is an empty list.
+//!   limit the original does not have: the bid rule), no count limit beyond the payload's;
+//!   `1;b;` is an empty list.
 //! - Bid v2, `2;b;BTC,PRICE=HR:COUNT,HR:COUNT;...`: only `BTC`, worker size in
 //!   [[`MIN_WORKER_HASHRATE`], [`MAX_WORKER_HASHRATE`]], counts positive, total count at most
 //!   [`MAX_WORKERS`]; one malformed group rejects the whole commitment. A bid's suffix is ignored.
+//! - The bid rule ([`BidRule`], not in the original): every worker size of v1 and v2 is a whole
+//!   multiple of [`HASHRATE_GRAIN`] (0.01 PH). A size that breaks it rejects the whole
+//!   commitment with [`Error::BidRule`], which names the group, the byte, the value and the
+//!   rule; the window goes on with the other miners' bids.
 //!
-//! Decimals follow FP18's grammar (`1.5`, `2`, `.5`; at most 18 fractional digits). Stricter than
-//! the original, nothing is trimmed: a blank anywhere is an error, and so is an empty `;` entry.
+//! Decimals follow FP18's grammar (`1.5`, `2`, `.5`; at most 18 fractional digits; prices keep
+//! all 18). Stricter than the original, nothing is trimmed: a blank anywhere is an error, and so
+//! is an empty `;` entry.
 //!
 //! # Canonical form
 //! [`Commitment::encode`] writes the canonical form, and `encode(decode(x))` is the canonical form
@@ -43,12 +48,51 @@ pub const MIN_WORKER_HASHRATE: Fp18 = Fp18::from_raw(50_000_000_000_000_000);
 pub const MAX_WORKER_HASHRATE: Fp18 = Fp18::from_raw(450_000_000_000_000_000);
 /// Largest total worker count of a v2 bid commitment.
 pub const MAX_WORKERS: u32 = 1000;
-/// Largest v1 worker, 1 000 000 PH (more than the whole Bitcoin network). The original protocol
-/// sets no v1 limit; this one keeps the auction's integer totals within their range (see
-/// [`crate::solve`]) without excluding any real bid.
-pub const MAX_V1_WORKER_HASHRATE: Fp18 = Fp18::from_raw(1_000_000 * 1_000_000_000_000_000_000);
+/// Largest v1 worker, 0.45 PH like v2's: the bid rule. The original protocol sets no v1 limit.
+pub const MAX_V1_WORKER_HASHRATE: Fp18 = MAX_WORKER_HASHRATE;
+/// The grain of every worker's hashrate, 0.01 PH (10 TH/s): the bid rule. The original allows
+/// 18 decimals.
+pub const HASHRATE_GRAIN: Fp18 = Fp18::from_raw(10_000_000_000_000_000);
 /// The only algorithm v2 bids may name.
 pub const ALGO_BTC: &str = "BTC";
+
+/// The bid rule a worker's hashrate breaks. The rule (`docs/protocol-deviations.md`) is the
+/// protocol's, not the original's: with every hashrate a multiple of [`HASHRATE_GRAIN`] and at
+/// most 0.45 PH, no item is worth more than 45 grains, which bounds winner selection's work
+/// ([`crate::proximity`]) whatever the bids. Prices keep their 18 decimals: the work does not
+/// depend on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BidRule {
+    /// A worker's hashrate is a whole multiple of [`HASHRATE_GRAIN`]: at most 2 decimals.
+    HashrateGrain,
+    /// A v1 worker is at most [`MAX_V1_WORKER_HASHRATE`].
+    V1WorkerSize,
+}
+
+impl std::fmt::Display for BidRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::HashrateGrain => write!(
+                f,
+                "a worker's hashrate is a whole multiple of {HASHRATE_GRAIN} PH (at most 2 decimals)"
+            ),
+            Self::V1WorkerSize => {
+                write!(f, "a v1 worker is at most {MAX_V1_WORKER_HASHRATE} PH")
+            }
+        }
+    }
+}
+
+/// Checks one worker size of a bid of `version` against the bid rule.
+pub fn check_bid_rule(hashrate: Fp18, version: u8) -> std::result::Result<(), BidRule> {
+    if !hashrate.raw().is_multiple_of(HASHRATE_GRAIN.raw()) {
+        return Err(BidRule::HashrateGrain);
+    }
+    if version == 1 && hashrate > MAX_V1_WORKER_HASHRATE {
+        return Err(BidRule::V1WorkerSize);
+    }
+    Ok(())
+}
 
 /// A decoded commitment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,7 +348,7 @@ impl Commitment {
                         continue;
                     }
                     for &hashrate in hashrates {
-                        check_v1_worker(hashrate).map_err(Error::Encode)?;
+                        check_bid_rule(hashrate, 1).map_err(|rule| rule_encode(hashrate, rule))?;
                     }
                     let mut texts: Vec<String> = hashrates.iter().map(Fp18::to_string).collect();
                     texts.sort();
@@ -322,6 +366,7 @@ impl Commitment {
                     let mut items = Vec::new();
                     for (&hashrate, &count) in sizes {
                         check_worker(hashrate, count).map_err(Error::Encode)?;
+                        check_bid_rule(hashrate, 2).map_err(|rule| rule_encode(hashrate, rule))?;
                         total = total.saturating_add(count);
                         items.push(format!("{hashrate}:{count}"));
                     }
@@ -383,7 +428,7 @@ fn decode_bids_v1(data: &str, base: usize) -> Result<BTreeMap<Fp18, Vec<Fp18>>> 
         let list = groups.entry(price).or_default();
         for (hat, hr) in split_with_offsets(hashrates, at + group.len() - hashrates.len(), ',') {
             let hashrate = decimal(hr, hat, "hashrate").map_err(|e| regroup(e, g))?;
-            check_v1_worker(hashrate).map_err(|r| group_err(g, hat, r))?;
+            check_bid_rule(hashrate, 1).map_err(|rule| rule_err(g, hat, hashrate, rule))?;
             list.push(hashrate);
         }
     }
@@ -401,13 +446,18 @@ fn regroup(e: Error, group: usize) -> Error {
     }
 }
 
-fn check_v1_worker(hashrate: Fp18) -> std::result::Result<(), String> {
-    if hashrate > MAX_V1_WORKER_HASHRATE {
-        return Err(format!(
-            "worker size {hashrate} above {MAX_V1_WORKER_HASHRATE} PH"
-        ));
+fn rule_err(group: usize, offset: usize, value: Fp18, rule: BidRule) -> Error {
+    Error::BidRule {
+        group,
+        offset,
+        field: "hashrate",
+        value,
+        rule,
     }
-    Ok(())
+}
+
+fn rule_encode(value: Fp18, rule: BidRule) -> Error {
+    Error::Encode(format!("hashrate {value} breaks the bid rule: {rule}"))
 }
 
 fn check_worker(hashrate: Fp18, count: u32) -> std::result::Result<(), String> {
@@ -454,6 +504,7 @@ fn decode_bids_v2(data: &str, base: usize) -> Result<BTreeMap<Fp18, BTreeMap<Fp1
                 return Err(group_err(g, count_at, format!("invalid count {count:?}")));
             };
             check_worker(hashrate, count).map_err(|r| group_err(g, iat, r))?;
+            check_bid_rule(hashrate, 2).map_err(|rule| rule_err(g, iat, hashrate, rule))?;
             total = total.saturating_add(count);
             if total > MAX_WORKERS {
                 return Err(group_err(
@@ -566,25 +617,25 @@ mod tests {
 
     #[test]
     fn bid_v1_decodes_and_canonicalises() {
-        assert_eq!(roundtrip("1;b;1=0.5,1.25;2=2"), "1;b;1=0.5,1.25;2=2");
+        assert_eq!(roundtrip("1;b;1=0.05,0.25;2=0.2"), "1;b;1=0.05,0.25;2=0.2");
         assert_eq!(roundtrip("1;b;"), "1;b;");
         assert_eq!(
-            roundtrip("1;b;2=10,2,1.5;1.0=.5;1=0.5"),
-            "1;b;1=0.5,0.5;2=1.5,10,2"
+            roundtrip("1;b;2=0.4,0.2,0.15;1.0=.05;1=0.050"),
+            "1;b;1=0.05,0.05;2=0.15,0.2,0.4"
         );
-        let Commitment::Bid(b) = Commitment::decode(b"1;b;1=0.5,0.5;2=3").unwrap() else {
+        let Commitment::Bid(b) = Commitment::decode(b"1;b;1=0.05,0.05;2=0.3").unwrap() else {
             panic!()
         };
         assert_eq!(
             b.lines(),
             vec![
                 BidLine {
-                    hashrate: fp("0.5"),
+                    hashrate: fp("0.05"),
                     price: fp("1"),
                     count: 2
                 },
                 BidLine {
-                    hashrate: fp("3"),
+                    hashrate: fp("0.3"),
                     price: fp("2"),
                     count: 1
                 },
@@ -595,13 +646,13 @@ mod tests {
     #[test]
     fn bid_v1_errors_name_group_and_offset() {
         for (text, group, offset) in [
-            ("1;b;1=0.5;2=1000000.000000000000000001", 1, 12),
-            ("1;b;1=0.5,1000001", 0, 10),
-            ("1;b;1=0.5;2", 1, 10),
-            ("1;b;1=0.5;x=1", 1, 10),
-            ("1;b;1=0.5,,1", 0, 10),
+            ("1;b;1=0.4;2=0.3x", 1, 15),
+            ("1;b;1=0.4,-1", 0, 10),
+            ("1;b;1=0.4;2", 1, 10),
+            ("1;b;1=0.4;x=1", 1, 10),
+            ("1;b;1=0.4,,1", 0, 10),
             ("1;b;1=", 0, 6),
-            ("1;b;1=0.5;", 1, 10),
+            ("1;b;1=0.4;", 1, 10),
         ] {
             match Commitment::decode(text.as_bytes()) {
                 Err(Error::BidGroup {
@@ -643,15 +694,61 @@ mod tests {
         assert!(Commitment::decode(b"2;b;BTC,1=0.05:1,0.45:1").is_ok());
     }
 
+    /// The bid rule: a size off the 0.01 PH grain, or a v1 worker above 0.45 PH, rejects the
+    /// whole commitment with an error that names the group, the byte, the field, the value and
+    /// the rule; prices keep 18 decimals. The encoder refuses the same sizes.
     #[test]
-    fn v1_worker_size_limit() {
-        assert!(Commitment::decode(b"1;b;0=1000000").is_ok());
+    fn the_bid_rule_refuses_sizes_off_the_grain_and_large_v1_workers() {
+        for (text, group, offset, value, rule) in [
+            (
+                "2;b;BTC,1=0.2:1,0.125:3",
+                0,
+                16,
+                "0.125",
+                BidRule::HashrateGrain,
+            ),
+            (
+                "2;b;BTC,1=0.2:1;BTC,0.9=0.449999999999999999:1",
+                1,
+                24,
+                "0.449999999999999999",
+                BidRule::HashrateGrain,
+            ),
+            ("1;b;1=0.45,0.011", 0, 11, "0.011", BidRule::HashrateGrain),
+            ("1;b;1=0.45;2=0.46", 1, 13, "0.46", BidRule::V1WorkerSize),
+            ("1;b;1=1000000", 0, 6, "1000000", BidRule::V1WorkerSize),
+        ] {
+            let e = Commitment::decode(text.as_bytes()).unwrap_err();
+            assert_eq!(
+                e,
+                Error::BidRule {
+                    group,
+                    offset,
+                    field: "hashrate",
+                    value: fp(value),
+                    rule
+                },
+                "{text}"
+            );
+            let message = e.to_string();
+            assert!(message.contains(&format!("hashrate {value}")), "{message}");
+            assert!(message.contains(&rule.to_string()), "{message}");
+        }
+        assert!(BidRule::HashrateGrain.to_string().contains("0.01 PH"));
+        assert!(BidRule::V1WorkerSize.to_string().contains("0.45 PH"));
+        assert!(Commitment::decode(b"2;b;BTC,1.049999999999999999=0.05:1,0.45:999").is_ok());
+        assert!(Commitment::decode(b"1;b;0.900000000000000001=0.01,0.45").is_ok());
         let mut g = BTreeMap::new();
-        g.insert(fp("1"), vec![fp("1000000.000000000000000001")]);
-        assert!(matches!(
-            Commitment::Bid(BidCommitment::V1(g)).encode(),
-            Err(Error::Encode(_))
-        ));
+        g.insert(fp("1"), vec![fp("0.46")]);
+        let e = Commitment::Bid(BidCommitment::V1(g)).encode().unwrap_err();
+        assert!(
+            e.to_string().contains("a v1 worker is at most 0.45 PH"),
+            "{e}"
+        );
+        let mut g = BTreeMap::new();
+        g.insert(fp("1"), BTreeMap::from([(fp("0.125"), 1u32)]));
+        let e = Commitment::Bid(BidCommitment::V2(g)).encode().unwrap_err();
+        assert!(e.to_string().contains("hashrate 0.125"), "{e}");
     }
 
     #[test]
@@ -663,10 +760,10 @@ mod tests {
             Err(Error::Encode(_))
         ));
         let mut g = BTreeMap::new();
-        g.insert(fp("1"), vec![fp("0.123456789"); 20]);
+        g.insert(fp("1"), vec![fp("0.12"); 40]);
         assert!(matches!(
             Commitment::Bid(BidCommitment::V1(g)).encode(),
-            Err(Error::Encode(_))
+            Err(Error::Encode(m)) if m.contains("128")
         ));
     }
 
@@ -688,6 +785,15 @@ mod tests {
         assert!(!policy.accepts(&v2, 2000, 1250));
     }
 
+    /// v1 worker sizes within the bid rule (multiples of 0.01 up to 0.45), in several spellings.
+    fn size_text() -> impl Strategy<Value = String> {
+        (0u64..=45, 0usize..3).prop_map(|(n, style)| match style {
+            0 => format!("0.{n:02}"),
+            1 => format!("{}", Fp18::from_raw(u128::from(n) * HASHRATE_GRAIN.raw())),
+            _ => format!(".{n:02}0"),
+        })
+    }
+
     fn decimal_text() -> impl Strategy<Value = String> {
         (0u64..5000, 0u32..4).prop_map(|(n, d)| {
             let s = format!("{n:0>5}");
@@ -703,7 +809,7 @@ mod tests {
     proptest! {
         #[test]
         fn v1_canonical_is_a_fixed_point(groups in prop::collection::vec(
-            (decimal_text(), prop::collection::vec(decimal_text(), 1..4)), 0..4)) {
+            (decimal_text(), prop::collection::vec(size_text(), 1..4)), 0..4)) {
             let d: Vec<String> = groups.iter().map(|(p, hs)| format!("{p}={}", hs.join(","))).collect();
             let text = format!("1;b;{}", d.join(";"));
             prop_assume!(text.len() <= MAX_PAYLOAD_BYTES);

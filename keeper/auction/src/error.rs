@@ -21,6 +21,23 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A bid's worker size breaks the bid rule ([`crate::commitment::BidRule`]); like a
+    /// malformed group, it rejects the whole commitment and nothing else.
+    #[error(
+        "invalid bid group {group} (byte {offset}): {field} {value} breaks the bid rule: {rule}"
+    )]
+    BidRule {
+        /// Zero-based index of the `;`-separated group.
+        group: usize,
+        /// Byte offset (in the whole payload) of the value.
+        offset: usize,
+        /// The field, `hashrate`.
+        field: &'static str,
+        /// The value.
+        value: tao20_core::Fp18,
+        /// The rule it breaks.
+        rule: crate::commitment::BidRule,
+    },
     /// A commitment cannot be encoded (e.g. it would exceed the 128-byte limit).
     #[error("cannot encode commitment: {0}")]
     Encode(String),

@@ -8,8 +8,9 @@
 //! - [`consensus`]: gamma-MSI price consensus in exact integer arithmetic, and ban consensus.
 //! - [`budget`]: the PH budget of a window and the miners' alpha per block.
 //! - [`solve`]: winner selection, an exact lexicographic bounded knapsack (maximum hashrate, then
-//!   minimum cost) with a canonical tie-break, verified in integer arithmetic; [`milp`] holds the
-//!   same problem as a good_lp MILP, used as an independent cross-check.
+//!   minimum cost) with a canonical tie-break, verified in integer arithmetic; [`proximity`] is
+//!   its bounded search for bids within the bid rule, and [`milp`] holds the same problem as a
+//!   good_lp MILP, used as an independent cross-check.
 //! - [`delivery`]: delivery verification from pool telemetry, and bans of failed winners.
 //! - [`weights`]: per-window budgets and payments in alpha, the burn, and u16 weights.
 //! - [`instance`]: a deterministic instance generator for benchmarks and the reference comparison.
@@ -22,6 +23,7 @@ pub mod delivery;
 pub mod error;
 pub mod instance;
 pub mod milp;
+pub mod proximity;
 pub mod settle;
 pub mod solve;
 pub mod units;

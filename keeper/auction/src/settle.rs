@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use tao20_core::Fp18;
 
-use crate::bids::{collect_bids, PostedCommitment};
+use crate::bids::{collect_bids, PostedCommitment, Skipped};
 use crate::budget::{BudgetParams, WindowPrices};
 use crate::commitment::{BidPolicy, Commitment};
 use crate::consensus::{
@@ -115,6 +115,9 @@ pub struct WindowResult {
     pub budget_ph: Option<Fp18>,
     /// Uids banned by consensus at the window start (their bids were ignored).
     pub banned_at_start: Vec<u16>,
+    /// Miners whose bid commitment was refused (malformed, or breaking the bid rule), with
+    /// the reason; the window went on with everyone else's bids.
+    pub refused: Vec<RefusedBid>,
     /// Winners by (price, hashrate, hotkey).
     pub winners: Vec<WinnerView>,
     /// Whether the selection is a proven optimum.
@@ -143,6 +146,18 @@ pub struct WinnerView {
     pub price: Fp18,
     /// Workers won.
     pub count: u64,
+}
+
+/// A bid commitment the codec refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedBid {
+    /// Its hotkey.
+    pub hotkey: String,
+    /// Its uid at the window start.
+    pub uid: Option<u16>,
+    /// Why, as the codec says it (the group, byte, value and rule).
+    pub reason: String,
 }
 
 /// A winner that under-delivered.
@@ -253,6 +268,7 @@ pub fn settle_window(inp: &WindowInputs<'_>) -> Result<WindowResult> {
         cap,
         budget_ph: None,
         banned_at_start: banned_uids.iter().map(|u| u16::from(*u)).collect(),
+        refused: Vec::new(),
         winners: Vec::new(),
         optimal: true,
         delivery_skipped: false,
@@ -282,8 +298,19 @@ pub fn settle_window(inp: &WindowInputs<'_>) -> Result<WindowResult> {
     result.miner_alpha_per_block = Some(per_block);
     result.budget_ph = Some(budget);
 
-    let (rows, _skipped) =
+    let (rows, skipped) =
         collect_bids(inp.commitments, inp.window.start, &inp.params.bids, &banned);
+    result.refused = skipped
+        .into_iter()
+        .filter_map(|(hotkey, why)| match why {
+            Skipped::Invalid(e) => Some(RefusedBid {
+                uid: uid_of.get(hotkey.as_str()).copied(),
+                hotkey,
+                reason: e.to_string(),
+            }),
+            _ => None,
+        })
+        .collect();
     let selection = select_winners(&rows, budget, inp.params.max_price)?;
     result.optimal = selection.certificate.optimal;
     result.winners = selection
@@ -451,6 +478,62 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![3, 3, 4],
             "m2 delivered something: it is paid for it, and banned"
+        );
+    }
+
+    /// One miner's bid breaks the bid rule (a size off the 0.01 PH grain): its commitment is
+    /// refused with the reason, and everyone else wins exactly as without it. Its bid is the
+    /// cheapest, so it would win if the codec let it through.
+    #[test]
+    fn a_bid_breaking_the_bid_rule_is_refused_and_the_window_goes_on() {
+        let neurons = [
+            neuron(1, "v1", 1_000, true),
+            neuron(2, "v2", 1_000, true),
+            neuron(3, "m1", 0, false),
+            neuron(4, "m2", 0, false),
+            neuron(5, "fine", 0, false),
+        ];
+        let honest = [
+            price("v1", &[]),
+            price("v2", &[]),
+            bid("m1", "2;b;BTC,1=0.25:2", 995),
+            bid("m2", "2;b;BTC,0.99=0.2:1;BTC,1.04=0.45:3", 995),
+        ];
+        let mut all = honest.to_vec();
+        all.push(bid("fine", "2;b;BTC,0.5=0.2:3,0.125:4", 995));
+        let params = AuctionParams::default();
+        let settle = |commitments: &[PostedCommitment]| {
+            settle_window(&WindowInputs {
+                window: window(),
+                commitments,
+                neurons: &neurons,
+                split: 32_768,
+                telemetry: &Telemetry::default(),
+                params: &params,
+            })
+            .unwrap()
+        };
+        let (with, without) = (settle(&all), settle(&honest));
+        assert_eq!(
+            with.refused,
+            vec![RefusedBid {
+                hotkey: "fine".into(),
+                uid: Some(5),
+                reason: "invalid bid group 0 (byte 18): hashrate 0.125 breaks the bid rule: a \
+                         worker's hashrate is a whole multiple of 0.01 PH (at most 2 decimals)"
+                    .into(),
+            }]
+        );
+        assert!(without.refused.is_empty());
+        assert!(with.optimal);
+        assert_eq!(with.winners, without.winners);
+        assert_eq!(with.payments, without.payments);
+        assert_eq!(
+            with.winners
+                .iter()
+                .map(|w| (w.hotkey.as_str(), w.count))
+                .collect::<Vec<_>>(),
+            vec![("m2", 1), ("m1", 2), ("m2", 3)]
         );
     }
 

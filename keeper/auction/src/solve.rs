@@ -17,13 +17,20 @@
 //! at most [`MAX_ITEMS`] (below 2^20) items are taken, so the total value stays below 2^100 and
 //! the total hashrate fits [`Fp18`]; a price (at most `max_price`, any [`Fp18`]) is below 2^128,
 //! so a cost is below 2^208 and the total cost below 2^228. Legal commitments stay far inside:
-//! at most 256 miners (the subnet's uids) of at most 1000 workers of at most 0.45 PH (v2), or of
-//! at most [`crate::commitment::MAX_V1_WORKER_HASHRATE`] (v1, at most 61 workers in 128 bytes).
-//! The engine runs in `u128` whenever the model's total cost fits it (hashrates and prices of up
-//! to about 9 decimals: every realistic auction) and in `U256` otherwise (bids written to the
-//! last of 18 decimals); both run the same code and give the same answer.
+//! at most 256 miners (the subnet's uids) of at most 1000 workers of at most 0.45 PH, on the
+//! 0.01 PH grain (the bid rule, [`crate::commitment::BidRule`]). The engine runs in `u128`
+//! whenever the model's total cost fits it (every legal auction: a value is at most 45 and a
+//! price below 2^61 at the default cap) and in `U256` otherwise (rows beyond the rule); both run
+//! the same code and give the same answer.
 //!
-//! # Exact engine
+//! # Bounded search
+//! When no item is worth more than [`crate::proximity::MAX_VALUE`] model units, which the bid
+//! rule guarantees (at most 45), the optimum differs from the greedy prefix by a bounded amount
+//! of value, and [`crate::proximity`] finds it exactly by two dynamic programmes over that
+//! amount, in time that depends on neither the workers, the prices nor the budget (about 20 to
+//! 50 ms for the worst legal input, in a release build). Its answer carries `states: 0`.
+//!
+//! # Pareto programme (rows beyond the bid rule)
 //! Counts are binary-split (1, 2, 4, ... units) into 0/1 chunks, sorted by (price, hashrate), and
 //! a Nemhauser-Ullmann dynamic programme keeps the Pareto front of (value, cost) states: a state
 //! is dropped when another has at least its value for at most its cost (exact ties keep the state
@@ -49,11 +56,14 @@
 //! same model with good_lp as an independent cross-check.
 //!
 //! # Canonical tie-break
-//! Types are processed in (price, hashrate) order and exact ties keep the state without the new
-//! chunk, so the chosen count per type depends only on the multiset of offers. Inside a type the
-//! units are shared by water-filling over the offering hotkeys in byte order: every hotkey gets
-//! the same number of units (or all it offered), and the remainder goes one unit each to the
-//! first hotkeys in byte order. Winners are listed by (price, hashrate, hotkey).
+//! The bounded search takes, among optimal selections, the one that drops the least value from
+//! the greedy prefix, units dearest first to drop and cheapest first to add
+//! ([`crate::proximity`]). The Pareto programme processes types in (price, hashrate) order and
+//! exact ties keep the state without the new chunk. Either way the chosen count per type depends
+//! only on the multiset of offers. Inside a type the units are shared by water-filling over the
+//! offering hotkeys in byte order: every hotkey gets the same number of units (or all it
+//! offered), and the remainder goes one unit each to the first hotkeys in byte order. Winners are
+//! listed by (price, hashrate, hotkey).
 
 use std::collections::BTreeMap;
 
@@ -63,7 +73,6 @@ use tao20_core::fixed::SCALE;
 use tao20_core::math::mul_div_u128;
 use tao20_core::{Fp18, Rounding};
 
-use crate::commitment::MAX_V1_WORKER_HASHRATE;
 use crate::{Error, Result};
 
 /// The default price cap, 1.05.
@@ -71,9 +80,11 @@ pub const DEFAULT_MAX_PRICE: Fp18 = Fp18::from_raw(1_050_000_000_000_000_000);
 /// The largest number of worker items (sum of counts after filtering) an auction takes: four
 /// times the most legal commitments can carry (256 uids x 1000 workers).
 pub const MAX_ITEMS: u64 = 1_000_000;
-/// The largest worker hashrate a row may have (the v1 commitment limit; v2 workers are smaller),
-/// which keeps every total of the model within its integer range.
-pub const MAX_ROW_HASHRATE: Fp18 = MAX_V1_WORKER_HASHRATE;
+/// The largest worker hashrate a row may have, 1 000 000 PH (more than the whole Bitcoin
+/// network), which keeps every total of the model within its integer range. Commitments carry
+/// at most 0.45 PH a worker ([`crate::commitment::MAX_V1_WORKER_HASHRATE`]); rows from elsewhere
+/// (`tao20 auction solve`) may carry more.
+pub const MAX_ROW_HASHRATE: Fp18 = Fp18::from_raw(1_000_000 * SCALE);
 /// Swap rounds that sharpen the greedy incumbent before the exact engine runs.
 const IMPROVE_ROUNDS: usize = 256;
 /// Front states whose greedy completions are scored when the state budget runs out (twice this
@@ -130,9 +141,9 @@ pub struct Model {
 /// The proof data of a selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Certificate {
-    /// Whether the selection is the proven lexicographic optimum: false when the proof needed
-    /// more than the state budget (the answer is then the verified incumbent) or after the
-    /// verification fallback.
+    /// Whether the selection is the proven lexicographic optimum: always for rows within the bid
+    /// rule; false when the Pareto programme's proof needed more than the state budget (the
+    /// answer is then the verified incumbent) or after the verification fallback.
     pub optimal: bool,
     /// The greedy value (phase-1 lower bound), in model units.
     pub greedy_value: u128,
@@ -146,7 +157,7 @@ pub struct Certificate {
     /// The chosen cost, in model units.
     #[serde(serialize_with = "decimal")]
     pub cost: U256,
-    /// States the exact engine created.
+    /// States the Pareto programme created; 0 when the bounded search answered.
     pub states: usize,
 }
 
@@ -288,7 +299,7 @@ impl Model {
 /// one only runs faster. Every sum the engine forms is a sum of distinct chunks, at most the
 /// total cost, so plain `+` and `-` never leave the range (`MAX` is only the "cannot" sentinel
 /// of [`Chunks::cost_bound`], combined by `saturating_add`).
-trait Cost:
+pub(crate) trait Cost:
     Copy + Ord + std::fmt::Debug + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
 {
     const ZERO: Self;
@@ -826,8 +837,10 @@ impl Model {
         self.solve_counts_within(MAX_STATES)
     }
 
-    /// [`Self::solve_counts`] with the state budget `max_states`. When the proof would need more
-    /// states (bids posted with many decimals make values fine-grained), the answer is the best
+    /// [`Self::solve_counts`] with the state budget `max_states` of the Pareto programme, which
+    /// answers only when an item is worth more than [`crate::proximity::MAX_VALUE`] (rows
+    /// beyond the bid rule); the bounded search needs no state. When the proof would need more
+    /// states (hashrates with many decimals make values fine-grained), the answer is the best
     /// of the incumbent (the greedy selection sharpened by swaps) and the swap-sharpened greedy
     /// completions of the best sampled states of the last complete front: feasible, verified,
     /// flagged `optimal: false`, and the same on every validator, since the budget counts
@@ -837,13 +850,28 @@ impl Model {
     /// module documentation); the answer does not depend on which.
     pub fn solve_counts_within(&self, max_states: usize) -> Result<(Vec<u64>, Certificate)> {
         if u128::try_from(self.total_cost()).is_ok() {
-            self.solve_in::<u128>(max_states)
+            self.solve_in::<u128>(max_states, true)
         } else {
-            self.solve_in::<U256>(max_states)
+            self.solve_in::<U256>(max_states, true)
         }
     }
 
-    fn solve_in<C: Cost>(&self, max_states: usize) -> Result<(Vec<u64>, Certificate)> {
+    /// [`Self::solve_counts_within`] by the Pareto programme alone, whatever the item values:
+    /// the cross-check of the bounded search ([`crate::proximity`]) and the engine of bids
+    /// beyond the protocol's hashrate rule.
+    pub fn pareto_counts_within(&self, max_states: usize) -> Result<(Vec<u64>, Certificate)> {
+        if u128::try_from(self.total_cost()).is_ok() {
+            self.solve_in::<u128>(max_states, false)
+        } else {
+            self.solve_in::<U256>(max_states, false)
+        }
+    }
+
+    fn solve_in<C: Cost>(
+        &self,
+        max_states: usize,
+        bounded: bool,
+    ) -> Result<(Vec<u64>, Certificate)> {
         let chunks = Chunks::<C>::new(self)?;
         // The capacity is at most the total cost, which fits C.
         let capacity = C::narrow(self.capacity).ok_or_else(|| Error::overflow("capacity"))?;
@@ -871,6 +899,25 @@ impl Model {
                 },
             )
         };
+        if let Some(found) = bounded
+            .then(|| crate::proximity::solve(self, capacity))
+            .flatten()
+        {
+            let cert = Certificate {
+                optimal: true,
+                greedy_value,
+                value_bound,
+                value: found.value,
+                cost_bound: cost_bound(found.value),
+                cost: found.cost.widen(),
+                states: 0,
+            };
+            if self.verify_counts(&found.counts, &cert) {
+                return Ok((found.counts, cert));
+            }
+            // Never expected: the search only adds units after the prefix it drops from.
+            return Ok(greedy(cert));
+        }
         let mut improved = greedy_taken.clone();
         let incumbent = if greedy_value < value_bound {
             chunks.improve(
@@ -1001,8 +1048,9 @@ impl Model {
 /// Selects the winners of an auction: the lexicographic optimum (maximum hashrate, then minimum
 /// cost) within `budget` PH, over the bids priced at most `max_price`.
 ///
-/// Never fails on rows within the input limits ([`Model::new`]): past the state budget the
-/// answer is the verified incumbent, flagged `optimal: false`.
+/// Never fails on rows within the input limits ([`Model::new`]). Rows within the bid rule are
+/// always proven; past the Pareto programme's state budget (rows beyond the rule) the answer is
+/// the verified incumbent, flagged `optimal: false`.
 pub fn select_winners(rows: &[BidRow], budget: Fp18, max_price: Fp18) -> Result<Selection> {
     let model = Model::new(rows, budget, max_price)?;
     let (counts, certificate) = model.solve_counts()?;
@@ -1069,11 +1117,15 @@ mod tests {
     fn a_state_limit_yields_the_unproven_incumbent_not_an_error() {
         let rows = [row("a", "0.2", "0.5", 1), row("b", "1", "0.9", 1)];
         let model = Model::new(&rows, fp("0.9"), DEFAULT_MAX_PRICE).unwrap();
-        let (counts, cert) = model.solve_counts_within(1).unwrap();
+        let (counts, cert) = model.pareto_counts_within(1).unwrap();
         assert!(!cert.optimal);
         assert!(model.verify_counts(&counts, &cert));
         // The swap step finds the optimum here even without the proof.
         assert_eq!(cert.value, model.solve_counts().unwrap().1.value);
+        // Values of at most 5 units: the bounded search answers, needing no state.
+        let (_, bounded) = model.solve_counts_within(1).unwrap();
+        assert!(bounded.optimal);
+        assert_eq!(bounded.states, 0);
     }
 
     #[test]
@@ -1169,40 +1221,31 @@ mod tests {
     }
 
     /// One adversarial miner among honest ones: 1000 workers written to the last of 18 decimals
-    /// in both hashrate and price, a legal v2 commitment. Before costs were widened to 256 bits
-    /// this failed the whole window with "total cost of the bids exceeds the exact integer
-    /// range".
+    /// in both hashrate and price. Before the bid rule this was a legal v2 commitment, and before
+    /// costs were widened to 256 bits it failed the whole window with "total cost of the bids
+    /// exceeds the exact integer range". The codec now refuses it; as rows (`tao20 auction
+    /// solve`) it still solves, by the Pareto programme.
     #[test]
     fn one_full_precision_bid_among_honest_ones_solves() {
         let honest = crate::instance::generate(16, 20, 7);
-        let posted = [crate::bids::PostedCommitment {
-            hotkey: "5adversary".into(),
-            payload: b"2;b;BTC,1.049999999999999999=0.449999999999999999:1000".to_vec(),
-            block: 100,
-        }];
-        let (adversarial, skipped) = crate::bids::collect_bids(
-            &posted,
-            100,
-            &crate::commitment::BidPolicy::default(),
-            &Default::default(),
-        );
-        assert!(skipped.is_empty());
-        assert_eq!(
-            adversarial,
-            vec![row(
-                "5adversary",
-                "0.449999999999999999",
-                "1.049999999999999999",
-                1000
-            )]
-        );
+        let payload = b"2;b;BTC,1.049999999999999999=0.449999999999999999:1000";
+        assert!(matches!(
+            crate::commitment::Commitment::decode(payload),
+            Err(Error::BidRule { .. })
+        ));
         let mut rows = honest.rows.clone();
-        rows.extend(adversarial);
+        rows.push(row(
+            "5adversary",
+            "0.449999999999999999",
+            "1.049999999999999999",
+            1000,
+        ));
         let model = Model::new(&rows, honest.budget, DEFAULT_MAX_PRICE).unwrap();
         // Hashrates and prices share no factor any more: the model needs more than 128 bits.
         assert!(model.total_cost() > U256::from(u128::MAX));
         let s = select_winners(&rows, honest.budget, DEFAULT_MAX_PRICE).unwrap();
         assert!(s.certificate.optimal);
+        assert!(s.certificate.states > 0, "values beyond the bounded search");
         assert!(s.total_cost_e36 <= U256::from(honest.budget.raw()) * U256::from(SCALE));
         // More offers can only raise the optimum, and the honest miners keep winning.
         let alone = select_winners(&honest.rows, honest.budget, DEFAULT_MAX_PRICE).unwrap();
@@ -1223,7 +1266,11 @@ mod tests {
         let honest = crate::instance::generate(64, 100, 20);
         let mut rows = honest.rows.clone();
         for a in 0..2u64 {
-            rows.extend(crate::instance::adversary(&format!("5adv{a}"), 1000, a));
+            rows.extend(crate::instance::full_precision_adversary(
+                &format!("5adv{a}"),
+                1000,
+                a,
+            ));
         }
         let budget = budget_for(&rows, 40);
         let model = Model::new(&rows, budget, DEFAULT_MAX_PRICE).unwrap();
@@ -1249,7 +1296,9 @@ mod tests {
     #[test]
     fn worst_case_counts_fall_back_to_the_same_verified_incumbent() {
         let rows: Vec<BidRow> = (0..256u64)
-            .flat_map(|a| crate::instance::adversary(&format!("5adv{a:03}"), 1000, a))
+            .flat_map(|a| {
+                crate::instance::full_precision_adversary(&format!("5adv{a:03}"), 1000, a)
+            })
             .collect();
         assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 256_000);
         let budget = budget_for(&rows, 40);
@@ -1266,6 +1315,53 @@ mod tests {
         let (counts2, cert2) = other.solve_counts_within(100_000).unwrap();
         assert_eq!((&counts2, cert2), (&counts, cert));
         assert_eq!(other.winners(&counts2).unwrap().0, winners);
+    }
+
+    /// The worst input the bid rule allows: all 256 uids adversarial (every size a different
+    /// multiple of 0.01 PH, small v1 sizes among them, prices to the last of 18 decimals), and a
+    /// few dozen honest miners among adversaries, at budgets from scarce to ample. Every one is
+    /// proven by the bounded search, with no state of the Pareto programme; the release timing
+    /// is the benchmark's (`benches/winners.rs`, `examples/worst_bids.rs`).
+    #[test]
+    fn the_worst_legal_inputs_are_proven_by_the_bounded_search() {
+        let all = crate::instance::with_adversaries(crate::instance::generate(0, 0, 20), 256, 20);
+        let mixed =
+            crate::instance::with_adversaries(crate::instance::generate(32, 1000, 20), 224, 20);
+        for inst in [&all, &mixed] {
+            assert!(inst.rows.iter().any(|r| r.hashrate == fp("0.01")));
+            for percent in [3, 40, 97] {
+                let budget = budget_for(&inst.rows, percent);
+                let s = select_winners(&inst.rows, budget, DEFAULT_MAX_PRICE).unwrap();
+                assert!(s.certificate.optimal, "{percent}%");
+                assert_eq!(s.certificate.states, 0, "{percent}%");
+                assert!(s.total_cost_e36 <= U256::from(budget.raw()) * U256::from(SCALE));
+            }
+        }
+        let budget = budget_for(&all.rows, 40);
+        assert_eq!(
+            select_winners(&scrambled(&all.rows), budget, DEFAULT_MAX_PRICE).unwrap(),
+            select_winners(&all.rows, budget, DEFAULT_MAX_PRICE).unwrap()
+        );
+    }
+
+    /// Thirty such adversaries among honest miners: small enough for the Pareto programme to
+    /// prove too, and both engines agree.
+    #[test]
+    fn the_bounded_search_agrees_with_the_pareto_programme_on_adversaries() {
+        let inst = crate::instance::with_adversaries(crate::instance::generate(16, 100, 3), 30, 3);
+        for percent in [5, 40, 90] {
+            let model = Model::new(
+                &inst.rows,
+                budget_for(&inst.rows, percent),
+                DEFAULT_MAX_PRICE,
+            )
+            .unwrap();
+            let (counts, bounded) = model.solve_counts().unwrap();
+            let (_, pareto) = model.pareto_counts_within(MAX_STATES).unwrap();
+            assert!(bounded.optimal && pareto.optimal, "{percent}%");
+            assert_eq!((bounded.value, bounded.cost), (pareto.value, pareto.cost));
+            assert!(model.verify_counts(&counts, &bounded));
+        }
     }
 
     /// Every total stays in range at the limits: [`MAX_ITEMS`] items of [`MAX_ROW_HASHRATE`]
@@ -1510,10 +1606,35 @@ mod tests {
             }).collect();
             let model = Model::new(&rows, budget_for(&rows, percent), DEFAULT_MAX_PRICE).unwrap();
             prop_assert!(model.total_cost() <= U256::from(u128::MAX));
-            let narrow = model.solve_in::<u128>(max_states).unwrap();
-            let wide = model.solve_in::<U256>(max_states).unwrap();
+            let narrow = model.solve_in::<u128>(max_states, true).unwrap();
+            let wide = model.solve_in::<U256>(max_states, true).unwrap();
             prop_assert_eq!(&narrow, &wide);
             prop_assert!(model.verify_counts(&wide.0, &wide.1));
+        }
+
+        /// Any rows within the bid rule (sizes on the 0.01 PH grain up to 0.45 PH, prices of
+        /// any precision): the bounded search finds the optimum the Pareto programme proves.
+        #[test]
+        fn bounded_search_matches_the_pareto_programme(
+            rows in prop::collection::vec((0u8..4, 1u128..=45, 0u128..150_000_000_000_000_001,
+                prop::bool::ANY, 1u64..=80), 1..14),
+            percent in 1u128..100,
+        ) {
+            let rows: Vec<BidRow> = rows.into_iter().map(|(h, size, price, coarse, count)| BidRow {
+                hotkey: format!("hk{h}"),
+                hashrate: Fp18::from_raw(size * 10_000_000_000_000_000),
+                price: Fp18::from_raw(900_000_000_000_000_000
+                    + if coarse { price / 10_000_000_000_000_000 * 10_000_000_000_000_000 } else { price }),
+                count,
+            }).collect();
+            let model = Model::new(&rows, budget_for(&rows, percent), DEFAULT_MAX_PRICE).unwrap();
+            let (counts, bounded) = model.solve_counts().unwrap();
+            prop_assert!(bounded.optimal);
+            prop_assert_eq!(bounded.states, 0);
+            prop_assert!(model.verify_counts(&counts, &bounded));
+            let (_, pareto) = model.pareto_counts_within(MAX_STATES).unwrap();
+            prop_assert!(pareto.optimal);
+            prop_assert_eq!((bounded.value, bounded.cost), (pareto.value, pareto.cost));
         }
 
         /// Honest bids plus one to four adversaries with up to 1000 full-precision workers each:
@@ -1526,7 +1647,7 @@ mod tests {
         ) {
             let mut rows = honest;
             for (i, (workers, seed)) in adversaries.into_iter().enumerate() {
-                rows.extend(crate::instance::adversary(&format!("adv{i}"), workers, seed));
+                rows.extend(crate::instance::full_precision_adversary(&format!("adv{i}"), workers, seed));
             }
             let budget = budget_for(&rows, percent);
             let model = Model::new(&rows, budget, DEFAULT_MAX_PRICE).unwrap();

@@ -9,8 +9,11 @@
 //!   [{"hotkey", "hashrate", "price", "count"}]}` (`count` a positive integer, default 1;
 //!   `max_price_multiplier` default 1.05; rows with the same (hotkey, hashrate, price) are merged;
 //!   at most 1,000,000 worker items within the cap, each at most 1,000,000 PH). Prints `{"winners": [{"hotkey", "hashrate",
-//!   "price", "count"}], "total_hashrate", "total_cost", "budget_ph"}`, winners by (price,
-//!   hashrate, hotkey), totals exact (`total_cost` may carry up to 36 decimals).
+//!   "price", "count"}], "total_hashrate", "total_cost", "budget_ph", "optimal"}`, winners by
+//!   (price, hashrate, hotkey), totals exact (`total_cost` may carry up to 36 decimals);
+//!   `optimal` says whether the winners are the proven optimum, and so does a line on stderr.
+//!   Rows within the bid rule (hashrates on the 0.01 PH grain, at most 0.45 PH) are always
+//!   proven; others may run out of the Pareto programme's state budget (`--max-states`).
 //! - `generate --miners M --workers W --seed S` prints a deterministic `solve` input (the
 //!   benchmark instances).
 
@@ -19,7 +22,7 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tao20_auction::solve::{select_winners, BidRow, Model, DEFAULT_MAX_PRICE};
+use tao20_auction::solve::{BidRow, Model, DEFAULT_MAX_PRICE, MAX_STATES};
 use tao20_auction::units::format_scaled;
 use tao20_auction::window::Schedule;
 use tao20_auction::Error;
@@ -57,6 +60,10 @@ pub enum AuctionCmd {
         /// exact optimum and replaced by it if it differs).
         #[arg(long, value_enum, default_value_t = Engine::Exact)]
         engine: Engine,
+        /// The state budget of the Pareto programme, which answers rows beyond the bid rule;
+        /// validators use the default.
+        #[arg(long, default_value_t = MAX_STATES)]
+        max_states: usize,
     },
     /// Print a deterministic benchmark instance in the `solve` input format.
     Generate {
@@ -157,7 +164,11 @@ pub fn run(cmd: AuctionCmd) -> CliResult {
             tracing::debug!(netuid, block, ?window, "predicted window");
             print_json(&window)
         }
-        AuctionCmd::Solve { input, engine } => {
+        AuctionCmd::Solve {
+            input,
+            engine,
+            max_states,
+        } => {
             let input: SolveInput = read_json(&input)?;
             if let Some(i) = input.bids.iter().position(|b| b.count == 0) {
                 return Err(CliError::Input(format!(
@@ -167,26 +178,29 @@ pub fn run(cmd: AuctionCmd) -> CliResult {
             let budget = input.budget_ph;
             let max_price = input.max_price_multiplier;
             let rows: Vec<BidRow> = input.bids.into_iter().map(row).collect();
-            let (winners, total_hashrate, total_cost) = match engine {
-                Engine::Exact => {
-                    let s = select_winners(&rows, budget, max_price).map_err(lib_error)?;
-                    if !s.certificate.optimal {
-                        tracing::warn!(value = %s.certificate.value, bound = %s.certificate.value_bound,
-                            "state limit reached: winners are the verified incumbent, not a proven optimum");
-                    }
-                    (
-                        s.winners,
-                        s.total_hashrate,
-                        format_scaled(s.total_cost_e36, 36),
-                    )
-                }
-                Engine::Milp => solve_milp(&rows, budget, max_price)?,
+            let model = Model::new(&rows, budget, max_price).map_err(lib_error)?;
+            let (exact_counts, cert) = model.solve_counts_within(max_states).map_err(lib_error)?;
+            let counts = match engine {
+                Engine::Exact => exact_counts,
+                Engine::Milp => milp_counts(&model, exact_counts, &cert),
             };
+            let (winners, total_hashrate, total_cost) =
+                model.winners(&counts).map_err(lib_error)?;
+            if cert.optimal {
+                eprintln!("optimal: true (the winners are the proven optimum)");
+            } else {
+                eprintln!(
+                    "optimal: false (the state budget ran out: the winners are the best verified \
+                     selection found, {} value units below the LP bound at most)",
+                    cert.value_bound - cert.value
+                );
+            }
             print_json(&json!({
                 "winners": winners.iter().map(winner_json).collect::<Vec<_>>(),
                 "total_hashrate": total_hashrate.to_string(),
-                "total_cost": total_cost,
+                "total_cost": format_scaled(total_cost, 36),
                 "budget_ph": budget.to_string(),
+                "optimal": cert.optimal,
             }))
         }
         AuctionCmd::Generate {
@@ -204,24 +218,22 @@ pub fn run(cmd: AuctionCmd) -> CliResult {
     }
 }
 
-/// Winners, total hashrate and the total cost as canonical text.
-type Outcome = (Vec<BidRow>, Fp18, String);
-
-fn solve_milp(rows: &[BidRow], budget: Fp18, max_price: Fp18) -> CliResult<Outcome> {
-    let model = Model::new(rows, budget, max_price).map_err(lib_error)?;
-    let (exact_counts, cert) = model.solve_counts().map_err(lib_error)?;
-    let counts = match tao20_auction::milp::solve_milp(&model) {
+/// The MILP's counts when they reach the exact engine's (value, cost), else the exact ones.
+fn milp_counts(
+    model: &Model,
+    exact: Vec<u64>,
+    cert: &tao20_auction::solve::Certificate,
+) -> Vec<u64> {
+    match tao20_auction::milp::solve_milp(model) {
         Ok(m) if (m.value, m.cost) == (cert.value, cert.cost) => m.counts,
         Ok(m) => {
             tracing::warn!(milp_value = %m.value, milp_cost = %m.cost, value = %cert.value, cost = %cert.cost,
                 "MILP answer differs from the exact optimum; using the exact one");
-            exact_counts
+            exact
         }
         Err(e) => {
             tracing::warn!(%e, "MILP failed; using the exact optimum");
-            exact_counts
+            exact
         }
-    };
-    let (winners, total_hashrate, total_cost) = model.winners(&counts).map_err(lib_error)?;
-    Ok((winners, total_hashrate, format_scaled(total_cost, 36)))
+    }
 }

@@ -79,14 +79,14 @@ mod tempfile_path {
 
 #[test]
 fn decode_bid_v1_and_v2() {
-    let v = ok_json(&tao20(&["commitment", "decode", "1;b;2=2;1=0.5,1.25"]));
+    let v = ok_json(&tao20(&["commitment", "decode", "1;b;2=0.2;1=0.05,0.25"]));
     assert_eq!(v["version"], 1);
     assert_eq!(v["type"], "bid");
     assert_eq!(
         v["bids"],
-        json!([{"price": "1", "hashrates": ["0.5", "1.25"]}, {"price": "2", "hashrates": ["2"]}])
+        json!([{"price": "1", "hashrates": ["0.05", "0.25"]}, {"price": "2", "hashrates": ["0.2"]}])
     );
-    assert_eq!(v["canonical"], "1;b;1=0.5,1.25;2=2");
+    assert_eq!(v["canonical"], "1;b;1=0.05,0.25;2=0.2");
     let v = ok_json(&tao20(&["commitment", "decode", "2;b;BTC,1.10=0.2:2,.1:1"]));
     assert_eq!(v["version"], 2);
     assert_eq!(v["algo"], "BTC");
@@ -127,8 +127,22 @@ fn decode_price_with_bitmap_from_hex() {
 #[test]
 fn decode_rejects_bad_payloads_naming_the_offset() {
     bad_input(
-        &tao20(&["commitment", "decode", "1;b;1=0.5,x"]),
+        &tao20(&["commitment", "decode", "1;b;1=0.4,x"]),
         &["byte 10", "group 0"],
+    );
+    // The bid rule: the error names the field, the value and the rule.
+    bad_input(
+        &tao20(&["commitment", "decode", "2;b;BTC,1=0.2:1,0.125:3"]),
+        &[
+            "group 0",
+            "byte 16",
+            "hashrate 0.125",
+            "whole multiple of 0.01 PH",
+        ],
+    );
+    bad_input(
+        &tao20(&["commitment", "decode", "1;b;1=0.5"]),
+        &["hashrate 0.5", "a v1 worker is at most 0.45 PH"],
     );
     bad_input(
         &tao20(&["commitment", "decode", "2;b;BTC,1=0.5:1"]),
@@ -145,6 +159,28 @@ fn decode_rejects_bad_payloads_naming_the_offset() {
     let long = format!("1;b;1={}", vec!["0.5"; 40].join(","));
     bad_input(&tao20(&["commitment", "decode", &long]), &["byte 128"]);
     bad_input(&tao20(&["commitment", "decode"]), &[]);
+}
+
+/// `tao20 miner bid` refuses a bids file that breaks the bid rule before it touches the chain,
+/// naming the line, the value and the rule; the same file on the grain is accepted.
+#[test]
+fn miner_bid_refuses_bids_off_the_grain_at_startup() {
+    let toml = |size: &str| {
+        format!(
+            "[subtensor]\nnetwork = \"local\"\nchain_endpoint = \"ws://127.0.0.1:1\"\nnetuid = 1\n\
+             [wallet]\nsuri_file = \"/nonexistent/bidder.suri\"\n\
+             [bids.BTC]\n\"1.0\" = {{ \"0.2\" = 2, \"{size}\" = 1 }}\n"
+        )
+    };
+    let bad = file(&toml("0.125"));
+    let out = tao20(&["miner", "bid", "--config", bad.arg()]);
+    bad_input(
+        &out,
+        &["line 8", "hashrate 0.125", "whole multiple of 0.01 PH"],
+    );
+    let good = file(&toml("0.12"));
+    let v = ok_json(&tao20(&["miner", "bid", "--config", good.arg(), "--check"]));
+    assert_eq!(v["payload"], "2;b;BTC,1=0.12:1,0.2:2");
 }
 
 #[test]
@@ -306,7 +342,8 @@ fn auction_solve_contract() {
         {"hotkey": "c", "hashrate": "0.3", "price": "0.5"},
         {"hotkey": "d", "hashrate": "5", "price": "1.06"}]}"#,
     );
-    let v = ok_json(&tao20(&["auction", "solve", "--input", f.arg()]));
+    let out = tao20(&["auction", "solve", "--input", f.arg()]);
+    let v = ok_json(&out);
     assert_eq!(
         v,
         json!({
@@ -317,8 +354,10 @@ fn auction_solve_contract() {
             "total_hashrate": "1.3",
             "total_cost": "1.05",
             "budget_ph": "1.2",
+            "optimal": true,
         })
     );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("optimal: true"));
     let milp = ok_json(&tao20(&[
         "auction",
         "solve",
@@ -359,6 +398,7 @@ fn auction_solve_takes_full_precision_bids() {
     }));
     let f = file(&inst.to_string());
     let v = ok_json(&tao20(&["auction", "solve", "--input", f.arg()]));
+    assert_eq!(v["optimal"], true);
     let winners = v["winners"].as_array().unwrap();
     assert!(winners.iter().any(|w| w["hotkey"] == "5cheap"));
     assert!(winners.iter().any(|w| w["hotkey"] != "5cheap"));
@@ -387,6 +427,39 @@ fn auction_solve_takes_full_precision_bids() {
         "milp",
     ]));
     assert_eq!(milp, v);
+}
+
+/// Rows beyond the bid rule go to the Pareto programme, whose state budget can run out: then
+/// the winners are still feasible, and both the JSON and stderr say they are not proven.
+#[test]
+fn auction_solve_says_when_its_answer_is_not_proven() {
+    let f = file(
+        r#"{"budget_ph": "0.9", "bids": [
+        {"hotkey": "a", "hashrate": "0.200000000000000001", "price": "0.5"},
+        {"hotkey": "b", "hashrate": "1", "price": "0.9"}]}"#,
+    );
+    let args = ["auction", "solve", "--input", f.arg(), "--max-states", "1"];
+    let out = tao20(&args);
+    let v = ok_json(&out);
+    assert_eq!(v["optimal"], false);
+    assert!(!v["winners"].as_array().unwrap().is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("optimal: false"), "{err}");
+    assert!(
+        err.contains("not a proven optimum") || err.contains("best verified"),
+        "{err}"
+    );
+    // The default budget proves it.
+    let v = ok_json(&tao20(&["auction", "solve", "--input", f.arg()]));
+    assert_eq!(v["optimal"], true);
+    // Within the bid rule the bounded search needs no state at all.
+    let g = file(
+        r#"{"budget_ph": "0.9", "bids": [
+        {"hotkey": "a", "hashrate": "0.2", "price": "0.5"},
+        {"hotkey": "b", "hashrate": "0.45", "price": "0.9", "count": 2}]}"#,
+    );
+    let args = ["auction", "solve", "--input", g.arg(), "--max-states", "1"];
+    assert_eq!(ok_json(&tao20(&args))["optimal"], true);
 }
 
 #[test]

@@ -426,6 +426,13 @@ suri_file = "hotkey.suri"
                 "twice",
             ),
             ("[bids.BTC]\n\"1\" = { \"0.1\" = 1001 }\n", 10, "1000"),
+            // The bid rule: worker sizes on the 0.01 PH grain.
+            (
+                "[bids.BTC]\n\"1\" = { \"0.1\" = 1, \"0.125\" = 1 }\n",
+                10,
+                "hashrate 0.125 breaks the bid rule: a worker's hashrate is a whole multiple of \
+                 0.01 PH",
+            ),
             ("[bids.ETH]\n\"1\" = { \"0.1\" = 1 }\n", 9, "ETH"),
             ("[bids.BTC]\n\"1\" = { \"0.1\" = 1 \n", 10, ""),
         ];
