@@ -76,6 +76,12 @@ pub enum UnusedBudget {
     Winners,
 }
 
+/// Where this protocol version sends the unused budget. It is part of the weights every keeper
+/// must compute alike, so it is a protocol rule, not a keeper's setting: a subnet that changes it
+/// changes it for every keeper in one release (`docs/auction.md`, "What the burn costs the
+/// subnet", argues for burning).
+pub const PROTOCOL_UNUSED_BUDGET: UnusedBudget = UnusedBudget::Burn;
+
 /// Blocks per day, the denominator of a window's share of a day.
 pub const BLOCKS_PER_DAY: u64 = 7200;
 

@@ -364,10 +364,12 @@ pub struct MechanismsConfig {
     /// The weights version key.
     #[serde(default)]
     pub version_key: u64,
-    /// Where the auction's unused budget goes: `burn` (the design's rule) or `winners` (pro
-    /// rata to what they were paid). Every validator of the subnet must set the same.
+    /// Where the auction's unused budget goes. A protocol rule
+    /// ([`tao20_auction::weights::PROTOCOL_UNUSED_BUDGET`]), not a setting: accepted only when it
+    /// names the rule, so a keeper configured for another destination refuses to start rather
+    /// than set weights its peers do not.
     #[serde(default)]
-    pub unused_budget: tao20_auction::weights::UnusedBudget,
+    pub unused_budget: Option<tao20_auction::weights::UnusedBudget>,
     /// TAO_USDC and HASHP_USDC sources.
     #[serde(default)]
     pub prices: Option<tao20_feeds::prices::PricesConfig>,
@@ -432,7 +434,7 @@ impl Default for MechanismsConfig {
             v2_only_from_block: None,
             commitment_refresh_blocks: default_refresh(),
             version_key: 0,
-            unused_budget: tao20_auction::weights::UnusedBudget::default(),
+            unused_budget: None,
             prices: None,
             price_poll_ms: default_price_poll(),
             pool: None,
@@ -622,6 +624,17 @@ impl KeeperConfig {
         }
         if self.testing.fault.is_some() && self.subtensor.network == Network::Finney {
             return bad("testing.fault", "fault injection is refused on finney");
+        }
+        let rule = tao20_auction::weights::PROTOCOL_UNUSED_BUDGET;
+        if let Some(set) = self.mechanisms.unused_budget.filter(|u| *u != rule) {
+            return bad(
+                "mechanisms.unused_budget",
+                &format!(
+                    "{set:?} is not this protocol's rule ({rule:?}): where the unused budget goes is \
+                     part of the weights every keeper must compute alike, so it changes only with \
+                     a release for all of them (docs/auction.md); remove the setting"
+                ),
+            );
         }
         Ok(())
     }

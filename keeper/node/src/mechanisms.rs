@@ -30,7 +30,7 @@ use tao20_auction::budget::BudgetParams;
 use tao20_auction::commitment::{BidPolicy, Commitment, PriceCommitment};
 use tao20_auction::delivery::{DeliveryParams, Sample, Telemetry, WorkerReading};
 use tao20_auction::settle::{self, AuctionParams, NeuronView, WindowInputs, WindowResult};
-use tao20_auction::weights::epoch_weights;
+use tao20_auction::weights::{epoch_weights, PROTOCOL_UNUSED_BUDGET};
 use tao20_auction::window::{self, Window};
 use tao20_chain::types::{AccountId, Neuron};
 use tao20_chain::Subtensor;
@@ -216,7 +216,7 @@ impl Mechanisms {
             if !st.weighted.contains(&m1) {
                 let burn = subtensor.burn_uid(b, self.netuid).await?.unwrap_or(0);
                 let settlements = stored_settlements(lock(store).conn(), epoch, &out.windows)?;
-                let w = epoch_weights(&settlements, burn, self.cfg.unused_budget)?;
+                let w = epoch_weights(&settlements, burn, PROTOCOL_UNUSED_BUDGET)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = w.weights.into_iter().unzip();
                 out.weights.push((m1.0, epoch, uids, values));
                 st.weighted.insert(m1);

@@ -165,29 +165,34 @@ fn a_key_the_keeper_does_not_know_is_refused() {
 }
 
 #[test]
-fn the_unused_budget_destination_is_burn_or_winners_and_nothing_else() {
-    use tao20_auction::weights::UnusedBudget;
+fn the_unused_budget_destination_is_the_protocols_and_no_keeper_can_choose_another() {
+    use tao20_auction::weights::{UnusedBudget, PROTOCOL_UNUSED_BUDGET};
+    assert_eq!(PROTOCOL_UNUSED_BUDGET, UnusedBudget::Burn);
     let text = std::fs::read_to_string(example()).unwrap();
     assert!(text.contains("unused_budget = \"burn\""));
     let dir = tempfile::tempdir().unwrap();
-    let load = |value: &str| {
-        let path = dir.path().join(format!("{value}.toml"));
-        let edited = text.replace(
-            "unused_budget = \"burn\"",
-            &format!("unused_budget = \"{value}\""),
-        );
-        std::fs::write(&path, edited).unwrap();
+    let load = |line: &str| {
+        let path = dir.path().join("keeper.toml");
+        std::fs::write(&path, text.replace("unused_budget = \"burn\"", line)).unwrap();
         KeeperConfig::load(&path, &FlagOverrides::default())
     };
+    // Naming the rule, or leaving the key out, is accepted.
     assert_eq!(
-        load("burn").unwrap().mechanisms.unused_budget,
-        UnusedBudget::Burn
+        load("unused_budget = \"burn\"")
+            .unwrap()
+            .mechanisms
+            .unused_budget,
+        Some(UnusedBudget::Burn)
     );
-    assert_eq!(
-        load("winners").unwrap().mechanisms.unused_budget,
-        UnusedBudget::Winners
+    assert_eq!(load("").unwrap().mechanisms.unused_budget, None);
+    // Another destination would make this keeper's weights differ from its peers': refused at
+    // start-up, naming the key and the rule.
+    let err = load("unused_budget = \"winners\"").unwrap_err().to_string();
+    assert!(
+        err.contains("mechanisms.unused_budget") && err.contains("Burn"),
+        "{err}"
     );
-    let err = load("owner").unwrap_err().to_string();
+    let err = load("unused_budget = \"owner\"").unwrap_err().to_string();
     assert!(
         err.contains("unused_budget") || err.contains("owner"),
         "{err}"
