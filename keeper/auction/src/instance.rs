@@ -331,14 +331,7 @@ mod tests {
                 u64::from(workers)
             );
             assert_eq!(rows.len(), workers.min(4) as usize);
-            let payload = format!(
-                "2;b;BTC,{}={}",
-                rows[0].price,
-                rows.iter()
-                    .map(|r| format!("{}:{}", r.hashrate, r.count))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
+            let payload = v2_payload(&rows);
             assert!(payload.len() <= MAX_PAYLOAD_BYTES);
             assert!(matches!(
                 Commitment::decode(payload.as_bytes()),
@@ -356,6 +349,18 @@ mod tests {
         );
     }
 
+    /// A v2 bid payload of `rows`, all at the first row's price.
+    fn v2_payload(rows: &[BidRow]) -> String {
+        format!(
+            "2;b;BTC,{}={}",
+            rows[0].price,
+            rows.iter()
+                .map(|r| format!("{}:{}", r.hashrate, r.count))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    }
+
     /// The rows a commitment carries, as the keepers read them.
     fn decoded(payload: &str, hotkey: &str) -> Vec<BidRow> {
         let Commitment::Bid(bid) = Commitment::decode(payload.as_bytes()).unwrap() else {
@@ -370,14 +375,7 @@ mod tests {
             let rows = adversary("5adv", seed);
             assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 1000);
             assert!(rows.len() >= 10, "{rows:?}");
-            let payload = format!(
-                "2;b;BTC,{}={}",
-                rows[0].price,
-                rows.iter()
-                    .map(|r| format!("{}:{}", r.hashrate, r.count))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
+            let payload = v2_payload(&rows);
             assert_eq!(decoded(&payload, "5adv"), rows);
             assert_ne!(rows[0].price.raw() % 10, 0);
 

@@ -989,9 +989,19 @@ impl Simulator {
         Ok(total)
     }
 
-    /// `stake_availability` at the head (for dispatch): (total, locked, available).
-    fn availability_now(&self, coldkey: AccountId, netuid: NetUid) -> Result<StakeAvailability> {
-        self.availability_in(&self.subnets, self.head, coldkey, netuid)
+    /// What a lock leaves `coldkey` free to unstake or move on `netuid` at the head; `None` when
+    /// it has no lock there (then everything it holds is free, and no stake is summed: on the
+    /// devnet each position is a ledger read).
+    fn unlocked_now(&self, coldkey: AccountId, netuid: NetUid) -> Result<Option<u64>> {
+        let locked = self
+            .subnets
+            .get(&netuid)
+            .is_some_and(|sn| sn.locks.contains_key(&coldkey));
+        if !locked {
+            return Ok(None);
+        }
+        let a = self.availability_in(&self.subnets, self.head, coldkey, netuid)?;
+        Ok(Some(a.available))
     }
 
     fn availability_in(
@@ -1469,9 +1479,9 @@ impl Simulator {
         // move at all.
         if who != t.destination_coldkey || t.origin_netuid != t.destination_netuid {
             let free = self
-                .availability_now(who, t.origin_netuid)
+                .unlocked_now(who, t.origin_netuid)
                 .map_err(internal)?
-                .available;
+                .unwrap_or(u64::MAX);
             if amount > free {
                 return Err(subtensor(if t.origin_netuid != t.destination_netuid {
                     "StakeUnavailable"
@@ -1645,12 +1655,11 @@ impl Simulator {
             return Err(subtensor("HotKeyAccountNotExists"));
         }
         // `ensure_available_to_unstake`: locked alpha stays staked.
-        if amount
-            > self
-                .availability_now(who, netuid)
-                .map_err(internal)?
-                .available
-        {
+        let free = self
+            .unlocked_now(who, netuid)
+            .map_err(internal)?
+            .unwrap_or(u64::MAX);
+        if amount > free {
             return Err(subtensor("StakeUnavailable"));
         }
         let fee = self.swap_fee(amount);
