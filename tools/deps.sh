@@ -13,6 +13,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# promtool checks and unit-tests ops/prometheus's alerting rules (tools/test-all.sh). Debian ships
+# it in the `prometheus` package, which also brings a Prometheus server: only the tool is wanted,
+# so the server is stopped and disabled if the package started one.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "deps: installing prometheus (for promtool)" >&2
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  apt_prometheus() {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  }
+  # Without fresh package lists the install may not find the package: update only then.
+  apt_prometheus 2>/dev/null || { "${sudo[@]}" apt-get update -qq && apt_prometheus; }
+  if [ -d /run/systemd/system ]; then
+    "${sudo[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    "${sudo[@]}" /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  fi
+fi
+
 # PyPI packages of keeper/chain's cross-checks, pinned: scalecodec (the independent SCALE decoder of
 # the offline call-data tests), bittensor-drand (opentensor's commit-reveal v4 client: reveal rounds
 # and timelock ciphertexts), xxhash (storage keys), and bittensor-wallet (the library btcli uses: it

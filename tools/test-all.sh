@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project, then prints one closing line `N passed, N failed`:
-# N counts forge tests, Rust tests, and each formatting/lint check as one item.
+# N counts forge tests, Rust tests, and each formatting/lint/alert-rules check as one item.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -50,6 +50,9 @@ step cargo-fmt cargo fmt --all -- --check
 step cargo-clippy cargo clippy --workspace --lib --bins --locked -- -D warnings
 step cargo-clippy-tests cargo clippy --workspace --tests --benches --examples --locked -- -D warnings \
   -A clippy::unwrap_used -A clippy::expect_used -A clippy::panic -A clippy::indexing_slicing
+# The alerting rules parse and their unit tests pass (promtool comes from tools/deps.sh).
+step promtool-check promtool check rules ops/prometheus/tao20-keeper.rules.yml
+step promtool-test promtool test rules ops/prometheus/tao20-keeper.rules.test.yml
 suite forge-test forge_counts env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge test
 suite cargo-test cargo_counts cargo test --workspace --locked --no-fail-fast
 

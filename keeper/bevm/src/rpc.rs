@@ -3,7 +3,9 @@
 use alloy::network::EthereumWallet;
 use alloy::providers::fillers::{BlobGasFiller, GasFiller};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::client::RpcClient;
 use alloy::signers::local::PrivateKeySigner;
+use std::time::Duration;
 
 use crate::{Error, Result};
 
@@ -19,10 +21,35 @@ fn parse(url: &str) -> Result<reqwest::Url> {
         .map_err(|e| Error::invalid(format!("RPC URL {url:?}"), format!("{e}")))
 }
 
-/// A read-only provider.
-pub fn connect(url: &str) -> Result<DynProvider> {
+/// How long one request may wait for its answer unless the caller says otherwise: reqwest has
+/// no limit of its own, so an endpoint that accepts a connection and never answers would hold
+/// its caller for ever.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An HTTP JSON-RPC client whose every request (connect, send, answer) ends within `timeout`;
+/// a request that times out is a transport error, which [`crate::Error::retry`] classes
+/// "retry later".
+fn client(url: &str, timeout: Duration) -> Result<RpcClient> {
     ensure_tls();
-    Ok(ProviderBuilder::new().connect_http(parse(url)?).erased())
+    let url = parse(url)?;
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| Error::invalid(format!("HTTP client for {url}"), e.to_string()))?;
+    Ok(alloy::rpc::client::ClientBuilder::default().http_with_client(http, url))
+}
+
+/// A read-only provider, every request bounded by [`DEFAULT_REQUEST_TIMEOUT`].
+pub fn connect(url: &str) -> Result<DynProvider> {
+    connect_timed(url, DEFAULT_REQUEST_TIMEOUT)
+}
+
+/// A read-only provider, every request bounded by `timeout`.
+pub fn connect_timed(url: &str, timeout: Duration) -> Result<DynProvider> {
+    Ok(ProviderBuilder::new()
+        .connect_client(client(url, timeout)?)
+        .erased())
 }
 
 /// A provider that signs and sends transactions as `signer`: gas and chain id filled as alloy's
@@ -35,13 +62,21 @@ pub fn connect(url: &str) -> Result<DynProvider> {
 /// ready in the pool, on Frontier as on geth) is right after such a loss, and a writer sends one
 /// transaction at a time, so it loses nothing by asking.
 pub fn connect_with_signer(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
-    ensure_tls();
+    connect_with_signer_timed(url, signer, DEFAULT_REQUEST_TIMEOUT)
+}
+
+/// As [`connect_with_signer`], every request bounded by `timeout`.
+pub fn connect_with_signer_timed(
+    url: &str,
+    signer: PrivateKeySigner,
+    timeout: Duration,
+) -> Result<DynProvider> {
     Ok(ProviderBuilder::default()
         .filler(GasFiller::default())
         .filler(BlobGasFiller::default())
         .with_simple_nonce_management()
         .fetch_chain_id()
         .wallet(EthereumWallet::from(signer))
-        .connect_http(parse(url)?)
+        .connect_client(client(url, timeout)?)
         .erased())
 }

@@ -242,6 +242,18 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The node no longer keeps the state of the block asked for (a pruning node keeps the last
+    /// 256 blocks by default): asking again cannot help.
+    #[error(
+        "{what}: the node discarded that block's state ({reason}); a keeper this far behind \
+         needs an archive node (--state-pruning archive) as its subtensor endpoint"
+    )]
+    Pruned {
+        /// The request.
+        what: String,
+        /// The node's message.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -257,7 +269,8 @@ impl Error {
             | Error::Dispatch { .. }
             | Error::Invalid { .. }
             | Error::Key { .. }
-            | Error::Timelock { .. } => Retry::Never,
+            | Error::Timelock { .. }
+            | Error::Pruned { .. } => Retry::Never,
         }
     }
 

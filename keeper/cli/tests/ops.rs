@@ -375,6 +375,145 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     assert_eq!(submitted, 1, "one keeper sent the mint");
 }
 
+/// Keeper `i`'s answer to `GET path` on its operator port (`0` while it does not answer).
+async fn ops_get(net: &Net, i: usize, path: &str) -> (u16, String) {
+    keepers::ops_get(&net.file, i, path, Duration::from_secs(5))
+        .await
+        .unwrap_or((0, String::new()))
+}
+
+/// Polls keeper `i`'s `path` until it answers `code`, for at most `within`.
+async fn until_answers(net: &Net, i: usize, path: &str, code: u16, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (got, body) = ops_get(net, i, path).await;
+        if got == code {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "keeper {i} {path}: {got} {body}, waited {within:?} for {code}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The keeper as a supervisor sees it, through a relay in front of its BEVM endpoint: an
+/// endpoint that accepts and never answers costs it one request timeout per try (failures
+/// counted, `/healthz` failing while it lasts), after which it catches up without skipping a
+/// block; a wedged engine turns `/healthz` red while the process lives; SIGTERM ends it within
+/// 10 s even while the endpoint hangs; and an engine that ends on an error ends the process
+/// with a non-zero status, naming the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_outlives_a_hanging_endpoint_and_never_outlives_its_engine() {
+    let _one_at_a_time = DEVNET.lock().await;
+    let mut net = up_ops(1);
+    let sim = net.file.simulator();
+    let bevm = Relay::start(&proxy::host_port(&net.file.anvil_rpc).unwrap())
+        .await
+        .unwrap();
+    let faults = tempfile::tempdir().unwrap();
+    let env = vec![
+        (
+            "TAO20_BEVM__RPC".to_string(),
+            format!("http://127.0.0.1:{}", bevm.addr().port()),
+        ),
+        ("TAO20_BEVM__REQUEST_TIMEOUT_MS".to_string(), "1000".into()),
+        ("TAO20_OPS__STALL_SECS".to_string(), "4".into()),
+        (
+            "TAO20_FAULT_DIR".to_string(),
+            faults.path().display().to_string(),
+        ),
+    ];
+    let first = net.file.processes[2].clone();
+    tokio::task::block_in_place(|| process::stop(&first, Duration::from_secs(5)));
+    let config = keepers::keeper_dir(&net.file.options.dir, 0).join("keeper.toml");
+    let spawn = |net: &Net| keepers::spawn_keeper_with_env(&net.file, 0, &config, &env).unwrap();
+    let (child, started) = spawn(&net);
+    net.extra.push((child, started.clone()));
+    until_answers(&net, 0, "/readyz", 200, Duration::from_secs(60)).await;
+
+    // BEVM hangs: every request ends at its timeout, counted; the engine completes no round,
+    // so /healthz fails once the stall time has passed.
+    bevm.hang();
+    let hung_at = metrics(&net, 0).await;
+    until_answers(&net, 0, "/healthz", 503, Duration::from_secs(20)).await;
+    let during = metrics(&net, 0).await;
+    assert!(
+        value(&during, "tao20_rpc_failures_total{endpoint=\"bevm\"}")
+            > value(&hung_at, "tao20_rpc_failures_total{endpoint=\"bevm\"}"),
+        "each hung request timed out and was counted"
+    );
+    let (_, status_doc) = ops_get(&net, 0, "/v1/status").await;
+    let status_doc: serde_json::Value = serde_json::from_str(&status_doc).unwrap();
+    assert_eq!(status_doc["healthy"], false, "{status_doc}");
+    assert!(
+        matches!(net.extra[0].0.try_wait(), Ok(None)),
+        "still running"
+    );
+
+    // Restored: healthy again, caught up, and every block in between processed once.
+    bevm.restore();
+    until_answers(&net, 0, "/healthz", 200, Duration::from_secs(30)).await;
+    until_answers(&net, 0, "/readyz", 200, Duration::from_secs(60)).await;
+    let after = metrics(&net, 0).await;
+    let head = sim.finalized_head().await.unwrap().number;
+    assert!(value(&after, "tao20_last_block") + 10 >= head);
+    assert_eq!(
+        value(&after, "tao20_blocks_processed_total")
+            - value(&hung_at, "tao20_blocks_processed_total"),
+        value(&after, "tao20_last_block") - value(&hung_at, "tao20_last_block"),
+        "no block skipped or processed twice across the hang"
+    );
+
+    // A wedged engine (no error, no progress): /healthz fails while the process lives, and
+    // recovers once the engine moves again.
+    let stall = faults.path().join("engine-stall");
+    std::fs::write(&stall, b"").unwrap();
+    until_answers(&net, 0, "/healthz", 503, Duration::from_secs(20)).await;
+    assert!(matches!(net.extra[0].0.try_wait(), Ok(None)));
+    std::fs::remove_file(&stall).unwrap();
+    until_answers(&net, 0, "/healthz", 200, Duration::from_secs(20)).await;
+
+    // SIGTERM while BEVM hangs: gone within 10 s.
+    bevm.hang();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let t = std::time::Instant::now();
+    let killed = tokio::task::block_in_place(|| process::stop(&started, Duration::from_secs(10)));
+    assert!(
+        !killed,
+        "still alive 10 s after SIGTERM: {}",
+        process::tail(&started.log, 20)
+    );
+    assert!(t.elapsed() < Duration::from_secs(10));
+    bevm.restore();
+
+    // The engine ends on an error: the process exits non-zero within seconds, naming it.
+    let (child, started) = spawn(&net);
+    net.extra.push((child, started.clone()));
+    until_answers(&net, 0, "/readyz", 200, Duration::from_secs(60)).await;
+    std::fs::write(faults.path().join("engine-error"), b"").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = net.extra[1].0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine failed and the process lives on: {}",
+            process::tail(&started.log, 20)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.success(), "exit status {status}");
+    let log = plain_log(&started.log);
+    assert!(
+        log.contains("the engine stopped") && log.contains("injected fault"),
+        "the log names the task and its error: {}",
+        process::tail(&started.log, 20)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
     let _one_at_a_time = DEVNET.lock().await;
@@ -469,6 +608,34 @@ async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
         "dry run logged {would:?}, keeper 1 signed {signed:?}"
     );
     assert!(plain_log(&log).contains("dry_run=true"));
+
+    // The same database goes live: what the dry run computed was kept, and is signed now.
+    let dry_started = net.extra[0].1.clone();
+    tokio::task::block_in_place(|| process::stop(&dry_started, Duration::from_secs(10)));
+    let live = keepers::spawn_keeper_with_env(&net.file, 0, &config, &[]).unwrap();
+    let live_log = live.1.log.clone();
+    net.extra.push(live);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let now_signed = logged_digests(&plain_log(&live_log), "signed", "CreationReport");
+        if now_signed.contains(&signed[0]) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the live keeper never signed what its dry run computed ({}): {}",
+            signed[0],
+            process::tail(&live_log, 20)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        status(&db(&net, 0))["journal"]["refused"]
+            .as_u64()
+            .unwrap_or(0),
+        0,
+        "nothing the dry run committed to conflicts with the live run"
+    );
 }
 
 #[test]

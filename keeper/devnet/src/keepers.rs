@@ -19,6 +19,14 @@ pub fn exchange_port(file: &DevnetFile, i: usize) -> Result<u16> {
         .ok_or_else(|| Error::Setup(format!("no exchange port for keeper {i}")))
 }
 
+/// Keeper `i`'s operator port (`/metrics`, `/v1/status`, `/healthz`, `/readyz`).
+pub fn ops_port(file: &DevnetFile, i: usize) -> Result<u16> {
+    file.ops_ports
+        .get(i)
+        .copied()
+        .ok_or_else(|| Error::Setup(format!("no ops port for keeper {i}")))
+}
+
 /// The directory of keeper `i`.
 pub fn keeper_dir(dir: &Path, i: usize) -> PathBuf {
     dir.join("keepers").join(i.to_string())
@@ -133,6 +141,12 @@ listen = "127.0.0.1:{port}"
 external = "127.0.0.1:{port}"
 peers = [{peers}]
 
+[ops]
+listen = "127.0.0.1:{ops}"
+# A keeper whose engine completes no round for this long is unhealthy: a devnet block is a
+# fraction of a second.
+stall_secs = 20
+
 [creation]
 price_window = {window}
 
@@ -158,6 +172,7 @@ level = "info,keeper=info"
         password = password.display(),
         db = kdir.join("keeper.sqlite").display(),
         peers = peers.join(", "),
+        ops = ops_port(file, i)?,
         window = file.options.price_window,
         spu = params.shares_per_unit,
         stage = stage_blocks(file.options.block_time_ms),
@@ -167,21 +182,22 @@ level = "info,keeper=info"
     Ok(config)
 }
 
-/// Keeper `i`'s integer samples, `name{labels}` -> value, from its `/metrics` (a bare HTTP/1.0
-/// request on its exchange port, answered within `timeout`).
-pub async fn metrics(
+/// Keeper `i`'s answer to `GET path` on its operator port: the status code and the body (a bare
+/// HTTP/1.0 request, answered within `timeout`).
+pub async fn ops_get(
     file: &DevnetFile,
     i: usize,
+    path: &str,
     timeout: std::time::Duration,
-) -> Result<std::collections::BTreeMap<String, u64>> {
+) -> Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let port = exchange_port(file, i)?;
-    let fail = |e: &dyn std::fmt::Display| Error::Setup(format!("keeper {i} /metrics: {e}"));
+    let port = ops_port(file, i)?;
+    let fail = |e: &dyn std::fmt::Display| Error::Setup(format!("keeper {i} {path}: {e}"));
     let fetch = async {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .map_err(|e| fail(&e))?;
-        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: keeper\r\n\r\n")
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: keeper\r\n\r\n").as_bytes())
             .await
             .map_err(|e| fail(&e))?;
         let mut raw = String::new();
@@ -194,8 +210,24 @@ pub async fn metrics(
     let (head, body) = raw
         .split_once("\r\n\r\n")
         .ok_or_else(|| fail(&"no HTTP header"))?;
-    if !(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200")) {
-        return Err(fail(&head.lines().next().unwrap_or_default()));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| fail(&head.lines().next().unwrap_or_default()))?;
+    Ok((code, body.to_string()))
+}
+
+/// Keeper `i`'s integer samples, `name{labels}` -> value, from its `/metrics` (on its operator
+/// port, answered within `timeout`).
+pub async fn metrics(
+    file: &DevnetFile,
+    i: usize,
+    timeout: std::time::Duration,
+) -> Result<std::collections::BTreeMap<String, u64>> {
+    let (code, body) = ops_get(file, i, "/metrics", timeout).await?;
+    if code != 200 {
+        return Err(Error::Setup(format!("keeper {i} /metrics: status {code}")));
     }
     Ok(body
         .lines()

@@ -2,7 +2,8 @@
 //!
 //! A keeper pointed at a [`Relay`] instead of anvil or the simulator sees a real outage when the
 //! relay is [`Relay::cut`]: new connections are accepted and closed at once (a refused RPC) and
-//! every open connection is dropped, until [`Relay::restore`].
+//! every open connection is dropped, until [`Relay::restore`]. [`Relay::hang`] is the worse
+//! outage: every connection, open or new, stays open and is never answered.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,6 +19,7 @@ use crate::{Error, Result};
 pub struct Relay {
     addr: SocketAddr,
     cut: Arc<AtomicBool>,
+    hung: Arc<AtomicBool>,
     generation: watch::Sender<u64>,
     refused: Arc<AtomicU64>,
     relayed: Arc<AtomicU64>,
@@ -34,19 +36,21 @@ impl Relay {
             .local_addr()
             .map_err(|e| Error::Setup(format!("relay to {target}: {e}")))?;
         let cut = Arc::new(AtomicBool::new(false));
+        let hung = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(AtomicU64::new(0));
         let relayed = Arc::new(AtomicU64::new(0));
         let (generation, _) = watch::channel(0u64);
         let task = tokio::spawn(accept(
             listener,
             target.to_string(),
-            cut.clone(),
+            (cut.clone(), hung.clone()),
             generation.subscribe(),
             (refused.clone(), relayed.clone()),
         ));
         Ok(Self {
             addr,
             cut,
+            hung,
             generation,
             refused,
             relayed,
@@ -65,9 +69,19 @@ impl Relay {
         self.generation.send_modify(|g| *g += 1);
     }
 
+    /// Stops answering: open connections stop relaying but stay open, new ones are accepted
+    /// and held; nothing is sent back until [`Relay::restore`] (then they are closed).
+    pub fn hang(&self) {
+        self.hung.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
     /// Relays again.
     pub fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+        if self.hung.swap(false, Ordering::SeqCst) {
+            self.generation.send_modify(|g| *g += 1);
+        }
     }
 
     /// Connections refused while cut.
@@ -90,7 +104,7 @@ impl Drop for Relay {
 async fn accept(
     listener: TcpListener,
     target: String,
-    cut: Arc<AtomicBool>,
+    (cut, hung): (Arc<AtomicBool>, Arc<AtomicBool>),
     generation: watch::Receiver<u64>,
     (refused, relayed): (Arc<AtomicU64>, Arc<AtomicU64>),
 ) {
@@ -98,6 +112,12 @@ async fn accept(
         let Ok((client, _)) = listener.accept().await else {
             continue;
         };
+        let mut gen = generation.clone();
+        gen.mark_unchanged();
+        if hung.load(Ordering::SeqCst) {
+            tokio::spawn(hold(client, gen));
+            continue;
+        }
         if cut.load(Ordering::SeqCst) {
             refused.fetch_add(1, Ordering::SeqCst);
             drop(client);
@@ -105,8 +125,7 @@ async fn accept(
         }
         relayed.fetch_add(1, Ordering::SeqCst);
         let target = target.clone();
-        let mut gen = generation.clone();
-        gen.mark_unchanged();
+        let hung = hung.clone();
         tokio::spawn(async move {
             let Ok(upstream) = TcpStream::connect(&target).await else {
                 return;
@@ -114,10 +133,21 @@ async fn accept(
             let (mut client, mut upstream) = (client, upstream);
             tokio::select! {
                 _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-                _ = gen.changed() => {}
+                _ = gen.changed() => {
+                    if hung.load(Ordering::SeqCst) {
+                        drop(upstream);
+                        hold(client, gen).await;
+                    }
+                }
             }
         });
     }
+}
+
+/// Keeps `client` open and unanswered until the relay's state changes again.
+async fn hold(client: TcpStream, mut gen: watch::Receiver<u64>) {
+    let _ = gen.changed().await;
+    drop(client);
 }
 
 /// `host:port` of an `http://` or `ws://` URL, for [`Relay::start`].
@@ -195,6 +225,31 @@ mod tests {
             open.read(&mut rest).await.unwrap_or(0),
             0,
             "closed by the cut"
+        );
+        relay.restore();
+        assert_eq!(
+            round_trip(relay.addr()).await.as_deref(),
+            Some(&b"ping"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn hangs_without_answering_then_relays_again() {
+        let target = echo().await;
+        let relay = Relay::start(&target.to_string()).await.unwrap();
+        let mut open = TcpStream::connect(relay.addr()).await.unwrap();
+        open.write_all(b"x").await.unwrap();
+        let mut one = [0u8; 1];
+        open.read_exact(&mut one).await.unwrap();
+        relay.hang();
+        // New and open connections alike: accepted, written to, never answered nor closed.
+        assert_eq!(round_trip(relay.addr()).await, None);
+        open.write_all(b"y").await.unwrap();
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(500), open.read(&mut one)).await;
+        assert!(
+            waited.is_err(),
+            "a hung connection neither answers nor closes"
         );
         relay.restore();
         assert_eq!(

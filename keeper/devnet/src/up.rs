@@ -207,6 +207,9 @@ pub struct DevnetFile {
     /// The keepers' exchange ports.
     #[serde(default)]
     pub keeper_ports: Vec<u16>,
+    /// The keepers' operator ports (`/metrics`, `/v1/status`, `/healthz`, `/readyz`).
+    #[serde(default)]
+    pub ops_ports: Vec<u16>,
     /// The pool and price fixture's base URL (`http://host:port`).
     #[serde(default)]
     pub fixture_url: String,
@@ -606,6 +609,9 @@ async fn build(
         fixture_url: format!("http://127.0.0.1:{fixture_port}"),
         market,
         keeper_ports: (0..opts.validators.min(opts.signers))
+            .map(|_| process::free_port())
+            .collect::<Result<Vec<_>>>()?,
+        ops_ports: (0..opts.validators.min(opts.signers))
             .map(|_| process::free_port())
             .collect::<Result<Vec<_>>>()?,
         processes: children.iter().map(|(_, s)| s.clone()).collect(),

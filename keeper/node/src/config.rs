@@ -29,9 +29,12 @@ pub struct KeeperConfig {
     pub signer: SignerConfig,
     /// The database.
     pub store: StoreConfig,
-    /// The signature exchange (HTTP) and metrics.
+    /// The signature exchange (HTTP, public).
     #[serde(default)]
     pub exchange: ExchangeConfig,
+    /// Metrics, status and health (HTTP, for the operator).
+    #[serde(default)]
+    pub ops: OpsConfig,
     /// Mechanism 0: creation.
     #[serde(default)]
     pub creation: CreationConfig,
@@ -107,10 +110,17 @@ pub struct BevmConfig {
     /// Seconds to wait for a transaction's receipt.
     #[serde(default = "default_tx_timeout")]
     pub tx_timeout_secs: u64,
+    /// Milliseconds one JSON-RPC request may take before it counts as an endpoint failure (an
+    /// endpoint that accepts and never answers would otherwise hold the engine for ever).
+    #[serde(default = "default_bevm_request_timeout_ms")]
+    pub request_timeout_ms: u64,
 }
 
 fn default_tx_timeout() -> u64 {
     120
+}
+fn default_bevm_request_timeout_ms() -> u64 {
+    u64::try_from(tao20_bevm::rpc::DEFAULT_REQUEST_TIMEOUT.as_millis()).unwrap_or(30_000)
 }
 
 /// The substrate hotkey.
@@ -227,6 +237,43 @@ impl Default for ExchangeConfig {
             requests_per_sec: default_rate(),
             max_held_signatures: default_held(),
             peer_timeout_secs: default_peer_timeout(),
+        }
+    }
+}
+
+/// The operator's endpoint: `/metrics`, `/v1/status`, `/healthz`, `/readyz`. Apart from the
+/// exchange so that it can stay on loopback (or a management network) while the exchange is
+/// public.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsConfig {
+    /// Listen address.
+    #[serde(default = "default_ops_listen")]
+    pub listen: SocketAddr,
+    /// `/healthz` fails once the engine has completed no round for this many seconds.
+    #[serde(default = "default_stall_secs")]
+    pub stall_secs: u64,
+    /// `/readyz` fails while the engine is more than this many blocks behind the finalized head.
+    #[serde(default = "default_ready_lag")]
+    pub ready_lag_blocks: u64,
+}
+
+fn default_ops_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9620))
+}
+fn default_stall_secs() -> u64 {
+    120
+}
+fn default_ready_lag() -> u64 {
+    10
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_ops_listen(),
+            stall_secs: default_stall_secs(),
+            ready_lag_blocks: default_ready_lag(),
         }
     }
 }
@@ -610,6 +657,21 @@ impl KeeperConfig {
         }
         if self.engine.max_blocks_per_round == 0 {
             return bad("engine.max_blocks_per_round", "must be at least 1");
+        }
+        if self.ops.listen == self.exchange.listen {
+            return bad(
+                "ops.listen",
+                "must differ from exchange.listen (the exchange is public, metrics and health are not)",
+            );
+        }
+        if self.ops.stall_secs == 0 {
+            return bad("ops.stall_secs", "must be at least 1 second");
+        }
+        if self.bevm.request_timeout_ms == 0 || self.subtensor.request_timeout_ms == 0 {
+            return bad(
+                "bevm.request_timeout_ms / subtensor.request_timeout_ms",
+                "must be at least 1 ms",
+            );
         }
         if self.exchange.max_body_bytes < 1024 {
             return bad("exchange.max_body_bytes", "below 1 KiB no report fits");

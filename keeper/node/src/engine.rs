@@ -278,6 +278,9 @@ impl<S: Subtensor> Engine<S> {
             match self.round().await {
                 Ok(progressed) => {
                     backoff = poll;
+                    self.metrics
+                        .last_progress
+                        .set(i64::try_from(crate::ops::unix_now()).unwrap_or(i64::MAX));
                     if progressed {
                         continue;
                     }
@@ -302,6 +305,15 @@ impl<S: Subtensor> Engine<S> {
 
     /// Processes up to `max_blocks_per_round` finalized blocks; whether any was processed.
     pub async fn round(&mut self) -> Result<bool> {
+        while crate::failpoint::on(crate::failpoint::ENGINE_STALL) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if crate::failpoint::on(crate::failpoint::ENGINE_ERROR) {
+            return Err(Error::Store {
+                what: "engine round".into(),
+                reason: "injected fault (TAO20_FAULT_DIR/engine-error)".into(),
+            });
+        }
         let head = self.subtensor.finalized_head().await?.number;
         // The pool sampler's head follower may be a block ahead of this read.
         self.shared.finalized.fetch_max(head, Ordering::SeqCst);
@@ -513,10 +525,11 @@ impl<S: Subtensor> Engine<S> {
                 }
                 weights_enqueued = mechanisms::persist(tx, b, &decided, dry_run)?;
                 for m in &signs {
+                    // A dry run journals and queues as a live run does (the executor leaves the
+                    // queue alone), so the database can go live without losing these.
                     if dry_run {
                         tracing::info!(target: "keeper::engine", kind = m.type_name(), digest = %m.digest(chain_id, contract),
                             "dry run: would sign");
-                        continue;
                     }
                     match journal::check_and_record(tx, me, m, chain_id, contract, b)? {
                         Checked::Sign { subject, digest } => {
@@ -534,9 +547,6 @@ impl<S: Subtensor> Engine<S> {
                     reports::settle_subject(tx, subject, b, outcome)?;
                 }
                 for request_id in &expire {
-                    if dry_run {
-                        continue;
-                    }
                     let key = alloy_primitives::keccak256([b"expire".as_slice(), request_id.as_slice()].concat());
                     let rank = reports::transmission_rank(&key, &signers, &me).unwrap_or(signers.len());
                     let not_before = b.saturating_add(stage.saturating_mul(u64::try_from(rank).unwrap_or(u64::MAX)));
@@ -638,8 +648,12 @@ impl<S: Subtensor> Engine<S> {
             return Err(Error::Store {
                 what: "reorg".into(),
                 reason: format!(
-                    "BEVM reorganised from block {from}, older than the kept state history: \
-                     restore the database from a backup or resync"
+                    "BEVM reorganised from block {from}, older than the kept state history \
+                     (engine.state_history_blocks): stop and keep this database, its journal is \
+                     the record of what this key signed. Never restore an older copy: it would \
+                     forget signatures and could sign other content for them. Raise \
+                     engine.state_history_blocks and resync with this database's journal \
+                     exported into the new one (tao20 validator journal export/import)"
                 ),
             });
         };

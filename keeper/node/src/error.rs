@@ -60,6 +60,21 @@ pub enum Error {
         /// The content proposed now.
         proposed: String,
     },
+    /// Another process signs with this keeper's report key: signing stopped.
+    #[error("signing stopped: {0}; stop the other instance, then restart this keeper")]
+    Doppelganger(String),
+    /// A task of the keeper ended while the rest ran: the process stops.
+    #[error("the {task} stopped: {source}")]
+    TaskEnded {
+        /// Which task.
+        task: &'static str,
+        /// Why it ended.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A task of the keeper ended without an error while nothing asked it to stop.
+    #[error("the {0} ended on its own")]
+    TaskReturned(&'static str),
     /// A journal import would let the keeper sign something it must not.
     #[error("journal import: {0}")]
     Import(String),

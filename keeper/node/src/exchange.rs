@@ -9,10 +9,12 @@
 //!   as Wormhole's guardians do (`202 {"status":"held"}`), and dropped when the pool is full.
 //! - `GET /v1/signatures/{digest}` — the verified signatures this keeper holds for a digest it
 //!   computed (a peer pulls what it missed).
-//! - `GET /metrics` (Prometheus text) and `GET /v1/status`.
+//!
+//! Metrics, status and health are on the operator's endpoint ([`crate::ops`]), not here.
 //!
 //! Every refusal is `{"error": <cause>, "detail": <text>}` with its status: `400 malformed` or
 //! `invalid_message` or `bad_signature`, `403 not_a_signer`, `409 stale_signer_set`,
+//! `409 own_signer` (this keeper's key over a digest it never signed: a doppelganger),
 //! `413 too_large`, `429 rate_limited`, `404 unknown_digest` (pull).
 //!
 //! Bodies are bounded (`exchange.max_body_bytes`), every remote address has a token bucket
@@ -40,6 +42,7 @@ use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
 use crate::reports;
+use crate::safety::Doppelganger;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -219,8 +222,10 @@ pub struct Exchange {
     pub limiter: Mutex<RateLimiter>,
     /// Largest body accepted.
     pub max_body: usize,
-    /// A status document, refreshed by the engine.
-    pub status: RwLock<serde_json::Value>,
+    /// This keeper's report signer.
+    pub me: Address,
+    /// Tripped by a signature of `me` that this keeper never made.
+    pub doppelganger: Arc<Doppelganger>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -295,6 +300,21 @@ impl Exchange {
                 ),
             ));
         }
+        if signer == self.me {
+            // This keeper's own signature comes back in pulls and relays: harmless where the
+            // journal holds the digest, another process's work where it does not.
+            let known = crate::journal::has_digest(lock(&self.store).conn(), &digest)
+                .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
+            if known {
+                return Ok(Accepted::Accepted);
+            }
+            self.doppelganger.detected(&digest, source);
+            return Err((
+                StatusCode::CONFLICT,
+                "own_signer",
+                format!("{signer} is this keeper's signer and never signed {digest}"),
+            ));
+        }
         // Some(true): a new signature of a digest this keeper computed; Some(false): one it
         // already had (a replay: answered the same, counted once); None: not computed yet.
         let own = {
@@ -338,20 +358,32 @@ impl Exchange {
         Router::new()
             .route("/v1/signatures", post(push))
             .route("/v1/signatures/{digest}", get(pull))
-            .route("/v1/status", get(status))
-            .route("/metrics", get(metrics))
             .layer(DefaultBodyLimit::max(limit))
             .with_state(self)
     }
 
-    /// Serves the routes on `listener` until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) -> Result<()> {
+    /// Serves the routes on `listener` until `stop` turns true.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: tokio::net::TcpListener,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<()> {
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
+            .with_graceful_shutdown(stopped(stop))
             .await
             .map_err(|e| Error::Peer(format!("server: {e}")))
+    }
+}
+
+/// Resolves once `stop` turns true (or its sender is gone).
+pub(crate) async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -451,22 +483,6 @@ async fn pull(
         .into_response(),
         Err(e) => refuse(&ex, StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()),
     }
-}
-
-async fn status(State(ex): State<Arc<Exchange>>) -> Response {
-    let doc = ex.status.read().map(|s| s.clone()).unwrap_or_default();
-    Json(doc).into_response()
-}
-
-async fn metrics(State(ex): State<Arc<Exchange>>) -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        ex.metrics.render(),
-    )
-        .into_response()
 }
 
 /// The client side: pushes and pulls to peers at `http://host:port`.

@@ -28,6 +28,7 @@ use crate::exchange::{Accepted, PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
 use crate::reports::{self, Action, OutboxItem};
+use crate::safety::Doppelganger;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -61,6 +62,11 @@ pub struct Executor {
     pub metrics: Metrics,
     /// OCR2's stage, blocks.
     pub stage_blocks: u64,
+    /// Dry run: the outbox is left as the engine fills it, nothing signed, pushed or sent, so
+    /// the same database goes live later without losing work.
+    pub dry_run: bool,
+    /// Tripped by another process signing with this keeper's key: nothing more is signed.
+    pub doppelganger: Arc<Doppelganger>,
 }
 
 fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -84,6 +90,15 @@ impl Executor {
 
     /// Runs until `stop` turns true.
     pub async fn run(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+        if self.dry_run {
+            tracing::info!(target: "keeper::executor", "dry run: the outbox is kept for a live run, nothing is signed, pushed or sent");
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+            return Ok(());
+        }
         let mut last_pull = 0u64;
         loop {
             if *stop.borrow() {
@@ -143,6 +158,9 @@ impl Executor {
     async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
         match &item.action {
             Action::Sign { subject, digest } => {
+                if let Some(seen) = self.doppelganger.detail() {
+                    return Err(Error::Doppelganger(seen));
+                }
                 let sig = {
                     let mut store = lock(&self.store);
                     let sig = journal::signature_for(&mut store, &self.signer, subject, *digest)?;
@@ -253,6 +271,15 @@ impl Executor {
                 let mut have = u64::try_from(reports::signatures(store.conn(), &r.digest)?.len())
                     .unwrap_or(u64::MAX);
                 for s in answer.signatures {
+                    if s.signer == self.signer.address() {
+                        // Its own signature, pulled back: another process's where the journal
+                        // never held the digest. Never stored from a peer either way.
+                        if !journal::has_digest(store.conn(), &r.digest)? {
+                            self.doppelganger
+                                .detected(&r.digest, &format!("pull {peer}"));
+                        }
+                        continue;
+                    }
                     let ok = recover(&r.digest, &s.signature).ok() == Some(s.signer)
                         && signers.contains(&s.signer);
                     if ok {

@@ -2,6 +2,24 @@
 //! list) and `TAO20_CRASH_DIR` a directory, the keeper SIGKILLs itself the first time it reaches
 //! that point (a marker file in the directory makes it once per point). Unset, a point costs one
 //! environment lookup.
+//!
+//! Fault switches for the supervision tests: with `TAO20_FAULT_DIR` a directory, a switch is on
+//! while a file of its name exists there, so a test turns a fault on and off at the moment it
+//! chooses ([`ENGINE_ERROR`], [`ENGINE_STALL`]).
+
+/// The engine's round fails with a permanent error (a full disk, an event that no longer
+/// decodes): the process must stop, naming it.
+pub const ENGINE_ERROR: &str = "engine-error";
+/// The engine's round waits (a wedged task): the health endpoint must say so.
+pub const ENGINE_STALL: &str = "engine-stall";
+
+/// Whether the fault switch `name` is on.
+pub fn on(name: &str) -> bool {
+    match std::env::var_os("TAO20_FAULT_DIR") {
+        Some(dir) => std::path::Path::new(&dir).join(name).exists(),
+        None => false,
+    }
+}
 
 /// After the block transaction that recorded journal entries committed.
 pub const AFTER_JOURNAL_COMMIT: &str = "after-journal-commit";

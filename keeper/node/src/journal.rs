@@ -288,6 +288,18 @@ pub fn signature_for(
     })
 }
 
+/// Whether the journal committed this keeper to `digest` (signed, or to be signed, or carried
+/// over by an import): a signature of this keeper's key over any other digest was made by
+/// another process (see [`crate::safety`]).
+pub fn has_digest(conn: &Connection, digest: &B256) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM journal WHERE digest = ?1)",
+        [digest.to_string()],
+        |r| r.get(0),
+    )
+    .map_err(db(format!("journal digest {digest}")))
+}
+
 /// Refusals recorded so far.
 pub fn refusals(conn: &Connection) -> Result<u64> {
     let n: i64 = conn
@@ -299,9 +311,12 @@ pub fn refusals(conn: &Connection) -> Result<u64> {
 /// Subjects signed so far.
 pub fn signed(conn: &Connection) -> Result<u64> {
     let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM journal WHERE imported = 0", [], |r| {
-            r.get(0)
-        })
+        // Rows a dry run committed to are not signed until a live run signs them.
+        .query_row(
+            "SELECT COUNT(*) FROM journal WHERE imported = 0 AND signature IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
         .map_err(db("journal"))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -440,10 +455,20 @@ pub fn import(
     }
     store.write(|tx| {
         let mut summary = ImportSummary::default();
+        // A database bound to a signer takes only that signer's history: another key's records
+        // would make this keeper refuse content it never signed, or (worse) hide what it did.
+        let bound = crate::store::meta(tx, "signer")?;
         for signer in &doc.data {
             let signer_addr: Address = signer.signer.parse().map_err(|e| {
                 Error::Import(format!("signer {:?}: {e}", signer.signer))
             })?;
+            if let Some(bound) = &bound {
+                if *bound != signer_addr.to_string().to_lowercase() {
+                    return Err(Error::Import(format!(
+                        "the file holds signer {signer_addr}'s history, this database belongs to signer {bound}"
+                    )));
+                }
+            }
             for rec in &signer.signed {
                 let subject = parse_subject(&rec.subject)?;
                 let key = subject_key(&subject);

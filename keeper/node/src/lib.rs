@@ -16,7 +16,9 @@ pub mod journal;
 pub mod mechanisms;
 pub mod metrics;
 pub mod node;
+pub mod ops;
 pub mod reports;
+pub mod safety;
 pub mod status;
 pub mod store;
 

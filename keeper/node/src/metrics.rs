@@ -57,6 +57,12 @@ pub struct Metrics {
     pub pool_samples: IntCounterVec,
     /// Price feed reads, by metric and outcome.
     pub price_reads: IntCounterVec,
+    /// Unix time of the engine's last completed round (a block processed, or the head checked
+    /// with nothing to do): a liveness signal that stops moving when the engine stalls or ends.
+    pub last_progress: IntGauge,
+    /// 1 once this keeper's own signer was seen signing something this keeper did not sign
+    /// (another process with the same key): the keeper signs nothing more until restarted.
+    pub doppelganger: IntGauge,
 }
 
 fn m(e: prometheus::Error) -> Error {
@@ -159,6 +165,14 @@ impl Metrics {
                 "price feed reads",
                 &["metric", "outcome"],
             )?,
+            last_progress: gauge(
+                "last_progress_timestamp_seconds",
+                "unix time of the engine's last completed round",
+            )?,
+            doppelganger: gauge(
+                "doppelganger_detected",
+                "1 once another process was seen signing with this keeper's report key",
+            )?,
             registry: r,
             block_pair: Arc::new(Mutex::new(())),
         })
@@ -172,6 +186,38 @@ impl Metrics {
             .unwrap_or_else(PoisonError::into_inner);
         self.blocks_processed.inc();
         self.last_block.set(b);
+    }
+
+    /// The full name of every registered metric (`tao20_...`), whether or not it has a sample
+    /// yet: what dashboards and alert rules may refer to.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .registry
+            .gather()
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        // A labelled family with no sample yet is absent from `gather`; its descriptor is not.
+        for c in [
+            &self.reports_signed,
+            &self.reports_submitted,
+            &self.peer_errors,
+            &self.rpc_failures,
+            &self.windows_settled,
+            &self.weights_submitted,
+            &self.weights_refused,
+            &self.weights_checked,
+            &self.commitments,
+            &self.pool_samples,
+            &self.price_reads,
+        ] {
+            use prometheus::core::Collector;
+            // The registry adds its prefix when it gathers, not to the descriptors.
+            names.extend(c.desc().iter().map(|d| format!("tao20_{}", d.fq_name)));
+        }
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The Prometheus text exposition.

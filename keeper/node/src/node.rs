@@ -2,6 +2,7 @@
 //! engine, the executors, the signature exchange and peer discovery until SIGINT or SIGTERM.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
 use crate::executor::Executor;
 use crate::mechanisms::{store_sample, PriceCache};
 use crate::metrics::Metrics;
+use crate::ops::Ops;
+use crate::safety::Doppelganger;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -118,12 +121,17 @@ async fn wait_for_signal() {
     }
 }
 
-/// Runs the keeper until `stop` turns true (tests drive this directly).
+/// Runs the keeper until `stop` turns true (tests drive this directly), or until one of its
+/// tasks ends on its own: then the rest are stopped and the task's error is returned, so the
+/// process exits non-zero and its supervisor restarts it.
 pub async fn run_until<S: Subtensor + Clone + 'static>(
     cfg: KeeperConfig,
     subtensor: S,
-    stop: tokio::sync::watch::Receiver<bool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
+    // Everything the configuration names is loaded before the keeper acts on any chain: a
+    // missing variable or file stops it here, not after it served its axon.
+    cfg.validate()?;
     let deployment = Deployment::load(&cfg.bevm.deployment)?;
     let signer = load_report_signer(&cfg)?;
     let me = signer.address();
@@ -135,19 +143,65 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     )?;
     let store = Arc::new(Mutex::new(store));
     let metrics = Metrics::new()?;
-    let reader = Reader::new(tao20_bevm::rpc::connect(&cfg.bevm.rpc)?, &deployment);
+    let bevm_timeout = Duration::from_millis(cfg.bevm.request_timeout_ms);
+    let reader = Reader::new(
+        tao20_bevm::rpc::connect_timed(&cfg.bevm.rpc, bevm_timeout)?,
+        &deployment,
+    );
     let writer = if cfg.dry_run {
         None
     } else {
         let key = keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?;
         Some(Writer::new(
-            tao20_bevm::rpc::connect_with_signer(&cfg.bevm.rpc, key)?,
+            tao20_bevm::rpc::connect_with_signer_timed(&cfg.bevm.rpc, key, bevm_timeout)?,
             deployment.tao20,
             me,
             1,
             Duration::from_secs(cfg.bevm.tx_timeout_secs),
         ))
     };
+    let (feeds, pool) = if cfg.mechanisms.enabled {
+        let m = &cfg.mechanisms;
+        let feeds = m
+            .prices
+            .as_ref()
+            .map(|p| {
+                PriceFeeds::new(p).map_err(|e| Error::Config {
+                    what: "mechanisms.prices".into(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()?;
+        let pool = m
+            .pool
+            .as_ref()
+            .map(|p| {
+                let client = PoolClient::from_config(p).map_err(|e| Error::Config {
+                    what: "mechanisms.pool".into(),
+                    reason: e.to_string(),
+                })?;
+                let every = p.interval().map_err(|e| Error::Config {
+                    what: "mechanisms.pool.interval_ms".into(),
+                    reason: e.to_string(),
+                })?;
+                Ok::<_, Error>((client, every))
+            })
+            .transpose()?;
+        (feeds, pool)
+    } else {
+        (None, None)
+    };
+    let bind = |what: &'static str, addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Config {
+                what: format!("{what} {addr}"),
+                reason: e.to_string(),
+            })
+    };
+    let listener = bind("exchange.listen", cfg.exchange.listen).await?;
+    let ops_listener = bind("ops.listen", cfg.ops.listen).await?;
+
     let wake = Arc::new(tokio::sync::Notify::new());
     let signers = Arc::new(RwLock::new(SignerSet {
         version: 0,
@@ -160,6 +214,18 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         signers: signers.clone(),
         wake: wake.clone(),
     });
+    let doppelganger = Arc::new(Doppelganger::new(metrics.clone()));
+    let ops = Arc::new(Ops {
+        signer: me,
+        dry_run: cfg.dry_run,
+        metrics: metrics.clone(),
+        shared: shared.clone(),
+        doppelganger: doppelganger.clone(),
+        stopping: AtomicBool::new(false),
+        started: std::time::Instant::now(),
+        stall: Duration::from_secs(cfg.ops.stall_secs),
+        ready_lag: cfg.ops.ready_lag_blocks,
+    });
     let exchange = Arc::new(Exchange {
         chain_id: deployment.chain_id,
         contract: deployment.tao20,
@@ -170,25 +236,14 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         wake: wake.clone(),
         limiter: Mutex::new(RateLimiter::new(cfg.exchange.requests_per_sec)),
         max_body: cfg.exchange.max_body_bytes,
-        status: RwLock::new(serde_json::json!({"signer": me, "dryRun": cfg.dry_run})),
+        me,
+        doppelganger: doppelganger.clone(),
     });
-    let listener = tokio::net::TcpListener::bind(cfg.exchange.listen)
-        .await
-        .map_err(|e| Error::Config {
-            what: format!("exchange.listen {}", cfg.exchange.listen),
-            reason: e.to_string(),
-        })?;
-    tracing::info!(target: "keeper", signer = %me, listen = %cfg.exchange.listen, contract = %deployment.tao20,
-        dry_run = cfg.dry_run, "keeper starting");
+    tracing::info!(target: "keeper", signer = %me, listen = %cfg.exchange.listen, ops = %cfg.ops.listen,
+        contract = %deployment.tao20, dry_run = cfg.dry_run, "keeper starting");
     if let Some(f) = cfg.testing.fault {
         tracing::warn!(target: "keeper", fault = ?f, "FAULT INJECTION IS ON: this keeper misbehaves on purpose");
     }
-    let server = tokio::spawn(exchange.clone().serve(listener));
-
-    if let (Some(external), false) = (cfg.exchange.external, cfg.dry_run) {
-        serve_axon(&subtensor, cfg.subtensor.netuid, external).await;
-    }
-
     let peers = Arc::new(RwLock::new(cfg.exchange.peers.clone()));
     let client = PeerClient::new(
         Duration::from_secs(cfg.exchange.peer_timeout_secs),
@@ -205,6 +260,8 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         shared: shared.clone(),
         metrics: metrics.clone(),
         stage_blocks: cfg.transmit.stage_blocks,
+        dry_run: cfg.dry_run,
+        doppelganger,
     };
     let prices: PriceCache = Arc::default();
     let mut engine = Engine::load(
@@ -221,9 +278,30 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     )
     .await?;
 
-    let exec_stop = stop.clone();
-    let exec = tokio::spawn(async move { executor.run(exec_stop).await });
-    let mut side_tasks = Vec::new();
+    if let (Some(external), false) = (cfg.exchange.external, cfg.dry_run) {
+        serve_axon(&subtensor, cfg.subtensor.netuid, external).await;
+    }
+
+    // Every task gets the supervisor's stop; each returns when it turns true.
+    let (halt, halted) = tokio::sync::watch::channel(false);
+    let mut tasks: Tasks = tokio::task::JoinSet::new();
+    let ended = |task: &'static str, r: Result<()>| (task, r);
+    {
+        let halted = halted.clone();
+        tasks.spawn(async move { ended("engine", engine.run(halted).await) });
+    }
+    {
+        let halted = halted.clone();
+        tasks.spawn(async move { ended("executor", executor.run(halted).await) });
+    }
+    {
+        let (exchange, h) = (exchange.clone(), halted.clone());
+        tasks.spawn(async move { ended("exchange server", exchange.serve(listener, h).await) });
+    }
+    {
+        let (ops, h) = (ops.clone(), halted.clone());
+        tasks.spawn(async move { ended("ops server", ops.serve(ops_listener, h).await) });
+    }
     // The executor counts transmission turns on this head, so it is followed whether or not the
     // pool sampler needs it: at the sampler's interval, or else as often as the engine polls.
     let mut head_every = Duration::from_millis(cfg.engine.poll_ms.max(50));
@@ -237,88 +315,111 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
             metrics: metrics.clone(),
             version_key: m.version_key,
         };
-        let chain_stop = stop.clone();
-        side_tasks.push(tokio::spawn(async move {
-            let _ = chain.run(chain_stop).await;
-        }));
-        match &m.prices {
-            Some(p) => {
-                let feeds = PriceFeeds::new(p).map_err(|e| Error::Config {
-                    what: "mechanisms.prices".into(),
-                    reason: e.to_string(),
-                })?;
-                side_tasks.push(tokio::spawn(poll_prices(
-                    feeds,
-                    prices.clone(),
-                    metrics.clone(),
-                    Duration::from_millis(m.price_poll_ms.max(100)),
-                    stop.clone(),
-                )));
+        let h = halted.clone();
+        tasks.spawn(async move { ended("subtensor executor", chain.run(h).await) });
+        match feeds {
+            Some(feeds) => {
+                let (metrics, prices, h) = (metrics.clone(), prices.clone(), halted.clone());
+                let every = Duration::from_millis(m.price_poll_ms.max(100));
+                tasks.spawn(async move {
+                    poll_prices(feeds, prices, metrics, every, h).await;
+                    ended("price poller", Ok(()))
+                });
             }
             None => {
                 tracing::warn!(target: "keeper", "no [mechanisms.prices]: this keeper publishes no price commitment")
             }
         }
-        match &m.pool {
-            Some(p) => {
-                let client = PoolClient::from_config(p).map_err(|e| Error::Config {
-                    what: "mechanisms.pool".into(),
-                    reason: e.to_string(),
-                })?;
-                let every = p.interval().map_err(|e| Error::Config {
-                    what: "mechanisms.pool.interval_ms".into(),
-                    reason: e.to_string(),
-                })?;
+        match pool {
+            Some((client, every)) => {
                 // The sampler stamps its samples with this head: it needs it as often.
                 head_every = every;
-                side_tasks.push(tokio::spawn(sample_pool(
-                    client,
-                    every,
+                let (store, shared, metrics, h) = (
                     store.clone(),
                     shared.clone(),
                     metrics.clone(),
-                    stop.clone(),
-                )));
+                    halted.clone(),
+                );
+                tasks.spawn(async move {
+                    sample_pool(client, every, store, shared, metrics, h).await;
+                    ended("pool sampler", Ok(()))
+                });
             }
             None => {
                 tracing::warn!(target: "keeper", "no [mechanisms.pool]: delivery cannot be verified; windows count every winner delivered")
             }
         }
     }
-    side_tasks.push(tokio::spawn(follow_head(
-        subtensor.clone(),
-        shared.clone(),
-        head_every,
-        stop.clone(),
-    )));
-    let discovery = tokio::spawn(discover_peers(
-        subtensor,
-        cfg.clone(),
-        peers,
-        shared.clone(),
-        stop.clone(),
-    ));
-    let result = engine.run(stop).await;
-    if let Err(e) = &result {
-        tracing::error!(target: "keeper", error = %e, "the engine stopped");
-    }
-    // The executor finishes the step it is in, but a send waiting for its receipt (or an
-    // endpoint that hangs) must not hold the process: what it leaves undone is re-driven from
-    // the outbox at the next start.
-    let mut exec = exec;
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut exec)
-        .await
-        .is_err()
     {
+        let (sub, sh, h) = (subtensor.clone(), shared.clone(), halted.clone());
+        tasks.spawn(async move {
+            follow_head(sub, sh, head_every, h).await;
+            ended("head follower", Ok(()))
+        });
+    }
+    {
+        let (cfg, h) = (cfg.clone(), halted.clone());
+        tasks.spawn(async move {
+            discover_peers(subtensor, cfg, peers, shared, h).await;
+            ended("peer discovery", Ok(()))
+        });
+    }
+    supervise(tasks, &halt, &mut stop, &ops).await
+}
+
+type Tasks = tokio::task::JoinSet<(&'static str, Result<()>)>;
+
+/// Waits for a stop request or for the first task to end; then stops the rest (the engine and
+/// executors finish the step they are in, within [`SHUTDOWN_GRACE`]; what they leave undone is
+/// re-driven from the outbox at the next start) and returns the first task's failure, if any.
+async fn supervise(
+    mut tasks: Tasks,
+    halt: &tokio::sync::watch::Sender<bool>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    ops: &Ops,
+) -> Result<()> {
+    let first = loop {
+        if *stop.borrow() {
+            break None;
+        }
+        tokio::select! {
+            joined = tasks.join_next() => break joined,
+            changed = stop.changed() => if changed.is_err() { break None },
+        }
+    };
+    ops.stopping.store(true, Ordering::SeqCst);
+    let result = match first {
+        None => Ok(()),
+        Some(Ok((task, Ok(())))) => Err(Error::TaskReturned(task)),
+        Some(Ok((task, Err(e)))) => Err(Error::TaskEnded {
+            task,
+            source: Box::new(e),
+        }),
+        Some(Err(e)) => Err(Error::TaskEnded {
+            task: "keeper task",
+            source: Box::new(Error::Config {
+                what: "task".into(),
+                reason: format!("panicked or was cancelled: {e}"),
+            }),
+        }),
+    };
+    if let Err(e) = &result {
+        tracing::error!(target: "keeper", error = %e, "stopping the keeper");
+    }
+    let _ = halt.send(true);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((task, Err(e))) = joined {
+                tracing::warn!(target: "keeper", task, error = %e, "task ended with an error while stopping");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
         tracing::warn!(target: "keeper", grace_secs = SHUTDOWN_GRACE.as_secs(),
-            "the executor did not stop in time; abandoning its step (the outbox re-drives it)");
-        exec.abort();
+            "tasks did not stop in time; abandoning their steps (the outbox re-drives them)");
     }
-    for t in side_tasks {
-        t.abort();
-    }
-    discovery.abort();
-    server.abort();
+    tasks.shutdown().await;
     result
 }
 

@@ -14,6 +14,7 @@ use tao20_node::exchange::{Exchange, HeldPool, RateLimiter, Signatures, SignedMe
 use tao20_node::journal::{self, Checked};
 use tao20_node::metrics::Metrics;
 use tao20_node::reports;
+use tao20_node::safety::Doppelganger;
 use tao20_node::store::Store;
 
 const CHAIN: u64 = 31337;
@@ -80,6 +81,7 @@ async fn keeper(signers: &[Address], own: &Eip712Message) -> (Keeper, B256) {
         .unwrap();
     let mut sorted = signers.to_vec();
     sorted.sort();
+    let metrics = Metrics::new().unwrap();
     let ex = Arc::new(Exchange {
         chain_id: CHAIN,
         contract: CONTRACT,
@@ -90,17 +92,20 @@ async fn keeper(signers: &[Address], own: &Eip712Message) -> (Keeper, B256) {
             threshold: 4,
         })),
         held: Mutex::new(HeldPool::new(16)),
-        metrics: Metrics::new().unwrap(),
+        metrics: metrics.clone(),
         wake: Arc::new(tokio::sync::Notify::new()),
         limiter: Mutex::new(RateLimiter::new(RATE)),
         max_body: MAX_BODY,
-        status: RwLock::new(serde_json::json!({})),
+        me,
+        doppelganger: Arc::new(Doppelganger::new(metrics.clone())),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let serving = ex.clone();
+    let (_keep, stop) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(async move {
-        let _ = serving.serve(listener).await;
+        let _keep = _keep;
+        let _ = serving.serve(listener, stop).await;
     });
     (
         Keeper {
@@ -350,4 +355,44 @@ async fn a_faulty_peer_is_refused_and_stores_nothing_and_an_honest_quorum_still_
         .query_row("SELECT COUNT(*) FROM signatures", [], |r| r.get(0))
         .unwrap();
     assert_eq!(total, 4);
+}
+
+/// Another process with this keeper's key: its signature over a digest this keeper's journal
+/// never held trips the latch (and nothing of it is stored), while this keeper's own signature
+/// echoed back over a digest it holds is harmless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_of_its_own_key_over_a_digest_it_never_signed_is_a_doppelganger() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let honest = refund(500, VERSION);
+    let (k, digest) = keeper(&members, &honest).await;
+    let peer = client(7);
+
+    // Its own signature over the report it journaled, relayed back by a peer: no alarm.
+    let echo = push(&peer, &k, &signed(&set[0], &honest)).await;
+    assert_eq!(echo.0, 200, "{}", echo.1);
+    assert!(!k.ex.doppelganger.tripped());
+    assert_eq!(metric(&k, "tao20_doppelganger_detected"), 0);
+    assert!(
+        stored(&k, &digest).is_empty(),
+        "a peer never supplies this keeper's own signature"
+    );
+
+    // The same key over other content for the same request: another process signed it.
+    let other = refund(499, VERSION);
+    let answer = push(&peer, &k, &signed(&set[0], &other)).await;
+    refused_with(&answer, 409, "own_signer");
+    assert!(k.ex.doppelganger.tripped());
+    assert_eq!(metric(&k, "tao20_doppelganger_detected"), 1);
+    let other_digest = other.digest(CHAIN, CONTRACT);
+    assert!(stored(&k, &other_digest).is_empty());
+    assert!(
+        k.ex.held.lock().unwrap().take(&other_digest).is_empty(),
+        "not held for later either"
+    );
+    assert!(k
+        .ex
+        .doppelganger
+        .detail()
+        .is_some_and(|d| d.contains(&other_digest.to_string())));
 }

@@ -290,3 +290,62 @@ fn export_import_round_trip_never_allows_other_content() {
     assert_eq!(journal::subject_key(&subject), "delivery:10:3");
     assert!(journal::parse_subject("request:xyz").is_err());
 }
+
+/// A database bound to one signer takes no other signer's history: the subjects would be
+/// another key's, and this keeper would refuse or hide content it never signed.
+#[test]
+fn import_refuses_another_signers_history() {
+    let (dir, mut store) = fresh();
+    check(&mut store, &refund(1, 5, 3));
+    let doc = journal::export(&store, CHAIN, CONTRACT).unwrap();
+    let mut other = Store::open(&dir.path().join("other.sqlite")).unwrap();
+    let someone_else = ReportSigner::from_bytes(&keccak256("tao20.test.signer1")).unwrap();
+    other
+        .bind_identity(
+            CHAIN,
+            &CONTRACT.to_string(),
+            &someone_else.address().to_string(),
+        )
+        .unwrap();
+    let err = journal::import(&mut other, &doc, CHAIN, CONTRACT)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&signer().address().to_string())
+            && err
+                .to_lowercase()
+                .contains(&someone_else.address().to_string().to_lowercase()),
+        "names both signers: {err}"
+    );
+    assert_eq!(journal::signed(other.conn()).unwrap(), 0);
+    // The database of the same signer takes it.
+    let mut same = Store::open(&dir.path().join("same.sqlite")).unwrap();
+    same.bind_identity(
+        CHAIN,
+        &CONTRACT.to_string(),
+        &signer().address().to_string(),
+    )
+    .unwrap();
+    assert_eq!(
+        journal::import(&mut same, &doc, CHAIN, CONTRACT)
+            .unwrap()
+            .added,
+        1
+    );
+}
+
+/// A journaled subject whose signature was never made (a dry run's) is not counted as signed,
+/// and `has_digest` knows the digest it committed to.
+#[test]
+fn committed_but_unsigned_subjects_are_not_signed_yet() {
+    let (_dir, mut store) = fresh();
+    let m = refund(1, 5, 3);
+    let Checked::Sign { subject, digest } = check(&mut store, &m) else {
+        panic!("a fresh journal signs");
+    };
+    assert!(journal::has_digest(store.conn(), &digest).unwrap());
+    assert!(!journal::has_digest(store.conn(), &B256::repeat_byte(1)).unwrap());
+    assert_eq!(journal::signed(store.conn()).unwrap(), 0);
+    journal::signature_for(&mut store, &signer(), &subject, digest).unwrap();
+    assert_eq!(journal::signed(store.conn()).unwrap(), 1);
+}

@@ -449,9 +449,36 @@ fn hex32(s: &str) -> Option<[u8; 32]> {
 }
 
 fn request_error(what: impl Into<String>, e: impl std::fmt::Display) -> Error {
+    let reason = e.to_string();
+    // Substrate's answer for a block whose state a pruning node dropped (sc-client-api's
+    // `StateDiscarded`, "State already discarded for ..."): a fact, not an outage.
+    if reason.contains("State already discarded") {
+        return Error::Pruned {
+            what: what.into(),
+            reason,
+        };
+    }
     Error::Request {
         what: what.into(),
-        reason: e.to_string(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod pruned_tests {
+    use super::*;
+
+    #[test]
+    fn a_pruned_nodes_answer_is_final_and_names_the_archive_node() {
+        let e = request_error(
+            "storage SubtensorModule::SubnetTAO at 0x01",
+            "RPC error: State already discarded for 0x0102",
+        );
+        assert!(matches!(e, Error::Pruned { .. }), "{e:?}");
+        assert_eq!(e.retry(), crate::Retry::Never);
+        assert!(e.to_string().contains("archive node"), "{e}");
+        let busy = request_error("storage X", "request timed out");
+        assert_eq!(busy.retry(), crate::Retry::Later);
     }
 }
 
