@@ -13,6 +13,7 @@ pub mod keys;
 pub mod localnet;
 pub mod reader;
 pub mod rpc;
+pub mod txman;
 pub mod writer;
 
 pub use deployment::Deployment;

@@ -203,6 +203,11 @@ pub(crate) fn classify(what: String, e: alloy::contract::Error) -> Error {
     }
 }
 
+/// As [`classify`], for a transport error (a node's answer to `eth_estimateGas`).
+pub(crate) fn classify_rpc(what: String, e: alloy::transports::TransportError) -> Error {
+    classify(what, alloy::contract::Error::TransportError(e))
+}
+
 /// The revert of `error`, if it is one, with its decoded contract error.
 fn revert_of(error: &Error) -> Option<&ContractError> {
     match error {
@@ -220,6 +225,8 @@ pub struct Writer {
     confirmations: u64,
     timeout: Duration,
     poll: Duration,
+    /// The sender's key, for transactions built and signed here ([`crate::txman`]).
+    wallet: Option<alloy::network::EthereumWallet>,
 }
 
 impl Writer {
@@ -240,7 +247,32 @@ impl Writer {
             confirmations: confirmations.max(1),
             timeout,
             poll: Duration::from_millis(200),
+            wallet: None,
         }
+    }
+
+    /// Signs transactions built here ([`crate::txman`]) with `key`, which must be `from`'s.
+    pub fn with_wallet(mut self, key: alloy::signers::local::PrivateKeySigner) -> Self {
+        self.wallet = Some(alloy::network::EthereumWallet::from(key));
+        self
+    }
+
+    pub(crate) fn wallet_ref(&self) -> Option<&alloy::network::EthereumWallet> {
+        self.wallet.as_ref()
+    }
+
+    pub(crate) fn provider_ref(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The contract.
+    pub fn contract(&self) -> Address {
+        self.contract
+    }
+
+    /// Blocks a receipt needs (1 = the including block).
+    pub fn confirmations(&self) -> u64 {
+        self.confirmations
     }
 
     /// Polls for receipts this often (200 ms by default).
@@ -270,6 +302,27 @@ impl Writer {
             .await
             .map(|_| ())
             .map_err(|e| classify(call.name().to_string(), e))
+    }
+
+    pub(crate) async fn simulate_pending(&self, call: &Call) -> Result<()> {
+        self.simulate(call, None).await
+    }
+
+    pub(crate) async fn simulate_latest(&self, call: &Call) -> Result<()> {
+        let head = self
+            .provider
+            .get_block_number()
+            .await
+            .map_err(|e| Error::rpc("eth_blockNumber", e))?;
+        self.simulate(call, Some(head)).await
+    }
+
+    pub(crate) fn settled_reason(call: &Call, error: &Error) -> Option<ContractError> {
+        Self::settled(call, error)
+    }
+
+    pub(crate) async fn explain(&self, call: &Call, tx: B256, block: u64) -> Result<Confirmed> {
+        self.explain_failure(call, tx, block).await
     }
 
     fn settled(call: &Call, error: &Error) -> Option<ContractError> {

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Follow the chain and log what would be signed; sign and send nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Create the database if it does not exist: only for a report key that never signed for
+    /// this contract (otherwise import its journal first: `tao20 validator journal import`).
+    #[arg(long)]
+    init_journal: bool,
     /// The TAO20 subnet (overrides `subtensor.netuid`).
     #[arg(long)]
     netuid: Option<u16>,
@@ -104,6 +108,7 @@ fn run_keeper(a: RunArgs) -> CliResult {
     let mut cfg =
         KeeperConfig::load(&a.config, &flags).map_err(|e| CliError::input(e.to_string()))?;
     cfg.dry_run |= a.dry_run;
+    cfg.init_journal = a.init_journal;
     crate::init_logging(&cfg.log.level, cfg.log.format == LogFormat::Json);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -53,3 +53,59 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// A keeper with no database starts only when told to (`--init-journal`), and says why.
+#[test]
+fn a_keeper_without_its_database_refuses_to_start_without_init_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keeper.toml");
+    let db = dir.path().join("keeper.sqlite");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[subtensor]
+network = "local"
+chain_endpoint = "ws://127.0.0.1:9"
+netuid = 2
+
+[bevm]
+rpc = "http://127.0.0.1:9"
+deployment = "{dir}/deployment.json"
+
+[signer]
+keystore = "{dir}/report-key"
+password_file = "{dir}/password"
+
+[wallet]
+suri_file = "{dir}/hotkey.suri"
+
+[store]
+path = "{db}"
+"#,
+            dir = dir.path().display(),
+            db = db.display()
+        ),
+    )
+    .unwrap();
+    let out = tao20()
+        .args(["validator", "run", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--init-journal") && err.contains("journal import"),
+        "{err}"
+    );
+    assert!(!db.exists(), "nothing was created");
+    // With the flag it goes on to the next step (here: the missing hotkey file).
+    let out = tao20()
+        .args(["validator", "run", "--init-journal", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("--init-journal"), "{err}");
+}

@@ -157,6 +157,7 @@ async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
     let crash_dir = net.file.options.dir.join("crash");
     let points = [
         tao20_node::failpoint::AFTER_JOURNAL_COMMIT,
+        tao20_node::failpoint::AFTER_SIGN_COMMIT,
         tao20_node::failpoint::AFTER_SIGN,
         tao20_node::failpoint::AFTER_PUSH,
         tao20_node::failpoint::AFTER_SUBMIT,
@@ -174,6 +175,7 @@ async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
         net.extra
             .push(keepers::spawn_keeper_with_env(&net.file, i - 2, &config, &env).unwrap());
     }
+    let start = r.head().await.unwrap();
     let mut requests = Vec::new();
     for k in 0..3 {
         requests.push((create(&net, &m, k != 1).await, k != 1));
@@ -241,4 +243,42 @@ async fn keepers_killed_at_every_step_settle_everything_and_never_equivocate() {
         let h = sim.finalized_head().await.unwrap().number;
         wait_blocks(&sim, h + 5).await;
     }
+    // Across every keeper's database, each subject has one content; on chain, each report one
+    // transaction (two mints, one refund), whatever crashed where.
+    let mut contents: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for i in 0..5 {
+        let path = keepers::keeper_dir(&net.file.options.dir, i).join("keeper.sqlite");
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT subject, content_hash FROM journal")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .unwrap();
+        for row in rows {
+            let (subject, hash) = row.unwrap();
+            contents.entry(subject).or_default().insert(hash);
+        }
+    }
+    assert!(contents.len() >= 4, "{contents:?}");
+    for (subject, hashes) in &contents {
+        assert_eq!(
+            hashes.len(),
+            1,
+            "{subject} has several contents: {hashes:?}"
+        );
+    }
+    let end = r.head().await.unwrap();
+    assert_eq!(calls(&net, TAO20::mintCall::SELECTOR, start, end).await, 2);
+    assert_eq!(
+        calls(&net, TAO20::refundCall::SELECTOR, start, end).await,
+        1
+    );
 }

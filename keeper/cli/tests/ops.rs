@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 mod common;
 
@@ -375,6 +375,20 @@ async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() 
     assert_eq!(submitted, 1, "one keeper sent the mint");
 }
 
+/// A creation requested, delivered and minted within a minute.
+async fn mint_one(net: &Net, m: &common::Miner, r: &tao20_bevm::Reader) {
+    let request = create(net, m, true).await;
+    let minted = creation::settled(
+        r,
+        request,
+        Duration::from_millis(200),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(minted.status, RequestStatus::Minted);
+}
+
 /// Keeper `i`'s answer to `GET path` on its operator port (`0` while it does not answer).
 async fn ops_get(net: &Net, i: usize, path: &str) -> (u16, String) {
     keepers::ops_get(&net.file, i, path, Duration::from_secs(5))
@@ -432,6 +446,12 @@ async fn a_keeper_outlives_a_hanging_endpoint_and_never_outlives_its_engine() {
     let (child, started) = spawn(&net);
     net.extra.push((child, started.clone()));
     until_answers(&net, 0, "/readyz", 200, Duration::from_secs(60)).await;
+    // This process has processed blocks (its counter and gauge are both past their start).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while value(&metrics(&net, 0).await, "tao20_blocks_processed_total") == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no block processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // BEVM hangs: every request ends at its timeout, counted; the engine completes no round,
     // so /healthz fails once the stall time has passed.
@@ -551,16 +571,7 @@ async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
     };
     let signed_before = status(&db(&net, 0))["journal"]["signed"].as_u64().unwrap();
 
-    let request = create(&net, &m, true).await;
-    let minted = creation::settled(
-        &r,
-        request,
-        Duration::from_millis(200),
-        Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
-    assert_eq!(minted.status, RequestStatus::Minted);
+    mint_one(&net, &m, &r).await;
     // Let every transmission turn pass (five turns of the devnet's 20-block stage).
     let sim = net.file.simulator();
     let h = sim.finalized_head().await.unwrap().number;
@@ -636,6 +647,230 @@ async fn a_dry_run_keeper_computes_the_report_but_signs_and_sends_nothing() {
         0,
         "nothing the dry run committed to conflicts with the live run"
     );
+}
+
+/// Keeper `i`'s `/v1/status` on its operator port.
+async fn ops_status(net: &Net, i: usize) -> serde_json::Value {
+    let (code, body) = ops_get(net, i, "/v1/status").await;
+    if code != 200 {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
+}
+
+/// A keeper started with another price window than its four peers: it sees their vouched
+/// digests, says so, and signs nothing (no refusal either: it never journals the divergent
+/// content); the others mint. Restored to the common window, it signs again and its journal
+/// has refused nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_with_other_consensus_parameters_refuses_to_sign_until_restored() {
+    let _one_at_a_time = DEVNET.lock().await;
+    let mut net = up_ops(5);
+    let m = miner(&net, "digest-miner", MINER_EVM).await;
+    let r = reader(&net);
+    let first = net.file.processes[2].clone();
+    tokio::task::block_in_place(|| process::stop(&first, Duration::from_secs(5)));
+    let config = keepers::keeper_dir(&net.file.options.dir, 0).join("keeper.toml");
+    let window = net.file.options.price_window + 1;
+    let odd = keepers::spawn_keeper_with_env(
+        &net.file,
+        0,
+        &config,
+        &[(
+            "TAO20_CREATION__PRICE_WINDOW".to_string(),
+            window.to_string(),
+        )],
+    )
+    .unwrap();
+    let odd_log = odd.1.log.clone();
+    net.extra.push(odd);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = ops_status(&net, 0).await;
+        if st["configDigestMismatch"] == true {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the odd keeper never noticed: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        value(&metrics(&net, 0).await, "tao20_config_digest_mismatch"),
+        1
+    );
+
+    mint_one(&net, &m, &r).await; // four peers suffice
+    let sim = net.file.simulator();
+    let h = sim.finalized_head().await.unwrap().number;
+    wait_blocks(&sim, h + 20).await;
+    let s = metrics(&net, 0).await;
+    assert_eq!(
+        total(&s, "tao20_reports_signed_total"),
+        0,
+        "it signed nothing"
+    );
+    assert_eq!(value(&s, "tao20_reports_refused_total"), 0);
+    assert!(plain_log(&odd_log).contains("most peers' config digests differ"));
+
+    // Restored: the same database, the common window.
+    let odd_started = net.extra[0].1.clone();
+    tokio::task::block_in_place(|| process::stop(&odd_started, Duration::from_secs(10)));
+    let signed_before = logged_digests(&plain_log(&odd_log), "signed", "CreationReport").len();
+    let restored = keepers::spawn_keeper_with_env(&net.file, 0, &config, &[]).unwrap();
+    let restored_log = restored.1.log.clone();
+    net.extra.push(restored);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = ops_status(&net, 0).await;
+        if st["configDigestMismatch"] == false
+            && st["peerConfigDigests"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{st}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    mint_one(&net, &m, &r).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while logged_digests(&plain_log(&restored_log), "signed", "CreationReport").len()
+        <= signed_before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the restored keeper signed nothing: {}",
+            process::tail(&restored_log, 20)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        value(&metrics(&net, 0).await, "tao20_reports_refused_total"),
+        0
+    );
+    assert_eq!(
+        status(&db(&net, 0))["journal"]["refused"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+}
+
+/// The signer set changes after an epoch's boundary and before its file is published (two of
+/// five keepers were down, so no quorum formed): the keepers re-sign the same file under the new
+/// signer-set version and it is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_file_is_published_after_a_signer_set_change_before_its_quorum() {
+    use alloy::providers::Provider as _;
+    let _one_at_a_time = DEVNET.lock().await;
+    const EPOCH: u64 = 600;
+    let mut net = up(&[
+        "--validators",
+        "5",
+        "--block-time-ms",
+        "100",
+        "--delivery-window",
+        "60",
+        "--epoch-length",
+        &EPOCH.to_string(),
+        "--no-mechanisms",
+        "--genesis-units",
+        "0",
+    ]);
+    let sim = net.file.simulator();
+    let r = reader(&net);
+    // Two keepers go down shortly before the boundary (once they follow the chain, and briefly:
+    // they resume from their cursor, whose BEVM state anvil keeps only so long): three of five
+    // cannot reach the threshold of four.
+    for i in 3..5 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while value(&metrics(&net, i).await, "tao20_blocks_processed_total") == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "keeper {i} never started"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let head = sim.finalized_head().await.unwrap().number;
+    let epoch = (head + 60) / EPOCH + 1;
+    let boundary = epoch * EPOCH;
+    wait_blocks(&sim, boundary - 30).await;
+    let down: Vec<_> = net.file.processes[5..7].to_vec();
+    for p in &down {
+        tokio::task::block_in_place(|| process::stop(p, Duration::from_secs(5)));
+    }
+    // Past the boundary, the three keepers signed the file under the current version.
+    wait_blocks(&sim, boundary + 30).await;
+    let bevm_head = r.head().await.unwrap();
+    assert!(
+        r.creation_file(epoch, bevm_head).await.unwrap().is_none(),
+        "no quorum yet"
+    );
+    let set = r.fund(bevm_head).await.unwrap().signer_set;
+
+    // Governance (the timelock that owns the contract, impersonated on anvil rather than waiting
+    // out its delay) installs the same signers again: a new version.
+    use alloy::providers::ext::AnvilApi as _;
+    let provider = tao20_bevm::rpc::connect(&net.file.anvil_rpc).unwrap();
+    let address = net.file.deployment().unwrap().tao20;
+    let tao20 = tao20_bevm::bindings::TAO20::new(address, provider.clone());
+    let governance = tao20.owner().call().await.unwrap();
+    provider
+        .anvil_impersonate_account(governance)
+        .await
+        .unwrap();
+    provider
+        .anvil_set_balance(governance, U256::from(10u128.pow(20)))
+        .await
+        .unwrap();
+    let calldata = tao20
+        .setSigners(set.signers.clone(), set.threshold)
+        .calldata()
+        .clone();
+    let receipt = provider
+        .send_transaction(
+            alloy::rpc::types::TransactionRequest::default()
+                .from(governance)
+                .to(address)
+                .input(calldata.into()),
+        )
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+    let after = r
+        .fund(provider.get_block_number().await.unwrap())
+        .await
+        .unwrap()
+        .signer_set;
+    assert_eq!(after.version, set.version + 1);
+
+    // The two come back; every keeper re-signs the file under the new version: published.
+    for (k, _) in down.iter().enumerate() {
+        let i = k + 3;
+        let config = keepers::keeper_dir(&net.file.options.dir, i).join("keeper.toml");
+        net.extra
+            .push(keepers::spawn_keeper_with_env(&net.file, i, &config, &[]).unwrap());
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let h = r.head().await.unwrap();
+        if let Some(file) = r.creation_file(epoch, h).await.unwrap() {
+            assert_eq!(file.signer_set_version, after.version);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "epoch {epoch} was never published: {}",
+            process::tail(&net.file.processes[2].log, 20)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 #[test]

@@ -267,12 +267,19 @@ pub fn spawn_keeper_with_env(
         POOL_KEY_ENV.to_string(),
         crate::fixture::POOL_API_KEY.to_string(),
     ));
-    let args = vec![
+    let mut args = vec![
         "validator".to_string(),
         "run".to_string(),
         "--config".to_string(),
         config.display().to_string(),
     ];
+    // A devnet key never signed before its devnet: its first start creates the database.
+    if !keeper_dir(&file.options.dir, i)
+        .join("keeper.sqlite")
+        .exists()
+    {
+        args.push("--init-journal".to_string());
+    }
     process::spawn(
         &format!("validator-{i}"),
         &file.options.tao20_bin,

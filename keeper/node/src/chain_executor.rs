@@ -192,15 +192,14 @@ impl<S: Subtensor> ChainExecutor<S> {
                     reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let backoff = 1u64 << item.attempts.min(5);
-                    tracing::warn!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
-                        "subtensor action failed; retrying later");
-                    reports::retry_later(
-                        store.conn(),
-                        item.id,
-                        &e.to_string(),
-                        b.saturating_add(backoff),
-                    )?;
+                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    if dead {
+                        tracing::error!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
+                            "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
+                    } else {
+                        tracing::warn!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
+                            "subtensor action failed; retrying later");
+                    }
                 }
             }
         }

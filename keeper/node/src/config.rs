@@ -27,6 +27,10 @@ pub struct KeeperConfig {
     pub wallet: WalletConfig,
     /// The report-signing key.
     pub signer: SignerConfig,
+    /// A separate key that pays for the transactions (the report-signing key then holds no
+    /// funds); absent: the report-signing key sends them.
+    #[serde(default)]
+    pub transmitter: Option<SignerConfig>,
     /// The database.
     pub store: StoreConfig,
     /// The signature exchange (HTTP, public).
@@ -56,6 +60,11 @@ pub struct KeeperConfig {
     /// Fault injection for demonstrations and tests; never set on a real network.
     #[serde(default)]
     pub testing: TestingConfig,
+    /// `--init-journal`: start with a new, empty database. Never a configuration key: a keeper
+    /// whose database went missing must not start afresh by itself (its empty journal would let
+    /// it sign again what it signed before); the operator says so, once, or imports the journal.
+    #[serde(skip)]
+    pub init_journal: bool,
 }
 
 pub use tao20_chain::types::Network;
@@ -114,6 +123,20 @@ pub struct BevmConfig {
     /// endpoint that accepts and never answers would otherwise hold the engine for ever).
     #[serde(default = "default_bevm_request_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// Blocks a transaction's receipt needs before its outcome counts (1: the including block).
+    #[serde(default = "default_tx_confirmations")]
+    pub tx_confirmations: u64,
+    /// A transaction still unmined this many (keeper) blocks after its broadcast is replaced at
+    /// the same nonce with fees raised by an eighth.
+    #[serde(default = "default_replace_after")]
+    pub replace_after_blocks: u64,
+}
+
+fn default_tx_confirmations() -> u64 {
+    1
+}
+fn default_replace_after() -> u64 {
+    5
 }
 
 fn default_tx_timeout() -> u64 {
@@ -175,6 +198,14 @@ impl SignerConfig {
 pub struct StoreConfig {
     /// The SQLite file.
     pub path: PathBuf,
+    /// History older than this many blocks is deleted (0: keep everything); see
+    /// [`crate::retention`].
+    #[serde(default = "default_retention")]
+    pub retention_blocks: u64,
+}
+
+fn default_retention() -> u64 {
+    216_000
 }
 
 /// The signature exchange.
@@ -205,6 +236,43 @@ pub struct ExchangeConfig {
     /// Seconds a peer request may take.
     #[serde(default = "default_peer_timeout")]
     pub peer_timeout_secs: u64,
+    /// Connections the exchange keeps open at once, in total.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections the exchange keeps open at once from one address.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Seconds a connection may send nothing (headers, body or its next request) before it is
+    /// closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
+    /// Peer requests (pushes, pulls) in flight at once.
+    #[serde(default = "default_peer_concurrency")]
+    pub peer_concurrency: usize,
+}
+
+impl ExchangeConfig {
+    /// The exchange's connection bounds.
+    pub fn limits(&self) -> crate::listener::ConnLimits {
+        crate::listener::ConnLimits {
+            max_total: self.max_connections,
+            per_ip: self.max_connections_per_ip,
+            idle: std::time::Duration::from_secs(self.idle_timeout_secs),
+        }
+    }
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+fn default_max_connections_per_ip() -> usize {
+    16
+}
+fn default_idle_timeout() -> u64 {
+    10
+}
+fn default_peer_concurrency() -> usize {
+    16
 }
 
 fn default_listen() -> SocketAddr {
@@ -237,6 +305,10 @@ impl Default for ExchangeConfig {
             requests_per_sec: default_rate(),
             max_held_signatures: default_held(),
             peer_timeout_secs: default_peer_timeout(),
+            max_connections: default_max_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
+            idle_timeout_secs: default_idle_timeout(),
+            peer_concurrency: default_peer_concurrency(),
         }
     }
 }
@@ -634,6 +706,9 @@ impl KeeperConfig {
         cfg.bevm.deployment = expand(&cfg.bevm.deployment);
         cfg.signer.keystore = expand(&cfg.signer.keystore);
         cfg.store.path = expand(&cfg.store.path);
+        if let Some(t) = &mut cfg.transmitter {
+            t.keystore = expand(&t.keystore);
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -647,6 +722,15 @@ impl KeeperConfig {
             })
         };
         self.signer.password()?;
+        if let Some(t) = &self.transmitter {
+            t.password()?;
+        }
+        if self.bevm.tx_confirmations == 0 || self.bevm.replace_after_blocks == 0 {
+            return bad(
+                "bevm.tx_confirmations / bevm.replace_after_blocks",
+                "must be at least 1 block",
+            );
+        }
         self.subtensor.endpoint()?;
         self.creation.index.validate()?;
         if self.creation.price_window == 0 {
@@ -662,6 +746,24 @@ impl KeeperConfig {
             return bad(
                 "ops.listen",
                 "must differ from exchange.listen (the exchange is public, metrics and health are not)",
+            );
+        }
+        if self.exchange.max_connections == 0
+            || self.exchange.max_connections_per_ip == 0
+            || self.exchange.idle_timeout_secs == 0
+            || self.exchange.peer_concurrency == 0
+        {
+            return bad(
+                "exchange.max_connections / max_connections_per_ip / idle_timeout_secs / peer_concurrency",
+                "must be at least 1",
+            );
+        }
+        if self.store.retention_blocks != 0
+            && self.store.retention_blocks < crate::retention::MIN_RETENTION_BLOCKS
+        {
+            return bad(
+                "store.retention_blocks",
+                "0 (keep everything) or at least 14400 (two days of blocks)",
             );
         }
         if self.ops.stall_secs == 0 {

@@ -14,7 +14,7 @@
 //! only then do the executors act on it ([`crate::executor`]). A crash before the commit redoes
 //! the block; after it, the restart re-drives the outbox.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -181,11 +181,23 @@ impl<S: Subtensor> Engine<S> {
             (cursor, state)
         };
         let (next_block, cursor, state) = match saved {
-            (Some((next, bevm)), Some(state)) => (
-                u64::try_from(next).unwrap_or(0),
-                from_json::<Cursor>("BEVM cursor", &bevm)?,
-                from_json::<CreationState>("creation state", &state)?,
-            ),
+            (Some((next, bevm)), Some(state)) => {
+                let mut state = from_json::<CreationState>("creation state", &state)?;
+                // One source for the price window: the configuration (bound to the peers' by
+                // the config digest), never a copy frozen at the first start, so a report and
+                // a creation file of this keeper never use two windows.
+                let saved_window = state.machine.config.price_window;
+                if saved_window != cfg.creation.price_window {
+                    tracing::warn!(target: "keeper::engine", saved = saved_window, configured = cfg.creation.price_window,
+                        "creation.price_window differs from the one this database was started with; the configured one applies from here");
+                    state.machine.config.price_window = cfg.creation.price_window;
+                }
+                (
+                    u64::try_from(next).unwrap_or(0),
+                    from_json::<Cursor>("BEVM cursor", &bevm)?,
+                    state,
+                )
+            }
             _ => {
                 let start = cfg
                     .engine
@@ -359,8 +371,12 @@ impl<S: Subtensor> Engine<S> {
         let mut signs: Vec<Eip712Message> = Vec::new();
         let mut settled: Vec<(String, &'static str)> = Vec::new();
         let mut queue: VecDeque<MachineAction> = VecDeque::new();
+        let version_before = st.machine.signer_set_version;
         for e in &batch.events {
             queue.extend(self.apply_contract_event(&mut st, e, &mut settled).await?);
+        }
+        if st.machine.signer_set_version > version_before {
+            signs.extend(self.files_to_resign(&st, &settled)?);
         }
         let block = convert::substrate_block(b, &extrinsics);
         queue.extend(st.machine.apply(&MachineEvent::Block(block))?);
@@ -475,6 +491,9 @@ impl<S: Subtensor> Engine<S> {
         let contract = self.deployment.tao20;
         let me = self.me;
         let dry_run = self.cfg.dry_run;
+        // A keeper whose consensus parameters most peers do not share journals nothing: the
+        // content it would commit to is not the quorum's.
+        let minority = self.exchange.digests.refusing();
         let history = self.cfg.engine.state_history_blocks;
         let state_json = json("creation state", &st)?;
         let cursor_json = json("BEVM cursor", &batch.next)?;
@@ -525,6 +544,11 @@ impl<S: Subtensor> Engine<S> {
                 }
                 weights_enqueued = mechanisms::persist(tx, b, &decided, dry_run)?;
                 for m in &signs {
+                    if minority {
+                        tracing::warn!(target: "keeper::engine", kind = m.type_name(), digest = %m.digest(chain_id, contract),
+                            "not signing: most peers' config digests differ from this keeper's");
+                        continue;
+                    }
                     // A dry run journals and queues as a live run does (the executor leaves the
                     // queue alone), so the database can go live without losing these.
                     if dry_run {
@@ -951,6 +975,40 @@ impl<S: Subtensor> Engine<S> {
             fund: fund.fund_state(),
             mint_fee_bps: fund.fees.mint_bps,
         })
+    }
+
+    /// The creation files this keeper signed that are not published yet, under the signer-set
+    /// version `st` has now: `publishEpoch` takes only the current version, so without them a
+    /// signer-set change between an epoch's boundary and its publication would leave the epoch
+    /// without a file. The content is the same (the journal re-signs only that).
+    fn files_to_resign(
+        &self,
+        st: &CreationState,
+        settled: &[(String, &'static str)],
+    ) -> Result<Vec<Eip712Message>> {
+        let version = st.machine.signer_set_version;
+        let open = reports::open_reports(lock(&self.store).conn(), 0)?;
+        let mut files: BTreeMap<u64, CreationFile> = BTreeMap::new();
+        for r in open {
+            let Eip712Message::CreationFile(mut f) = r.message else {
+                continue;
+            };
+            let published = st.machine.files.iter().any(|p| p.epoch_id == f.epoch_id)
+                || settled
+                    .iter()
+                    .any(|(s, _)| *s == format!("epoch:{}", f.epoch_id));
+            if published || f.signer_set_version >= version {
+                continue;
+            }
+            tracing::info!(target: "keeper::engine", epoch_id = f.epoch_id, from = f.signer_set_version, to = version,
+                "signer set changed before the epoch's file was published: signing it again under the new version");
+            f.signer_set_version = version;
+            files.insert(f.epoch_id, f);
+        }
+        Ok(files
+            .into_values()
+            .map(Eip712Message::CreationFile)
+            .collect())
     }
 
     /// The creation file of the epoch current at `b`, when this keeper should sign it: the epoch

@@ -60,9 +60,6 @@ pub enum Error {
         /// The content proposed now.
         proposed: String,
     },
-    /// Another process signs with this keeper's report key: signing stopped.
-    #[error("signing stopped: {0}; stop the other instance, then restart this keeper")]
-    Doppelganger(String),
     /// A task of the keeper ended while the rest ran: the process stops.
     #[error("the {task} stopped: {source}")]
     TaskEnded {

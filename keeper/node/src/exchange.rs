@@ -9,6 +9,8 @@
 //!   as Wormhole's guardians do (`202 {"status":"held"}`), and dropped when the pool is full.
 //! - `GET /v1/signatures/{digest}` — the verified signatures this keeper holds for a digest it
 //!   computed (a peer pulls what it missed).
+//! - `GET /v1/config` — this keeper's consensus parameters and their digest, signed by its
+//!   report key ([`crate::consensus`]).
 //!
 //! Metrics, status and health are on the operator's endpoint ([`crate::ops`]), not here.
 //!
@@ -18,7 +20,8 @@
 //! `413 too_large`, `429 rate_limited`, `404 unknown_digest` (pull).
 //!
 //! Bodies are bounded (`exchange.max_body_bytes`), every remote address has a token bucket
-//! (`exchange.requests_per_sec`), and the held pool has a total and a per-signer bound: nothing a
+//! (`exchange.requests_per_sec`), connections are capped in total and per address and closed
+//! when idle ([`crate::listener`]), and the held pool has a total and a per-signer bound: nothing a
 //! peer sends can crash the keeper or grow it without bound. Refusals are counted by cause.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -40,6 +43,8 @@ use tao20_creation::eip712::Eip712Message;
 use tao20_creation::signing::recover;
 use tokio::sync::Notify;
 
+use crate::consensus::{vouch_digest, ConfigAnswer, PeerDigests};
+use crate::listener::{ConnLimits, Guarded};
 use crate::metrics::Metrics;
 use crate::reports;
 use crate::safety::Doppelganger;
@@ -222,10 +227,16 @@ pub struct Exchange {
     pub limiter: Mutex<RateLimiter>,
     /// Largest body accepted.
     pub max_body: usize,
+    /// Connection bounds of the public port.
+    pub conn: ConnLimits,
     /// This keeper's report signer.
     pub me: Address,
     /// Tripped by a signature of `me` that this keeper never made.
     pub doppelganger: Arc<Doppelganger>,
+    /// This keeper's answer to `GET /v1/config` (its digest, vouched for by its report key).
+    pub config: ConfigAnswer,
+    /// The peers' digests.
+    pub digests: Arc<PeerDigests>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -358,6 +369,7 @@ impl Exchange {
         Router::new()
             .route("/v1/signatures", post(push))
             .route("/v1/signatures/{digest}", get(pull))
+            .route("/v1/config", get(config))
             .layer(DefaultBodyLimit::max(limit))
             .with_state(self)
     }
@@ -368,13 +380,57 @@ impl Exchange {
         listener: tokio::net::TcpListener,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<()> {
+        use axum::serve::ListenerExt;
+        let guarded = Guarded::new(listener, self.conn, self.metrics.clone())
+            // `tap_io` gives the guarded listener axum's `ConnectInfo<SocketAddr>`.
+            .tap_io(|_| {});
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
+        axum::serve(guarded, app)
             .with_graceful_shutdown(stopped(stop))
             .await
             .map_err(|e| Error::Peer(format!("server: {e}")))
+    }
+}
+
+async fn config(
+    State(ex): State<Arc<Exchange>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if limited(&ex, &peer) {
+        return refuse(
+            &ex,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            peer.to_string(),
+        );
+    }
+    Json(ex.config.clone()).into_response()
+}
+
+impl Exchange {
+    /// Counts a peer's `/v1/config` answer if it is vouched for by a current signer other than
+    /// this keeper; what was wrong otherwise.
+    pub fn count_config(&self, answer: &ConfigAnswer) -> std::result::Result<(), String> {
+        let vouched = vouch_digest(self.chain_id, self.contract, answer.config_digest);
+        let signer = recover(&vouched, &answer.signature).map_err(|e| e.to_string())?;
+        if signer != answer.signer {
+            return Err(format!("signed by {signer}, claims {}", answer.signer));
+        }
+        if signer == self.me {
+            return Err("this keeper's own signer".into());
+        }
+        let member = self
+            .signers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&signer);
+        if !member {
+            return Err(format!("{signer} is not in the signer set"));
+        }
+        self.digests.saw(&signer.to_string(), answer.config_digest);
+        Ok(())
     }
 }
 
@@ -490,10 +546,28 @@ async fn pull(
 pub struct PeerClient {
     http: reqwest::Client,
     max_body: usize,
+    concurrency: usize,
+    /// Per peer: consecutive failures and the moment it may be tried again.
+    backoff: Arc<Mutex<HashMap<String, (u32, Instant)>>>,
+}
+
+/// The longest a failing peer is left alone.
+const MAX_PEER_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What a push to every peer came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fanout {
+    /// Peers that took the signature (stored or held).
+    pub delivered: usize,
+    /// Peers that failed now.
+    pub failed: usize,
+    /// Peers left alone: they failed recently and their backoff has not passed.
+    pub skipped: usize,
 }
 
 impl PeerClient {
-    /// A client with a per-request timeout; answers larger than `max_body` are refused.
+    /// A client with a per-request timeout; answers larger than `max_body` are refused. At most
+    /// 16 requests are in flight at once (see [`Self::with_concurrency`]).
     pub fn new(timeout: Duration, max_body: usize) -> Result<Self> {
         tao20_bevm::rpc::ensure_tls();
         let http = reqwest::Client::builder()
@@ -501,7 +575,124 @@ impl PeerClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Peer(format!("HTTP client: {e}")))?;
-        Ok(Self { http, max_body })
+        Ok(Self {
+            http,
+            max_body,
+            concurrency: 16,
+            backoff: Arc::default(),
+        })
+    }
+
+    /// At most `n` requests in flight at once.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// The peers that may be tried now, and how many are backing off.
+    fn due(&self, peers: Vec<String>) -> (Vec<String>, usize) {
+        let now = Instant::now();
+        let backoff = lock(&self.backoff);
+        let (due, waiting): (Vec<_>, Vec<_>) = peers
+            .into_iter()
+            .partition(|p| backoff.get(p).is_none_or(|(_, until)| *until <= now));
+        (due, waiting.len())
+    }
+
+    /// Records a request's outcome: a failure leaves the peer alone for 1, 2, 4, ... seconds
+    /// (at most [`MAX_PEER_BACKOFF`]), a success forgets its failures.
+    fn record(&self, peer: &str, ok: bool) {
+        let mut backoff = lock(&self.backoff);
+        if ok {
+            backoff.remove(peer);
+            return;
+        }
+        let failures = backoff.get(peer).map_or(0, |(n, _)| *n).saturating_add(1);
+        let wait =
+            Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(MAX_PEER_BACKOFF);
+        backoff.insert(peer.to_string(), (failures, Instant::now() + wait));
+    }
+
+    /// Runs `request` against every due peer, at most `concurrency` at once; the answers of the
+    /// peers tried, and how many were skipped.
+    async fn fan_out<T, F, Fut>(
+        &self,
+        peers: Vec<String>,
+        request: F,
+    ) -> (Vec<(String, Result<T>)>, usize)
+    where
+        T: Send + 'static,
+        F: Fn(PeerClient, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let (due, skipped) = self.due(peers);
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        let mut tasks = tokio::task::JoinSet::new();
+        for peer in due {
+            let permits = permits.clone();
+            let fut = request(self.clone(), peer.clone());
+            tasks.spawn(async move {
+                // The semaphore is never closed: a permit always comes.
+                let _permit = permits.acquire_owned().await.ok();
+                (peer, fut.await)
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((peer, answer)) = joined {
+                self.record(&peer, answer.is_ok());
+                answers.push((peer, answer));
+            }
+        }
+        (answers, skipped)
+    }
+
+    /// Pushes a signature to every due peer concurrently.
+    pub async fn push_all(&self, peers: Vec<String>, signed: &SignedMessage) -> Fanout {
+        let signed = Arc::new(signed.clone());
+        let (answers, skipped) = self
+            .fan_out(peers, |client, peer| {
+                let signed = signed.clone();
+                async move { client.push(&peer, &signed).await }
+            })
+            .await;
+        let failed = answers.iter().filter(|(_, a)| a.is_err()).count();
+        for (peer, a) in &answers {
+            if let Err(e) = a {
+                tracing::debug!(target: "keeper::exchange", %peer, error = %e, "push failed");
+            }
+        }
+        Fanout {
+            delivered: answers.len() - failed,
+            failed,
+            skipped,
+        }
+    }
+
+    /// Pulls a digest's signatures from every due peer concurrently (unverified: the caller
+    /// verifies each); the answers, and the failures.
+    pub async fn pull_all(
+        &self,
+        peers: Vec<String>,
+        digest: B256,
+    ) -> (Vec<(String, Signatures)>, usize) {
+        let (answers, _) = self
+            .fan_out(peers, |client, peer| async move {
+                client.pull(&peer, &digest).await
+            })
+            .await;
+        let mut ok = Vec::new();
+        let mut failed = 0;
+        for (peer, a) in answers {
+            match a {
+                Ok(s) => ok.push((peer, s)),
+                Err(e) => {
+                    failed += 1;
+                    tracing::debug!(target: "keeper::exchange", %peer, error = %e, "pull failed");
+                }
+            }
+        }
+        (ok, failed)
     }
 
     /// Pushes a signature; the peer's verdict.
@@ -534,21 +725,51 @@ impl PeerClient {
         Ok(a.status)
     }
 
-    /// Pulls a peer's signatures of a digest (unverified: the caller verifies each).
-    pub async fn pull(&self, peer: &str, digest: &B256) -> Result<Signatures> {
-        let url = format!("{}/v1/signatures/{digest}", peer.trim_end_matches('/'));
+    /// A peer's consensus parameters (unverified: [`Exchange::count_config`] checks them).
+    pub async fn config(&self, peer: &str) -> Result<ConfigAnswer> {
+        self.get_json(peer, "/v1/config", "config of").await
+    }
+
+    /// `GET path` of `peer`, its JSON answer (bounded, a success status).
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        peer: &str,
+        path: &str,
+        what: &str,
+    ) -> Result<T> {
+        let url = format!("{}{path}", peer.trim_end_matches('/'));
         let resp = self
             .http
             .get(&url)
             .send()
             .await
-            .map_err(|e| Error::Peer(format!("pull from {peer}: {e}")))?;
+            .map_err(|e| Error::Peer(format!("{what} {peer}: {e}")))?;
         let code = resp.status();
         let body = self.read(resp, peer).await?;
         if !code.is_success() {
-            return Err(Error::Peer(format!("pull from {peer}: {code}")));
+            return Err(Error::Peer(format!("{what} {peer}: {code}")));
         }
-        serde_json::from_slice(&body).map_err(|e| Error::Peer(format!("pull from {peer}: {e}")))
+        serde_json::from_slice(&body).map_err(|e| Error::Peer(format!("{what} {peer}: {e}")))
+    }
+
+    /// Every due peer's consensus parameters, concurrently.
+    pub async fn config_all(&self, peers: Vec<String>) -> Vec<(String, ConfigAnswer)> {
+        let (answers, _) = self
+            .fan_out(
+                peers,
+                |client, peer| async move { client.config(&peer).await },
+            )
+            .await;
+        answers
+            .into_iter()
+            .filter_map(|(peer, a)| a.ok().map(|a| (peer, a)))
+            .collect()
+    }
+
+    /// Pulls a peer's signatures of a digest (unverified: the caller verifies each).
+    pub async fn pull(&self, peer: &str, digest: &B256) -> Result<Signatures> {
+        self.get_json(peer, &format!("/v1/signatures/{digest}"), "pull from")
+            .await
     }
 
     async fn read(&self, mut resp: reqwest::Response, peer: &str) -> Result<Vec<u8>> {

@@ -18,18 +18,20 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes, B256};
-use tao20_bevm::writer::{Call, Confirmed, Sent};
+use tao20_bevm::txman::{AttemptStatus, Prepared};
+use tao20_bevm::writer::{Call, Confirmed};
 use tao20_bevm::Writer;
 use tao20_creation::eip712::Eip712Message;
 use tao20_creation::signing::{recover, ReportSigner};
 
 use crate::engine::Shared;
-use crate::exchange::{Accepted, PeerClient, SignedMessage};
+use crate::exchange::{Exchange, PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
 use crate::reports::{self, Action, OutboxItem};
 use crate::safety::Doppelganger;
 use crate::store::Store;
+use crate::txs;
 use crate::{Error, Result};
 
 /// Pushes to one peer are attempted this many times.
@@ -62,12 +64,48 @@ pub struct Executor {
     pub metrics: Metrics,
     /// OCR2's stage, blocks.
     pub stage_blocks: u64,
+    /// A transaction unmined this many blocks after its broadcast is replaced.
+    pub replace_after: u64,
+    /// History older than this many blocks is pruned (0: never).
+    pub retention: u64,
     /// Dry run: the outbox is left as the engine fills it, nothing signed, pushed or sent, so
     /// the same database goes live later without losing work.
     pub dry_run: bool,
     /// Tripped by another process signing with this keeper's key: nothing more is signed.
     pub doppelganger: Arc<Doppelganger>,
+    /// The exchange (the peers' config digests are counted there).
+    pub exchange: Arc<Exchange>,
 }
+
+/// The peers' config digests are read again every this many blocks.
+pub const CONFIG_EVERY_BLOCKS: u64 = 20;
+
+/// Reads every peer's `GET /v1/config` and counts the vouched answers; how many were counted.
+pub async fn refresh_configs(
+    client: &PeerClient,
+    exchange: &Exchange,
+    peers: Vec<String>,
+) -> usize {
+    let mut counted = 0;
+    for (peer, answer) in client.config_all(peers).await {
+        match exchange.count_config(&answer) {
+            Ok(()) => counted += 1,
+            Err(why) => {
+                exchange
+                    .metrics
+                    .peer_errors
+                    .with_label_values(&["bad_config"])
+                    .inc();
+                tracing::debug!(target: "keeper::executor", %peer, why, "a peer's config answer was not counted");
+            }
+        }
+    }
+    counted
+}
+
+/// A Sign held back (doppelganger, or a config digest in the minority) is looked at again this
+/// many blocks later.
+const DOPPELGANGER_WAIT_BLOCKS: u64 = 20;
 
 fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -100,14 +138,30 @@ impl Executor {
             return Ok(());
         }
         let mut last_pull = 0u64;
+        let mut last_prune = 0u64;
+        let mut last_configs = self.block();
         loop {
             if *stop.borrow() {
                 return Ok(());
+            }
+            let b = self.block();
+            if self.retention > 0
+                && b > self.retention
+                && b >= last_prune.saturating_add(crate::retention::PRUNE_EVERY_BLOCKS)
+            {
+                last_prune = b;
+                let mut store = lock(&self.store);
+                let pruned = crate::retention::prune(&mut store, b - self.retention)?;
+                tracing::info!(target: "keeper::executor", pruned, before = b - self.retention, "history pruned");
             }
             if let Err(e) = self.drain().await {
                 tracing::warn!(target: "keeper::executor", error = %e, "outbox round failed; retrying");
             }
             let b = self.block();
+            if b >= last_configs.saturating_add(CONFIG_EVERY_BLOCKS) {
+                last_configs = b;
+                refresh_configs(&self.client, &self.exchange, self.peers()).await;
+            }
             if b >= last_pull.saturating_add(PULL_EVERY_BLOCKS) {
                 last_pull = b;
                 if let Err(e) = self.pull_missing().await {
@@ -135,35 +189,46 @@ impl Executor {
                     reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let backoff = 1u64 << item.attempts.min(5);
-                    tracing::warn!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
-                        "action failed; retrying later");
-                    reports::retry_later(
-                        store.conn(),
-                        item.id,
-                        &e.to_string(),
-                        b.saturating_add(backoff),
-                    )?;
+                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    if dead {
+                        tracing::error!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
+                            "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
+                    } else {
+                        tracing::warn!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
+                            "action failed; retrying later");
+                    }
                 }
             }
         }
         self.check_quorums()?;
-        let depth = reports::depth(lock(&self.store).conn())?;
+        let (depth, dead) = {
+            let store = lock(&self.store);
+            (
+                reports::depth(store.conn())?,
+                reports::dead_letters(store.conn())?,
+            )
+        };
         self.metrics
             .outbox_depth
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        self.metrics
+            .dead_letters
+            .set(i64::try_from(dead).unwrap_or(i64::MAX));
         Ok(())
     }
 
     async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
         match &item.action {
             Action::Sign { subject, digest } => {
-                if let Some(seen) = self.doppelganger.detail() {
-                    return Err(Error::Doppelganger(seen));
+                // Another process signs with this key: wait (the latch holds until a restart),
+                // neither signing nor counting a failure that would set the item aside.
+                if self.doppelganger.tripped() || self.exchange.digests.refusing() {
+                    return Ok(Step::Again(DOPPELGANGER_WAIT_BLOCKS));
                 }
                 let sig = {
                     let mut store = lock(&self.store);
                     let sig = journal::signature_for(&mut store, &self.signer, subject, *digest)?;
+                    crate::failpoint::hit(crate::failpoint::AFTER_SIGN_COMMIT);
                     reports::add_signature(
                         store.conn(),
                         digest,
@@ -188,14 +253,14 @@ impl Executor {
                 let Some(writer) = &self.writer else {
                     return Ok(Step::Done);
                 };
-                self.send(
-                    writer,
-                    &Call::Expire {
-                        request_id: *request_id,
-                    },
-                    &format!("request:{request_id}"),
-                )
-                .await
+                let call = Call::Expire {
+                    request_id: *request_id,
+                };
+                let subject = format!("request:{request_id}");
+                if let Some(step) = self.follow_up(writer, &call, &subject).await? {
+                    return Ok(step);
+                }
+                self.send(writer, &call, &subject).await
             }
             Action::SetCommitment { .. }
             | Action::SubmitWeights { .. }
@@ -227,19 +292,14 @@ impl Executor {
             message,
             signature: sig.into(),
         };
-        let mut failed = 0;
-        for peer in self.peers() {
-            match self.client.push(&peer, &signed).await {
-                Ok(Accepted::Accepted | Accepted::Held) => {}
-                Err(e) => {
-                    failed += 1;
-                    self.metrics.peer_errors.with_label_values(&["push"]).inc();
-                    tracing::debug!(target: "keeper::executor", %peer, error = %e, "push failed");
-                }
-            }
-        }
+        let fanout = self.client.push_all(self.peers(), &signed).await;
+        self.metrics
+            .peer_errors
+            .with_label_values(&["push"])
+            .inc_by(u64::try_from(fanout.failed).unwrap_or(u64::MAX));
         crate::failpoint::hit(crate::failpoint::AFTER_PUSH);
-        if failed == 0 || attempts + 1 >= MAX_PUSH_ATTEMPTS {
+        let missed = fanout.failed + fanout.skipped;
+        if missed == 0 || attempts + 1 >= MAX_PUSH_ATTEMPTS {
             Ok(Step::Done)
         } else {
             Ok(Step::Again(1u64 << attempts.min(4)))
@@ -262,11 +322,12 @@ impl Executor {
             .into_iter()
             .filter(|r| r.quorum_block.is_none() && r.signer_set_version == version)
         {
-            for peer in self.peers() {
-                let Ok(answer) = self.client.pull(&peer, &r.digest).await else {
-                    self.metrics.peer_errors.with_label_values(&["pull"]).inc();
-                    continue;
-                };
+            let (answers, failed) = self.client.pull_all(self.peers(), r.digest).await;
+            self.metrics
+                .peer_errors
+                .with_label_values(&["pull"])
+                .inc_by(u64::try_from(failed).unwrap_or(u64::MAX));
+            for (peer, answer) in answers {
                 let store = lock(&self.store);
                 let mut have = u64::try_from(reports::signatures(store.conn(), &r.digest)?.len())
                     .unwrap_or(u64::MAX);
@@ -400,12 +461,6 @@ impl Executor {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .signers
             .clone();
-        let (rank, slots) = self.turn(digest, &signers);
-        let now = self.block();
-        let start = reports::turn_start(report.created_block, rank, slots, self.stage_blocks, now);
-        if start > now {
-            return Ok(Step::Again(start - now));
-        }
         let call = match report.message {
             Eip712Message::CreationFile(file) => Call::PublishEpoch {
                 file,
@@ -425,15 +480,27 @@ impl Executor {
             },
             Eip712Message::Asset(_) | Eip712Message::Position(_) => return Ok(Step::Done),
         };
+        // A transaction of ours already on its way is followed whatever the turn.
+        if let Some(step) = self.follow_up(writer, &call, &report.subject).await? {
+            return Ok(step);
+        }
+        let (rank, slots) = self.turn(digest, &signers);
+        let now = self.block();
+        let start = reports::turn_start(report.created_block, rank, slots, self.stage_blocks, now);
+        if start > now {
+            return Ok(Step::Again(start - now));
+        }
         self.send(writer, &call, &report.subject).await
     }
 
-    /// Sends a call, recording its transaction before awaiting the receipt.
+    /// Sends a call: simulated on the pending block, built and signed here, written to
+    /// `tx_attempts` and only then broadcast; [`Self::follow_up`] reads its receipt on the next
+    /// rounds, so the lane never waits on a receipt.
     async fn send(&self, writer: &Writer, call: &Call, subject: &str) -> Result<Step> {
         let name = call.name();
         let b = self.block();
-        match writer.send(call).await {
-            Ok(Sent::AlreadySettled { reason }) => {
+        match writer.prepare(call, None).await {
+            Ok(Prepared::AlreadySettled { reason }) => {
                 self.metrics
                     .reports_submitted
                     .with_label_values(&[name, "already_settled"])
@@ -450,44 +517,13 @@ impl Executor {
                     Step::Again(self.stage_blocks.max(2))
                 })
             }
-            Ok(Sent::Broadcast { tx }) => {
+            Ok(Prepared::Attempt(attempt)) => {
+                txs::save_attempt(&lock(&self.store), subject, call, &attempt, b)?;
+                writer.broadcast(&attempt).await?;
                 crate::failpoint::hit(crate::failpoint::AFTER_SUBMIT);
-                let id = self.record_tx(subject, call, Some(tx), "sent", b, None)?;
-                match writer.confirm(call, tx).await {
-                    Ok(Confirmed::Included(inc)) => {
-                        self.update_tx(id, "included", Some(inc.block), Some(inc.gas_used), None)?;
-                        self.metrics
-                            .reports_submitted
-                            .with_label_values(&[name, "included"])
-                            .inc();
-                        tracing::info!(target: "keeper::executor", call = name, subject, %tx, block = inc.block, gas = inc.gas_used, "included");
-                        // A refund or sweep may leave dust positions for a later relay of the same
-                        // report: look again once the engine has seen the outcome.
-                        if matches!(call, Call::Refund { .. } | Call::Sweep { .. }) {
-                            Ok(Step::Again(RELAY_AGAIN_BLOCKS))
-                        } else {
-                            Ok(Step::Done)
-                        }
-                    }
-                    Ok(Confirmed::AlreadySettled { block, reason, .. }) => {
-                        self.update_tx(
-                            id,
-                            "already_settled",
-                            Some(block),
-                            None,
-                            Some(&reason.to_string()),
-                        )?;
-                        self.metrics
-                            .reports_submitted
-                            .with_label_values(&[name, "lost_race"])
-                            .inc();
-                        Ok(Step::Done)
-                    }
-                    Err(e) => {
-                        self.update_tx(id, "failed", None, None, Some(&e.to_string()))?;
-                        Err(e.into())
-                    }
-                }
+                tracing::info!(target: "keeper::executor", call = name, subject, tx = %attempt.hash,
+                    nonce = attempt.nonce, "broadcast");
+                Ok(Step::Again(1))
             }
             Err(e) => {
                 self.metrics
@@ -504,6 +540,115 @@ impl Executor {
         }
     }
 
+    /// Follows this keeper's pending transactions of `subject`, if it has any: a mined one
+    /// decides the item; one stuck for `replace_after` blocks is replaced at its nonce with
+    /// higher fees; one whose nonce another transaction took is set aside and the subject sent
+    /// afresh. `None`: nothing pending.
+    async fn follow_up(&self, writer: &Writer, call: &Call, subject: &str) -> Result<Option<Step>> {
+        let open = txs::pending(&lock(&self.store), subject)?;
+        let Some(last) = open.last().cloned() else {
+            return Ok(None);
+        };
+        let name = call.name();
+        let b = self.block();
+        let mut nonce_used = false;
+        for p in &open {
+            match writer.status(call, &p.attempt).await? {
+                AttemptStatus::Mined(confirmed) => {
+                    let store = lock(&self.store);
+                    txs::settle(&store, subject, p.id)?;
+                    return self.mined(&store, call, subject, confirmed).map(Some);
+                }
+                AttemptStatus::Confirming => return Ok(Some(Step::Again(1))),
+                AttemptStatus::NonceUsed => nonce_used = true,
+                AttemptStatus::Pending => {}
+            }
+        }
+        if nonce_used {
+            // None of ours was mined and the nonce is gone: sent afresh (simulated first, so a
+            // subject settled meanwhile is recognised).
+            txs::supersede_all(&lock(&self.store), subject)?;
+            tracing::warn!(target: "keeper::executor", call = name, subject, nonce = last.attempt.nonce,
+                "another transaction took this nonce; sending again");
+            return Ok(None);
+        }
+        if b >= last.sent_block.saturating_add(self.replace_after) {
+            match writer.prepare(call, Some(&last.attempt)).await? {
+                Prepared::Attempt(next) => {
+                    txs::save_attempt(&lock(&self.store), subject, call, &next, b)?;
+                    writer.broadcast(&next).await?;
+                    self.metrics.tx_replaced.with_label_values(&[name]).inc();
+                    tracing::warn!(target: "keeper::executor", call = name, subject, nonce = next.nonce,
+                        replaced = %last.attempt.hash, tx = %next.hash, max_fee = next.max_fee_per_gas,
+                        "unmined after {} blocks: replaced with higher fees", self.replace_after);
+                }
+                // Settled by another transaction meanwhile: ours reverts or is superseded, and
+                // its receipt says which.
+                Prepared::AlreadySettled { .. } => {}
+            }
+            return Ok(Some(Step::Again(1)));
+        }
+        // Still waiting: a node that restarted or lost it gets it again (a no-op otherwise).
+        writer.broadcast(&last.attempt).await?;
+        Ok(Some(Step::Again(1)))
+    }
+
+    /// The outcome of a mined transaction, recorded and counted.
+    fn mined(
+        &self,
+        store: &Store,
+        call: &Call,
+        subject: &str,
+        confirmed: Confirmed,
+    ) -> Result<Step> {
+        let name = call.name();
+        match confirmed {
+            Confirmed::Included(inc) => {
+                txs::record(
+                    store,
+                    subject,
+                    call,
+                    inc.tx,
+                    "included",
+                    Some(inc.block),
+                    Some(inc.gas_used),
+                    None,
+                )?;
+                self.metrics
+                    .reports_submitted
+                    .with_label_values(&[name, "included"])
+                    .inc();
+                tracing::info!(target: "keeper::executor", call = name, subject, tx = %inc.tx, block = inc.block, gas = inc.gas_used, "included");
+                // A refund or sweep may leave dust positions for a later relay of the same
+                // report: look again once the engine has seen the outcome.
+                Ok(
+                    if matches!(call, Call::Refund { .. } | Call::Sweep { .. }) {
+                        Step::Again(RELAY_AGAIN_BLOCKS)
+                    } else {
+                        Step::Done
+                    },
+                )
+            }
+            Confirmed::AlreadySettled { tx, block, reason } => {
+                txs::record(
+                    store,
+                    subject,
+                    call,
+                    tx,
+                    "already_settled",
+                    Some(block),
+                    None,
+                    Some(&reason.to_string()),
+                )?;
+                self.metrics
+                    .reports_submitted
+                    .with_label_values(&[name, "lost_race"])
+                    .inc();
+                Ok(Step::Done)
+            }
+        }
+    }
+
     fn settled_in_store(&self, subject: &str) -> Result<bool> {
         let store = lock(&self.store);
         let n: i64 = store
@@ -515,61 +660,6 @@ impl Executor {
             )
             .map_err(crate::store::db("reports"))?;
         Ok(n > 0)
-    }
-
-    fn record_tx(
-        &self,
-        key: &str,
-        call: &Call,
-        tx: Option<B256>,
-        state: &str,
-        block: u64,
-        detail: Option<&str>,
-    ) -> Result<i64> {
-        let store = lock(&self.store);
-        store
-            .conn()
-            .execute(
-                "INSERT INTO transactions (key, call, tx_hash, state, sent_block, detail, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%s','now'))",
-                rusqlite::params![
-                    key,
-                    serde_json::to_string(call).map_err(|e| Error::Decode {
-                        what: "call".into(),
-                        reason: e.to_string()
-                    })?,
-                    tx.map(|t| t.to_string()),
-                    state,
-                    i64::try_from(block).unwrap_or(i64::MAX),
-                    detail
-                ],
-            )
-            .map_err(crate::store::db("transactions"))?;
-        Ok(store.conn().last_insert_rowid())
-    }
-
-    fn update_tx(
-        &self,
-        id: i64,
-        state: &str,
-        mined: Option<u64>,
-        gas: Option<u64>,
-        detail: Option<&str>,
-    ) -> Result<()> {
-        lock(&self.store)
-            .conn()
-            .execute(
-                "UPDATE transactions SET state = ?2, mined_block = ?3, gas_used = ?4, detail = ?5 WHERE id = ?1",
-                rusqlite::params![
-                    id,
-                    state,
-                    mined.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
-                    gas.map(|g| i64::try_from(g).unwrap_or(i64::MAX)),
-                    detail
-                ],
-            )
-            .map_err(crate::store::db("transactions"))?;
-        Ok(())
     }
 }
 

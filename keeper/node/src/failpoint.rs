@@ -23,11 +23,14 @@ pub fn on(name: &str) -> bool {
 
 /// After the block transaction that recorded journal entries committed.
 pub const AFTER_JOURNAL_COMMIT: &str = "after-journal-commit";
-/// After a signature was made and stored.
+/// After a signature was made and committed to the journal, before it is recorded as a report
+/// signature or queued for the peers.
+pub const AFTER_SIGN_COMMIT: &str = "after-sign-commit";
+/// After a signature was made and stored, and its push queued.
 pub const AFTER_SIGN: &str = "after-sign";
 /// After a signature was pushed to the peers.
 pub const AFTER_PUSH: &str = "after-push";
-/// After a transaction was broadcast, before its hash is recorded.
+/// After a transaction was broadcast (its attempt, hash included, was written before).
 pub const AFTER_SUBMIT: &str = "after-submit";
 
 /// Crashes here if the environment asks for it.

@@ -6,6 +6,7 @@
 
 pub mod chain_executor;
 pub mod config;
+pub mod consensus;
 pub mod convert;
 pub mod engine;
 pub mod error;
@@ -13,13 +14,16 @@ pub mod exchange;
 pub mod executor;
 pub mod failpoint;
 pub mod journal;
+pub mod listener;
 pub mod mechanisms;
 pub mod metrics;
 pub mod node;
 pub mod ops;
 pub mod reports;
+pub mod retention;
 pub mod safety;
 pub mod status;
 pub mod store;
+pub mod txs;
 
 pub use error::{Error, Result};

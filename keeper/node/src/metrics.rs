@@ -36,6 +36,10 @@ pub struct Metrics {
     pub peer_signatures: IntCounter,
     /// Outbox items not yet done.
     pub outbox_depth: IntGauge,
+    /// Outbox items set aside after too many failures.
+    pub dead_letters: IntGauge,
+    /// Transactions replaced at their nonce with higher fees, by call.
+    pub tx_replaced: IntCounterVec,
     /// Endpoint failures the keeper waited out, by endpoint.
     pub rpc_failures: IntCounterVec,
     /// JSON-RPC requests this process sent to its subtensor node (every task's).
@@ -60,6 +64,8 @@ pub struct Metrics {
     /// Unix time of the engine's last completed round (a block processed, or the head checked
     /// with nothing to do): a liveness signal that stops moving when the engine stalls or ends.
     pub last_progress: IntGauge,
+    /// 1 while most peers run other consensus parameters (this keeper then signs nothing).
+    pub config_digest_mismatch: IntGauge,
     /// 1 once this keeper's own signer was seen signing something this keeper did not sign
     /// (another process with the same key): the keeper signs nothing more until restarted.
     pub doppelganger: IntGauge,
@@ -128,6 +134,15 @@ impl Metrics {
                 "peer signatures newly stored (pushed or pulled)",
             )?,
             outbox_depth: gauge("outbox_depth", "outbox items not yet done")?,
+            dead_letters: gauge(
+                "outbox_dead_letters",
+                "outbox items set aside after too many failures",
+            )?,
+            tx_replaced: counter_vec(
+                "transactions_replaced_total",
+                "transactions replaced at their nonce with higher fees",
+                &["call"],
+            )?,
             rpc_failures: counter_vec(
                 "rpc_failures_total",
                 "endpoint failures waited out",
@@ -169,6 +184,10 @@ impl Metrics {
                 "last_progress_timestamp_seconds",
                 "unix time of the engine's last completed round",
             )?,
+            config_digest_mismatch: gauge(
+                "config_digest_mismatch",
+                "1 while most peers' config digests differ from this keeper's (signing stops)",
+            )?,
             doppelganger: gauge(
                 "doppelganger_detected",
                 "1 once another process was seen signing with this keeper's report key",
@@ -201,6 +220,7 @@ impl Metrics {
         for c in [
             &self.reports_signed,
             &self.reports_submitted,
+            &self.tx_replaced,
             &self.peer_errors,
             &self.rpc_failures,
             &self.windows_settled,

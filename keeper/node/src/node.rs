@@ -72,8 +72,26 @@ pub fn load_report_signer(cfg: &KeeperConfig) -> Result<ReportSigner> {
 /// at twice this at the latest.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
+/// A missing database is created only when the operator says so (`--init-journal`): a keeper
+/// whose database went missing must not start with an empty journal by itself.
+pub fn check_store(cfg: &KeeperConfig) -> Result<()> {
+    if cfg.store.path.exists() || cfg.init_journal {
+        return Ok(());
+    }
+    Err(Error::Config {
+        what: format!("store.path {}", cfg.store.path.display()),
+        reason: "no database there. A keeper whose report key ever signed for this contract must \
+                 start from its journal (tao20 validator journal import --db PATH --in FILE), or \
+                 it could sign again, differently, what it signed before; for a key that never \
+                 signed, start once with --init-journal"
+            .into(),
+    })
+}
+
 /// Runs the keeper until a shutdown signal.
 pub async fn run(cfg: KeeperConfig) -> Result<()> {
+    cfg.validate()?;
+    check_store(&cfg)?;
     let hotkey = load_hotkey(&cfg)?;
     let endpoint = cfg.subtensor.endpoint()?;
     let timeout = std::time::Duration::from_millis(cfg.subtensor.request_timeout_ms);
@@ -135,6 +153,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let deployment = Deployment::load(&cfg.bevm.deployment)?;
     let signer = load_report_signer(&cfg)?;
     let me = signer.address();
+    check_store(&cfg)?;
     let mut store = Store::open(&cfg.store.path)?;
     store.bind_identity(
         deployment.chain_id,
@@ -151,14 +170,27 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let writer = if cfg.dry_run {
         None
     } else {
-        let key = keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?;
-        Some(Writer::new(
-            tao20_bevm::rpc::connect_with_signer_timed(&cfg.bevm.rpc, key, bevm_timeout)?,
-            deployment.tao20,
-            me,
-            1,
-            Duration::from_secs(cfg.bevm.tx_timeout_secs),
-        ))
+        // The transactions' key: a separate transmitter's when configured, so that the
+        // report-signing key need hold no funds.
+        let key = match &cfg.transmitter {
+            Some(t) => keys::load(&t.keystore, &t.password()?)?,
+            None => keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?,
+        };
+        let from = key.address();
+        Some(
+            Writer::new(
+                tao20_bevm::rpc::connect_with_signer_timed(
+                    &cfg.bevm.rpc,
+                    key.clone(),
+                    bevm_timeout,
+                )?,
+                deployment.tao20,
+                from,
+                cfg.bevm.tx_confirmations,
+                Duration::from_secs(cfg.bevm.tx_timeout_secs),
+            )
+            .with_wallet(key),
+        )
     };
     let (feeds, pool) = if cfg.mechanisms.enabled {
         let m = &cfg.mechanisms;
@@ -214,6 +246,28 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         signers: signers.clone(),
         wake: wake.clone(),
     });
+    let params = crate::consensus::ConsensusParams::of(&cfg, &deployment);
+    let config_digest = params.digest();
+    let digests = Arc::new(crate::consensus::PeerDigests::new(
+        config_digest,
+        metrics.clone(),
+    ));
+    let config_answer = crate::consensus::ConfigAnswer {
+        signer: me,
+        config_digest,
+        signature: signer
+            .sign_digest(&crate::consensus::vouch_digest(
+                deployment.chain_id,
+                deployment.tao20,
+                config_digest,
+            ))?
+            .to_vec()
+            .into(),
+        params: serde_json::to_value(&params).map_err(|e| Error::Decode {
+            what: "consensus parameters".into(),
+            reason: e.to_string(),
+        })?,
+    };
     let doppelganger = Arc::new(Doppelganger::new(metrics.clone()));
     let ops = Arc::new(Ops {
         signer: me,
@@ -221,6 +275,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         metrics: metrics.clone(),
         shared: shared.clone(),
         doppelganger: doppelganger.clone(),
+        digests: digests.clone(),
         stopping: AtomicBool::new(false),
         started: std::time::Instant::now(),
         stall: Duration::from_secs(cfg.ops.stall_secs),
@@ -236,11 +291,14 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         wake: wake.clone(),
         limiter: Mutex::new(RateLimiter::new(cfg.exchange.requests_per_sec)),
         max_body: cfg.exchange.max_body_bytes,
+        conn: cfg.exchange.limits(),
         me,
         doppelganger: doppelganger.clone(),
+        config: config_answer,
+        digests: digests.clone(),
     });
     tracing::info!(target: "keeper", signer = %me, listen = %cfg.exchange.listen, ops = %cfg.ops.listen,
-        contract = %deployment.tao20, dry_run = cfg.dry_run, "keeper starting");
+        contract = %deployment.tao20, dry_run = cfg.dry_run, config_digest = %config_digest, "keeper starting");
     if let Some(f) = cfg.testing.fault {
         tracing::warn!(target: "keeper", fault = ?f, "FAULT INJECTION IS ON: this keeper misbehaves on purpose");
     }
@@ -248,7 +306,8 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let client = PeerClient::new(
         Duration::from_secs(cfg.exchange.peer_timeout_secs),
         cfg.exchange.max_body_bytes.saturating_mul(16),
-    )?;
+    )?
+    .with_concurrency(cfg.exchange.peer_concurrency);
     let executor = Executor {
         chain_id: deployment.chain_id,
         contract: deployment.tao20,
@@ -260,8 +319,11 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         shared: shared.clone(),
         metrics: metrics.clone(),
         stage_blocks: cfg.transmit.stage_blocks,
+        replace_after: cfg.bevm.replace_after_blocks,
+        retention: cfg.store.retention_blocks,
         dry_run: cfg.dry_run,
         doppelganger,
+        exchange: exchange.clone(),
     };
     let prices: PriceCache = Arc::default();
     let mut engine = Engine::load(
@@ -281,6 +343,11 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     if let (Some(external), false) = (cfg.exchange.external, cfg.dry_run) {
         serve_axon(&subtensor, cfg.subtensor.netuid, external).await;
     }
+    // The peers' digests before the first block is journaled (the signer set is known now).
+    let counted =
+        crate::executor::refresh_configs(&executor.client, &exchange, cfg.exchange.peers.clone())
+            .await;
+    tracing::info!(target: "keeper", counted, minority = digests.refusing(), "peers' config digests read");
 
     // Every task gets the supervisor's stop; each returns when it turns true.
     let (halt, halted) = tokio::sync::watch::channel(false);

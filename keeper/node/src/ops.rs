@@ -37,6 +37,8 @@ pub struct Ops {
     pub shared: Arc<Shared>,
     /// Set when another process signs with this keeper's key.
     pub doppelganger: Arc<Doppelganger>,
+    /// This keeper's config digest and the peers'.
+    pub digests: Arc<crate::consensus::PeerDigests>,
     /// Set once the process shuts down (a task ended, or a signal).
     pub stopping: AtomicBool,
     /// When the process started: the engine has `stall` from here for its first round.
@@ -144,6 +146,9 @@ async fn status(State(ops): State<Arc<Ops>>) -> Response {
         "ready": h.ready,
         "stopping": ops.stopping.load(Ordering::SeqCst),
         "doppelganger": ops.doppelganger.detail(),
+        "configDigest": ops.digests.mine(),
+        "configDigestMismatch": ops.digests.refusing(),
+        "peerConfigDigests": ops.digests.tally().into_iter().map(|(d, n)| (d.to_string(), n)).collect::<std::collections::BTreeMap<_, _>>(),
         "outboxDepth": ops.metrics.outbox_depth.get(),
     }))
     .into_response()

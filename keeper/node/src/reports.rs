@@ -417,6 +417,61 @@ pub fn retry_later(conn: &Connection, id: i64, error: &str, not_before: u64) -> 
     Ok(())
 }
 
+/// Records a failure (an error, not a wait): the item is tried again at `not_before`, or, at
+/// its `max_failures`th failure, set aside as a dead letter. Whether it is dead now.
+pub fn fail(
+    conn: &Connection,
+    id: i64,
+    error: &str,
+    not_before: u64,
+    max_failures: u64,
+) -> Result<bool> {
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, failures = failures + 1, last_error = ?2,
+             not_before_block = ?3,
+             dead = (failures + 1 >= ?4),
+             done_at = CASE WHEN failures + 1 >= ?4 THEN ?5 ELSE done_at END
+         WHERE id = ?1",
+        rusqlite::params![id, error, i(not_before), i(max_failures), now()],
+    )
+    .map_err(db("outbox"))?;
+    let dead: i64 = conn
+        .query_row("SELECT dead FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+        .map_err(db("outbox"))?;
+    Ok(dead != 0)
+}
+
+/// Failures after which an outbox item is a dead letter: with the backoff of
+/// [`fail_with_backoff`] (1, 2, 4, ... 32 blocks) about 1,500 blocks of trying.
+pub const MAX_FAILURES: u64 = 50;
+
+/// [`fail`] with the outbox's backoff: 2^attempts blocks, at most 32. Whether the item is dead.
+pub fn fail_with_backoff(
+    conn: &Connection,
+    item: &OutboxItem,
+    error: &str,
+    block: u64,
+) -> Result<bool> {
+    let backoff = 1u64 << item.attempts.min(5);
+    fail(
+        conn,
+        item.id,
+        error,
+        block.saturating_add(backoff),
+        MAX_FAILURES,
+    )
+}
+
+/// Dead letters: items set aside after too many failures.
+pub fn dead_letters(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox WHERE dead = 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(db("outbox"))?;
+    Ok(u(n))
+}
+
 /// Items not done.
 pub fn depth(conn: &Connection) -> Result<u64> {
     let n: i64 = conn

@@ -24,7 +24,11 @@ use crate::{Error, Result};
 
 /// The schema steps, in order: applying `MIGRATIONS[i]` moves a database from version `i` to
 /// `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("schema/v1.sql"), include_str!("schema/v2.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("schema/v1.sql"),
+    include_str!("schema/v2.sql"),
+    include_str!("schema/v3.sql"),
+];
 
 /// The schema version this build writes.
 pub fn schema_version() -> i64 {

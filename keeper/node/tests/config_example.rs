@@ -85,6 +85,13 @@ fn the_example_names_every_key_and_no_other() {
         .map(|k| format!("mechanisms.pool.proxy.{k}"))
         .collect();
     schema.extend(proxy);
+    // `[transmitter]` has the keys of `[signer]` (it is unset in the example, so absent above).
+    let transmitter: Vec<String> = schema
+        .iter()
+        .filter_map(|p| p.strip_prefix("signer."))
+        .map(|k| format!("transmitter.{k}"))
+        .collect();
+    schema.extend(transmitter);
     let documented: serde_json::Value = Figment::from(Toml::string(&uncommented(&text)))
         .extract()
         .unwrap();

@@ -10,8 +10,12 @@ use alloy_primitives::{address, keccak256, Address, Bytes, B256};
 use tao20_bevm::reader::SignerSet;
 use tao20_creation::eip712::{Eip712Message, Position, RefundReport};
 use tao20_creation::signing::{recover, ReportSigner};
-use tao20_node::exchange::{Exchange, HeldPool, RateLimiter, Signatures, SignedMessage};
+use tao20_node::consensus::{vouch_digest, ConfigAnswer, PeerDigests};
+use tao20_node::exchange::{
+    Exchange, HeldPool, PeerClient, RateLimiter, Signatures, SignedMessage,
+};
 use tao20_node::journal::{self, Checked};
+use tao20_node::listener::ConnLimits;
 use tao20_node::metrics::Metrics;
 use tao20_node::reports;
 use tao20_node::safety::Doppelganger;
@@ -22,6 +26,7 @@ const CONTRACT: Address = address!("00000000000000000000000000000000000000c0");
 const VERSION: u64 = 3;
 const MAX_BODY: usize = 4096;
 const RATE: u32 = 5;
+const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn key(name: &str) -> ReportSigner {
     ReportSigner::from_bytes(&keccak256(name)).unwrap()
@@ -40,6 +45,20 @@ fn refund(amount: u64, version: u64) -> Eip712Message {
         delivery_index: 3,
         signer_set_version: version,
     })
+}
+
+/// `by`'s vouched answer for the config digest `digest`.
+fn config_answer(by: &ReportSigner, digest: B256) -> ConfigAnswer {
+    ConfigAnswer {
+        signer: by.address(),
+        config_digest: digest,
+        signature: Bytes::from(
+            by.sign_digest(&vouch_digest(CHAIN, CONTRACT, digest))
+                .unwrap()
+                .to_vec(),
+        ),
+        params: serde_json::json!({}),
+    }
 }
 
 fn signed(by: &ReportSigner, message: &Eip712Message) -> SignedMessage {
@@ -96,8 +115,15 @@ async fn keeper(signers: &[Address], own: &Eip712Message) -> (Keeper, B256) {
         wake: Arc::new(tokio::sync::Notify::new()),
         limiter: Mutex::new(RateLimiter::new(RATE)),
         max_body: MAX_BODY,
+        conn: ConnLimits {
+            max_total: 64,
+            per_ip: 8,
+            idle: IDLE,
+        },
         me,
         doppelganger: Arc::new(Doppelganger::new(metrics.clone())),
+        config: config_answer(&key("signer0"), B256::repeat_byte(0xcf)),
+        digests: Arc::new(PeerDigests::new(B256::repeat_byte(0xcf), metrics.clone())),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -395,4 +421,223 @@ async fn a_signature_of_its_own_key_over_a_digest_it_never_signed_is_a_doppelgan
         .doppelganger
         .detail()
         .is_some_and(|d| d.contains(&other_digest.to_string())));
+}
+
+/// Opens a connection to the keeper from `127.0.0.<last>` and sends nothing.
+async fn idle_connection(k: &Keeper, last: u8) -> Option<tokio::net::TcpStream> {
+    let addr: std::net::SocketAddr = k.url.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)),
+            0,
+        ))
+        .unwrap();
+    socket.connect(addr).await.ok()
+}
+
+/// Whether the server closed `s` within `within` (a read that ends rather than waits).
+async fn closed_within(s: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 16];
+    matches!(
+        tokio::time::timeout(within, s.read(&mut buf)).await,
+        Ok(Ok(0) | Err(_))
+    )
+}
+
+/// The connections the server closed within 100 ms, and the others (checked all at once: one
+/// after another, the first admitted ones would reach the idle time while the last are checked).
+async fn split_closed(
+    conns: Vec<tokio::net::TcpStream>,
+) -> (Vec<tokio::net::TcpStream>, Vec<tokio::net::TcpStream>) {
+    let mut checks = tokio::task::JoinSet::new();
+    for mut c in conns {
+        checks.spawn(async move {
+            let closed = closed_within(&mut c, std::time::Duration::from_millis(100)).await;
+            (closed, c)
+        });
+    }
+    let (mut closed, mut open) = (Vec::new(), Vec::new());
+    while let Some(r) = checks.join_next().await {
+        let (was_closed, c) = r.unwrap();
+        if was_closed {
+            closed.push(c);
+        } else {
+            open.push(c);
+        }
+    }
+    (closed, open)
+}
+
+/// A thousand connections that send nothing, from one address: all but that address's share
+/// are closed at once, the rest once idle, and an honest peer elsewhere is answered meanwhile.
+/// Connections from many addresses are capped in total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_hold_the_exchange() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let honest = refund(500, VERSION);
+    let (k, digest) = keeper(&members, &honest).await;
+
+    let mut idle = Vec::new();
+    for _ in 0..1000 {
+        if let Some(c) = idle_connection(&k, 2).await {
+            idle.push(c);
+        }
+    }
+    assert_eq!(idle.len(), 1000, "the kernel accepted every connection");
+    let t = std::time::Instant::now();
+    let answer = push(&client(3), &k, &signed(&set[1], &honest)).await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "an honest peer waited {:?} behind idle connections",
+        t.elapsed()
+    );
+    assert_eq!(stored(&k, &digest).len(), 1);
+    let (closed, held) = split_closed(idle).await;
+    let closed_at_once = closed.len();
+    assert_eq!(held.len(), 8, "one address keeps its share open");
+    assert_eq!(closed_at_once, 992);
+    assert!(
+        metric(&k, "tao20_peer_errors_total{cause=\"connection_limit\"}") >= 992,
+        "refusals are counted"
+    );
+    // The held ones, sending nothing, are closed once idle.
+    for mut c in held {
+        assert!(
+            closed_within(&mut c, IDLE * 3).await,
+            "an idle connection outlived the idle time"
+        );
+    }
+
+    // Many addresses: the total is capped (ten addresses of eight each, 64 admitted).
+    let before = metric(&k, "tao20_peer_errors_total{cause=\"connection_limit\"}");
+    let mut spread: Vec<tokio::net::TcpStream> = Vec::new();
+    for last in 10..20u8 {
+        for _ in 0..8 {
+            spread.extend(idle_connection(&k, last).await);
+        }
+    }
+    let (refused, admitted) = split_closed(spread).await;
+    assert_eq!(refused.len(), 16, "80 connections, 64 admitted");
+    assert_eq!(admitted.len(), 64);
+    assert!(metric(&k, "tao20_peer_errors_total{cause=\"connection_limit\"}") >= before + 16);
+}
+
+/// A peer that accepts and never answers.
+async fn hanging_peer() -> (String, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    (url, task)
+}
+
+/// Ten peers that never answer cost a push one timeout (they are asked concurrently), and the
+/// next push none (they are left alone while they back off); the live peer gets both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_unreachable_peers_cost_one_timeout_then_none() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let honest = refund(500, VERSION);
+    let (k, digest) = keeper(&members, &honest).await;
+    let mut peers = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (url, task) = hanging_peer().await;
+        peers.push(url);
+        tasks.push(task);
+    }
+    peers.push(k.url.clone());
+    let timeout = std::time::Duration::from_secs(2);
+    let peer_client = PeerClient::new(timeout, 1 << 20).unwrap();
+
+    let t = std::time::Instant::now();
+    let first = peer_client
+        .push_all(peers.clone(), &signed(&set[1], &honest))
+        .await;
+    let took = t.elapsed();
+    assert_eq!((first.delivered, first.failed, first.skipped), (1, 10, 0));
+    assert!(
+        took < timeout * 2,
+        "ten hanging peers took {took:?}: asked one after another?"
+    );
+    let t = std::time::Instant::now();
+    let second = peer_client
+        .push_all(peers.clone(), &signed(&set[2], &honest))
+        .await;
+    assert_eq!(
+        (second.delivered, second.failed, second.skipped),
+        (1, 0, 10)
+    );
+    assert!(
+        t.elapsed() < timeout / 2,
+        "backing-off peers were asked again"
+    );
+    assert_eq!(stored(&k, &digest).len(), 2);
+    for t in tasks {
+        t.abort();
+    }
+}
+
+/// Peers' config digests count only when vouched for by a current signer's report key; this
+/// keeper refuses to sign once a strict majority of the counted peers share another digest, and
+/// signs again once they agree with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_digests_count_only_when_vouched_and_a_minority_keeper_refuses() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let (k, _) = keeper(&members, &refund(500, VERSION)).await;
+    let mine = B256::repeat_byte(0xcf);
+    let other = B256::repeat_byte(0x0d);
+    // Served on the public port, as every keeper fetches it.
+    let served: ConfigAnswer = client(8)
+        .get(format!("{}/v1/config", k.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served.config_digest, mine);
+
+    // Forged: a signature by someone else, a non-member, this keeper's own key.
+    let mut forged = config_answer(&set[1], other);
+    forged.signer = set[2].address();
+    assert!(k.ex.count_config(&forged).is_err());
+    assert!(k
+        .ex
+        .count_config(&config_answer(&key("outsider"), other))
+        .is_err());
+    assert!(k.ex.count_config(&config_answer(&set[0], other)).is_err());
+    assert!(
+        k.ex.digests.tally().is_empty(),
+        "nothing unvouched is counted"
+    );
+
+    // Two of four peers differ: no strict majority, signing goes on.
+    for s in &set[1..3] {
+        k.ex.count_config(&config_answer(s, other)).unwrap();
+    }
+    for s in &set[3..5] {
+        k.ex.count_config(&config_answer(s, mine)).unwrap();
+    }
+    assert!(!k.ex.digests.refusing());
+    assert_eq!(metric(&k, "tao20_config_digest_mismatch"), 0);
+    // Three of four: this keeper is the odd one out and signs nothing.
+    k.ex.count_config(&config_answer(&set[3], other)).unwrap();
+    assert!(k.ex.digests.refusing());
+    assert_eq!(metric(&k, "tao20_config_digest_mismatch"), 1);
+    // A peer's later answer replaces its earlier one: agreement restores signing.
+    for s in &set[1..4] {
+        k.ex.count_config(&config_answer(s, mine)).unwrap();
+    }
+    assert!(!k.ex.digests.refusing());
+    assert_eq!(metric(&k, "tao20_config_digest_mismatch"), 0);
 }

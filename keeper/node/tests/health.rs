@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use alloy_primitives::B256;
 use tao20_bevm::reader::SignerSet;
+use tao20_node::consensus::PeerDigests;
 use tao20_node::engine::Shared;
 use tao20_node::metrics::Metrics;
 use tao20_node::ops::{unix_now, Ops};
@@ -27,7 +29,8 @@ fn ops(stall: Duration, started: Instant) -> Arc<Ops> {
             })),
             wake: Arc::new(tokio::sync::Notify::new()),
         }),
-        doppelganger: Arc::new(Doppelganger::new(metrics)),
+        doppelganger: Arc::new(Doppelganger::new(metrics.clone())),
+        digests: Arc::new(PeerDigests::new(B256::ZERO, metrics)),
         stopping: AtomicBool::new(false),
         started,
         stall,

@@ -349,3 +349,53 @@ fn committed_but_unsigned_subjects_are_not_signed_yet() {
     journal::signature_for(&mut store, &signer(), &subject, digest).unwrap();
     assert_eq!(journal::signed(store.conn()).unwrap(), 1);
 }
+
+/// The same race on separate SQLite connections to one file (as two processes would have: no
+/// Rust lock between them), each in the exclusive transaction the keeper's store uses: SQLite's
+/// own lock decides, and still exactly one content is journaled. With deferred transactions two
+/// connections both read "no row" and one fails on its write instead.
+#[test]
+fn connections_racing_on_one_file_journal_one_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keeper.sqlite");
+    // Created (schema, WAL) by the store, then released.
+    drop(Store::open(&path).unwrap());
+    let start = Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8u64)
+        .map(|t| {
+            let path = path.clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                let mut conn = rusqlite::Connection::open(&path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(30))
+                    .unwrap();
+                let m = refund(1, 100 + (t % 2), 1);
+                start.wait();
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
+                    .unwrap();
+                let checked =
+                    journal::check_and_record(&tx, signer().address(), &m, CHAIN, CONTRACT, 1)
+                        .unwrap();
+                tx.commit().unwrap();
+                (t % 2, verdict(&checked))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let signing: Vec<_> = results
+        .iter()
+        .filter(|(_, v)| *v == Verdict::Sign)
+        .collect();
+    assert_eq!(signing.len(), 1, "{results:?}");
+    let winner = signing[0].0;
+    for (content, v) in &results {
+        if *content == winner {
+            assert_ne!(*v, Verdict::Refused, "{results:?}");
+        } else {
+            assert_eq!(*v, Verdict::Refused, "{results:?}");
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(journal::refusals(store.conn()).unwrap(), 4);
+}

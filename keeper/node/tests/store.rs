@@ -100,3 +100,128 @@ fn a_database_of_the_first_schema_migrates_and_keeps_its_data() {
         assert_eq!(n, 0, "{table}");
     }
 }
+
+fn count(store: &Store, table: &str) -> i64 {
+    store
+        .conn()
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Retention deletes history before the cut and nothing else: not the journal, not what is
+/// still open (an unsettled report, a pending outbox item or transaction, a dead letter).
+#[test]
+fn retention_prunes_history_and_keeps_the_journal_and_everything_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
+    store
+        .write(|tx| {
+            for (block, settled) in [(100i64, Some(150i64)), (200, None), (5_000, Some(5_100))] {
+                let digest = format!("0x{block:064x}");
+                tx.execute(
+                    "INSERT INTO reports (digest, subject, kind, message, signer_set_version, created_block, settled_block)
+                     VALUES (?1, ?2, 'RefundReport', '{}', 1, ?3, ?4)",
+                    rusqlite::params![digest, format!("delivery:{block}:1"), block, settled],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT INTO signatures (digest, signer, signature, source, received_at) VALUES (?1, 'a', x'00', 'own', 0)",
+                    [&digest],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT INTO prices (netuid, block, price) VALUES (1, ?1, '1')",
+                    [block],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT INTO journal (subject, signer, content_hash, signer_set_version, first_block)
+                     VALUES (?1, 'a', ?2, 1, ?3)",
+                    rusqlite::params![format!("delivery:{block}:1"), format!("0x{block:064x}"), block],
+                )
+                .unwrap();
+            }
+            // Outbox: done long ago, pending long ago, dead long ago, done recently.
+            for (key, created, done, dead) in [
+                ("done-old", 100i64, Some(1i64), 0),
+                ("pending-old", 100, None, 0),
+                ("dead-old", 100, Some(1), 1),
+                ("done-new", 5_000, Some(1), 0),
+            ] {
+                tx.execute(
+                    "INSERT INTO outbox (key, kind, payload, created_block, done_at, dead) VALUES (?1, 'push', '{}', ?2, ?3, ?4)",
+                    rusqlite::params![key, created, done, dead],
+                )
+                .unwrap();
+            }
+            for (hash, state, sent) in [("0x01", "mined", 100i64), ("0x02", "pending", 100), ("0x03", "mined", 5_000)] {
+                tx.execute(
+                    "INSERT INTO tx_attempts (key, call, sender, nonce, max_fee, priority_fee, gas_limit, raw, tx_hash, state, sent_block, at)
+                     VALUES ('k', 'mint', 'a', 0, '1', '1', 1, x'00', ?1, ?2, ?3, 0)",
+                    rusqlite::params![hash, state, sent],
+                )
+                .unwrap();
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    let pruned = tao20_node::retention::prune(&mut store, 1_000).unwrap();
+    // One settled report with its signature, one price sample each below 1000 (two), one done
+    // outbox item, one decided attempt.
+    assert_eq!(pruned, 1 + 1 + 2 + 1 + 1);
+    assert_eq!(
+        count(&store, "reports"),
+        2,
+        "the open report and the recent one stay"
+    );
+    assert_eq!(count(&store, "signatures"), 2);
+    assert_eq!(count(&store, "prices"), 1);
+    assert_eq!(count(&store, "journal"), 3, "the journal is never pruned");
+    let keys: Vec<String> = store
+        .conn()
+        .prepare("SELECT key FROM outbox ORDER BY key")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(keys, ["dead-old", "done-new", "pending-old"]);
+    assert_eq!(
+        count(&store, "tx_attempts"),
+        2,
+        "pending and recent attempts stay"
+    );
+}
+
+/// An outbox item that keeps failing is set aside as a dead letter at its 50th failure, and a
+/// wait (a turn not come yet) is not a failure.
+#[test]
+fn an_item_that_keeps_failing_becomes_a_dead_letter() {
+    use tao20_node::reports::{self, Action};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
+    let action = Action::Expire {
+        request_id: alloy_primitives::B256::repeat_byte(1),
+    };
+    reports::enqueue(store.conn(), &action, 10, 0).unwrap();
+    let item = |b| {
+        reports::due(store.conn(), reports::Lane::Bevm, b, 10)
+            .unwrap()
+            .into_iter()
+            .next()
+    };
+    for _ in 0..100 {
+        let it = item(u64::MAX).unwrap();
+        reports::retry_later(store.conn(), it.id, "not yet", 0).unwrap();
+    }
+    assert_eq!(reports::dead_letters(store.conn()).unwrap(), 0);
+    for n in 1..=reports::MAX_FAILURES {
+        let it = item(u64::MAX).expect("still due until it is dead");
+        let dead = reports::fail_with_backoff(store.conn(), &it, "reverted: Nope()", 10).unwrap();
+        assert_eq!(dead, n == reports::MAX_FAILURES, "failure {n}");
+    }
+    assert!(item(u64::MAX).is_none(), "a dead letter is never retried");
+    assert_eq!(reports::dead_letters(store.conn()).unwrap(), 1);
+    assert_eq!(reports::depth(store.conn()).unwrap(), 0);
+}
