@@ -259,6 +259,54 @@ impl Reader {
             .map_err(|e| Error::rpc("eth_blockNumber", e))
     }
 
+    /// The contract's schedule constants at the head: `(GENESIS_BLOCK, EPOCH_LENGTH,
+    /// DELIVERY_WINDOW, EXPIRY_GRACE)`.
+    pub async fn schedule(&self) -> Result<(u64, u64, u64, u64)> {
+        let c = &self.contract;
+        let what = |name: &'static str| move |e| Error::rpc(format!("{name}()"), e);
+        let genesis = c
+            .GENESIS_BLOCK()
+            .call()
+            .await
+            .map_err(what("GENESIS_BLOCK"))?;
+        let length = c
+            .EPOCH_LENGTH()
+            .call()
+            .await
+            .map_err(what("EPOCH_LENGTH"))?;
+        let window = c
+            .DELIVERY_WINDOW()
+            .call()
+            .await
+            .map_err(what("DELIVERY_WINDOW"))?;
+        let grace = c
+            .EXPIRY_GRACE()
+            .call()
+            .await
+            .map_err(what("EXPIRY_GRACE"))?;
+        Ok((genesis, length, u64::from(window), u64::from(grace)))
+    }
+
+    /// Refuses a deployment file whose schedule is not the contract's: the keeper's epochs,
+    /// delivery windows and expiries would not be the contract's (and not its peers').
+    pub async fn check_deployment(&self, d: &Deployment) -> Result<()> {
+        let (genesis, length, window, grace) = self.schedule().await?;
+        for (name, file, chain) in [
+            ("genesisBlock", d.genesis_block, genesis),
+            ("epochLength", d.epoch_length, length),
+            ("deliveryWindow", d.delivery_window, window),
+            ("expiryGrace", d.expiry_grace, grace),
+        ] {
+            if file != chain {
+                return Err(Error::invalid(
+                    format!("deployment file's {name}"),
+                    format!("{file}, but the contract at {} holds {chain}", d.tao20),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The node's `finalized` block (Frontier maps it to the substrate finalized head).
     pub async fn finalized(&self) -> Result<u64> {
         let block = self

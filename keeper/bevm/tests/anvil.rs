@@ -665,3 +665,21 @@ async fn reorgs_below_the_confirmation_depth_deliver_nothing_twice_and_deeper_on
     assert!(delivered.iter().all(|(c, ..)| *c != keccak("r2")));
     assert!(delivered.iter().any(|(c, ..)| *c == keccak("r3")));
 }
+
+#[tokio::test]
+async fn a_deployment_file_whose_schedule_is_not_the_contracts_is_refused() {
+    let fx = Fixture::new().await;
+    let reader = fx.reader();
+    reader.check_deployment(&fx.deployment).await.unwrap();
+    let mut edited = fx.deployment.clone();
+    edited.expiry_grace += 1;
+    let err = reader
+        .check_deployment(&edited)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expiryGrace") && err.contains(&fx.deployment.expiry_grace.to_string()),
+        "{err}"
+    );
+}

@@ -552,7 +552,7 @@ pub struct PeerClient {
 }
 
 /// The longest a failing peer is left alone.
-const MAX_PEER_BACKOFF: Duration = Duration::from_secs(60);
+const MAX_PEER_BACKOFF: Duration = Duration::from_secs(10);
 
 /// What a push to every peer came to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

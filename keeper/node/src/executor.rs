@@ -139,7 +139,6 @@ impl Executor {
         }
         let mut last_pull = 0u64;
         let mut last_prune = 0u64;
-        let mut last_configs = self.block();
         loop {
             if *stop.borrow() {
                 return Ok(());
@@ -158,10 +157,6 @@ impl Executor {
                 tracing::warn!(target: "keeper::executor", error = %e, "outbox round failed; retrying");
             }
             let b = self.block();
-            if b >= last_configs.saturating_add(CONFIG_EVERY_BLOCKS) {
-                last_configs = b;
-                refresh_configs(&self.client, &self.exchange, self.peers()).await;
-            }
             if b >= last_pull.saturating_add(PULL_EVERY_BLOCKS) {
                 last_pull = b;
                 if let Err(e) = self.pull_missing().await {

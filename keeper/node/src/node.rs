@@ -68,6 +68,9 @@ pub fn load_report_signer(cfg: &KeeperConfig) -> Result<ReportSigner> {
     Ok(ReportSigner::from_bytes(&key.to_bytes())?)
 }
 
+/// How long a starting keeper waits for its peers' config digests before its first block.
+const STARTUP_CONFIG_WAIT: Duration = Duration::from_secs(1);
+
 /// How long the executor may take to finish its step after a shutdown signal; the process exits
 /// at twice this at the latest.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
@@ -167,6 +170,8 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         tao20_bevm::rpc::connect_timed(&cfg.bevm.rpc, bevm_timeout)?,
         &deployment,
     );
+    // The schedule comes from the contract; a deployment file that says otherwise is refused.
+    reader.check_deployment(&deployment).await?;
     let writer = if cfg.dry_run {
         None
     } else {
@@ -325,6 +330,20 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         doppelganger,
         exchange: exchange.clone(),
     };
+    // Every task gets the supervisor's stop; each returns when it turns true. The servers start
+    // first: a peer that asks while this keeper loads its state gets an answer, not a connection
+    // that hangs until its timeout.
+    let (halt, halted) = tokio::sync::watch::channel(false);
+    let mut tasks: Tasks = tokio::task::JoinSet::new();
+    let ended = |task: &'static str, r: Result<()>| (task, r);
+    {
+        let (exchange, h) = (exchange.clone(), halted.clone());
+        tasks.spawn(async move { ended("exchange server", exchange.serve(listener, h).await) });
+    }
+    {
+        let (ops, h) = (ops.clone(), halted.clone());
+        tasks.spawn(async move { ended("ops server", ops.serve(ops_listener, h).await) });
+    }
     let prices: PriceCache = Arc::default();
     let mut engine = Engine::load(
         cfg.clone(),
@@ -343,31 +362,24 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     if let (Some(external), false) = (cfg.exchange.external, cfg.dry_run) {
         serve_axon(&subtensor, cfg.subtensor.netuid, external).await;
     }
-    // The peers' digests before the first block is journaled (the signer set is known now).
-    let counted =
-        crate::executor::refresh_configs(&executor.client, &exchange, cfg.exchange.peers.clone())
-            .await;
+    // The peers' digests before the first block is journaled (the signer set is known now),
+    // waiting briefly: a peer that does not answer at once is read again every 20 blocks.
+    let counted = tokio::time::timeout(
+        STARTUP_CONFIG_WAIT,
+        crate::executor::refresh_configs(&executor.client, &exchange, cfg.exchange.peers.clone()),
+    )
+    .await
+    .unwrap_or(0);
     tracing::info!(target: "keeper", counted, minority = digests.refusing(), "peers' config digests read");
 
-    // Every task gets the supervisor's stop; each returns when it turns true.
-    let (halt, halted) = tokio::sync::watch::channel(false);
-    let mut tasks: Tasks = tokio::task::JoinSet::new();
-    let ended = |task: &'static str, r: Result<()>| (task, r);
     {
         let halted = halted.clone();
         tasks.spawn(async move { ended("engine", engine.run(halted).await) });
     }
+    let executor_client = executor.client.clone();
     {
         let halted = halted.clone();
         tasks.spawn(async move { ended("executor", executor.run(halted).await) });
-    }
-    {
-        let (exchange, h) = (exchange.clone(), halted.clone());
-        tasks.spawn(async move { ended("exchange server", exchange.serve(listener, h).await) });
-    }
-    {
-        let (ops, h) = (ops.clone(), halted.clone());
-        tasks.spawn(async move { ended("ops server", ops.serve(ops_listener, h).await) });
     }
     // The executor counts transmission turns on this head, so it is followed whether or not the
     // pool sampler needs it: at the sampler's interval, or else as often as the engine polls.
@@ -422,6 +434,19 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         tasks.spawn(async move {
             follow_head(sub, sh, head_every, h).await;
             ended("head follower", Ok(()))
+        });
+    }
+    {
+        let (client, exchange, peers, shared, h) = (
+            executor_client,
+            exchange.clone(),
+            peers.clone(),
+            shared.clone(),
+            halted.clone(),
+        );
+        tasks.spawn(async move {
+            refresh_configs_every(client, exchange, peers, shared, h).await;
+            ended("config reader", Ok(()))
         });
     }
     {
@@ -488,6 +513,33 @@ async fn supervise(
     }
     tasks.shutdown().await;
     result
+}
+
+/// Reads the peers' config digests every [`crate::executor::CONFIG_EVERY_BLOCKS`] blocks, in a
+/// task of its own so that a peer that hangs never holds the executor.
+async fn refresh_configs_every(
+    client: PeerClient,
+    exchange: Arc<Exchange>,
+    peers: Arc<RwLock<Vec<String>>>,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut last = shared.finalized.load(Ordering::SeqCst);
+    while !*stop.borrow() {
+        let head = shared.finalized.load(Ordering::SeqCst);
+        if head >= last.saturating_add(crate::executor::CONFIG_EVERY_BLOCKS) {
+            last = head;
+            let list = peers.read().map(|p| p.clone()).unwrap_or_default();
+            tokio::select! {
+                _ = crate::executor::refresh_configs(&client, &exchange, list) => {}
+                _ = stop.changed() => return,
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
+    }
 }
 
 async fn serve_axon<S: Subtensor>(subtensor: &S, netuid: u16, external: SocketAddr) {
