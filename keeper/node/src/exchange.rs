@@ -398,13 +398,8 @@ async fn config(
     State(ex): State<Arc<Exchange>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if limited(&ex, &peer) {
-        return refuse(
-            &ex,
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            peer.to_string(),
-        );
+    if let Some(refused) = rate_limited(&ex, &peer) {
+        return refused;
     }
     Json(ex.config.clone()).into_response()
 }
@@ -443,8 +438,17 @@ pub(crate) async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-fn limited(ex: &Exchange, peer: &SocketAddr) -> bool {
-    !lock(&ex.limiter).allow(peer.ip(), Instant::now())
+/// The refusal of a request from `peer` beyond its rate, if it is one.
+fn rate_limited(ex: &Exchange, peer: &SocketAddr) -> Option<Response> {
+    if lock(&ex.limiter).allow(peer.ip(), Instant::now()) {
+        return None;
+    }
+    Some(refuse(
+        ex,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        peer.to_string(),
+    ))
 }
 
 async fn push(
@@ -452,13 +456,8 @@ async fn push(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: std::result::Result<Body, BytesRejection>,
 ) -> Response {
-    if limited(&ex, &peer) {
-        return refuse(
-            &ex,
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            peer.to_string(),
-        );
+    if let Some(refused) = rate_limited(&ex, &peer) {
+        return refused;
     }
     // axum's own rejection is plain text and uncounted: a peer gets the same JSON error body
     // as every other refusal, and the operator sees it in `peer_errors_total`.
@@ -496,13 +495,8 @@ async fn pull(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(digest): Path<String>,
 ) -> Response {
-    if limited(&ex, &peer) {
-        return refuse(
-            &ex,
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            peer.to_string(),
-        );
+    if let Some(refused) = rate_limited(&ex, &peer) {
+        return refused;
     }
     let Ok(digest) = digest.parse::<B256>() else {
         return refuse(

@@ -24,8 +24,9 @@ use tao20_bevm::Writer;
 use tao20_creation::eip712::Eip712Message;
 use tao20_creation::signing::{recover, ReportSigner};
 
+use crate::consensus::PeerDigests;
 use crate::engine::Shared;
-use crate::exchange::{Exchange, PeerClient, SignedMessage};
+use crate::exchange::{PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
 use crate::reports::{self, Action, OutboxItem};
@@ -73,34 +74,8 @@ pub struct Executor {
     pub dry_run: bool,
     /// Tripped by another process signing with this keeper's key: nothing more is signed.
     pub doppelganger: Arc<Doppelganger>,
-    /// The exchange (the peers' config digests are counted there).
-    pub exchange: Arc<Exchange>,
-}
-
-/// The peers' config digests are read again every this many blocks.
-pub const CONFIG_EVERY_BLOCKS: u64 = 20;
-
-/// Reads every peer's `GET /v1/config` and counts the vouched answers; how many were counted.
-pub async fn refresh_configs(
-    client: &PeerClient,
-    exchange: &Exchange,
-    peers: Vec<String>,
-) -> usize {
-    let mut counted = 0;
-    for (peer, answer) in client.config_all(peers).await {
-        match exchange.count_config(&answer) {
-            Ok(()) => counted += 1,
-            Err(why) => {
-                exchange
-                    .metrics
-                    .peer_errors
-                    .with_label_values(&["bad_config"])
-                    .inc();
-                tracing::debug!(target: "keeper::executor", %peer, why, "a peer's config answer was not counted");
-            }
-        }
-    }
-    counted
+    /// The peers' config digests: in the minority, nothing is signed.
+    pub digests: Arc<PeerDigests>,
 }
 
 /// A Sign held back (doppelganger, or a config digest in the minority) is looked at again this
@@ -217,7 +192,7 @@ impl Executor {
             Action::Sign { subject, digest } => {
                 // Another process signs with this key: wait (the latch holds until a restart),
                 // neither signing nor counting a failure that would set the item aside.
-                if self.doppelganger.tripped() || self.exchange.digests.refusing() {
+                if self.doppelganger.tripped() || self.digests.refusing() {
                     return Ok(Step::Again(DOPPELGANGER_WAIT_BLOCKS));
                 }
                 let sig = {

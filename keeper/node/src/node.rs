@@ -328,7 +328,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         retention: cfg.store.retention_blocks,
         dry_run: cfg.dry_run,
         doppelganger,
-        exchange: exchange.clone(),
+        digests: digests.clone(),
     };
     // Every task gets the supervisor's stop; each returns when it turns true. The servers start
     // first: a peer that asks while this keeper loads its state gets an answer, not a connection
@@ -366,7 +366,7 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     // waiting briefly: a peer that does not answer at once is read again every 20 blocks.
     let counted = tokio::time::timeout(
         STARTUP_CONFIG_WAIT,
-        crate::executor::refresh_configs(&executor.client, &exchange, cfg.exchange.peers.clone()),
+        refresh_configs(&executor.client, &exchange, cfg.exchange.peers.clone()),
     )
     .await
     .unwrap_or(0);
@@ -515,7 +515,29 @@ async fn supervise(
     result
 }
 
-/// Reads the peers' config digests every [`crate::executor::CONFIG_EVERY_BLOCKS`] blocks, in a
+/// The peers' config digests are read again every this many blocks.
+const CONFIG_EVERY_BLOCKS: u64 = 20;
+
+/// Reads every peer's `GET /v1/config` and counts the vouched answers; how many were counted.
+async fn refresh_configs(client: &PeerClient, exchange: &Exchange, peers: Vec<String>) -> usize {
+    let mut counted = 0;
+    for (peer, answer) in client.config_all(peers).await {
+        match exchange.count_config(&answer) {
+            Ok(()) => counted += 1,
+            Err(why) => {
+                exchange
+                    .metrics
+                    .peer_errors
+                    .with_label_values(&["bad_config"])
+                    .inc();
+                tracing::debug!(target: "keeper::executor", %peer, why, "a peer's config answer was not counted");
+            }
+        }
+    }
+    counted
+}
+
+/// Reads the peers' config digests every [`CONFIG_EVERY_BLOCKS`] blocks, in a
 /// task of its own so that a peer that hangs never holds the executor.
 async fn refresh_configs_every(
     client: PeerClient,
@@ -527,11 +549,11 @@ async fn refresh_configs_every(
     let mut last = shared.finalized.load(Ordering::SeqCst);
     while !*stop.borrow() {
         let head = shared.finalized.load(Ordering::SeqCst);
-        if head >= last.saturating_add(crate::executor::CONFIG_EVERY_BLOCKS) {
+        if head >= last.saturating_add(CONFIG_EVERY_BLOCKS) {
             last = head;
             let list = peers.read().map(|p| p.clone()).unwrap_or_default();
             tokio::select! {
-                _ = crate::executor::refresh_configs(&client, &exchange, list) => {}
+                _ = refresh_configs(&client, &exchange, list) => {}
                 _ = stop.changed() => return,
             }
         }
