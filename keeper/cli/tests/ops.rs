@@ -30,8 +30,12 @@ const MINER_EVM: &str = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e
 /// `validators` keepers, 100 ms blocks, the creation path only, no market (its genesis creation
 /// would be one more report every keeper signs).
 fn up_ops(validators: usize) -> Net {
+    up_ops_with(validators, &[])
+}
+
+fn up_ops_with(validators: usize, extra: &[&str]) -> Net {
     let n = validators.to_string();
-    up(&[
+    let mut args = vec![
         "--validators",
         &n,
         "--block-time-ms",
@@ -43,7 +47,9 @@ fn up_ops(validators: usize) -> Net {
         "--no-mechanisms",
         "--genesis-units",
         "0",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    up(&args)
 }
 
 fn db(net: &Net, i: usize) -> PathBuf {
@@ -145,8 +151,10 @@ const DOCUMENTED: &[&str] = &[
 async fn keepers_wait_out_an_rpc_outage_then_catch_up_block_by_block_and_mint() {
     let _one_at_a_time = DEVNET.lock().await;
     // Four keepers of five signers, threshold four: nothing settles unless every one of them
-    // sees the chain.
-    let mut net = up_ops(4);
+    // sees the chain. The outage lasts as long as the keepers' backoff takes to show (seconds,
+    // so a varying number of 100 ms blocks): a grace far longer than that keeps the request
+    // mintable however long it ran, since this test is about catching up, not expiry.
+    let mut net = up_ops_with(4, &["--expiry-grace", "3000"]);
     let m = miner(&net, "outage-miner", MINER_EVM).await;
     let r = reader(&net);
     let sim = net.file.simulator();
