@@ -13,8 +13,9 @@
 use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
 
+use crate::api::Bevm;
 use crate::events::LoggedEvent;
-use crate::reader::{Reader, MAX_LOG_RANGE};
+use crate::reader::MAX_LOG_RANGE;
 use crate::{Error, Result};
 
 /// Remembered block hashes (enough to find the fork point of any reorg a confirmation depth or
@@ -56,7 +57,7 @@ impl Cursor {
 
     /// Finds a reorg below the cursor: the first remembered block whose hash changed, and the
     /// cursor moved back to the block after the newest one still on chain.
-    async fn check_reorg(&self, reader: &Reader) -> Result<(Option<u64>, Cursor)> {
+    async fn check_reorg<B: Bevm>(&self, reader: &B) -> Result<(Option<u64>, Cursor)> {
         let mut kept = self.recent.clone();
         let mut undo_from = None;
         while let Some(&(number, hash)) = kept.last() {
@@ -101,7 +102,7 @@ impl Cursor {
 
     /// Reads the events of the blocks from the cursor up to `target` (at most
     /// [`MAX_LOG_RANGE`] blocks per call), after checking for a reorg below the cursor.
-    pub async fn poll(&self, reader: &Reader, target: u64) -> Result<Batch> {
+    pub async fn poll<B: Bevm>(&self, reader: &B, target: u64) -> Result<Batch> {
         let (undo_from, mut next) = self.check_reorg(reader).await?;
         if target < next.next {
             return Ok(Batch {

@@ -3,6 +3,7 @@
 //! miners send (with reverts decoded into the contract's errors), and the report-signing key's
 //! keystore. An adapter: it translates, it never decides.
 
+pub mod api;
 pub mod bindings;
 pub mod convert;
 pub mod cursor;
@@ -11,11 +12,13 @@ pub mod error;
 pub mod events;
 pub mod keys;
 pub mod localnet;
+pub mod memory;
 pub mod reader;
 pub mod rpc;
 pub mod txman;
 pub mod writer;
 
+pub use api::Bevm;
 pub use deployment::Deployment;
 pub use error::{ContractError, Error, Result, Retry};
 pub use reader::Reader;

@@ -1,4 +1,4 @@
-//! `tao20 validator run|status|journal`: the keeper a validator runs (see `tao20_node`).
+//! `tao20 validator run|status|replay|journal`: the keeper a validator runs (see `tao20_node`).
 
 use std::path::PathBuf;
 
@@ -16,6 +16,9 @@ pub enum ValidatorCmd {
     Run(RunArgs),
     /// Summarise a keeper's database (read-only; works while the keeper runs).
     Status(DbArgs),
+    /// Decide every recorded block again from its recorded inputs and compare with what the
+    /// keeper committed (read-only); exits 1 on any difference.
+    Replay(DbArgs),
     /// Export or import the signing journal (the keeper must be stopped).
     Journal {
         #[command(subcommand)]
@@ -92,6 +95,7 @@ pub fn run(cmd: ValidatorCmd) -> CliResult {
     match cmd {
         ValidatorCmd::Run(a) => run_keeper(a),
         ValidatorCmd::Status(a) => status(&a.db),
+        ValidatorCmd::Replay(a) => replay(&a.db),
         ValidatorCmd::Journal { cmd } => journal(cmd),
     }
 }
@@ -127,6 +131,21 @@ fn status(db: &std::path::Path) -> CliResult {
     let s = Store::open_read_only(db).map_err(|e| CliError::input(e.to_string()))?;
     let doc = tao20_node::status::summary(&s).map_err(|e| CliError::Internal(e.into()))?;
     output::print_json(&doc)
+}
+
+fn replay(db: &std::path::Path) -> CliResult {
+    let s = Store::open_read_only(db).map_err(|e| CliError::input(e.to_string()))?;
+    let out = tao20_node::replay::replay(s.conn()).map_err(|e| CliError::Internal(e.into()))?;
+    output::print_json(&out)?;
+    if out.mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Internal(anyhow::anyhow!(
+            "{} difference(s) in {} replayed blocks between what was decided again and what was committed",
+            out.mismatches.len(),
+            out.blocks
+        )))
+    }
 }
 
 fn identity(s: &Store) -> CliResult<(u64, alloy_primitives::Address)> {

@@ -308,6 +308,18 @@ pub fn refusals(conn: &Connection) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// Refusals recorded at `block`.
+pub fn refusals_at(conn: &Connection, block: u64) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM journal_refusals WHERE block = ?1",
+            [i64::try_from(block).unwrap_or(i64::MAX)],
+            |r| r.get(0),
+        )
+        .map_err(db("journal refusals"))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Subjects signed so far.
 pub fn signed(conn: &Connection) -> Result<u64> {
     let n: i64 = conn

@@ -19,6 +19,7 @@ pub mod mechanisms;
 pub mod metrics;
 pub mod node;
 pub mod ops;
+pub mod replay;
 pub mod reports;
 pub mod retention;
 pub mod safety;

@@ -534,6 +534,26 @@ pub fn turn_guard(stage: u64) -> u64 {
     stage.max(1) / 4
 }
 
+/// Digests of the reports first journaled at `block`.
+pub fn created_at(conn: &Connection, block: u64) -> Result<Vec<B256>> {
+    let mut stmt = conn
+        .prepare("SELECT digest FROM reports WHERE created_block = ?1 ORDER BY digest")
+        .map_err(db("reports"))?;
+    let rows: Vec<String> = stmt
+        .query_map([i(block)], |r| r.get(0))
+        .map_err(db("reports"))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(db("reports"))?;
+    rows.iter()
+        .map(|d| {
+            d.parse().map_err(|_| Error::Decode {
+                what: "stored report digest".into(),
+                reason: d.clone(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,8 @@
 //!   (`PRAGMA user_version` counts them); `tests/store.rs` migrates a checked-in database of the
 //!   first schema.
 
+pub mod state;
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/v1.sql"),
     include_str!("schema/v2.sql"),
     include_str!("schema/v3.sql"),
+    include_str!("schema/v4.sql"),
 ];
 
 /// The schema version this build writes.
