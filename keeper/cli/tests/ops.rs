@@ -132,7 +132,7 @@ fn logged_digests(log: &str, message: &str, kind: &str) -> Vec<String> {
         .collect()
 }
 
-/// The metric names the README's operator section documents; every one is served.
+/// The metric names docs/keeper.md documents; every one is served.
 const DOCUMENTED: &[&str] = &[
     "tao20_blocks_processed_total",
     "tao20_last_block",

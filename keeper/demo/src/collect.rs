@@ -914,6 +914,48 @@ fn checks(run: &Run, r: &mut Report, txs: &[FundTx], faulty: &BTreeSet<usize>, h
             per_epoch.join(", ")
         ),
     );
+    replay_check(run, r);
+}
+
+/// Every keeper's committed decisions, decided again from their recorded inputs (KEEPER.md's
+/// rule 6: the same inputs give the same decision).
+fn replay_check(run: &Run, r: &mut Report) {
+    let mut ok = true;
+    let mut parts = Vec::new();
+    for i in 0..KEEPERS {
+        let Some(store) = open(run, i) else {
+            ok = false;
+            parts.push(format!("validator-{i}: no database"));
+            continue;
+        };
+        match tao20_node::replay::replay(store.conn()) {
+            Ok(out) => {
+                ok &= out.blocks > 0 && out.skipped == 0 && out.mismatches.is_empty();
+                let range = out
+                    .range
+                    .map(|(a, b)| format!(" ({a}-{b})"))
+                    .unwrap_or_default();
+                parts.push(format!(
+                    "validator-{i}: {} blocks{range}, {} reports, {} differences",
+                    out.blocks,
+                    out.reports,
+                    out.mismatches.len()
+                ));
+                if let Some(m) = out.mismatches.first() {
+                    parts.push(format!("first at block {}: {}", m.block, m.what));
+                }
+            }
+            Err(e) => {
+                ok = false;
+                parts.push(format!("validator-{i}: {e}"));
+            }
+        }
+    }
+    r.check(
+        "every keeper's decisions replay from their recorded inputs",
+        ok,
+        parts.join("; "),
+    );
 }
 
 /// The share of `burn` in normalised weights, basis points rounded down (`None` without
