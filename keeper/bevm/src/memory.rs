@@ -44,8 +44,12 @@ struct Chain {
     kept_from: u64,
     /// While set, every read fails as an unreachable endpoint does.
     down: Option<String>,
-    /// Reads answered (every trait call counts one).
-    reads: u64,
+}
+
+impl Chain {
+    fn head(&self) -> u64 {
+        self.blocks.keys().next_back().copied().unwrap_or(0)
+    }
 }
 
 /// An in-memory BEVM chain.
@@ -76,7 +80,6 @@ impl MemoryBevm {
                 fork: 0,
                 kept_from: 0,
                 down: None,
-                reads: 0,
             }),
         }
     }
@@ -89,7 +92,7 @@ impl MemoryBevm {
 
     /// The newest block.
     pub fn head(&self) -> u64 {
-        self.lock().blocks.keys().next_back().copied().unwrap_or(0)
+        self.lock().head()
     }
 
     /// Mines the next block: `events` in order, and the state after them (`change` applied to
@@ -148,22 +151,16 @@ impl MemoryBevm {
         self.lock().down = reason.map(str::to_string);
     }
 
-    /// Reads answered so far.
-    pub fn reads(&self) -> u64 {
-        self.lock().reads
-    }
-
     fn read<T>(&self, what: &str, f: impl FnOnce(&Chain) -> Result<T>) -> Result<T> {
-        let mut c = self.lock();
+        let c = self.lock();
         if let Some(reason) = &c.down {
             return Err(Error::rpc(what, reason));
         }
-        c.reads += 1;
         f(&c)
     }
 
     fn state_at(c: &Chain, block: u64, what: &str) -> Result<MemoryState> {
-        let head = c.blocks.keys().next_back().copied().unwrap_or(0);
+        let head = c.head();
         if block < c.kept_from {
             return Err(Error::StateDiscarded {
                 what: what.to_string(),
@@ -245,12 +242,11 @@ impl Bevm for MemoryBevm {
         what: &str,
     ) -> impl Future<Output = Result<Option<B256>>> + Send {
         let r = self.read("eth_getBlockByNumber", |c| {
-            let head = c.blocks.keys().next_back().copied().unwrap_or(0);
             if number < c.kept_from {
                 return Err(Error::StateDiscarded {
                     what: what.to_string(),
                     block: number,
-                    head,
+                    head: c.head(),
                 });
             }
             Ok(c.blocks.get(&number).map(|b| b.hash))

@@ -104,7 +104,7 @@ pub struct Engine<S, B> {
     prices: PriceCache,
 }
 
-fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+pub(crate) fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -115,7 +115,7 @@ fn json<T: Serialize>(what: &str, v: &T) -> Result<String> {
     })
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Decode {
         what: what.into(),
         reason: e.to_string(),
@@ -424,7 +424,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 }
             }
         };
-        self.commit(&decision, &inputs, &next_cursor, &ms, &mech_decided)?;
+        self.commit(&decision, inputs, &next_cursor, &ms, &mech_decided)?;
         self.mech_state = ms;
         self.state = decision.state;
         self.cursor = next_cursor;
@@ -448,7 +448,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
     fn commit(
         &self,
         d: &Decision,
-        inputs: &BlockInputs,
+        inputs: BlockInputs,
         cursor: &Cursor,
         ms: &MechState,
         mech: &MechDecisions,
@@ -460,13 +460,11 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         let creation = json("creation state", &d.state)?;
         let mechanisms_json = json("mechanisms state", ms)?;
         let cursor_json = json("BEVM cursor", cursor)?;
-        let record = json(
-            "block inputs",
-            &Recorded {
-                params: p.clone(),
-                inputs: inputs.clone(),
-            },
-        )?;
+        let recorded = Recorded {
+            params: p.clone(),
+            inputs,
+        };
+        let record = json("block inputs", &recorded)?;
         let mut new_digests = Vec::new();
         let mut refused = 0u64;
         let weights_enqueued = lock(&self.store).write(|tx| {
@@ -477,8 +475,8 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                     creation: &creation,
                     machine: &d.state.machine,
                     mechanisms: &mechanisms_json,
-                    spots: &inputs.spots,
-                    backfill: &inputs.backfill,
+                    spots: &recorded.inputs.spots,
+                    backfill: &recorded.inputs.backfill,
                     inputs: &record,
                     cursor: &cursor_json,
                     history_blocks: p.state_history_blocks,

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::engine::decide::{decide, Outcome};
-use crate::engine::{CreationState, Recorded};
+use crate::engine::{from_json, CreationState, Recorded};
 use crate::store::state as tables;
 use crate::{journal, reports, Error, Result};
 
@@ -42,13 +42,6 @@ pub struct Replayed {
     pub mismatches: Vec<Mismatch>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: String, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::Decode {
-        what,
-        reason: e.to_string(),
-    })
-}
-
 /// Replays every recorded block of the database.
 pub fn replay(conn: &Connection) -> Result<Replayed> {
     let mut out = Replayed::default();
@@ -58,8 +51,9 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
             continue;
         };
         let mut miss = |what: String| out.mismatches.push(Mismatch { block: b, what });
-        let rec: Recorded = parse(format!("recorded inputs of block {b}"), &text)?;
-        let state: CreationState = parse(format!("creation state after block {}", b - 1), &before)?;
+        let rec: Recorded = from_json(&format!("recorded inputs of block {b}"), &text)?;
+        let state: CreationState =
+            from_json(&format!("creation state after block {}", b - 1), &before)?;
         let decision = match decide(&state, &rec.inputs, &rec.params) {
             Ok(Outcome::Decided(d)) => d,
             Ok(Outcome::Needs(n)) => {
@@ -75,7 +69,7 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
             None => miss("no committed state for the block".into()),
             Some(committed) => {
                 let committed: serde_json::Value =
-                    parse(format!("creation state after block {b}"), &committed)?;
+                    from_json(&format!("creation state after block {b}"), &committed)?;
                 let again = serde_json::to_value(&decision.state).map_err(|e| Error::Decode {
                     what: "replayed state".into(),
                     reason: e.to_string(),

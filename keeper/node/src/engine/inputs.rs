@@ -23,7 +23,7 @@ use tao20_creation::lifecycle::{SpotWindow, Valuation};
 use tao20_creation::pricing::SpotSample;
 
 use super::decide::{self, Params};
-use super::CreationState;
+use super::{lock, CreationState};
 use crate::store::{self, Store};
 use crate::{Error, Result};
 
@@ -315,10 +315,6 @@ pub async fn fetch<S: Subtensor, B: Bevm>(
     inputs.backfill.sort_unstable();
     inputs.backfill.dedup();
     Ok(())
-}
-
-fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn valuation<S: Subtensor, B: Bevm>(
