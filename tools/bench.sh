@@ -18,12 +18,16 @@ r = json.load(open("target/bench-demo/report.json"))
 load = r["nodeLoad"]
 print(f"node: {load['requests']} requests over {load['blocks']} blocks = "
       f"{load['requests'] / max(load['blocks'], 1):.1f} per block (every process and the harness)")
+lat = r.get("mintLatency")
+if lat:
+    print(f"delivery block to mint block: median {lat['median']} blocks, longest {lat['max']}, "
+          f"over {lat['mints']} mints")
 for c in r["clients"]:
     if c.get("requests") and c.get("blocks"):
         print(f"{c['process']}: {c['requests']} requests / {c['blocks']} blocks = "
               f"{c['requests'] / c['blocks']:.1f} per block ({c['client']})")
 PY
-echo "==> criterion"
+echo "==> criterion, and the keeper's catch-up through a 50 ms relay (keeper/node/benches/catch_up.rs)"
 cargo bench --workspace
 echo "==> auction winner selection against the Python original's PuLP/CBC formulation (10-15 min)"
 python3 tools/bench_auction_reference.py

@@ -42,6 +42,12 @@ fn the_quick_demo_passes_every_check_and_writes_both_reports() {
     assert!(report["agreement"]["faultyDisagreements"].as_u64().unwrap() >= 1);
     assert_eq!(report["agreement"]["honestDisagreements"], 0);
     let creations = report["creations"].as_array().unwrap();
+    // The delivery-to-mint latency covers every mint, and a mint never precedes its delivery.
+    let minted = creations.iter().filter(|c| c["status"] == "Minted").count();
+    let latency = &report["mintLatency"];
+    assert_eq!(latency["mints"].as_u64(), Some(minted as u64), "{latency}");
+    assert!(latency["median"].as_u64().unwrap() <= latency["max"].as_u64().unwrap());
+    assert!(latency["median"].as_u64().unwrap() >= 1, "{latency}");
     for c in creations {
         if c["status"] == "Minted" {
             let signers: Vec<&str> = c["signers"]

@@ -19,8 +19,8 @@ use tao20_devnet::up::DevnetFile;
 use tao20_node::store::Store;
 
 use crate::report::{
-    AmountRow, AssetRow, ClientRow, CreationRow, EpochRow, GasRow, KeeperRow, NodeLoad, Params,
-    RedemptionRow, Report, WeightRow, WindowRow,
+    AmountRow, AssetRow, ClientRow, CreationRow, EpochRow, GasRow, KeeperRow, MintLatency,
+    NodeLoad, Params, RedemptionRow, Report, WeightRow, WindowRow,
 };
 use crate::scenario::{self, Run, CUT_KEEPER, KEEPERS, KILLED_KEEPER};
 use crate::{step, Result};
@@ -435,6 +435,13 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
         }
         r.creations.push(row);
     }
+    r.mint_latency = MintLatency::of(
+        r.creations
+            .iter()
+            .filter(|c| c.status == "Minted" && c.delivery_block > 0)
+            .filter_map(|c| c.settled_block.map(|s| s.saturating_sub(c.delivery_block)))
+            .collect(),
+    );
 
     // Agreement of the journals: one content per subject among honest keepers.
     let journals: Vec<BTreeMap<String, String>> = stores

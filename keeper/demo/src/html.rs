@@ -422,8 +422,16 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
             esc(&k.name), esc(&k.signer), if k.faulty { "yes" } else { "" }, k.restarts, k.signed, k.refused, k.txs, k.cursor
         );
     }
+    h.push_str("</table>");
+    if let Some(l) = &r.mint_latency {
+        let _ = write!(
+            h,
+            "<p>From a delivery's block to its mint's block: median {} blocks, longest {}, over {} mints (the delivery is first finalized, then valued, signed by a quorum and sent at its turn).</p>",
+            l.median, l.max, l.mints
+        );
+    }
     h.push_str(&format!(
-        "</table><h2>Subtensor clients</h2><p>The devnet's Substrate endpoint served {} JSON-RPC requests over the scenario's {} blocks ({} per block, every process and the harness's <code>dev_*</code> calls included).</p><table><tr><th>process</th><th>client</th><th>endpoint</th><th>requests</th><th>blocks processed</th><th>requests per block</th></tr>",
+        "<h2>Subtensor clients</h2><p>The devnet's Substrate endpoint served {} JSON-RPC requests over the scenario's {} blocks ({} per block, every process and the harness's <code>dev_*</code> calls included).</p><table><tr><th>process</th><th>client</th><th>endpoint</th><th>requests</th><th>blocks processed</th><th>requests per block</th></tr>",
         r.node_load.requests,
         r.node_load.blocks,
         r.node_load.requests / r.node_load.blocks.max(1)

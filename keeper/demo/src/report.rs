@@ -39,6 +39,8 @@ pub struct Report {
     pub clients: Vec<ClientRow>,
     /// JSON-RPC requests the devnet's Substrate endpoint served during the scenario.
     pub node_load: NodeLoad,
+    /// Blocks from a delivery to the mint of its request, over the minted requests.
+    pub mint_latency: Option<MintLatency>,
     /// The expectations.
     pub checks: Vec<Check>,
 }
@@ -83,6 +85,31 @@ pub struct NodeLoad {
     pub requests: u64,
     /// Blocks produced meanwhile.
     pub blocks: u64,
+}
+
+/// Blocks from a delivery's block to its mint's block.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MintLatency {
+    /// Minted requests measured.
+    pub mints: u64,
+    /// The median (the lower middle of an even count).
+    pub median: u64,
+    /// The longest.
+    pub max: u64,
+}
+
+impl MintLatency {
+    /// Over `blocks` (delivery block to mint block of each minted request); `None` when empty.
+    pub fn of(mut blocks: Vec<u64>) -> Option<Self> {
+        blocks.sort_unstable();
+        let max = *blocks.last()?;
+        Some(MintLatency {
+            mints: blocks.len() as u64,
+            median: blocks[(blocks.len() - 1) / 2],
+            max,
+        })
+    }
 }
 
 /// The run's parameters.

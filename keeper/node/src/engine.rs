@@ -44,6 +44,9 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 pub use decide::{Decision, Outcome, Params};
+
+/// Blocks whose independent reads go out together while the engine is behind the head.
+const READ_AHEAD: u64 = 128;
 pub use inputs::BlockInputs;
 
 /// Passes of `decide` one block may take: the first reads what the state foresees, later ones
@@ -355,12 +358,39 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
             i64::try_from(head.saturating_sub(self.next_block.saturating_sub(1)))
                 .unwrap_or(i64::MAX),
         );
+        let max = self.cfg.engine.max_blocks_per_round.max(1);
         let mut done = 0;
-        while self.next_block <= target && done < self.cfg.engine.max_blocks_per_round {
-            self.step(self.next_block).await?;
-            done += 1;
+        while self.next_block <= target && done < max {
+            let first = self.next_block;
+            let last = target
+                .min(first + READ_AHEAD - 1)
+                .min(first + (max - done) - 1);
+            // Behind the head, the next blocks' independent reads go out together: at a real
+            // endpoint's latency one block's round trips at a time would cap the catch-up.
+            let mut ahead = if last > first {
+                self.read_ahead(first, last).await
+            } else {
+                Vec::new()
+            }
+            .into_iter();
+            for b in first..=last {
+                self.step_with(b, ahead.next().unwrap_or_default()).await?;
+                done += 1;
+                if self.next_block != b + 1 {
+                    break; // a reorganisation moved the engine back
+                }
+            }
         }
         Ok(done > 0)
+    }
+
+    async fn read_ahead(&self, first: u64, last: u64) -> Vec<inputs::Ahead> {
+        let netuids = inputs::price_netuids(&self.state);
+        let mech = self.mech.as_ref();
+        futures_util::future::join_all(
+            (first..=last).map(|b| inputs::ahead(&self.subtensor, b, &netuids, mech)),
+        )
+        .await
     }
 
     fn current_signers(&self) -> SignerSet {
@@ -373,6 +403,11 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
 
     /// Senses, decides and commits block `b`.
     pub async fn step(&mut self, b: u64) -> Result<()> {
+        self.step_with(b, inputs::Ahead::default()).await
+    }
+
+    /// [`Engine::step`] with what was read ahead of the block.
+    async fn step_with(&mut self, b: u64, ahead: inputs::Ahead) -> Result<()> {
         let src = inputs::Sources {
             subtensor: &self.subtensor,
             bevm: &self.bevm,
@@ -380,6 +415,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         };
         let signers = self.current_signers();
         let minority = self.exchange.digests.refusing();
+        let mech_ahead = ahead.mech.clone();
         let sensed = inputs::first(
             &src,
             &self.state,
@@ -388,6 +424,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
             minority,
             b,
             &self.params,
+            ahead,
         )
         .await?;
         let (mut inputs, next_cursor) = match sensed {
@@ -409,6 +446,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                         &self.store,
                         &fresh,
                         &self.prices,
+                        mech_ahead,
                     )
                     .await
                 {

@@ -32,7 +32,7 @@ use tao20_auction::delivery::{DeliveryParams, Sample, Telemetry, WorkerReading};
 use tao20_auction::settle::{self, AuctionParams, NeuronView, WindowInputs, WindowResult};
 use tao20_auction::weights::{epoch_weights, PROTOCOL_UNUSED_BUDGET};
 use tao20_auction::window::{self, Window};
-use tao20_chain::types::{AccountId, Neuron};
+use tao20_chain::types::{AccountId, EpochSchedule, Neuron};
 use tao20_chain::Subtensor;
 use tao20_core::Fp18;
 
@@ -66,6 +66,22 @@ pub struct MechState {
 
 /// The latest TAO_USDC and HASHP_USDC readings (from the price feeds' task).
 pub type PriceCache = Arc<RwLock<BTreeMap<String, Fp18>>>;
+
+/// The chain's data a window is settled from.
+struct WindowReads {
+    commitments: Vec<tao20_chain::types::Commitment>,
+    neurons: Vec<Neuron>,
+    split: Vec<u16>,
+}
+
+/// The subnet's reads of a block made ahead of it ([`Mechanisms::read_ahead`]).
+#[derive(Debug, Clone, Default)]
+pub struct MechAhead {
+    /// The subnet's epoch schedule at the block.
+    pub schedule: Option<EpochSchedule>,
+    /// The subnet's alpha price at the block.
+    pub alpha: Option<u64>,
+}
 
 /// What one block decided.
 #[derive(Debug, Clone, Default)]
@@ -151,7 +167,21 @@ impl Mechanisms {
         }
     }
 
+    /// The subnet's reads at block `b` that depend on nothing decided: what a catching-up
+    /// engine reads ahead of the block. A read that fails is left out (the block reads it again).
+    pub async fn read_ahead<S: Subtensor>(&self, subtensor: &S, b: u64) -> MechAhead {
+        let (schedule, alpha) = tokio::join!(
+            subtensor.epoch_schedule(b, self.netuid),
+            subtensor.current_alpha_price(b, self.netuid)
+        );
+        MechAhead {
+            schedule: schedule.ok(),
+            alpha: alpha.ok(),
+        }
+    }
+
     /// Everything block `b` decides: epochs seen, windows settled, weights due, the commitment.
+    #[allow(clippy::too_many_arguments)]
     pub async fn on_block<S: Subtensor>(
         &self,
         st: &mut MechState,
@@ -160,9 +190,14 @@ impl Mechanisms {
         store: &Mutex<Store>,
         fresh_mints: &[MintRow],
         prices: &PriceCache,
+        ahead: MechAhead,
     ) -> Result<MechDecisions> {
         let mut out = MechDecisions::default();
-        let sched = match subtensor.epoch_schedule(b, self.netuid).await {
+        let read = match ahead.schedule {
+            Some(s) => Ok(s),
+            None => subtensor.epoch_schedule(b, self.netuid).await,
+        };
+        let sched = match read {
             Ok(s) => s,
             // The subnet does not exist at this block (the keeper started before it did).
             Err(tao20_chain::Error::NotFound { later: false, .. }) => return Ok(out),
@@ -185,8 +220,15 @@ impl Mechanisms {
         let keep = st.epoch_blocks.len().saturating_sub(8);
         st.epoch_blocks.drain(..keep);
 
-        for w in window::pending_windows(&st.epoch_blocks, b, &st.settled)? {
-            let result = self.settle(w, subtensor, store).await?;
+        // An epoch's windows become final together: their reads go out together, and they are
+        // settled in order.
+        let pending = window::pending_windows(&st.epoch_blocks, b, &st.settled)?;
+        let reads = futures_util::future::try_join_all(
+            pending.iter().map(|w| self.window_reads(w, subtensor)),
+        )
+        .await?;
+        for (w, reads) in pending.into_iter().zip(reads) {
+            let result = self.settle(w, reads, store)?;
             for f in &result.failed {
                 if let Some(uid) = f.uid {
                     out.bans.push((uid, f.hotkey.clone(), w.end, w.start));
@@ -203,7 +245,9 @@ impl Mechanisms {
             .saturating_sub(window::WINDOW_BLOCKS);
         st.settled.retain(|s| *s >= first_kept);
 
-        // Weights of every epoch whose windows are all settled and not weighted yet.
+        // Weights of every epoch whose windows are all settled and not weighted yet. The burn uid
+        // and the neurons at this block are read once, together, when first needed.
+        let mut current: Option<(u16, Vec<Neuron>)> = None;
         for pair in st.epoch_blocks.clone().windows(2) {
             let (epoch, next) = (pair[0], pair[1]);
             if st.epoch_blocks.first() == Some(&epoch) {
@@ -213,18 +257,29 @@ impl Mechanisms {
                 continue;
             }
             let m1 = (self.cfg.auction_mecid, epoch);
+            let m0 = (0u8, epoch);
+            if st.weighted.contains(&m1) && st.weighted.contains(&m0) {
+                continue;
+            }
+            if current.is_none() {
+                let (burn, neurons) = tokio::try_join!(
+                    subtensor.burn_uid(b, self.netuid),
+                    subtensor.neurons(b, self.netuid)
+                )?;
+                current = Some((burn.unwrap_or(0), neurons));
+            }
+            let Some((burn, neurons)) = &current else {
+                continue;
+            };
+            let burn = *burn;
             if !st.weighted.contains(&m1) {
-                let burn = subtensor.burn_uid(b, self.netuid).await?.unwrap_or(0);
                 let settlements = stored_settlements(lock(store).conn(), epoch, &out.windows)?;
                 let w = epoch_weights(&settlements, burn, PROTOCOL_UNUSED_BUDGET)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = w.weights.into_iter().unzip();
                 out.weights.push((m1.0, epoch, uids, values));
                 st.weighted.insert(m1);
             }
-            let m0 = (0u8, epoch);
             if !st.weighted.contains(&m0) {
-                let burn = subtensor.burn_uid(b, self.netuid).await?.unwrap_or(0);
-                let neurons = subtensor.neurons(b, self.netuid).await?;
                 let mut mints = stored_mints(lock(store).conn(), epoch, next - 1)?;
                 mints.extend(
                     fresh_mints
@@ -232,7 +287,7 @@ impl Mechanisms {
                         .filter(|m| (epoch..next).contains(&m.block))
                         .cloned(),
                 );
-                let weights = mechanism0(&mints, &neurons, epoch, next - 1, burn)?;
+                let weights = mechanism0(&mints, neurons, epoch, next - 1, burn)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = weights
                     .iter()
                     .filter(|w| w.weight > 0)
@@ -246,21 +301,29 @@ impl Mechanisms {
             .retain(|(_, e)| *e >= st.epoch_blocks.first().copied().unwrap_or(0));
 
         out.commitment = self
-            .commitment_due(st, b, &sched, subtensor, store, prices, &out)
+            .commitment_due(st, b, &sched, subtensor, store, prices, &out, ahead.alpha)
             .await?;
         Ok(out)
     }
 
-    async fn settle<S: Subtensor>(
-        &self,
-        w: Window,
-        subtensor: &S,
-        store: &Mutex<Store>,
-    ) -> Result<WindowResult> {
+    /// What settling window `w` reads from the chain, at its start.
+    async fn window_reads<S: Subtensor>(&self, w: &Window, subtensor: &S) -> Result<WindowReads> {
         let at = w.start;
-        let commitments: Vec<PostedCommitment> = subtensor
-            .commitments(at, self.netuid)
-            .await?
+        let (commitments, neurons, split) = tokio::try_join!(
+            subtensor.commitments(at, self.netuid),
+            subtensor.neurons(at, self.netuid),
+            subtensor.mechanism_emission_split(at, self.netuid),
+        )?;
+        Ok(WindowReads {
+            commitments,
+            neurons,
+            split,
+        })
+    }
+
+    fn settle(&self, w: Window, reads: WindowReads, store: &Mutex<Store>) -> Result<WindowResult> {
+        let commitments: Vec<PostedCommitment> = reads
+            .commitments
             .into_iter()
             .map(|c| PostedCommitment {
                 hotkey: hotkey_name(&c.hotkey),
@@ -268,10 +331,9 @@ impl Mechanisms {
                 block: c.block,
             })
             .collect();
-        let neurons = neuron_views(&subtensor.neurons(at, self.netuid).await?);
-        let split = subtensor
-            .mechanism_emission_split(at, self.netuid)
-            .await?
+        let neurons = neuron_views(&reads.neurons);
+        let split = reads
+            .split
             .get(usize::from(self.cfg.auction_mecid))
             .copied()
             .unwrap_or(0);
@@ -300,10 +362,14 @@ impl Mechanisms {
         store: &Mutex<Store>,
         prices: &PriceCache,
         decided: &MechDecisions,
+        alpha: Option<u64>,
     ) -> Result<Option<Vec<u8>>> {
         let cached = prices.read().map(|p| p.clone()).unwrap_or_default();
         let mut values = BTreeMap::new();
-        let alpha = subtensor.current_alpha_price(b, self.netuid).await?;
+        let alpha = match alpha {
+            Some(a) => a,
+            None => subtensor.current_alpha_price(b, self.netuid).await?,
+        };
         values.insert(
             settle::ALPHA_TAO.to_string(),
             tao20_creation::pricing::spot_to_fp18(alpha),

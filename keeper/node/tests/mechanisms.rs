@@ -167,7 +167,15 @@ impl Keeper {
             mechanisms::MechDecisions::default()
         } else {
             self.mech
-                .on_block(&mut st, b, &self.client, &self.store, mints, &self.prices)
+                .on_block(
+                    &mut st,
+                    b,
+                    &self.client,
+                    &self.store,
+                    mints,
+                    &self.prices,
+                    Default::default(),
+                )
                 .await
                 .unwrap_or_else(|e| panic!("block {b}: {e}"))
         };

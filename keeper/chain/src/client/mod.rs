@@ -640,7 +640,8 @@ struct AtCacheInner {
     blocks: std::collections::VecDeque<(BlockNumber, AtBlock)>,
 }
 
-const AT_CACHE: usize = 16;
+/// At least the keeper's read-ahead while catching up, so a block read ahead is not read twice.
+const AT_CACHE: usize = 256;
 
 impl AtCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, AtCacheInner> {

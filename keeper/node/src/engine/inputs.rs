@@ -15,6 +15,7 @@ use tao20_bevm::cursor::Cursor;
 use tao20_bevm::events::{ContractEvent, LoggedEvent};
 use tao20_bevm::reader::{FundSnapshot, SignerSet};
 use tao20_bevm::Bevm;
+use tao20_chain::types::Extrinsic;
 use tao20_chain::Subtensor;
 use tao20_creation::delivery::SubstrateBlock;
 use tao20_creation::eip712::{CreationFile, Eip712Message};
@@ -24,6 +25,7 @@ use tao20_creation::pricing::SpotSample;
 
 use super::decide::{self, Params};
 use super::{lock, CreationState};
+use crate::mechanisms::{MechAhead, Mechanisms};
 use crate::store::{self, Store};
 use crate::{Error, Result};
 
@@ -178,8 +180,55 @@ pub struct Sources<'a, S, B> {
     pub store: &'a Mutex<Store>,
 }
 
+/// Spot prices `(netuid, price)`.
+pub type Spots = Vec<(u16, u64)>;
+
+/// Reads of a finalized block that depend on nothing decided before it, made ahead of the block
+/// while the engine catches up, so that many blocks' round trips overlap.
+#[derive(Debug, Default)]
+pub struct Ahead {
+    /// The block's extrinsics.
+    pub extrinsics: Option<Vec<Extrinsic>>,
+    /// Spot prices, with the netuids they were read for.
+    pub spots: Option<(Vec<u16>, Spots)>,
+    /// The mechanisms' reads.
+    pub mech: MechAhead,
+}
+
+/// Reads [`Ahead`] of block `b`. A read that fails is left out: the block's own step reads it
+/// again, in order, and meets the failure there.
+pub async fn ahead<S: Subtensor>(
+    subtensor: &S,
+    b: u64,
+    netuids: &[u16],
+    mechanisms: Option<&Mechanisms>,
+) -> Ahead {
+    // The extrinsics first: they make the client's handle on the block, which the others reuse.
+    let extrinsics = subtensor.block_extrinsics(b).await.ok();
+    let spots = async {
+        subtensor
+            .alpha_prices(b, netuids)
+            .await
+            .ok()
+            .map(|s| (netuids.to_vec(), s))
+    };
+    let mech = async {
+        match mechanisms {
+            Some(m) => m.read_ahead(subtensor, b).await,
+            None => MechAhead::default(),
+        }
+    };
+    let (spots, mech) = tokio::join!(spots, mech);
+    Ahead {
+        extrinsics,
+        spots,
+        mech,
+    }
+}
+
 /// The first reads of block `b`: what every block needs, and what the state before it says
 /// the block will need. `None` when BEVM reorganised below the cursor (undo from that block).
+#[allow(clippy::too_many_arguments)]
 pub async fn first<S: Subtensor, B: Bevm>(
     src: &Sources<'_, S, B>,
     state: &CreationState,
@@ -188,15 +237,31 @@ pub async fn first<S: Subtensor, B: Bevm>(
     minority: bool,
     b: u64,
     p: &Params,
+    ahead: Ahead,
 ) -> Result<Sensed> {
-    let extrinsics = src.subtensor.block_extrinsics(b).await?;
-    let batch = cursor.poll(src.bevm, b).await?;
+    // A fund netuid whose subnet does not exist (yet, or any more) has no price: a valuation
+    // that needs it finds the hole and refuses, it never guesses.
+    let netuids = price_netuids(state);
+    let extrinsics = async {
+        match ahead.extrinsics {
+            Some(x) => Ok(x),
+            None => src.subtensor.block_extrinsics(b).await,
+        }
+    };
+    let spots = async {
+        match ahead.spots {
+            Some((read_for, s)) if read_for == netuids => Ok(s),
+            _ => src.subtensor.alpha_prices(b, &netuids).await,
+        }
+    };
+    let (extrinsics, batch, spots) = tokio::try_join!(
+        async { extrinsics.await.map_err(Error::from) },
+        async { cursor.poll(src.bevm, b).await.map_err(Error::from) },
+        async { spots.await.map_err(Error::from) },
+    )?;
     if let Some(from) = batch.undo_from {
         return Ok(Sensed::Undo(from));
     }
-    // A fund netuid whose subnet does not exist (yet, or any more) has no price: a valuation
-    // that needs it finds the hole and refuses, it never guesses.
-    let spots = src.subtensor.alpha_prices(b, &price_netuids(state)).await?;
     let mut inputs = BlockInputs {
         block: b,
         substrate: crate::convert::substrate_block(b, &extrinsics),
@@ -240,7 +305,8 @@ pub enum Sensed {
     Undo(u64),
 }
 
-fn price_netuids(state: &CreationState) -> Vec<u16> {
+/// The netuids whose spot prices a block's inputs hold.
+pub fn price_netuids(state: &CreationState) -> Vec<u16> {
     let m = &state.machine;
     let mut set: BTreeSet<u16> = m.config.fund_hotkeys.iter().map(|f| f.netuid).collect();
     for f in &m.files {
