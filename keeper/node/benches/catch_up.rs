@@ -2,9 +2,10 @@
 //!
 //! A keeper one day (7 200 blocks) behind reads the devnet's Substrate endpoint (the simulator
 //! served over JSON-RPC, read with the keeper's own subxt client, as on finney) through a relay
-//! that delays every answer by 50 ms, with both mechanisms on. The reference, in the same run, is
-//! the same catch-up through the relay with no added delay. BEVM is the in-memory chain (no
-//! latency): its reads are one range query per block batch and not what this measures.
+//! that delays every answer by 50 ms, with both mechanisms on and the engine's default settings.
+//! References in the same run: the same catch-up with no added delay, and with the engine reading
+//! one block at a time (`engine.read_ahead_blocks = 1`, over fewer blocks: it is slow). BEVM is the
+//! in-memory chain (no latency): its reads are not what this measures.
 //!
 //! `TAO20_CATCH_UP_BLOCKS` sets how far behind the keeper starts (default 7 200);
 //! `TAO20_MEMORY_BLOCKS` how many blocks the memory figure is taken after (default 10 000).
@@ -81,7 +82,21 @@ async fn by_method(url: &str) -> serde_json::Value {
     stats["result"]["methods"].clone()
 }
 
-async fn catch_up(blocks: u64, latency: Duration) -> (f64, f64, serde_json::Value) {
+/// The keepers' configuration with the engine's defaults, both mechanisms on.
+fn keeper_config(read_ahead: u64) -> tao20_node::config::KeeperConfig {
+    let mut cfg = config_with(1_000, "[mechanisms]\nenabled = true\n");
+    cfg.engine = tao20_node::config::EngineConfig {
+        read_ahead_blocks: read_ahead,
+        ..Default::default()
+    };
+    cfg
+}
+
+async fn catch_up(
+    blocks: u64,
+    latency: Duration,
+    read_ahead: u64,
+) -> (f64, f64, serde_json::Value) {
     let w = world_ahead(blocks).await;
     let server = NodeServer::start("127.0.0.1:0", w.node.clone(), NodeConfig::default())
         .await
@@ -93,8 +108,7 @@ async fn catch_up(blocks: u64, latency: Duration) -> (f64, f64, serde_json::Valu
     let url = tao20_devnet::proxy::through(&server.url(), relay.addr()).unwrap();
     let signer = Signer::from_suri("//Alice", "the bench's hotkey").unwrap();
     let client = SubxtClient::connect(&url, Some(signer)).await.unwrap();
-    let cfg = config_with(1_000, "[mechanisms]\nenabled = true\n");
-    let mut k = Keeper::start_with(&w, 0, client.clone(), cfg).await;
+    let mut k = Keeper::start_with(&w, 0, client.clone(), keeper_config(read_ahead)).await;
     let from = k.engine.next_block();
     let sent = client.requests();
     let methods_before = by_method(&server.url()).await;
@@ -125,7 +139,7 @@ async fn catch_up(blocks: u64, latency: Duration) -> (f64, f64, serde_json::Valu
 async fn memory_after(blocks: u64) -> (u64, u64, u64) {
     let w = world_ahead(blocks).await;
     let (before, _) = memory();
-    let cfg = config_with(1_000, "[mechanisms]\nenabled = true\n");
+    let cfg = keeper_config(tao20_node::config::EngineConfig::default().read_ahead_blocks);
     let mut k = Keeper::start_with(&w, 0, w.sim.as_signer(Bytes32([0x5a; 32])), cfg).await;
     k.catch_up().await;
     let (after, peak) = memory();
@@ -141,12 +155,19 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    println!("catch-up of {blocks} blocks, Substrate JSON-RPC through a relay, both mechanisms on");
-    for ms in [0u64, 50] {
-        let (rate, per_block, methods) = rt.block_on(catch_up(blocks, Duration::from_millis(ms)));
+    let reference_blocks = env_u64("TAO20_REFERENCE_BLOCKS", 300);
+    let read_ahead = tao20_node::config::EngineConfig::default().read_ahead_blocks;
+    println!("catch-up, Substrate JSON-RPC through a relay, both mechanisms on");
+    for (ms, blocks, ahead) in [
+        (0u64, blocks, read_ahead),
+        (50, blocks, read_ahead),
+        (50, reference_blocks, 1),
+    ] {
+        let (rate, per_block, methods) =
+            rt.block_on(catch_up(blocks, Duration::from_millis(ms), ahead));
         println!(
-            "  {ms:>2} ms per round trip: {rate:7.1} blocks/s, {per_block:.2} RPC requests per block \
-             ({methods})"
+            "  {blocks} blocks, {ms:>2} ms per round trip, read ahead {ahead:>3}: {rate:7.1} \
+             blocks/s, {per_block:.2} RPC requests per block ({methods})"
         );
     }
     let (before, after, peak) = rt.block_on(memory_after(memory_blocks));

@@ -413,6 +413,10 @@ pub struct EngineConfig {
     /// Blocks of strategy state kept to undo a reorganised BEVM block.
     #[serde(default = "default_history")]
     pub state_history_blocks: u64,
+    /// Behind the head, blocks whose independent reads go out together (1: one block at a
+    /// time). At a remote node's latency this, not the keeper's computing, bounds a catch-up.
+    #[serde(default = "default_read_ahead")]
+    pub read_ahead_blocks: u64,
     /// Where to start on a new database (default: the deployment block).
     #[serde(default)]
     pub start_block: Option<u64>,
@@ -422,7 +426,10 @@ fn default_poll_ms() -> u64 {
     500
 }
 fn default_batch() -> u64 {
-    32
+    128
+}
+fn default_read_ahead() -> u64 {
+    128
 }
 fn default_history() -> u64 {
     64
@@ -434,6 +441,7 @@ impl Default for EngineConfig {
             poll_ms: default_poll_ms(),
             max_blocks_per_round: default_batch(),
             state_history_blocks: default_history(),
+            read_ahead_blocks: default_read_ahead(),
             start_block: None,
         }
     }
@@ -741,6 +749,11 @@ impl KeeperConfig {
         }
         if self.engine.max_blocks_per_round == 0 {
             return bad("engine.max_blocks_per_round", "must be at least 1");
+        }
+        // The subtensor client keeps its handles on the last 256 blocks read: more read ahead
+        // would be read twice.
+        if !(1..=256).contains(&self.engine.read_ahead_blocks) {
+            return bad("engine.read_ahead_blocks", "must be from 1 to 256");
         }
         if self.ops.listen == self.exchange.listen {
             return bad(

@@ -45,8 +45,6 @@ use crate::{Error, Result};
 
 pub use decide::{Decision, Outcome, Params};
 
-/// Blocks whose independent reads go out together while the engine is behind the head.
-const READ_AHEAD: u64 = 128;
 pub use inputs::BlockInputs;
 
 /// Passes of `decide` one block may take: the first reads what the state foresees, later ones
@@ -363,7 +361,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         while self.next_block <= target && done < max {
             let first = self.next_block;
             let last = target
-                .min(first + READ_AHEAD - 1)
+                .min(first + self.cfg.engine.read_ahead_blocks.max(1) - 1)
                 .min(first + (max - done) - 1);
             // Behind the head, the next blocks' independent reads go out together: at a real
             // endpoint's latency one block's round trips at a time would cap the catch-up.

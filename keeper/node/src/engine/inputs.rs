@@ -242,23 +242,21 @@ pub async fn first<S: Subtensor, B: Bevm>(
     // A fund netuid whose subnet does not exist (yet, or any more) has no price: a valuation
     // that needs it finds the hole and refuses, it never guesses.
     let netuids = price_netuids(state);
-    let extrinsics = async {
-        match ahead.extrinsics {
-            Some(x) => Ok(x),
-            None => src.subtensor.block_extrinsics(b).await,
-        }
+    // The extrinsics first: reading them makes the client's handle on the block, which the
+    // prices then reuse (read together, each would pay for its own). BEVM meanwhile.
+    let substrate = async {
+        let extrinsics = match ahead.extrinsics {
+            Some(x) => x,
+            None => src.subtensor.block_extrinsics(b).await?,
+        };
+        let spots = match ahead.spots {
+            Some((read_for, s)) if read_for == netuids => s,
+            _ => src.subtensor.alpha_prices(b, &netuids).await?,
+        };
+        Ok::<_, Error>((extrinsics, spots))
     };
-    let spots = async {
-        match ahead.spots {
-            Some((read_for, s)) if read_for == netuids => Ok(s),
-            _ => src.subtensor.alpha_prices(b, &netuids).await,
-        }
-    };
-    let (extrinsics, batch, spots) = tokio::try_join!(
-        async { extrinsics.await.map_err(Error::from) },
-        async { cursor.poll(src.bevm, b).await.map_err(Error::from) },
-        async { spots.await.map_err(Error::from) },
-    )?;
+    let bevm = async { cursor.poll(src.bevm, b).await.map_err(Error::from) };
+    let ((extrinsics, spots), batch) = tokio::try_join!(substrate, bevm)?;
     if let Some(from) = batch.undo_from {
         return Ok(Sensed::Undo(from));
     }
