@@ -55,45 +55,75 @@ cargo_counts() { # "test result: ok. P passed; F failed; ..." once per test bina
 
 step forge-fmt forge fmt --check
 step cargo-fmt cargo fmt --all -- --check
-# Library and binary code may not unwrap or panic on input; test code may.
-step cargo-clippy cargo clippy --workspace --lib --bins --locked -- -D warnings
-step cargo-clippy-tests cargo clippy --workspace --tests --benches --examples --locked -- -D warnings \
-  -A clippy::unwrap_used -A clippy::expect_used -A clippy::panic -A clippy::indexing_slicing
-# The alerting rules parse and their unit tests pass (promtool comes from tools/deps.sh).
-step promtool-check promtool check rules ops/prometheus/tao20-keeper.rules.yml
-step promtool-test promtool test rules ops/prometheus/tao20-keeper.rules.test.yml
-suite forge-test forge_counts env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge test
 
-# Rust: every test binary is built first; then the tests run in two lanes side by side. The
-# devnet tests (real keeper processes on 100-200 ms blocks) run one at a time in their own lane:
-# two devnets side by side on two cores leave the keepers lagging their blocks. Everything else
-# runs beside them in the other lane.
-lane() { # lane NAME COMMAND...: runs in the background; `tally` reads its log once it is done
-  local name=$1; shift
-  echo "==> $name (lane)" >&2
-  ( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
+# The order is set by two cores. Every Rust test binary is built first, at full speed
+# (`cargo test --no-run`). Then the devnet tests (real keeper processes on 100-200 ms blocks,
+# about 1.1 cores while they run) start in their own lane, one devnet at a time: two side by side
+# leave the keepers lagging their blocks. Everything else (clippy, promtool, forge, the other Rust
+# tests) runs beside them at the lowest CPU priority, on what the devnets leave. The binaries run
+# as cargo would run them: from their package's directory, with CARGO_MANIFEST_DIR set (a second
+# `cargo test -p ...` would resolve other features for the dependencies and build them again).
+devnet_tests=" demo mechanisms ops keepers miners devnet "
+low=(nice -n 19)
+run_lane() { # run_lane LANE [PREFIX...]: runs that lane's test binaries in order; non-zero if any failed
+  local want=$1 rc=0; shift
+  while IFS=$'\t' read -r lane dir name exe; do
+    [ "$lane" = "$want" ] || continue
+    echo "     Running $name ($exe)"
+    (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$@" "$exe") || rc=1
+  done <"$logs/test-binaries.tsv"
+  return $rc
 }
-devnet=(demo mechanisms ops keepers miners devnet)
-devnet_tests=() other_tests=()
-for f in keeper/cli/tests/*.rs; do
-  t=$(basename "$f" .rs)
-  case " ${devnet[*]} " in *" $t "*) devnet_tests+=(--test "$t") ;; *) other_tests+=(--test "$t") ;; esac
-done
+checks() { # everything but the Rust tests, at low priority
+  # Library and binary code may not unwrap or panic on input; test code may.
+  step cargo-clippy "${low[@]}" cargo clippy --workspace --lib --bins --locked -- -D warnings
+  step cargo-clippy-tests "${low[@]}" cargo clippy --workspace --tests --benches --examples --locked \
+    -- -D warnings -A clippy::unwrap_used -A clippy::expect_used -A clippy::panic -A clippy::indexing_slicing
+  # The alerting rules parse and their unit tests pass (promtool comes from tools/deps.sh).
+  step promtool-check promtool check rules ops/prometheus/tao20-keeper.rules.yml
+  step promtool-test promtool test rules ops/prometheus/tao20-keeper.rules.test.yml
+  suite forge-test forge_counts "${low[@]}" env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge test
+}
+
+# The contracts are built before anything deploys them (the devnets and the anvil tests).
+step forge-build env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge build
 echo "==> cargo-test-build" >&2
 start=$SECONDS
-if cargo test --workspace --locked --no-run >"$logs/cargo-test-build.log" 2>&1; then
+if cargo test --workspace --locked --no-run --message-format=json-render-diagnostics \
+  >"$logs/cargo-test-build.json" 2>"$logs/cargo-test-build.log"; then
   echo "    cargo-test-build: $((SECONDS - start)) s" >&2
-  start=$SECONDS
-  lane cargo-test-devnets cargo test --locked --no-fail-fast -p tao20-cli "${devnet_tests[@]}"
-  lane cargo-test bash -c 'cargo test --workspace --exclude tao20-cli --locked --no-fail-fast;
-    rc=$?; cargo test --locked --no-fail-fast -p tao20-cli --bins "$@" || rc=1; exit $rc' _ "${other_tests[@]}"
+  # One line per test binary: lane, package directory, target, executable.
+  python3 - "$devnet_tests" "$logs/cargo-test-build.json" >"$logs/test-binaries.tsv" <<'PY'
+import json, os, sys
+devnet = sys.argv[1].split()
+for line in open(sys.argv[2]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") != "compiler-artifact" or not m.get("profile", {}).get("test") or not m.get("executable"):
+        continue
+    t = m["target"]
+    pkg_dir = os.path.dirname(m["manifest_path"])
+    lane = "devnets" if pkg_dir.endswith("keeper/cli") and "test" in t["kind"] and t["name"] in devnet else "rest"
+    print(f"{lane}\t{pkg_dir}\t{t['name']}\t{m['executable']}")
+PY
+  devnets_start=$SECONDS
+  echo "==> cargo-test-devnets (beside the rest)" >&2
+  ( run_lane devnets >"$logs/cargo-test-devnets.log" 2>&1; echo $? >"$logs/cargo-test-devnets.rc" ) &
+  checks
+  echo "==> cargo-test" >&2
+  rest_start=$SECONDS
+  rc=0
+  { run_lane rest "${low[@]}" || rc=1; "${low[@]}" cargo test --workspace --locked --doc || rc=1; } \
+    >"$logs/cargo-test.log" 2>&1
+  tally cargo-test cargo_counts "$rc" "$rest_start"
   wait
-  for name in cargo-test-devnets cargo-test; do
-    tally "$name" cargo_counts "$(cat "$logs/$name.rc")" "$start"
-  done
+  tally cargo-test-devnets cargo_counts "$(cat "$logs/cargo-test-devnets.rc")" "$devnets_start"
 else
   failed=$((failed + 1)); failed_steps+=("cargo-test-build")
   grep -E 'error(\[|:)' -A 12 "$logs/cargo-test-build.log" | head -n 80 >&2
+  checks
 fi
 
 if [ ${#failed_steps[@]} -gt 0 ]; then echo "failing: ${failed_steps[*]} (logs in $logs)" >&2; fi

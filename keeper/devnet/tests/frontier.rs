@@ -608,6 +608,9 @@ async fn a_miner_back_after_the_window_never_calls_a_mined_transaction_replaced(
 
     // The miner is down past the window: the receipt is gone and the nonce has moved on.
     direct.anvil_mine(Some(20), None).await.unwrap();
+    // The relay reuses its read of anvil's head for 20 ms, and these blocks were mined behind
+    // its back: a faster mine than that would still be answered from the old head.
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     let receipt = rpc(
         &pruned.url(),
         "eth_getTransactionReceipt",
