@@ -60,9 +60,10 @@ step cargo-fmt cargo fmt --all -- --check
 # (`cargo test --no-run`). Then the devnet tests (real keeper processes on 100-200 ms blocks,
 # about 1.1 cores while they run) start in their own lane, one devnet at a time: two side by side
 # leave the keepers lagging their blocks. Everything else (clippy, promtool, forge, the other Rust
-# tests) runs beside them at the lowest CPU priority, on what the devnets leave. The binaries run
-# as cargo would run them: from their package's directory, with CARGO_MANIFEST_DIR set (a second
-# `cargo test -p ...` would resolve other features for the dependencies and build them again).
+# tests) runs beside them at the lowest CPU and disk priority, on what the devnets leave. The
+# binaries run as cargo would run them: from their package's directory, with CARGO_MANIFEST_DIR
+# set (a second `cargo test -p ...` would resolve other features for the dependencies and build
+# them again).
 devnet_tests=" demo mechanisms ops keepers miners devnet "
 # Lowest CPU priority, and idle-class disk I/O where ionice exists: the keepers' SQLite commits
 # wait on the disk every block.

@@ -44,7 +44,6 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 pub use decide::{Decision, Outcome, Params};
-
 pub use inputs::BlockInputs;
 
 /// Passes of `decide` one block may take: the first reads what the state foresees, later ones

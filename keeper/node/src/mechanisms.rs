@@ -261,15 +261,15 @@ impl Mechanisms {
             if st.weighted.contains(&m1) && st.weighted.contains(&m0) {
                 continue;
             }
-            if current.is_none() {
-                let (burn, neurons) = tokio::try_join!(
-                    subtensor.burn_uid(b, self.netuid),
-                    subtensor.neurons(b, self.netuid)
-                )?;
-                current = Some((burn.unwrap_or(0), neurons));
-            }
-            let Some((burn, neurons)) = &current else {
-                continue;
+            let (burn, neurons) = match current {
+                Some(ref c) => c,
+                None => {
+                    let (burn, neurons) = tokio::try_join!(
+                        subtensor.burn_uid(b, self.netuid),
+                        subtensor.neurons(b, self.netuid)
+                    )?;
+                    current.insert((burn.unwrap_or(0), neurons))
+                }
             };
             let burn = *burn;
             if !st.weighted.contains(&m1) {

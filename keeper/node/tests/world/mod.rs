@@ -313,7 +313,6 @@ pub struct Keeper<S = Client> {
     pub engine: Engine<S, Arc<MemoryBevm>>,
     pub store: Arc<Mutex<Store>>,
     pub shared: Arc<Shared>,
-    pub client: S,
     _dir: tempfile::TempDir,
     pub path: std::path::PathBuf,
     /// Rounds that failed on an endpoint so far.
@@ -446,7 +445,6 @@ impl<S: Subtensor + Clone> Keeper<S> {
             engine: engine.expect("the keeper started"),
             store,
             shared,
-            client,
             _dir: dir,
             path,
             failed: 0,
