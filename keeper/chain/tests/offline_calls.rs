@@ -3,6 +3,7 @@
 //! installed by `tools/deps.sh`) reading the same file, and compared with the expected pallet,
 //! call and arguments. Also: our encoder agrees byte for byte with subxt's static payloads, the
 //! reverse mapping restores every call, and a signed extrinsic is built offline.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 
@@ -10,7 +11,10 @@ use serde_json::{json, Value};
 use tao20_chain::client::{self, finney};
 use tao20_chain::types::{Bytes32, Call, TransferStake};
 
-const METADATA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/metadata/finney.scale");
+const METADATA_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../finney/metadata/finney.scale"
+);
 const DECODER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/decode_calls.py");
 
 fn account(byte: u8) -> Bytes32 {

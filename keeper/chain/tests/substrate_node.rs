@@ -1,6 +1,7 @@
 //! The devnet's Substrate node front, read through the real client: every read `SubxtClient`
 //! makes over JSON-RPC (storage at the runtime's keys, runtime APIs, blocks, events) equals what
 //! the simulator answers directly, and the node answers errors as a node does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
 

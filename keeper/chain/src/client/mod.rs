@@ -1,5 +1,5 @@
 //! The real subtensor client (subxt over JSON-RPC), with code generated at build time from the
-//! checked-in finney runtime metadata (`keeper/chain/metadata/finney.scale`, from the crates.io
+//! checked-in finney runtime metadata (`keeper/finney/metadata/finney.scale`, from the crates.io
 //! package `bittensor-rs` 0.1.1); nothing is fetched during a build.
 //!
 //! Calls are built as the generated `RuntimeCall` type and encoded against the metadata's type
@@ -35,16 +35,14 @@ use crate::types::{
 };
 use crate::{Error, Result};
 
-/// Code generated from `metadata/finney.scale` by subxt's macro.
-#[allow(missing_docs, clippy::all, clippy::pedantic, unused)]
-#[subxt::subxt(runtime_metadata_path = "metadata/finney.scale")]
-pub mod finney {}
+/// Code generated from the checked-in metadata by subxt's macro (in `tao20-finney`).
+pub use tao20_finney::finney;
 
 use finney::runtime_types as rt;
 use rt::node_subtensor_runtime::RuntimeCall;
 
 /// The checked-in runtime metadata.
-pub const METADATA: &[u8] = include_bytes!("../../metadata/finney.scale");
+pub use tao20_finney::METADATA;
 
 /// The `spec_version` of the checked-in metadata (its `System::Version`; a test asserts it).
 pub const METADATA_SPEC_VERSION: u32 = 365;
