@@ -34,9 +34,7 @@ test-rust: ## Only the Rust suite.
 lint: deps ## Formatting and lint checks only.
 	$(FORGE) fmt --check
 	cargo fmt --all -- --check
-	cargo clippy --workspace --lib --bins -- -D warnings
-	cargo clippy --workspace --tests --benches --examples -- -D warnings \
-	  -A clippy::unwrap_used -A clippy::expect_used -A clippy::panic -A clippy::indexing_slicing
+	cargo clippy --workspace --all-targets -- -D warnings
 
 fmt: deps ## Format Solidity and Rust in place.
 	$(FORGE) fmt

@@ -5,6 +5,7 @@
 //! miners among them, all of them at one price, and sizes whose sums leave gaps), each of which
 //! must be proven by the bounded search. One case beyond the rule (a miner with sizes written to
 //! the last of 18 decimals, which the codec refuses) keeps the Pareto programme measured.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -20,6 +20,7 @@
 //! PERCENT is the budget as a percentage of the hashrate offered; without it, every odd
 //! percentage from 1 to 99. Each line is the slowest budget of a case. `--pareto` selects with
 //! the Pareto programme alone, the engine before the bounded search.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 

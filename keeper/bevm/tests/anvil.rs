@@ -1,6 +1,7 @@
 //! The adapter against a real anvil: every writer path, revert decoding, the fund reader, the
 //! event cursor across a restart, reorgs below and above the processed blocks, and `anvil_reorg`s
 //! shallower and deeper than the confirmation depth.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The transaction manager against a real anvil with mining switched off: an attempt that never
 //! reached the node leaves no nonce gap, a stuck attempt is replaced at its nonce with higher
 //! fees, exactly one of the two is mined, and the other is recognised as superseded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

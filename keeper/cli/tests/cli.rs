@@ -1,4 +1,5 @@
 //! The binary's surface: help, version and the JSON/exit-code contract.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assert_cmd::Command;
 

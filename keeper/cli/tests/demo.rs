@@ -2,6 +2,7 @@
 //! miners, a holder, bidders; a keeper killed and restarted, a keeper cut off its RPC, a price
 //! manipulation, an incomplete basket, an under-delivering bidder) as an integration test, with
 //! the report's facts asserted on their own besides the demo's checks.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 

@@ -1,5 +1,6 @@
 //! `tao20 devnet up --detach`, `tao20 fund status`, the integrator example (web3.py and the
 //! deployment file alone), `tao20 fund request`, and `tao20 devnet down` leaving no process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! Mechanism 1's command-line contracts: `commitment decode`, `consensus price`, `auction window`,
 //! `auction solve` and `auction generate`, on valid and invalid input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::process::Output;

@@ -4,6 +4,7 @@
 //! on the way and restarted each time, never delivering twice; `tao20 miner
 //! bid` keeps its bids committed while its file is edited (a bad edit refused) and reports the
 //! commits and a window's result through its hook.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,4 +1,5 @@
 //! Every case of the shared vectors file that names the Rust suite is asserted by some crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,5 @@
 //! Asserts the core's share of the shared vectors file (the forge suite asserts the same file).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_primitives::Address;
 use tao20_core::domain::domain_separator;

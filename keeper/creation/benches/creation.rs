@@ -1,6 +1,7 @@
 //! The index at a boundary block and the lifecycle over a busy block, each next to a reference
 //! measured in the same run (sorting the same subnets by market cap; cloning the machine's state,
 //! which `apply` does once per event for atomicity), so results read as ratios.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The creation state machine over recorded inputs: the happy path, first-delivery-wins, orphans,
 //! invalid deliveries refunded after expiry, expiry of an unminted delivery, signer-set changes,
 //! and a property test that no flawed delivery is ever reported for minting.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use proptest::prelude::*;

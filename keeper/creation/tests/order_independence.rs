@@ -7,6 +7,7 @@
 //! they emit, and whether the valuation data arrives before or after the delivery block. The
 //! second test covers the events of one block that come from the two chains (BEVM contract events
 //! and the substrate block) in every interleaving.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

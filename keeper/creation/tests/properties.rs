@@ -1,4 +1,5 @@
 //! Property tests of the index and the share maths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_primitives::U256;
 use proptest::prelude::*;

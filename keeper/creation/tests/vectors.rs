@@ -1,5 +1,6 @@
 //! Asserts the creation core against every case of the shared vectors file whose kind it owns
 //! (the forge suite asserts the same file against the contracts).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use serde_json::{json, Value};

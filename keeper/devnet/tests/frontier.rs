@@ -4,6 +4,7 @@
 //! meeting those answers: a keeper back after the window, a miner back after the window, two
 //! keepers racing one settlement through a live pool, and a dropped keeper transaction. Blocks are
 //! mined by the tests (anvil's automine off where a pool matters).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../../bevm/tests/common/mod.rs"]
 mod common;

@@ -1,6 +1,7 @@
 //! One ledger for both chains: a delivery made in the simulator is minted by the contract on
 //! anvil, redeemed back to a coldkey the simulator then reports, and a failed `batch_all` leaves
 //! no trace on either side. Both chains keep one block number throughout.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 

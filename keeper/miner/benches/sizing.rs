@@ -2,6 +2,7 @@
 //! evaluation at every point of the search range (every unit count; every step of the spend
 //! grid), which is what the closed form and the concave search replace. Before timing, each
 //! case checks that sizing found the grid's best profit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::time::Duration;

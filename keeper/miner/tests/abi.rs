@@ -1,6 +1,7 @@
 //! The checked-in ABIs under `abi/` are those of the npm artifacts the devnet deploys
 //! (`@uniswap/v2-core` 1.0.1, `@uniswap/v2-periphery` 1.1.0-beta.0), so the miner's bindings
 //! speak to exactly those contracts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 

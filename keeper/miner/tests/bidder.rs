@@ -1,6 +1,7 @@
 //! The bidder against the in-process simulator: its first commitment, a bad edit refused (the
 //! last good bids stay committed), a good edit committed once the rate limit allows, and the hook
 //! told of every commit, while a failing hook never stops bidding.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};

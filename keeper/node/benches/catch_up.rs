@@ -9,7 +9,7 @@
 //!
 //! `TAO20_CATCH_UP_BLOCKS` sets how far behind the keeper starts (default 7 200);
 //! `TAO20_MEMORY_BLOCKS` how many blocks the memory figure is taken after (default 10 000).
-
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Rates and ratios for the printout only; nothing here feeds a decision.
 #![allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
 

@@ -6,6 +6,7 @@
 //!
 //! next to a reference measured in the same run, cloning the state the decision starts from
 //! (which every decision does once), so results read as ratios.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/world/mod.rs"]
 mod world;

@@ -1,5 +1,6 @@
 //! The config digest binds what must agree across keepers and nothing that is an operator's own
 //! choice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 

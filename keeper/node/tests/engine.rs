@@ -1,6 +1,7 @@
 //! The engine in-process, block by block: the in-process subtensor simulator and an in-memory
 //! BEVM chain stand in for the nodes, the test advances both one block at a time and runs the
 //! engine's rounds itself. No wall clock, no anvil, no process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod world;
 

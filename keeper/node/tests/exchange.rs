@@ -2,6 +2,7 @@
 //! oversized bodies, signatures of non-signers and over other digests, a stale signer set, a
 //! replayed signature and a flood beyond the rate limit each get their status and a JSON error
 //! body, nothing of theirs is stored, and an honest report still reaches its quorum afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex, RwLock};

@@ -1,5 +1,6 @@
 //! The operator's endpoint over real HTTP: `/healthz` follows the engine's last round,
 //! `/readyz` its lag, both fail once the process is stopping, and `/v1/status` says why.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};

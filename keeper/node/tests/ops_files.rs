@@ -2,6 +2,7 @@
 //! rules, their unit tests and the Grafana dashboard refer to is one the keeper registers, so a
 //! renamed or misspelled metric fails here instead of leaving an alert that can never fire or an
 //! empty panel. The dashboard is also checked to be JSON with a query in every panel.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
