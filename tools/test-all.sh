@@ -24,16 +24,8 @@ step() { # step NAME COMMAND...: runs a counted check
   echo "    $name: $((SECONDS - start)) s" >&2
 }
 
-suite() { # suite NAME COUNTER COMMAND...: runs a test suite and adds up its own counts
-  local name=$1 counter=$2; shift 2
-  echo "==> $name" >&2
-  local start=$SECONDS
-  "$@" >"$logs/$name.log" 2>&1
-  tally "$name" "$counter" $? "$start"
-}
-
-tally() { # tally NAME COUNTER RC START: adds up a finished suite's counts from its log
-  local name=$1 counter=$2 rc=$3 start=$4
+tally() { # tally NAME COUNTER RC START [END]: adds up a finished suite's counts from its log
+  local name=$1 counter=$2 rc=$3 start=$4 end=${5:-$SECONDS}
   read -r p f < <("$counter" "$logs/$name.log")
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$rc" -ne 0 ]; then
@@ -41,7 +33,7 @@ tally() { # tally NAME COUNTER RC START: adds up a finished suite's counts from 
     [ "$f" -eq 0 ] && failed=$((failed + 1)) # a build failure counts as one failure
     grep -E 'FAIL|panicked|error(\[|:)|failed' "$logs/$name.log" | head -n 80 >&2
   fi
-  echo "    $name: $p passed, $f failed in $((SECONDS - start)) s" >&2
+  echo "    $name: $p passed, $f failed in $((end - start)) s" >&2
 }
 
 forge_counts() { # "Ran N test suites ...: P tests passed, F failed, S skipped"
@@ -86,7 +78,10 @@ checks() { # everything but the Rust tests, at low priority
   # The alerting rules parse and their unit tests pass (promtool comes from tools/deps.sh).
   step promtool-check promtool check rules ops/prometheus/tao20-keeper.rules.yml
   step promtool-test promtool test rules ops/prometheus/tao20-keeper.rules.test.yml
-  suite forge-test forge_counts "${low[@]}" env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge test
+}
+forge_test() { # forge's suite, in the background: its log and its status in the logs directory
+  ( "${low[@]}" env FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-default}" forge test >"$logs/forge-test.log" 2>&1
+    echo $? >"$logs/forge-test.rc" ) &
 }
 
 # The contracts are built before anything deploys them (the devnets and the anvil tests), during
@@ -126,20 +121,33 @@ for line in open(sys.argv[2]):
 PY
   devnets_start=$SECONDS
   echo "==> cargo-test-devnets (beside the rest)" >&2
-  ( run_lane devnets >"$logs/cargo-test-devnets.log" 2>&1; echo $? >"$logs/cargo-test-devnets.rc" ) &
+  ( run_lane devnets >"$logs/cargo-test-devnets.log" 2>&1
+    echo "$? $SECONDS" >"$logs/cargo-test-devnets.rc" ) &
+  devnets=$!
   checks
-  echo "==> cargo-test" >&2
+  # Forge's suite (about 1.4 cores when alone) and the Rust test binaries (one at a time) side by
+  # side fill both cores once the devnets are done.
+  echo "==> forge-test and cargo-test" >&2
   rest_start=$SECONDS
+  forge_test
+  forge=$!
   rc=0
   { run_lane rest "${low[@]}" || rc=1; "${low[@]}" cargo test --workspace --locked --doc || rc=1; } \
     >"$logs/cargo-test.log" 2>&1
   tally cargo-test cargo_counts "$rc" "$rest_start"
-  wait
-  tally cargo-test-devnets cargo_counts "$(cat "$logs/cargo-test-devnets.rc")" "$devnets_start"
+  wait "$forge"
+  tally forge-test forge_counts "$(cat "$logs/forge-test.rc")" "$rest_start"
+  wait "$devnets"
+  read -r devnets_rc devnets_end <"$logs/cargo-test-devnets.rc"
+  tally cargo-test-devnets cargo_counts "$devnets_rc" "$devnets_start" "$devnets_end"
 else
   failed=$((failed + 1)); failed_steps+=("cargo-test-build")
   grep -E 'error(\[|:)' -A 12 "$logs/cargo-test-build.log" | head -n 80 >&2
   checks
+  forge_start=$SECONDS
+  forge_test
+  wait "$!"
+  tally forge-test forge_counts "$(cat "$logs/forge-test.rc")" "$forge_start"
 fi
 
 if [ ${#failed_steps[@]} -gt 0 ]; then echo "failing: ${failed_steps[*]} (logs in $logs)" >&2; fi
