@@ -537,7 +537,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                     Checked::Signed { subject, digest, .. } => {
                         reports::insert_report(tx, digest, &subject, m, b)?;
                     }
-                    Checked::Refused { .. } => refused += 1,
+                    Checked::Refused { .. } | Checked::BelowWatermark { .. } => refused += 1,
                 }
             }
             for (subject, outcome) in &d.settled {

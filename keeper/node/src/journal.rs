@@ -12,6 +12,12 @@
 //! counted; it never aborts the block. Identical content is answered with the stored signature,
 //! and signed again only under a new signer-set version (a new digest).
 //!
+//! Epochs and sweep nonces are ordered, and a keeper signs them in order: each kind has a low
+//! watermark, the highest of its kind the journal holds, signed or imported (lighthouse's rule for
+//! slots and epochs). A subject of that kind below it with no row of its own is refused: this
+//! journal cannot say what was signed for it (a database started afresh, a history imported
+//! without it), so it signs nothing there.
+//!
 //! [`export`] and [`import`] use an EIP-3076-style interchange (integers as decimal strings);
 //! an import never lets the keeper sign different content for an imported subject, and refuses
 //! outright to merge a subject the two sides signed differently.
@@ -96,6 +102,45 @@ pub enum Checked {
         /// The content hash proposed now.
         proposed: B256,
     },
+    /// Refused: the subject is below its kind's low watermark and this journal has no row for
+    /// it (recorded in `journal_refusals` with the reason `watermark`).
+    BelowWatermark {
+        /// The subject.
+        subject: Subject,
+        /// The highest subject of its kind in the journal, as a number (epoch, sweep nonce).
+        watermark: u64,
+    },
+}
+
+/// An ordered subject's kind prefix and number: epochs and sweep nonces.
+fn ordered(s: &Subject) -> Option<(&'static str, u64)> {
+    match s {
+        Subject::Epoch { epoch_id } => Some(("epoch:", *epoch_id)),
+        Subject::Sweep { nonce } => Some(("sweep:", *nonce)),
+        Subject::Request { .. } | Subject::Delivery { .. } => None,
+    }
+}
+
+/// The low watermark of `kind` (`epoch:` or `sweep:`): the highest number of that kind in the
+/// journal, signed or imported.
+pub fn low_watermark(conn: &Connection, kind: &str) -> Result<Option<u64>> {
+    let mut stmt = conn
+        .prepare("SELECT subject FROM journal WHERE substr(subject, 1, length(?1)) = ?1")
+        .map_err(db("journal watermark"))?;
+    let keys = stmt
+        .query_map([kind], |r| r.get::<_, String>(0))
+        .map_err(db("journal watermark"))?;
+    let mut high: Option<u64> = None;
+    for key in keys {
+        let key = key.map_err(db("journal watermark"))?;
+        let n = match parse_subject(&key)? {
+            Subject::Epoch { epoch_id } => epoch_id,
+            Subject::Sweep { nonce } => nonce,
+            Subject::Request { .. } | Subject::Delivery { .. } => continue,
+        };
+        high = Some(high.map_or(n, |h| h.max(n)));
+    }
+    Ok(high)
 }
 
 struct Row {
@@ -163,6 +208,30 @@ pub fn check_and_record(
     let key = subject_key(&subject);
     let digest = message.digest(chain_id, contract);
     let row = read_row(tx, &key)?;
+    if row.is_none() {
+        if let Some((kind, n)) = ordered(&subject) {
+            if let Some(low) = low_watermark(tx, kind)?.filter(|low| *low > n) {
+                tx.execute(
+                    "INSERT INTO journal_refusals (subject, signed_hash, proposed_hash, block, at, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'watermark')",
+                    rusqlite::params![
+                        key,
+                        format!("{kind}{low}"),
+                        proposed.content.to_string(),
+                        version_i64(block),
+                        now()
+                    ],
+                )
+                .map_err(db("journal refusal"))?;
+                tracing::error!(target: "keeper::journal", subject = %key, watermark = low,
+                    "refused to sign below the journal's low watermark: it holds a later subject of this kind and no record of this one");
+                return Ok(Checked::BelowWatermark {
+                    subject,
+                    watermark: low,
+                });
+            }
+        }
+    }
     let existing = row.as_ref().map(|r| JournalEntry {
         subject,
         content: r.content,

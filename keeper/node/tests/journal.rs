@@ -86,7 +86,7 @@ fn verdict(c: &Checked) -> Verdict {
     match c {
         Checked::Sign { .. } => Verdict::Sign,
         Checked::Signed { .. } => Verdict::AlreadySigned,
-        Checked::Refused { .. } => Verdict::Refused,
+        Checked::Refused { .. } | Checked::BelowWatermark { .. } => Verdict::Refused,
     }
 }
 
@@ -166,7 +166,7 @@ fn ten_threads_racing_on_one_subject_sign_one_content() {
                         let mut s = store.lock().unwrap();
                         Some(journal::signature_for(&mut s, &signer(), subject, *digest).unwrap())
                     }
-                    Checked::Refused { .. } => None,
+                    Checked::Refused { .. } | Checked::BelowWatermark { .. } => None,
                 };
                 (t % 2, verdict(&checked), sig)
             })
@@ -399,4 +399,125 @@ fn connections_racing_on_one_file_journal_one_content() {
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(journal::refusals(store.conn()).unwrap(), 4);
+}
+
+/// Epoch `epoch`'s creation file (an empty basket), under signer-set `version`.
+fn file(epoch: u64, version: u64) -> Eip712Message {
+    Eip712Message::CreationFile(tao20_creation::eip712::CreationFile {
+        epoch_id: epoch,
+        valid_from_block: epoch * 100,
+        valid_until_block: epoch * 100 + 99,
+        shares_per_unit: alloy_primitives::U256::from(1000u64),
+        tolerance_bps: 10,
+        min_units: 1,
+        assets: vec![],
+        signer_set_version: version,
+    })
+}
+
+fn sweep(nonce: u64) -> Eip712Message {
+    Eip712Message::Sweep(Sweep {
+        positions: vec![],
+        nonce,
+        signer_set_version: 1,
+    })
+}
+
+fn watermark(c: &Checked) -> Option<u64> {
+    match c {
+        Checked::BelowWatermark { watermark, .. } => Some(*watermark),
+        _ => None,
+    }
+}
+
+/// Epochs and sweep nonces are signed in order: below the highest of its kind, a subject the
+/// journal has no row for is refused (and counted), whatever its content; each kind has its own
+/// watermark, and subjects it already holds keep their ordinary rule.
+#[test]
+fn ordered_subjects_below_the_low_watermark_are_refused_and_counted() {
+    let (_dir, mut store) = fresh();
+    assert!(matches!(
+        check(&mut store, &file(5, 1)),
+        Checked::Sign { .. }
+    ));
+    assert_eq!(watermark(&check(&mut store, &file(3, 1))), Some(5));
+    assert_eq!(watermark(&check(&mut store, &file(4, 2))), Some(5));
+    assert_eq!(journal::refusals(store.conn()).unwrap(), 2);
+    let reason: String = store
+        .conn()
+        .query_row(
+            "SELECT reason || ' ' || signed_hash FROM journal_refusals WHERE subject = 'epoch:3'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reason, "watermark epoch:5");
+    // Its own subject: the same content again, and under a new version; other content refused.
+    assert!(matches!(
+        check(&mut store, &file(5, 1)),
+        Checked::Signed { .. }
+    ));
+    assert!(matches!(
+        check(&mut store, &file(5, 2)),
+        Checked::Sign { .. }
+    ));
+    let mut other = file(5, 2);
+    if let Eip712Message::CreationFile(f) = &mut other {
+        f.min_units = 2;
+    }
+    assert!(matches!(check(&mut store, &other), Checked::Refused { .. }));
+    // Above it, and another kind.
+    assert!(matches!(
+        check(&mut store, &file(6, 2)),
+        Checked::Sign { .. }
+    ));
+    assert_eq!(watermark(&check(&mut store, &file(5, 3))), None);
+    assert!(matches!(check(&mut store, &sweep(2)), Checked::Sign { .. }));
+    assert_eq!(watermark(&check(&mut store, &sweep(1))), Some(2));
+    assert_eq!(
+        journal::low_watermark(store.conn(), "epoch:").unwrap(),
+        Some(6)
+    );
+    assert_eq!(
+        journal::low_watermark(store.conn(), "sweep:").unwrap(),
+        Some(2)
+    );
+    // Requests and deliveries are not ordered: no watermark.
+    assert!(matches!(
+        check(&mut store, &refund(1, 5, 1)),
+        Checked::Sign { .. }
+    ));
+    assert!(matches!(
+        check(&mut store, &refund(0, 5, 1)),
+        Checked::Sign { .. }
+    ));
+}
+
+/// An imported history sets the watermarks of the database it goes into: a keeper moved to a
+/// new machine with its journal does not sign an older epoch or sweep it has no record of.
+#[test]
+fn an_imported_history_sets_the_low_watermarks() {
+    let (dir, mut store) = fresh();
+    check(&mut store, &file(7, 1));
+    check(&mut store, &sweep(4));
+    let doc = journal::export(&store, CHAIN, CONTRACT).unwrap();
+    // Without the history nothing stops it; with it, the watermarks do.
+    let mut blank = Store::open(&dir.path().join("blank.sqlite")).unwrap();
+    assert!(matches!(
+        check(&mut blank, &file(6, 1)),
+        Checked::Sign { .. }
+    ));
+    let mut moved = Store::open(&dir.path().join("moved.sqlite")).unwrap();
+    journal::import(&mut moved, &doc, CHAIN, CONTRACT).unwrap();
+    assert_eq!(watermark(&check(&mut moved, &file(6, 1))), Some(7));
+    assert_eq!(watermark(&check(&mut moved, &sweep(3))), Some(4));
+    // The imported subjects themselves may be signed with their imported content.
+    assert!(matches!(
+        check(&mut moved, &file(7, 1)),
+        Checked::Sign { .. }
+    ));
+    assert!(matches!(
+        check(&mut moved, &file(8, 1)),
+        Checked::Sign { .. }
+    ));
 }
