@@ -312,9 +312,9 @@ impl<S: Subtensor> ChainExecutor<S> {
             return Ok(None);
         };
         let parse = |what: &str, s: &str| -> Result<Vec<u16>> {
-            serde_json::from_str(s).map_err(|e| Error::Decode {
+            serde_json::from_str(s).map_err(|source| Error::Json {
                 what: format!("stored weights {what}"),
-                reason: e.to_string(),
+                source,
             })
         };
         Ok(Some(WeightsRow {

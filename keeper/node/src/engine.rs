@@ -109,16 +109,16 @@ pub(crate) fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 }
 
 fn json<T: Serialize>(what: &str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Decode {
+    serde_json::to_string(v).map_err(|source| Error::Json {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| Error::Decode {
+    serde_json::from_str(s).map_err(|source| Error::Json {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 

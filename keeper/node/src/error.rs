@@ -3,13 +3,31 @@
 /// Errors of the node.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The database failed.
+    /// The database is not in a state the keeper can use (a newer schema, a missing row).
     #[error("store {what}: {reason}")]
     Store {
         /// The operation or file.
         what: String,
-        /// What SQLite or the file system said.
+        /// Why.
         reason: String,
+    },
+    /// SQLite failed an operation.
+    #[error("store {what}: {source}")]
+    Sql {
+        /// The operation.
+        what: String,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A file of the store could not be created, read or written.
+    #[error("store {what}: {source}")]
+    Io {
+        /// The file.
+        what: String,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
     },
     /// Another process holds the database's lock.
     #[error("{path} is in use by another keeper (pid {holder}); stop it first")]
@@ -47,6 +65,15 @@ pub enum Error {
         what: String,
         /// Why.
         reason: String,
+    },
+    /// JSON the keeper stores or records does not encode or decode.
+    #[error("decoding {what}: {source}")]
+    Json {
+        /// What.
+        what: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
     },
     /// The journal refused to sign different content for a subject it signed before.
     #[error(

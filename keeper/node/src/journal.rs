@@ -271,10 +271,7 @@ pub fn check_and_record(
                     entry.content.to_string(),
                     digest.to_string(),
                     version_i64(entry.signer_set_version),
-                    serde_json::to_string(message).map_err(|e| Error::Decode {
-                        what: "journal message".into(),
-                        reason: e.to_string()
-                    })?,
+                    serde_json::to_string(message).map_err(|source| Error::Json { what: "journal message".into(), source })?,
                     version_i64(block),
                 ],
             )
@@ -309,10 +306,7 @@ pub fn check_and_record(
                     key,
                     digest.to_string(),
                     version_i64(entry.signer_set_version),
-                    serde_json::to_string(message).map_err(|e| Error::Decode {
-                        what: "journal message".into(),
-                        reason: e.to_string()
-                    })?,
+                    serde_json::to_string(message).map_err(|source| Error::Json { what: "journal message".into(), source })?,
                 ],
             )
             .map_err(db(format!("journal {key}")))?;

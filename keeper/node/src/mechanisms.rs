@@ -604,9 +604,9 @@ fn stored_settlements(
     let mut out = Vec::new();
     for row in rows {
         let text = row.map_err(db("windows"))?;
-        let r: StoredWindow = serde_json::from_str(&text).map_err(|e| Error::Decode {
+        let r: StoredWindow = serde_json::from_str(&text).map_err(|source| Error::Json {
             what: "stored window".into(),
-            reason: e.to_string(),
+            source,
         })?;
         if let Some(s) = r.settlement() {
             out.push(s);
@@ -814,8 +814,8 @@ pub fn persist(
 }
 
 fn to_text<T: Serialize + ?Sized>(what: &str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Decode {
+    serde_json::to_string(v).map_err(|source| Error::Json {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }

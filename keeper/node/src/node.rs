@@ -268,9 +268,9 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
             ))?
             .to_vec()
             .into(),
-        params: serde_json::to_value(&params).map_err(|e| Error::Decode {
+        params: serde_json::to_value(&params).map_err(|source| Error::Json {
             what: "consensus parameters".into(),
-            reason: e.to_string(),
+            source,
         })?,
     };
     let doppelganger = Arc::new(Doppelganger::new(metrics.clone()));

@@ -70,10 +70,11 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
             Some(committed) => {
                 let committed: serde_json::Value =
                     from_json(&format!("creation state after block {b}"), &committed)?;
-                let again = serde_json::to_value(&decision.state).map_err(|e| Error::Decode {
-                    what: "replayed state".into(),
-                    reason: e.to_string(),
-                })?;
+                let again =
+                    serde_json::to_value(&decision.state).map_err(|source| Error::Json {
+                        what: "replayed state".into(),
+                        source,
+                    })?;
                 if committed != again {
                     miss(format!(
                         "the state differs: {}",

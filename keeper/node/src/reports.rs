@@ -27,16 +27,16 @@ fn now() -> i64 {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::Decode {
+    serde_json::from_str(text).map_err(|source| Error::Json {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 
 fn encode<T: Serialize>(what: &str, value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Decode {
+    serde_json::to_string(value).map_err(|source| Error::Json {
         what: what.into(),
-        reason: e.to_string(),
+        source,
     })
 }
 

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/v2.sql"),
     include_str!("schema/v3.sql"),
     include_str!("schema/v4.sql"),
+    include_str!("schema/v5.sql"),
 ];
 
 /// The schema version this build writes.
@@ -48,16 +49,13 @@ pub struct Store {
 
 fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
     let what = what.into();
-    move |e| Error::Store {
-        what,
-        reason: e.to_string(),
-    }
+    move |source| Error::Sql { what, source }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Store {
+    move |source| Error::Io {
         what: path.display().to_string(),
-        reason: e.to_string(),
+        source,
     }
 }
 
