@@ -60,7 +60,8 @@ step cargo-fmt cargo fmt --all -- --check
 #   lagging their blocks.
 # - Everything else runs beside them at the lowest CPU and disk priority, on what the devnets
 #   leave: the rest of the build (every other target, benches and examples included, so every
-#   target is linted), promtool, and forge's suite beside the other Rust tests.
+#   target is linted; `--tests`, not `--lib --bins`, which would build a test copy of targets
+#   that say `test = false`), promtool, and forge's suite beside the other Rust tests.
 # The binaries run as cargo would run them: from their package's directory, with
 # CARGO_MANIFEST_DIR set (a second `cargo test -p ...` would resolve other features for the
 # dependencies and build them again).
@@ -178,7 +179,7 @@ fi
 
 echo "==> cargo-build (every other target)" >&2
 start=$SECONDS
-cargo_build cargo-build "${low[@]}" -- --all-targets
+cargo_build cargo-build "${low[@]}" -- --tests --benches --examples
 built=$?
 echo "    cargo-build: $((SECONDS - start)) s" >&2
 step cargo-clippy lint_findings "$logs/cargo-build-devnets.json" "$logs/cargo-build.json"
