@@ -133,14 +133,19 @@ pub fn low_watermark(conn: &Connection, kind: &str) -> Result<Option<u64>> {
     let mut high: Option<u64> = None;
     for key in keys {
         let key = key.map_err(db("journal watermark"))?;
-        let n = match parse_subject(&key)? {
-            Subject::Epoch { epoch_id } => epoch_id,
-            Subject::Sweep { nonce } => nonce,
-            Subject::Request { .. } | Subject::Delivery { .. } => continue,
-        };
-        high = Some(high.map_or(n, |h| h.max(n)));
+        if let Some((_, n)) = ordered(&parse_subject(&key)?) {
+            high = high.max(Some(n));
+        }
     }
     Ok(high)
+}
+
+/// A message as the journal stores it.
+fn message_text(message: &Eip712Message) -> Result<String> {
+    serde_json::to_string(message).map_err(|source| Error::Json {
+        what: "journal message".into(),
+        source,
+    })
 }
 
 struct Row {
@@ -271,7 +276,7 @@ pub fn check_and_record(
                     entry.content.to_string(),
                     digest.to_string(),
                     version_i64(entry.signer_set_version),
-                    serde_json::to_string(message).map_err(|source| Error::Json { what: "journal message".into(), source })?,
+                    message_text(message)?,
                     version_i64(block),
                 ],
             )
@@ -306,7 +311,7 @@ pub fn check_and_record(
                     key,
                     digest.to_string(),
                     version_i64(entry.signer_set_version),
-                    serde_json::to_string(message).map_err(|source| Error::Json { what: "journal message".into(), source })?,
+                    message_text(message)?,
                 ],
             )
             .map_err(db(format!("journal {key}")))?;
