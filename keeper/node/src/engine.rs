@@ -40,7 +40,7 @@ use crate::mechanisms::{self, MechDecisions, MechState, Mechanisms, MintRow, Pri
 use crate::metrics::Metrics;
 use crate::reports::{self, Action};
 use crate::store::state::{self as tables, BlockWrite};
-use crate::store::Store;
+use crate::store::{from_json, to_json as json, Store};
 use crate::{Error, Result};
 
 pub use decide::{Decision, Outcome, Params};
@@ -106,20 +106,6 @@ pub struct Engine<S, B> {
 
 pub(crate) fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn json<T: Serialize>(what: &str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|source| Error::Json {
-        what: what.into(),
-        source,
-    })
-}
-
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|source| Error::Json {
-        what: what.into(),
-        source,
-    })
 }
 
 /// The decision parameters of a keeper's configuration and deployment.

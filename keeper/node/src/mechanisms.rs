@@ -37,7 +37,7 @@ use tao20_chain::Subtensor;
 use tao20_core::Fp18;
 
 use crate::config::MechanismsConfig;
-use crate::store::{db, Store};
+use crate::store::{db, to_json, Store};
 use crate::{Error, Result};
 
 /// The least space one commitment uses.
@@ -751,7 +751,7 @@ pub fn persist(
                 w.skipped,
                 w.budget_ph.map(|p| p.to_string()),
                 i64::try_from(w.winners.len()).unwrap_or(i64::MAX),
-                to_text("window result", w)?,
+                to_json("window result", w)?,
             ],
         )
         .map_err(db("windows"))?;
@@ -772,8 +772,8 @@ pub fn persist(
                 rusqlite::params![
                     mecid,
                     i(*epoch),
-                    to_text("uids", uids)?,
-                    to_text("weights", values)?,
+                    to_json("uids", uids)?,
+                    to_json("weights", values)?,
                     if dry_run { "dry-run" } else { "pending" },
                 ],
             )
@@ -811,11 +811,4 @@ pub fn persist(
         }
     }
     Ok(fresh)
-}
-
-fn to_text<T: Serialize + ?Sized>(what: &str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|source| Error::Json {
-        what: what.into(),
-        source,
-    })
 }

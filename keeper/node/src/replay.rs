@@ -13,7 +13,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::engine::decide::{decide, Outcome};
-use crate::engine::{from_json, CreationState, Recorded};
+use crate::engine::{CreationState, Recorded};
+use crate::store::from_json;
 use crate::store::state as tables;
 use crate::{journal, reports, Error, Result};
 

@@ -8,7 +8,7 @@ use tao20_creation::eip712::Eip712Message;
 use tao20_creation::journal::Subject;
 
 use crate::journal::subject_key;
-use crate::store::db;
+use crate::store::{db, from_json, to_json};
 use crate::{Error, Result};
 
 fn i(v: u64) -> i64 {
@@ -24,20 +24,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|source| Error::Json {
-        what: what.into(),
-        source,
-    })
-}
-
-fn encode<T: Serialize>(what: &str, value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|source| Error::Json {
-        what: what.into(),
-        source,
-    })
 }
 
 /// A report this keeper computed.
@@ -76,7 +62,7 @@ pub fn insert_report(
             digest.to_string(),
             subject_key(subject),
             message.type_name(),
-            encode("report", message)?,
+            to_json("report", message)?,
             i(version_of(message)),
             i(block)
         ],
@@ -120,7 +106,7 @@ pub fn report(conn: &Connection, digest: &B256) -> Result<Option<Report>> {
         Ok(Report {
             digest: *digest,
             subject,
-            message: decode("report message", &message)?,
+            message: from_json("report message", &message)?,
             signer_set_version: u(version),
             created_block: u(created),
             quorum_block: quorum.map(u),
@@ -347,7 +333,7 @@ pub fn enqueue(conn: &Connection, action: &Action, block: u64, not_before: u64) 
             rusqlite::params![
                 action.key(),
                 action.kind(),
-                encode("outbox action", action)?,
+                to_json("outbox action", action)?,
                 i(block),
                 i(not_before)
             ],
@@ -389,7 +375,7 @@ pub fn due(conn: &Connection, lane: Lane, block: u64, limit: usize) -> Result<Ve
         let (id, payload, attempts, nb) = row.map_err(db("outbox"))?;
         out.push(OutboxItem {
             id,
-            action: decode("outbox action", &payload)?,
+            action: from_json("outbox action", &payload)?,
             attempts: u(attempts),
             not_before_block: u(nb),
         });

@@ -311,6 +311,22 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A value as the JSON text the database stores; `what` names it in the error.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|source| Error::Json {
+        what: what.into(),
+        source,
+    })
+}
+
+/// A value read back from the JSON text the database stores.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|source| Error::Json {
+        what: what.into(),
+        source,
+    })
+}
+
 /// Maps a rusqlite error for `what`.
 pub(crate) fn db(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
     sql(what)
