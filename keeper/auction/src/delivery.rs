@@ -27,7 +27,7 @@ use crate::window::Window;
 use crate::{Error, Result};
 
 /// One worker's reading in one sample.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerReading {
     /// The pool's worker name, `[subaccount.]hotkey.worker`.
     pub name: String,
@@ -36,7 +36,7 @@ pub struct WorkerReading {
 }
 
 /// One poll of the pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     /// The block the poll was taken at.
     pub block: u64,
@@ -45,7 +45,7 @@ pub struct Sample {
 }
 
 /// The window's telemetry.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Telemetry {
     /// The samples, in any order.
     pub samples: Vec<Sample>,

@@ -17,7 +17,7 @@ use crate::units::u512_to_u128;
 use crate::{Error, Result};
 
 /// One paid item of a window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     /// The winner's uid.
     pub uid: u16,
@@ -28,7 +28,7 @@ pub struct Payment {
 }
 
 /// One settled window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WindowSettlement {
     /// Blocks in the window.
     pub window_blocks: u64,

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
@@ -35,7 +35,7 @@ pub const WINDOWS_PER_EPOCH: u8 = 6;
 const WINDOW_5_OFFSET: u64 = 4 * WINDOW_BLOCKS;
 
 /// One validation window (never empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Window {
     /// The block the window's subnet epoch runs at (for window 0 it is after the window).
     pub subnet_epoch_start: u64,

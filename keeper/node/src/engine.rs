@@ -11,7 +11,9 @@
 //!   the new state, the reports to sign, the settled subjects, the expiries with their
 //!   transmission order, and the block's mints. A pass that finds an input missing names it; the
 //!   engine reads it and decides again from the same state;
-//! - the mechanisms' step (`crate::mechanisms`), which still reads subtensor while it decides;
+//! - the mechanisms' step ([`crate::mechanisms`]), sensed and decided the same way: its
+//!   inputs are gathered into a [`MechInputs`](crate::mechanisms::MechInputs), the pure
+//!   [`crate::mechanisms::decide`] names what else it needs;
 //! - **commit**: one SQLite transaction writes the state, its history, the prices, the inputs
 //!   (for `tao20 validator replay`), the journal entries of the reports to sign, the outbox
 //!   actions and the cursor. Only then do the executors act on it ([`crate::executor`]). A crash
@@ -36,9 +38,10 @@ use tao20_creation::lifecycle::{CreationMachine, FundHotkey, MachineConfig};
 use crate::config::{Fault, KeeperConfig};
 use crate::exchange::Exchange;
 use crate::journal::{self, Checked};
-use crate::mechanisms::{self, MechDecisions, MechState, Mechanisms, MintRow, PriceCache};
+use crate::mechanisms::{MechDecisions, MechRecord, MechState, Mechanisms, MintRow, PriceCache};
 use crate::metrics::Metrics;
 use crate::reports::{self, Action};
+use crate::store::mechanisms as mech_store;
 use crate::store::state::{self as tables, BlockWrite};
 use crate::store::{from_json, to_json as json, Store};
 use crate::{Error, Result};
@@ -70,6 +73,9 @@ pub struct Recorded {
     pub params: Params,
     /// The inputs.
     pub inputs: BlockInputs,
+    /// The mechanisms' inputs and parameters; `None` when they are off or failed at the block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mechanisms: Option<MechRecord>,
 }
 
 /// What the engine shares with the executors and the exchange.
@@ -233,7 +239,10 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 };
                 // The first block is replayed from the state it started with.
                 let text = json("creation state", &state)?;
-                lock(&store).write(|tx| tables::write_start(tx, start.saturating_sub(1), &text))?;
+                let mech_text = json("mechanisms state", &mech_state)?;
+                lock(&store).write(|tx| {
+                    tables::write_start(tx, start.saturating_sub(1), &text, &mech_text)
+                })?;
                 (start, Cursor::starting_at(start), state)
             }
         };
@@ -417,13 +426,12 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         let decision = decide_block(&src, &self.state, &mut inputs, &self.params).await?;
 
         let fresh: Vec<MintRow> = decision.mints.iter().map(|(_, m)| m.clone()).collect();
-        let mut ms = self.mech_state.clone();
-        let mech_decided = match &self.mech {
-            None => MechDecisions::default(),
+        let (ms, mech_decided, mech_record) = match &self.mech {
+            None => (self.mech_state.clone(), MechDecisions::default(), None),
             Some(mech) => {
                 match mech
-                    .on_block(
-                        &mut ms,
+                    .step(
+                        &self.mech_state,
                         b,
                         &self.subtensor,
                         &self.store,
@@ -433,19 +441,26 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                     )
                     .await
                 {
-                    Ok(d) => d,
+                    Ok(step) => (step.state, step.decisions, Some(step.record)),
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => {
                         // The creation side goes on; the mechanisms try this block's decisions
-                        // again at the next one (their state did not move).
+                        // again at the next one (their state did not move, and the block's
+                        // record says they decided nothing).
                         tracing::error!(target: "keeper::mechanisms", block = b, error = %e, "mechanisms failed at this block");
-                        ms = self.mech_state.clone();
-                        MechDecisions::default()
+                        (self.mech_state.clone(), MechDecisions::default(), None)
                     }
                 }
             }
         };
-        self.commit(&decision, inputs, &next_cursor, &ms, &mech_decided)?;
+        self.commit(
+            &decision,
+            inputs,
+            mech_record,
+            &next_cursor,
+            &ms,
+            &mech_decided,
+        )?;
         self.mech_state = ms;
         self.state = decision.state;
         self.cursor = next_cursor;
@@ -470,6 +485,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         &self,
         d: &Decision,
         inputs: BlockInputs,
+        mechanisms: Option<MechRecord>,
         cursor: &Cursor,
         ms: &MechState,
         mech: &MechDecisions,
@@ -484,6 +500,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
         let recorded = Recorded {
             params: p.clone(),
             inputs,
+            mechanisms,
         };
         let record = json("block inputs", &recorded)?;
         let mut new_digests = Vec::new();
@@ -504,9 +521,9 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 },
             )?;
             for (request_id, m) in &d.mints {
-                mechanisms::insert_mint(tx, request_id, m)?;
+                mech_store::insert_mint(tx, request_id, m)?;
             }
-            let weights = mechanisms::persist(tx, b, mech, dry_run)?;
+            let weights = mech_store::persist(tx, b, mech, dry_run)?;
             for m in &d.signs {
                 // A dry run journals and queues as a live run does (the executor leaves the
                 // queue alone), so the database can go live without losing these.

@@ -4,6 +4,12 @@
 //! [`tao20_auction::weights`], [`tao20_creation::weights`]); this module reads their inputs at the
 //! right finalized blocks and hands back what the block transaction must store and do.
 //!
+//! A block is sensed, then decided: [`Mechanisms::step`] gathers what the block's decision reads
+//! into a [`MechInputs`] (the chain's reads, the price feeds' cache, the stored telemetry,
+//! settlements, mints and bans), and the pure [`decide`] names what else it needs until it has
+//! all of it. The inputs are recorded with the block, so `tao20 validator replay` decides the
+//! block again.
+//!
 //! - **Epochs.** Every finalized block, the subnet's schedule state is read; a block at which
 //!   `SubnetEpochIndex` rose ran an epoch. The list of those blocks (from the first one seen, an
 //!   anchor) is all [`tao20_auction::window::final_windows`] needs.
@@ -23,12 +29,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use alloy_primitives::B256;
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use tao20_auction::bids::{recent_ban_bitmap, PostedCommitment};
 use tao20_auction::budget::BudgetParams;
 use tao20_auction::commitment::{BidPolicy, Commitment, PriceCommitment};
-use tao20_auction::delivery::{DeliveryParams, Sample, Telemetry, WorkerReading};
+use tao20_auction::delivery::{DeliveryParams, Telemetry};
 use tao20_auction::settle::{self, AuctionParams, NeuronView, WindowInputs, WindowResult};
 use tao20_auction::weights::{epoch_weights, PROTOCOL_UNUSED_BUDGET};
 use tao20_auction::window::{self, Window};
@@ -37,7 +42,8 @@ use tao20_chain::Subtensor;
 use tao20_core::Fp18;
 
 use crate::config::MechanismsConfig;
-use crate::store::{db, to_json, Store};
+use crate::store::mechanisms as stored;
+use crate::store::Store;
 use crate::{Error, Result};
 
 /// The least space one commitment uses.
@@ -67,11 +73,157 @@ pub struct MechState {
 /// The latest TAO_USDC and HASHP_USDC readings (from the price feeds' task).
 pub type PriceCache = Arc<RwLock<BTreeMap<String, Fp18>>>;
 
-/// The chain's data a window is settled from.
-struct WindowReads {
-    commitments: Vec<tao20_chain::types::Commitment>,
-    neurons: Vec<Neuron>,
-    split: Vec<u16>,
+/// What of the configuration a mechanisms decision reads. It is recorded with every block, so
+/// a replay needs no configuration and sees what the keeper decided with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MechParams {
+    /// The auction's mechanism.
+    pub auction_mecid: u8,
+    /// The commitment's cap.
+    pub cap: Fp18,
+    /// The auction's gamma.
+    pub gamma: Fp18,
+    /// The highest price multiplier a bid may ask.
+    pub max_price: Fp18,
+    /// The share of the bought hashrate a winner must deliver.
+    pub delivery_threshold: Fp18,
+    /// The longest gap between pool samples a delivery tolerates.
+    pub max_gap_blocks: u64,
+    /// How far back a ban counts in the commitment's bitmap.
+    pub ban_lookback_blocks: u64,
+    /// Seconds per block, for a bid's age.
+    pub block_time_secs: u64,
+    /// The oldest bid accepted, in seconds.
+    pub bid_max_age_secs: u64,
+    /// From this block on only version-2 bids count.
+    pub v2_only_from_block: Option<u64>,
+    /// Blocks after which an unchanged commitment is published again.
+    pub commitment_refresh_blocks: u64,
+    /// The pool subaccount workers are named under.
+    pub subaccount: Option<String>,
+}
+
+impl MechParams {
+    /// The parameters of `cfg`.
+    pub fn new(cfg: &MechanismsConfig) -> Self {
+        Self {
+            auction_mecid: cfg.auction_mecid,
+            cap: cfg.cap,
+            gamma: cfg.gamma,
+            max_price: cfg.max_price,
+            delivery_threshold: cfg.delivery_threshold,
+            max_gap_blocks: cfg.max_gap_blocks,
+            ban_lookback_blocks: cfg.ban_lookback_blocks,
+            block_time_secs: cfg.block_time_secs,
+            bid_max_age_secs: cfg.bid_max_age_secs,
+            v2_only_from_block: cfg.v2_only_from_block,
+            commitment_refresh_blocks: cfg.commitment_refresh_blocks,
+            // Workers are named `subaccount.hotkey.worker` at the pool: match on the hotkey.
+            subaccount: cfg.pool.as_ref().and_then(|p| {
+                p.luxor
+                    .as_ref()
+                    .or(p.proxy.as_ref())
+                    .and_then(|s| s.subaccount.clone())
+            }),
+        }
+    }
+
+    /// The auction's parameters.
+    pub fn auction(&self) -> AuctionParams {
+        AuctionParams {
+            gamma: self.gamma,
+            bids: BidPolicy {
+                v2_only_from_block: self.v2_only_from_block,
+                block_time_secs: self.block_time_secs,
+                max_age_secs: self.bid_max_age_secs,
+            },
+            max_price: self.max_price,
+            budget: BudgetParams::default(),
+            delivery: DeliveryParams {
+                threshold: self.delivery_threshold,
+                max_gap_blocks: self.max_gap_blocks,
+                subaccount: self.subaccount.clone(),
+                ..DeliveryParams::default()
+            },
+        }
+    }
+}
+
+/// What settling one window reads: the chain at its start and the keeper's pool samples
+/// during it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowReads {
+    /// The subnet's commitments.
+    pub commitments: Vec<tao20_chain::types::Commitment>,
+    /// The subnet's neurons.
+    pub neurons: Vec<Neuron>,
+    /// The emission split between the mechanisms.
+    pub split: Vec<u16>,
+    /// The keeper's pool samples with blocks in the window.
+    pub telemetry: Telemetry,
+}
+
+/// Everything one block's mechanisms decision reads, gathered before it by
+/// [`Mechanisms::step`] and recorded with the block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MechInputs {
+    /// The subnet's epoch schedule at the block; `None`: the subnet does not exist there.
+    pub schedule: Option<EpochSchedule>,
+    /// The subnet's alpha price at the block.
+    pub alpha: Option<u64>,
+    /// The off-chain prices (TAO_USDC, HASHP_USDC) the price feeds last read.
+    pub prices: BTreeMap<String, Fp18>,
+    /// The bans stored within the commitment's lookback: (uid, block).
+    pub bans: Vec<(u8, u64)>,
+    /// The `CreationMinted` records the creation side decided at this block.
+    pub fresh_mints: Vec<MintRow>,
+    /// Each window this block settles, by start.
+    pub windows: BTreeMap<u64, WindowReads>,
+    /// The burn uid and the neurons at the block, when weights are due.
+    pub current: Option<(u16, Vec<Neuron>)>,
+    /// Stored settlements of each epoch whose mechanism-1 weights are due.
+    pub settlements: BTreeMap<u64, Vec<tao20_auction::weights::WindowSettlement>>,
+    /// Stored mints of each epoch whose mechanism-0 weights are due.
+    pub mints: BTreeMap<u64, Vec<MintRow>>,
+    /// The commitments pallet's allowance for this keeper, when the decision needed it.
+    pub space: Option<tao20_chain::types::CommitmentSpace>,
+}
+
+/// A block's mechanisms record: the inputs and the parameters they were decided with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MechRecord {
+    /// The parameters.
+    pub params: MechParams,
+    /// The inputs.
+    pub inputs: MechInputs,
+}
+
+/// An input a decision found missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MechNeed {
+    /// The reads of a window to settle.
+    Window(Window),
+    /// The burn uid and the neurons at the block.
+    Current,
+    /// The stored settlements of an epoch.
+    Settlements(u64),
+    /// The stored mints of the epoch at `.0`, blocks `.0..=.1`.
+    Mints(u64, u64),
+    /// The commitments pallet's allowance.
+    Space,
+}
+
+/// What [`decide`] gives.
+#[derive(Debug, Clone)]
+pub enum MechOutcome {
+    /// The state after the block and what the block decided.
+    Decided(Box<(MechState, MechDecisions)>),
+    /// Inputs the decision needs before it can be made.
+    Needs(Vec<MechNeed>),
 }
 
 /// The subnet's reads of a block made ahead of it ([`Mechanisms::read_ahead`]).
@@ -84,7 +236,7 @@ pub struct MechAhead {
 }
 
 /// What one block decided.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MechDecisions {
     /// Windows settled.
     pub windows: Vec<WindowResult>,
@@ -96,12 +248,23 @@ pub struct MechDecisions {
     pub commitment: Option<Vec<u8>>,
 }
 
-fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// One block's mechanisms step: the state after it, what it decided and its record.
+#[derive(Debug, Clone)]
+pub struct MechStep {
+    /// The state after the block.
+    pub state: MechState,
+    /// What the block decided.
+    pub decisions: MechDecisions,
+    /// The block's inputs and parameters.
+    pub record: MechRecord,
 }
 
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
+/// Passes of [`decide`] one block may take: what the first reveals due (windows, weights) is
+/// read for the second, and a commitment's allowance for the third.
+const MAX_PASSES: usize = 4;
+
+fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A hotkey as the auction names it: ss58 (format 42), as miners' pool worker names carry it.
@@ -130,35 +293,14 @@ pub struct Mechanisms {
     pub cfg: MechanismsConfig,
     /// This keeper's hotkey.
     pub hotkey: AccountId,
-    /// The auction's parameters, from the configuration.
-    pub params: AuctionParams,
+    /// What of the configuration the decisions read.
+    pub params: MechParams,
 }
 
 impl Mechanisms {
     /// The mechanisms of `netuid` under `cfg`, for the keeper with `hotkey`.
     pub fn new(netuid: u16, cfg: MechanismsConfig, hotkey: AccountId) -> Self {
-        let params = AuctionParams {
-            gamma: cfg.gamma,
-            bids: BidPolicy {
-                v2_only_from_block: cfg.v2_only_from_block,
-                block_time_secs: cfg.block_time_secs,
-                max_age_secs: cfg.bid_max_age_secs,
-            },
-            max_price: cfg.max_price,
-            budget: BudgetParams::default(),
-            delivery: DeliveryParams {
-                threshold: cfg.delivery_threshold,
-                max_gap_blocks: cfg.max_gap_blocks,
-                // Workers are named `subaccount.hotkey.worker` at the pool: match on the hotkey.
-                subaccount: cfg.pool.as_ref().and_then(|p| {
-                    p.luxor
-                        .as_ref()
-                        .or(p.proxy.as_ref())
-                        .and_then(|s| s.subaccount.clone())
-                }),
-                ..DeliveryParams::default()
-            },
-        };
+        let params = MechParams::new(&cfg);
         Self {
             netuid,
             cfg,
@@ -180,282 +322,490 @@ impl Mechanisms {
         }
     }
 
-    /// Everything block `b` decides: epochs seen, windows settled, weights due, the commitment.
+    /// Block `b`: senses what the decision reads, decides, and reads and decides again while
+    /// the decision names inputs it lacks. Nothing is written.
     #[allow(clippy::too_many_arguments)]
-    pub async fn on_block<S: Subtensor>(
+    pub async fn step<S: Subtensor>(
         &self,
-        st: &mut MechState,
+        st: &MechState,
         b: u64,
         subtensor: &S,
         store: &Mutex<Store>,
         fresh_mints: &[MintRow],
         prices: &PriceCache,
         ahead: MechAhead,
-    ) -> Result<MechDecisions> {
-        let mut out = MechDecisions::default();
-        let read = match ahead.schedule {
-            Some(s) => Ok(s),
-            None => subtensor.epoch_schedule(b, self.netuid).await,
+    ) -> Result<MechStep> {
+        let mut inputs = self
+            .sense(b, subtensor, store, fresh_mints, prices, ahead)
+            .await?;
+        for _ in 0..MAX_PASSES {
+            match decide(st, b, &inputs, &self.params)? {
+                MechOutcome::Decided(decided) => {
+                    let (state, decisions) = *decided;
+                    for w in &decisions.windows {
+                        tracing::info!(target: "keeper::auction", epoch = w.window.subnet_epoch_start,
+                            index = w.window.index, start = w.window.start, end = w.window.end,
+                            budget_ph = ?w.budget_ph.map(|b| b.to_string()), winners = w.winners.len(),
+                            failed = w.failed.len(), skipped = ?w.skipped, "window settled");
+                    }
+                    return Ok(MechStep {
+                        state,
+                        decisions,
+                        record: MechRecord {
+                            params: self.params.clone(),
+                            inputs,
+                        },
+                    });
+                }
+                MechOutcome::Needs(needs) => {
+                    self.fetch(&mut inputs, &needs, b, subtensor, store).await?;
+                }
+            }
+        }
+        Err(Error::Store {
+            what: format!("mechanisms at block {b}"),
+            reason: format!("the decision still lacked inputs after {MAX_PASSES} passes"),
+        })
+    }
+
+    /// What every block's decision reads: the schedule and alpha price (both read ahead when
+    /// catching up), the price feeds' cache, the recent bans and the block's mints.
+    async fn sense<S: Subtensor>(
+        &self,
+        b: u64,
+        subtensor: &S,
+        store: &Mutex<Store>,
+        fresh_mints: &[MintRow],
+        prices: &PriceCache,
+        ahead: MechAhead,
+    ) -> Result<MechInputs> {
+        let (schedule, alpha) = match (ahead.schedule, ahead.alpha) {
+            (Some(s), Some(a)) => (Ok(s), Ok(a)),
+            (s, a) => {
+                let (s2, a2) = tokio::join!(
+                    async {
+                        match s {
+                            Some(s) => Ok(s),
+                            None => subtensor.epoch_schedule(b, self.netuid).await,
+                        }
+                    },
+                    async {
+                        match a {
+                            Some(a) => Ok(a),
+                            None => subtensor.current_alpha_price(b, self.netuid).await,
+                        }
+                    }
+                );
+                (s2, a2)
+            }
         };
-        let sched = match read {
+        let schedule = match schedule {
             Ok(s) => s,
             // The subnet does not exist at this block (the keeper started before it did).
-            Err(tao20_chain::Error::NotFound { later: false, .. }) => return Ok(out),
+            Err(tao20_chain::Error::NotFound { later: false, .. }) => {
+                return Ok(MechInputs::default());
+            }
             Err(e) => return Err(e.into()),
         };
-        // Windows are anchored on the block the chain ran the epoch at (`LastEpochBlock`), not on
-        // the block this keeper noticed the index rise: a keeper whose mechanisms failed at the
-        // epoch's block sees the rise a block later and would otherwise settle other windows
-        // than its peers.
-        match st.last_index {
-            None => st.epoch_blocks.push(sched.last_epoch_block.min(b)),
-            Some(prev) if sched.subnet_epoch_index > prev => {
-                st.epoch_blocks.push(sched.last_epoch_block.min(b));
-            }
-            Some(_) => {}
-        }
-        st.last_index = Some(sched.subnet_epoch_index);
-        st.epoch_blocks.dedup();
-        // Keep what the windows and weights still need: the last few epochs.
-        let keep = st.epoch_blocks.len().saturating_sub(8);
-        st.epoch_blocks.drain(..keep);
+        let alpha = alpha?;
+        let cached = prices.read().map(|p| p.clone()).unwrap_or_default();
+        let prices = cached
+            .into_iter()
+            .filter(|(k, _)| k == settle::TAO_USDC || k == settle::HASHP_USDC)
+            .collect();
+        let since = b.saturating_sub(self.params.ban_lookback_blocks);
+        let bans = stored::bans(lock(store).conn())?
+            .into_iter()
+            .filter(|(_, at)| (since..=b).contains(at))
+            .collect();
+        Ok(MechInputs {
+            schedule: Some(schedule),
+            alpha: Some(alpha),
+            prices,
+            bans,
+            fresh_mints: fresh_mints.to_vec(),
+            ..MechInputs::default()
+        })
+    }
 
-        // An epoch's windows become final together: their reads go out together, and they are
-        // settled in order.
-        let pending = window::pending_windows(&st.epoch_blocks, b, &st.settled)?;
-        let reads = futures_util::future::try_join_all(
-            pending.iter().map(|w| self.window_reads(w, subtensor)),
-        )
-        .await?;
-        for (w, reads) in pending.into_iter().zip(reads) {
-            let result = self.settle(w, reads, store)?;
-            for f in &result.failed {
-                if let Some(uid) = f.uid {
-                    out.bans.push((uid, f.hotkey.clone(), w.end, w.start));
+    /// Reads what a decision named missing: the chain's reads together, then the store's.
+    async fn fetch<S: Subtensor>(
+        &self,
+        inputs: &mut MechInputs,
+        needs: &[MechNeed],
+        b: u64,
+        subtensor: &S,
+        store: &Mutex<Store>,
+    ) -> Result<()> {
+        let windows: Vec<Window> = needs
+            .iter()
+            .filter_map(|n| match n {
+                MechNeed::Window(w) => Some(*w),
+                _ => None,
+            })
+            .collect();
+        let current = needs.contains(&MechNeed::Current);
+        let space = needs.contains(&MechNeed::Space);
+        let (reads, current, space) = tokio::try_join!(
+            futures_util::future::try_join_all(
+                windows.iter().map(|w| self.window_reads(w, subtensor))
+            ),
+            async {
+                if !current {
+                    return Ok(None);
                 }
-            }
-            st.settled.insert(w.start);
-            out.windows.push(result);
+                let (burn, neurons) = tokio::try_join!(
+                    subtensor.burn_uid(b, self.netuid),
+                    subtensor.neurons(b, self.netuid)
+                )?;
+                Ok::<_, Error>(Some((burn.unwrap_or(0), neurons)))
+            },
+            async {
+                if !space {
+                    return Ok(None);
+                }
+                Ok::<_, Error>(Some(
+                    subtensor
+                        .commitment_space(b, self.netuid, self.hotkey)
+                        .await?,
+                ))
+            },
+        )?;
+        if current.is_some() {
+            inputs.current = current;
         }
-        let first_kept = st
-            .epoch_blocks
-            .first()
-            .copied()
-            .unwrap_or(0)
-            .saturating_sub(window::WINDOW_BLOCKS);
-        st.settled.retain(|s| *s >= first_kept);
-
-        // Weights of every epoch whose windows are all settled and not weighted yet. The burn uid
-        // and the neurons at this block are read once, together, when first needed.
-        let mut current: Option<(u16, Vec<Neuron>)> = None;
-        for pair in st.epoch_blocks.clone().windows(2) {
-            let (epoch, next) = (pair[0], pair[1]);
-            if st.epoch_blocks.first() == Some(&epoch) {
-                continue; // the anchor's own windows are not known
-            }
-            if !window::epoch_settled(&st.epoch_blocks, b, epoch, &st.settled)? {
-                continue;
-            }
-            let m1 = (self.cfg.auction_mecid, epoch);
-            let m0 = (0u8, epoch);
-            if st.weighted.contains(&m1) && st.weighted.contains(&m0) {
-                continue;
-            }
-            let (burn, neurons) = match current {
-                Some(ref c) => c,
-                None => {
-                    let (burn, neurons) = tokio::try_join!(
-                        subtensor.burn_uid(b, self.netuid),
-                        subtensor.neurons(b, self.netuid)
-                    )?;
-                    current.insert((burn.unwrap_or(0), neurons))
+        if space.is_some() {
+            inputs.space = space;
+        }
+        let s = lock(store);
+        for (w, (commitments, neurons, split)) in windows.iter().zip(reads) {
+            let telemetry = stored::telemetry(s.conn(), w.start, w.end)?;
+            inputs.windows.insert(
+                w.start,
+                WindowReads {
+                    commitments,
+                    neurons,
+                    split,
+                    telemetry,
+                },
+            );
+        }
+        for n in needs {
+            match *n {
+                MechNeed::Settlements(epoch) => {
+                    inputs
+                        .settlements
+                        .insert(epoch, stored::settlements(s.conn(), epoch)?);
                 }
-            };
-            let burn = *burn;
-            if !st.weighted.contains(&m1) {
-                let settlements = stored_settlements(lock(store).conn(), epoch, &out.windows)?;
-                let w = epoch_weights(&settlements, burn, PROTOCOL_UNUSED_BUDGET)?;
+                MechNeed::Mints(epoch, to) => {
+                    inputs
+                        .mints
+                        .insert(epoch, stored::mints(s.conn(), epoch, to)?);
+                }
+                MechNeed::Window(_) | MechNeed::Current | MechNeed::Space => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// What settling window `w` reads from the chain, at its start.
+    async fn window_reads<S: Subtensor>(
+        &self,
+        w: &Window,
+        subtensor: &S,
+    ) -> Result<(Vec<tao20_chain::types::Commitment>, Vec<Neuron>, Vec<u16>)> {
+        let at = w.start;
+        Ok(tokio::try_join!(
+            subtensor.commitments(at, self.netuid),
+            subtensor.neurons(at, self.netuid),
+            subtensor.mechanism_emission_split(at, self.netuid),
+        )?)
+    }
+}
+
+/// The epochs whose weights are due at `b` given the windows settled: (epoch, next epoch,
+/// mechanism 1 due, mechanism 0 due).
+fn due_weights(st: &MechState, b: u64, auction_mecid: u8) -> Result<Vec<(u64, u64, bool, bool)>> {
+    let mut due = Vec::new();
+    for pair in st.epoch_blocks.windows(2) {
+        let (epoch, next) = (pair[0], pair[1]);
+        if st.epoch_blocks.first() == Some(&epoch) {
+            continue; // the anchor's own windows are not known
+        }
+        if !window::epoch_settled(&st.epoch_blocks, b, epoch, &st.settled)? {
+            continue;
+        }
+        let m1 = !st.weighted.contains(&(auction_mecid, epoch));
+        let m0 = !st.weighted.contains(&(0u8, epoch));
+        if m1 || m0 {
+            due.push((epoch, next, m1, m0));
+        }
+    }
+    Ok(due)
+}
+
+/// Everything block `b` decides from `inputs`: epochs seen, windows settled, weights due, the
+/// commitment. Pure: the same state, inputs and parameters give the same outcome on every
+/// keeper and in a replay.
+pub fn decide(
+    before: &MechState,
+    b: u64,
+    inputs: &MechInputs,
+    p: &MechParams,
+) -> Result<MechOutcome> {
+    let Some(sched) = inputs.schedule else {
+        return Ok(MechOutcome::Decided(Box::new((
+            before.clone(),
+            MechDecisions::default(),
+        ))));
+    };
+    let mut st = before.clone();
+    let mut out = MechDecisions::default();
+    // Windows are anchored on the block the chain ran the epoch at (`LastEpochBlock`), not on
+    // the block this keeper noticed the index rise: a keeper whose mechanisms failed at the
+    // epoch's block sees the rise a block later and would otherwise settle other windows
+    // than its peers.
+    match st.last_index {
+        None => st.epoch_blocks.push(sched.last_epoch_block.min(b)),
+        Some(prev) if sched.subnet_epoch_index > prev => {
+            st.epoch_blocks.push(sched.last_epoch_block.min(b));
+        }
+        Some(_) => {}
+    }
+    st.last_index = Some(sched.subnet_epoch_index);
+    st.epoch_blocks.dedup();
+    // Keep what the windows and weights still need: the last few epochs.
+    let keep = st.epoch_blocks.len().saturating_sub(8);
+    st.epoch_blocks.drain(..keep);
+
+    // An epoch's windows become final together and are settled in order.
+    let pending = window::pending_windows(&st.epoch_blocks, b, &st.settled)?;
+    st.settled.extend(pending.iter().map(|w| w.start));
+    let first_kept = st
+        .epoch_blocks
+        .first()
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(window::WINDOW_BLOCKS);
+    st.settled.retain(|s| *s >= first_kept);
+    let due = due_weights(&st, b, p.auction_mecid)?;
+
+    let mut needs: Vec<MechNeed> = pending
+        .iter()
+        .filter(|w| !inputs.windows.contains_key(&w.start))
+        .map(|w| MechNeed::Window(*w))
+        .collect();
+    if !due.is_empty() && inputs.current.is_none() {
+        needs.push(MechNeed::Current);
+    }
+    for &(epoch, next, m1, m0) in &due {
+        if m1 && !inputs.settlements.contains_key(&epoch) {
+            needs.push(MechNeed::Settlements(epoch));
+        }
+        if m0 && !inputs.mints.contains_key(&epoch) {
+            needs.push(MechNeed::Mints(epoch, next - 1));
+        }
+    }
+    if !needs.is_empty() {
+        return Ok(MechOutcome::Needs(needs));
+    }
+
+    let params = p.auction();
+    for w in pending {
+        let Some(reads) = inputs.windows.get(&w.start) else {
+            continue; // asked for above
+        };
+        let result = settle_window(w, reads, p.auction_mecid, &params)?;
+        for f in &result.failed {
+            if let Some(uid) = f.uid {
+                out.bans.push((uid, f.hotkey.clone(), w.end, w.start));
+            }
+        }
+        out.windows.push(result);
+    }
+
+    // Weights of every epoch whose windows are all settled and not weighted yet.
+    if let Some((burn, neurons)) = &inputs.current {
+        for (epoch, next, m1, m0) in due {
+            if m1 {
+                let mut settlements = inputs.settlements.get(&epoch).cloned().unwrap_or_default();
+                settlements.extend(
+                    out.windows
+                        .iter()
+                        .filter(|r| r.window.subnet_epoch_start == epoch)
+                        .filter_map(WindowResult::settlement),
+                );
+                let w = epoch_weights(&settlements, *burn, PROTOCOL_UNUSED_BUDGET)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = w.weights.into_iter().unzip();
-                out.weights.push((m1.0, epoch, uids, values));
-                st.weighted.insert(m1);
+                out.weights.push((p.auction_mecid, epoch, uids, values));
+                st.weighted.insert((p.auction_mecid, epoch));
             }
-            if !st.weighted.contains(&m0) {
-                let mut mints = stored_mints(lock(store).conn(), epoch, next - 1)?;
+            if m0 {
+                let mut mints = inputs.mints.get(&epoch).cloned().unwrap_or_default();
                 mints.extend(
-                    fresh_mints
+                    inputs
+                        .fresh_mints
                         .iter()
                         .filter(|m| (epoch..next).contains(&m.block))
                         .cloned(),
                 );
-                let weights = mechanism0(&mints, neurons, epoch, next - 1, burn)?;
+                let weights = mechanism0(&mints, neurons, epoch, next - 1, *burn)?;
                 let (uids, values): (Vec<u16>, Vec<u16>) = weights
                     .iter()
                     .filter(|w| w.weight > 0)
                     .map(|w| (w.uid, w.weight))
                     .unzip();
                 out.weights.push((0, epoch, uids, values));
-                st.weighted.insert(m0);
+                st.weighted.insert((0, epoch));
             }
         }
-        st.weighted
-            .retain(|(_, e)| *e >= st.epoch_blocks.first().copied().unwrap_or(0));
-
-        out.commitment = self
-            .commitment_due(st, b, &sched, subtensor, store, prices, &out, ahead.alpha)
-            .await?;
-        Ok(out)
     }
+    st.weighted
+        .retain(|(_, e)| *e >= st.epoch_blocks.first().copied().unwrap_or(0));
 
-    /// What settling window `w` reads from the chain, at its start.
-    async fn window_reads<S: Subtensor>(&self, w: &Window, subtensor: &S) -> Result<WindowReads> {
-        let at = w.start;
-        let (commitments, neurons, split) = tokio::try_join!(
-            subtensor.commitments(at, self.netuid),
-            subtensor.neurons(at, self.netuid),
-            subtensor.mechanism_emission_split(at, self.netuid),
-        )?;
-        Ok(WindowReads {
-            commitments,
-            neurons,
-            split,
+    match commitment_due(&mut st, b, &sched, inputs, p, &out)? {
+        Commit::Publish(payload) => out.commitment = Some(payload),
+        Commit::Keep => {}
+        Commit::NeedSpace => return Ok(MechOutcome::Needs(vec![MechNeed::Space])),
+    }
+    Ok(MechOutcome::Decided(Box::new((st, out))))
+}
+
+fn settle_window(
+    w: Window,
+    reads: &WindowReads,
+    auction_mecid: u8,
+    params: &AuctionParams,
+) -> Result<WindowResult> {
+    let commitments: Vec<PostedCommitment> = reads
+        .commitments
+        .iter()
+        .map(|c| PostedCommitment {
+            hotkey: hotkey_name(&c.hotkey),
+            payload: c.data.clone(),
+            block: c.block,
         })
-    }
+        .collect();
+    let neurons = neuron_views(&reads.neurons);
+    let split = reads
+        .split
+        .get(usize::from(auction_mecid))
+        .copied()
+        .unwrap_or(0);
+    Ok(settle::settle_window(&WindowInputs {
+        window: w,
+        commitments: &commitments,
+        neurons: &neurons,
+        split,
+        telemetry: &reads.telemetry,
+        params,
+    })?)
+}
 
-    fn settle(&self, w: Window, reads: WindowReads, store: &Mutex<Store>) -> Result<WindowResult> {
-        let commitments: Vec<PostedCommitment> = reads
-            .commitments
-            .into_iter()
-            .map(|c| PostedCommitment {
-                hotkey: hotkey_name(&c.hotkey),
-                payload: c.data,
-                block: c.block,
-            })
-            .collect();
-        let neurons = neuron_views(&reads.neurons);
-        let split = reads
-            .split
-            .get(usize::from(self.cfg.auction_mecid))
-            .copied()
-            .unwrap_or(0);
-        let telemetry = telemetry(lock(store).conn(), w.start, w.end)?;
-        let result = settle::settle_window(&WindowInputs {
-            window: w,
-            commitments: &commitments,
-            neurons: &neurons,
-            split,
-            telemetry: &telemetry,
-            params: &self.params,
-        })?;
-        tracing::info!(target: "keeper::auction", epoch = w.subnet_epoch_start, index = w.index, start = w.start, end = w.end,
-            budget_ph = ?result.budget_ph.map(|b| b.to_string()), winners = result.winners.len(),
-            failed = result.failed.len(), skipped = ?result.skipped, "window settled");
-        Ok(result)
-    }
+enum Commit {
+    Publish(Vec<u8>),
+    Keep,
+    NeedSpace,
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn commitment_due<S: Subtensor>(
-        &self,
-        st: &mut MechState,
-        b: u64,
-        sched: &tao20_chain::types::EpochSchedule,
-        subtensor: &S,
-        store: &Mutex<Store>,
-        prices: &PriceCache,
-        decided: &MechDecisions,
-        alpha: Option<u64>,
-    ) -> Result<Option<Vec<u8>>> {
-        let cached = prices.read().map(|p| p.clone()).unwrap_or_default();
-        let mut values = BTreeMap::new();
-        let alpha = match alpha {
-            Some(a) => a,
-            None => subtensor.current_alpha_price(b, self.netuid).await?,
-        };
-        values.insert(
-            settle::ALPHA_TAO.to_string(),
-            tao20_creation::pricing::spot_to_fp18(alpha),
-        );
-        for key in [settle::TAO_USDC, settle::HASHP_USDC] {
-            match cached.get(key) {
-                Some(v) => {
-                    values.insert(key.to_string(), *v);
-                }
-                // Without both off-chain prices the commitment would say nothing a window can
-                // use; keep the previous one.
-                None => return Ok(None),
+fn commitment_due(
+    st: &mut MechState,
+    b: u64,
+    sched: &EpochSchedule,
+    inputs: &MechInputs,
+    p: &MechParams,
+    decided: &MechDecisions,
+) -> Result<Commit> {
+    let Some(alpha) = inputs.alpha else {
+        return Ok(Commit::Keep);
+    };
+    let mut values = BTreeMap::new();
+    values.insert(
+        settle::ALPHA_TAO.to_string(),
+        tao20_creation::pricing::spot_to_fp18(alpha),
+    );
+    for key in [settle::TAO_USDC, settle::HASHP_USDC] {
+        match inputs.prices.get(key) {
+            Some(v) => {
+                values.insert(key.to_string(), *v);
             }
+            // Without both off-chain prices the commitment would say nothing a window can
+            // use; keep the previous one.
+            None => return Ok(Commit::Keep),
         }
-        values.insert(settle::CAP.to_string(), self.cfg.cap);
-        let mut bans = stored_bans(lock(store).conn())?;
-        bans.extend(
-            decided
-                .bans
-                .iter()
-                .filter_map(|(uid, _, block, _)| u8::try_from(*uid).ok().map(|u| (u, *block))),
-        );
-        let bitmap = recent_ban_bitmap(&bans, b, self.cfg.ban_lookback_blocks);
-        let commitment = Commitment::Price(PriceCommitment {
-            prices: values,
-            bans: Some(bitmap),
-        });
-        let payload = commitment.encode()?;
-        let changed = st.last_commitment.as_ref().map(|(_, p)| p) != Some(&payload);
-        let old = st
-            .last_commitment
-            .as_ref()
-            .is_none_or(|(at, _)| b >= at + self.cfg.commitment_refresh_blocks);
-        if !changed && !old {
-            return Ok(None);
-        }
-        // The pallet's allowance: space per subnet epoch, reset when the epoch index moves. Its
-        // size (`MaxSpace`, which governance sets) and what the chain already counts against this
-        // hotkey come from the chain, read once an epoch (a read every block slowed a keeper
-        // catching up); the state adds what this keeper decided since.
-        let cost = u64::try_from(payload.len())
-            .unwrap_or(u64::MAX)
-            .max(COMMITMENT_MIN_SPACE);
-        if st.commitment_space.0 != sched.subnet_epoch_index || st.commitment_max_space == 0 {
-            let space = subtensor
-                .commitment_space(b, self.netuid, self.hotkey)
-                .await?;
-            let used = if space.last_epoch == sched.subnet_epoch_index {
-                space.used_space
-            } else {
-                0
-            };
-            let kept = if st.commitment_space.0 == sched.subnet_epoch_index {
-                st.commitment_space.1
-            } else {
-                0
-            };
-            st.commitment_space = (sched.subnet_epoch_index, kept.max(used));
-            st.commitment_max_space = space.max_space;
-        }
-        let max_space = st.commitment_max_space;
-        if st.commitment_space.1 + cost > max_space {
-            return Ok(None);
-        }
-        // Within one epoch the last commitments are kept for a change of bans, not of prices:
-        // a price that moves every block must not exhaust the allowance.
-        let reserve = 2 * cost;
-        let bans_changed = st
-            .last_commitment
-            .as_ref()
-            .and_then(|(_, p)| Commitment::decode(p).ok())
-            .is_none_or(|c| match c {
-                Commitment::Price(p) => p.bans != Some(bitmap),
-                Commitment::Bid(_) => true,
-            });
-        if !old && !bans_changed && st.commitment_space.1 + cost + reserve > max_space {
-            return Ok(None);
-        }
-        st.commitment_space.1 += cost;
-        st.last_commitment = Some((b, payload.clone()));
-        Ok(Some(payload))
     }
+    values.insert(settle::CAP.to_string(), p.cap);
+    let mut bans = inputs.bans.clone();
+    bans.extend(
+        decided
+            .bans
+            .iter()
+            .filter_map(|(uid, _, block, _)| u8::try_from(*uid).ok().map(|u| (u, *block))),
+    );
+    let bitmap = recent_ban_bitmap(&bans, b, p.ban_lookback_blocks);
+    let commitment = Commitment::Price(PriceCommitment {
+        prices: values,
+        bans: Some(bitmap),
+    });
+    let payload = commitment.encode()?;
+    let changed = st.last_commitment.as_ref().map(|(_, p)| p) != Some(&payload);
+    let old = st
+        .last_commitment
+        .as_ref()
+        .is_none_or(|(at, _)| b >= at + p.commitment_refresh_blocks);
+    if !changed && !old {
+        return Ok(Commit::Keep);
+    }
+    // The pallet's allowance: space per subnet epoch, reset when the epoch index moves. Its
+    // size (`MaxSpace`, which governance sets) and what the chain already counts against this
+    // hotkey come from the chain, read once an epoch (a read every block slowed a keeper
+    // catching up); the state adds what this keeper decided since.
+    let cost = u64::try_from(payload.len())
+        .unwrap_or(u64::MAX)
+        .max(COMMITMENT_MIN_SPACE);
+    if st.commitment_space.0 != sched.subnet_epoch_index || st.commitment_max_space == 0 {
+        let Some(space) = inputs.space else {
+            return Ok(Commit::NeedSpace);
+        };
+        let used = if space.last_epoch == sched.subnet_epoch_index {
+            space.used_space
+        } else {
+            0
+        };
+        let kept = if st.commitment_space.0 == sched.subnet_epoch_index {
+            st.commitment_space.1
+        } else {
+            0
+        };
+        st.commitment_space = (sched.subnet_epoch_index, kept.max(used));
+        st.commitment_max_space = space.max_space;
+    }
+    let max_space = st.commitment_max_space;
+    if st.commitment_space.1 + cost > max_space {
+        return Ok(Commit::Keep);
+    }
+    // Within one epoch the last commitments are kept for a change of bans, not of prices:
+    // a price that moves every block must not exhaust the allowance.
+    let reserve = 2 * cost;
+    let bans_changed = st
+        .last_commitment
+        .as_ref()
+        .and_then(|(_, p)| Commitment::decode(p).ok())
+        .is_none_or(|c| match c {
+            Commitment::Price(p) => p.bans != Some(bitmap),
+            Commitment::Bid(_) => true,
+        });
+    if !old && !bans_changed && st.commitment_space.1 + cost + reserve > max_space {
+        return Ok(Commit::Keep);
+    }
+    st.commitment_space.1 += cost;
+    st.last_commitment = Some((b, payload.clone()));
+    Ok(Commit::Publish(payload))
 }
 
 /// A `CreationMinted` record as the mechanisms read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MintRow {
     /// The miner's EVM address.
     pub miner: alloy_primitives::Address,
@@ -513,302 +863,4 @@ pub fn mechanism0(
             target_value_rao: None,
         },
     )?)
-}
-
-/// The keeper's pool samples with blocks in `[from, to]`.
-pub fn telemetry(conn: &Connection, from: u64, to: u64) -> Result<Telemetry> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT p.id, p.block, p.from_proxy, w.worker, w.hashrate FROM telemetry_polls p
-             LEFT JOIN telemetry_workers w ON w.poll = p.id
-             WHERE p.block BETWEEN ?1 AND ?2 ORDER BY p.id, w.worker",
-        )
-        .map_err(db("telemetry"))?;
-    let rows = stmt
-        .query_map(rusqlite::params![i(from), i(to)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })
-        .map_err(db("telemetry"))?;
-    let mut samples: Vec<(i64, Sample)> = Vec::new();
-    let mut proxied = false;
-    for row in rows {
-        let (id, block, proxy, worker, hashrate) = row.map_err(db("telemetry"))?;
-        proxied |= proxy != 0;
-        if samples.last().map(|(i, _)| *i) != Some(id) {
-            samples.push((
-                id,
-                Sample {
-                    block: u64::try_from(block).unwrap_or(0),
-                    workers: Vec::new(),
-                },
-            ));
-        }
-        if let (Some(name), Some(h), Some((_, s))) = (worker, hashrate, samples.last_mut()) {
-            let hashrate_hs = h.parse().map_err(|_| Error::Decode {
-                what: "stored hashrate".into(),
-                reason: h.clone(),
-            })?;
-            s.workers.push(WorkerReading { name, hashrate_hs });
-        }
-    }
-    Ok(Telemetry {
-        samples: samples.into_iter().map(|(_, s)| s).collect(),
-        from_proxy: proxied,
-    })
-}
-
-/// Records one pool sample.
-pub fn store_sample(
-    conn: &Connection,
-    block: u64,
-    unix_time: u64,
-    from_proxy: bool,
-    workers: &[WorkerReading],
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO telemetry_polls (block, unix_time, from_proxy) VALUES (?1, ?2, ?3)",
-        rusqlite::params![i(block), i(unix_time), i64::from(from_proxy)],
-    )
-    .map_err(db("telemetry"))?;
-    let poll = conn.last_insert_rowid();
-    for w in workers {
-        conn.execute(
-            "INSERT OR REPLACE INTO telemetry_workers (poll, worker, hashrate) VALUES (?1, ?2, ?3)",
-            rusqlite::params![poll, w.name, w.hashrate_hs.to_string()],
-        )
-        .map_err(db("telemetry"))?;
-    }
-    Ok(())
-}
-
-/// The settlements of the windows of the epoch at `epoch` (stored, or settled in this block).
-fn stored_settlements(
-    conn: &Connection,
-    epoch: u64,
-    fresh: &[WindowResult],
-) -> Result<Vec<tao20_auction::weights::WindowSettlement>> {
-    let mut stmt = conn
-        .prepare("SELECT result FROM windows WHERE epoch_block = ?1 ORDER BY start")
-        .map_err(db("windows"))?;
-    let rows = stmt
-        .query_map([i64::try_from(epoch).unwrap_or(i64::MAX)], |r| {
-            r.get::<_, String>(0)
-        })
-        .map_err(db("windows"))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let text = row.map_err(db("windows"))?;
-        let r: StoredWindow = serde_json::from_str(&text).map_err(|source| Error::Json {
-            what: "stored window".into(),
-            source,
-        })?;
-        if let Some(s) = r.settlement() {
-            out.push(s);
-        }
-    }
-    for r in fresh
-        .iter()
-        .filter(|r| r.window.subnet_epoch_start == epoch)
-    {
-        if let Some(s) = r.settlement() {
-            out.push(s);
-        }
-    }
-    Ok(out)
-}
-
-/// The `CreationMinted` records stored with blocks in `[from, to]`.
-pub fn stored_mints(conn: &Connection, from: u64, to: u64) -> Result<Vec<MintRow>> {
-    let mut stmt = conn
-        .prepare("SELECT miner, coldkey, value_rao, block FROM mints WHERE block BETWEEN ?1 AND ?2 ORDER BY block, request_id")
-        .map_err(db("mints"))?;
-    let rows = stmt
-        .query_map(rusqlite::params![i(from), i(to)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })
-        .map_err(db("mints"))?;
-    let bad = |what: &str, v: &str| Error::Decode {
-        what: format!("stored mint {what}"),
-        reason: v.to_string(),
-    };
-    let mut out = Vec::new();
-    for row in rows {
-        let (miner, coldkey, value, block) = row.map_err(db("mints"))?;
-        out.push(MintRow {
-            miner: miner.parse().map_err(|_| bad("miner", &miner))?,
-            coldkey: coldkey.parse().map_err(|_| bad("coldkey", &coldkey))?,
-            value_rao: value.parse().map_err(|_| bad("value", &value))?,
-            block: u64::try_from(block).unwrap_or(0),
-        });
-    }
-    Ok(out)
-}
-
-/// Records a mint (once per request).
-pub fn insert_mint(conn: &Connection, request_id: &B256, m: &MintRow) -> Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO mints (request_id, miner, coldkey, value_rao, block) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![request_id.to_string(), m.miner.to_string(), m.coldkey.to_string(), m.value_rao.to_string(), i(m.block)],
-    )
-    .map_err(db("mints"))?;
-    Ok(())
-}
-
-fn stored_bans(conn: &Connection) -> Result<Vec<(u8, u64)>> {
-    let mut stmt = conn
-        .prepare("SELECT uid, block FROM bans")
-        .map_err(db("bans"))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-        .map_err(db("bans"))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (uid, block) = row.map_err(db("bans"))?;
-        if let Ok(u) = u8::try_from(uid) {
-            out.push((u, u64::try_from(block).unwrap_or(0)));
-        }
-    }
-    Ok(out)
-}
-
-/// What a stored window's JSON carries for the weights: enough to rebuild its settlement.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredWindow {
-    window: StoredBounds,
-    alpha_tao: Option<Fp18>,
-    tao_usdc: Option<Fp18>,
-    hashp_usdc: Option<Fp18>,
-    miner_alpha_per_block: Option<Fp18>,
-    payments: Vec<StoredPayment>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct StoredBounds {
-    start: u64,
-    end: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredPayment {
-    uid: u16,
-    delivered: Fp18,
-    price: Fp18,
-}
-
-impl StoredWindow {
-    fn settlement(&self) -> Option<tao20_auction::weights::WindowSettlement> {
-        Some(tao20_auction::weights::WindowSettlement {
-            window_blocks: self.window.end.saturating_sub(self.window.start) + 1,
-            miner_alpha_per_block: self.miner_alpha_per_block?,
-            alpha_tao: self.alpha_tao?,
-            tao_usdc: self.tao_usdc?,
-            hashp_usdc: self.hashp_usdc?,
-            payments: self
-                .payments
-                .iter()
-                .map(|p| tao20_auction::weights::Payment {
-                    uid: p.uid,
-                    delivered: p.delivered,
-                    price: p.price,
-                })
-                .collect(),
-        })
-    }
-}
-
-/// Writes what one block decided into its transaction: the windows, the bans, the weights (each
-/// (mechanism, epoch) once, ever) and the commitment, with their outbox actions. Returns the
-/// weights newly decided.
-pub fn persist(
-    tx: &Connection,
-    b: u64,
-    d: &MechDecisions,
-    dry_run: bool,
-) -> Result<Vec<(u8, u64)>> {
-    for w in &d.windows {
-        tx.execute(
-            "INSERT OR IGNORE INTO windows (start, epoch_block, idx, end_block, settled_block, skipped, budget_ph, winners, result)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            rusqlite::params![
-                i(w.window.start),
-                i(w.window.subnet_epoch_start),
-                w.window.index,
-                i(w.window.end),
-                i(b),
-                w.skipped,
-                w.budget_ph.map(|p| p.to_string()),
-                i64::try_from(w.winners.len()).unwrap_or(i64::MAX),
-                to_json("window result", w)?,
-            ],
-        )
-        .map_err(db("windows"))?;
-    }
-    for (uid, hotkey, block, window_start) in &d.bans {
-        tx.execute(
-            "INSERT OR IGNORE INTO bans (uid, hotkey, block, window_start) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![uid, hotkey, i(*block), i(*window_start)],
-        )
-        .map_err(db("bans"))?;
-    }
-    let mut fresh = Vec::new();
-    for (mecid, epoch, uids, values) in &d.weights {
-        let n = tx
-            .execute(
-                "INSERT OR IGNORE INTO weights (mecid, epoch_block, uids, weight_values, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![
-                    mecid,
-                    i(*epoch),
-                    to_json("uids", uids)?,
-                    to_json("weights", values)?,
-                    if dry_run { "dry-run" } else { "pending" },
-                ],
-            )
-            .map_err(db("weights"))?;
-        if n > 0 {
-            fresh.push((*mecid, *epoch));
-            if !dry_run {
-                crate::reports::enqueue(
-                    tx,
-                    &crate::reports::Action::SubmitWeights {
-                        mecid: *mecid,
-                        epoch: *epoch,
-                    },
-                    b,
-                    0,
-                )?;
-            }
-        }
-    }
-    if let Some(payload) = &d.commitment {
-        // Hex: a price commitment ends in a binary ban bitmap.
-        let payload = alloy_primitives::hex::encode(payload);
-        tx.execute(
-            "INSERT OR IGNORE INTO commitments (block, payload, state) VALUES (?1, ?2, ?3)",
-            rusqlite::params![i(b), payload, if dry_run { "dry-run" } else { "pending" }],
-        )
-        .map_err(db("commitments"))?;
-        if !dry_run {
-            crate::reports::enqueue(
-                tx,
-                &crate::reports::Action::SetCommitment { block: b },
-                b,
-                0,
-            )?;
-        }
-    }
-    Ok(fresh)
 }

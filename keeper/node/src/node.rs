@@ -23,10 +23,11 @@ use crate::config::KeeperConfig;
 use crate::engine::{Engine, Shared};
 use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
 use crate::executor::Executor;
-use crate::mechanisms::{store_sample, PriceCache};
+use crate::mechanisms::PriceCache;
 use crate::metrics::Metrics;
 use crate::ops::Ops;
 use crate::safety::Doppelganger;
+use crate::store::mechanisms::store_sample;
 use crate::store::Store;
 use crate::{Error, Result};
 

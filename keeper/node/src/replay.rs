@@ -6,7 +6,13 @@
 //! [`decide`] must give the state the keeper committed for the block, and the reports it
 //! journaled at the block. A difference means the decision depended on something outside its
 //! inputs (a clock, a configuration read, an input order), which two keepers could see
-//! differently. The mechanisms' step still reads the chain while it decides and is not replayed.
+//! differently.
+//!
+//! The mechanisms are replayed the same way: each block's [`MechRecord`] (their inputs and
+//! parameters) and their state before the block must give the state committed after it, the
+//! windows stored as settled at the block, the weights stored for each (mechanism, epoch) it
+//! decided and the price commitment stored at the block. A block with no mechanisms record
+//! (they are off, or failed there) must have left their state as it was.
 
 use alloy_primitives::B256;
 use rusqlite::Connection;
@@ -14,8 +20,10 @@ use serde::Serialize;
 
 use crate::engine::decide::{decide, Outcome};
 use crate::engine::{CreationState, Recorded};
-use crate::store::from_json;
+use crate::mechanisms::{self, MechOutcome, MechRecord, MechState};
+use crate::store::mechanisms as stored;
 use crate::store::state as tables;
+use crate::store::{from_json, to_json};
 use crate::{journal, reports, Error, Result};
 
 /// One block whose replayed decision differs from the committed one.
@@ -39,6 +47,8 @@ pub struct Replayed {
     pub skipped: u64,
     /// Reports compared.
     pub reports: u64,
+    /// Blocks whose mechanisms decision was made again and compared.
+    pub mechanism_blocks: u64,
     /// Differences.
     pub mismatches: Vec<Mismatch>,
 }
@@ -71,11 +81,7 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
             Some(committed) => {
                 let committed: serde_json::Value =
                     from_json(&format!("creation state after block {b}"), &committed)?;
-                let again =
-                    serde_json::to_value(&decision.state).map_err(|source| Error::Json {
-                        what: "replayed state".into(),
-                        source,
-                    })?;
+                let again = value("replayed state", &decision.state)?;
                 if committed != again {
                     miss(format!(
                         "the state differs: {}",
@@ -107,10 +113,129 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
                 "{unjournaled} decided report(s) neither journaled nor refused"
             ));
         }
+        if let Some(before) = tables::history(conn, "mechanisms", b - 1)? {
+            let mut found = Vec::new();
+            if rec.mechanisms.is_some() {
+                out.mechanism_blocks += 1;
+            }
+            mechanisms_again(conn, b, &before, rec.mechanisms.as_ref(), &mut found)?;
+            out.mismatches
+                .extend(found.into_iter().map(|what| Mismatch { block: b, what }));
+        }
         out.blocks += 1;
         out.range = Some((out.range.map_or(b, |r| r.0), b));
     }
     Ok(out)
+}
+
+/// Decides block `b`'s mechanisms again from the state before it and compares with what was
+/// committed; each difference is pushed to `miss`.
+fn mechanisms_again(
+    conn: &Connection,
+    b: u64,
+    before: &str,
+    record: Option<&MechRecord>,
+    miss: &mut Vec<String>,
+) -> Result<()> {
+    let committed: serde_json::Value = match tables::history(conn, "mechanisms", b)? {
+        Some(text) => from_json(&format!("mechanisms state after block {b}"), &text)?,
+        None => {
+            miss.push("no committed mechanisms state for the block".into());
+            return Ok(());
+        }
+    };
+    let state: MechState = from_json(&format!("mechanisms state after block {}", b - 1), before)?;
+    let Some(record) = record else {
+        let unchanged = value("mechanisms state", &state)?;
+        if committed != unchanged {
+            miss.push(format!(
+                "the mechanisms' state moved at a block with no mechanisms record: {}",
+                first_difference(&unchanged, &committed, "")
+            ));
+        }
+        return Ok(());
+    };
+    let (again, decided) = match mechanisms::decide(&state, b, &record.inputs, &record.params) {
+        Ok(MechOutcome::Decided(decided)) => *decided,
+        Ok(MechOutcome::Needs(n)) => {
+            miss.push(format!(
+                "the record lacks inputs the mechanisms' decision needs: {n:?}"
+            ));
+            return Ok(());
+        }
+        Err(e) => {
+            miss.push(format!("deciding the mechanisms again failed: {e}"));
+            return Ok(());
+        }
+    };
+    let again = value("replayed mechanisms state", &again)?;
+    if committed != again {
+        miss.push(format!(
+            "the mechanisms' state differs: {}",
+            first_difference(&committed, &again, "")
+        ));
+    }
+    let mut stored_windows = Vec::new();
+    for (start, text) in stored::windows_settled_at(conn, b)? {
+        let v: serde_json::Value = from_json(&format!("window {start}"), &text)?;
+        stored_windows.push((start, v));
+    }
+    let mut replayed_windows = Vec::new();
+    for w in &decided.windows {
+        let text = to_json("replayed window", w)?;
+        let v: serde_json::Value = from_json("replayed window", &text)?;
+        replayed_windows.push((w.window.start, v));
+    }
+    if stored_windows != replayed_windows {
+        let starts = |ws: &[(u64, serde_json::Value)]| ws.iter().map(|w| w.0).collect::<Vec<_>>();
+        miss.push(
+            match stored_windows
+                .iter()
+                .zip(&replayed_windows)
+                .find(|(a, r)| a != r)
+            {
+                Some((a, r)) if a.0 == r.0 => format!(
+                    "window {} settles otherwise: {}",
+                    a.0,
+                    first_difference(&a.1, &r.1, "")
+                ),
+                _ => format!(
+                    "windows settled: stored {:?}, replayed {:?}",
+                    starts(&stored_windows),
+                    starts(&replayed_windows)
+                ),
+            },
+        );
+    }
+    for (mecid, epoch, uids, values) in &decided.weights {
+        match stored::weights(conn, *mecid, *epoch)? {
+            Some((u, v)) if &u == uids && &v == values => {}
+            Some((u, v)) => miss.push(format!(
+                "mechanism {mecid}'s weights of epoch {epoch}: stored {u:?} {v:?}, replayed {uids:?} {values:?}"
+            )),
+            None => miss.push(format!(
+                "mechanism {mecid}'s weights of epoch {epoch} were decided again but not stored"
+            )),
+        }
+    }
+    let stored_commitment = stored::commitment_at(conn, b)?;
+    let replayed = decided
+        .commitment
+        .as_ref()
+        .map(alloy_primitives::hex::encode);
+    if stored_commitment != replayed {
+        miss.push(format!(
+            "the price commitment: stored {stored_commitment:?}, replayed {replayed:?}"
+        ));
+    }
+    Ok(())
+}
+
+fn value<T: Serialize>(what: &str, v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|source| Error::Json {
+        what: what.into(),
+        source,
+    })
 }
 
 /// The path of the first difference between two JSON values, for the mismatch message.

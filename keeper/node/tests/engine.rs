@@ -12,6 +12,7 @@ use alloy_primitives::{B256, U256};
 use tao20_bevm::events::ContractEvent;
 use tao20_chain::client::SubxtClient;
 use tao20_chain::sim::node::{NodeConfig, NodeServer};
+use tao20_chain::Subtensor as _;
 use tao20_creation::eip712::Eip712Message;
 use tao20_creation::lifecycle::{MintRecord, Status};
 use tao20_devnet::proxy::{self, Relay};
@@ -75,6 +76,153 @@ async fn a_delivered_request_is_valued_and_journaled_block_by_block_and_replays(
         "from the first block on"
     );
     assert_eq!(replayed.reports, 1);
+}
+
+/// Rewrites block `b`'s recorded inputs with `f`.
+fn alter_record<S: tao20_chain::Subtensor + Clone>(
+    k: &Keeper<S>,
+    b: u64,
+    f: impl FnOnce(&mut serde_json::Value),
+) {
+    k.conn(|c| {
+        let text: String = c
+            .query_row(
+                "SELECT inputs FROM block_inputs WHERE block = ?1",
+                [b as i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+        f(&mut rec);
+        c.execute(
+            "UPDATE block_inputs SET inputs = ?1 WHERE block = ?2",
+            rusqlite::params![rec.to_string(), b as i64],
+        )
+        .unwrap()
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mechanisms_decisions_replay_from_their_record_and_an_altered_record_is_found() {
+    use tao20_auction::settle::{HASHP_USDC, TAO_USDC};
+    // Windows are settled from the chain's state at their start, older than a pruning node keeps.
+    let w = World::archive().await;
+    let cfg = config_with(100_000, "[mechanisms]\nenabled = true\n");
+    // The keeper is a staked validator of the subnet, so its price commitments make the
+    // windows' price consensus.
+    let hotkey = tao20_chain::types::Bytes32([0x5a; 32]);
+    let coldkey = tao20_chain::types::Bytes32([0x5b; 32]);
+    w.sim.register_neuron(2, hotkey, coldkey).await.unwrap();
+    w.sim
+        .as_signer(coldkey)
+        .add_stake(hotkey, 2, 100 * TAO)
+        .await
+        .unwrap();
+    let mut k = Keeper::start_with(&w, 0, w.sim.as_signer(hotkey), cfg).await;
+    k.prices.write().unwrap().extend([
+        (
+            TAO_USDC.to_string(),
+            tao20_core::Fp18::from_raw(400 * 10u128.pow(18)),
+        ),
+        (
+            HASHP_USDC.to_string(),
+            tao20_core::Fp18::from_raw(5 * 10u128.pow(16)),
+        ),
+    ]);
+    // Four subnet epochs (tempo 360): the first seen is the anchor, the next two have all
+    // their windows settled and weighted.
+    for i in 0..4 {
+        w.blocks(361).await;
+        k.catch_up().await;
+        if i == 0 {
+            // What the subtensor executor would do: publish the keeper's price commitment.
+            let payload: String = k.conn(|c| {
+                c.query_row(
+                    "SELECT payload FROM commitments ORDER BY block DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            });
+            w.sim
+                .as_signer(hotkey)
+                .set_commitment(2, alloy_primitives::hex::decode(payload).unwrap())
+                .await
+                .unwrap();
+        }
+    }
+    let count = |sql: &str| k.conn(|c| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap());
+    let windows = count("SELECT COUNT(*) FROM windows");
+    let weights = count("SELECT COUNT(*) FROM weights");
+    let commitments = count("SELECT COUNT(*) FROM commitments");
+    assert!(windows >= 12, "{windows} windows settled");
+    assert!(weights >= 4, "{weights} weights decided");
+    assert!(commitments >= 1, "{commitments} price commitments");
+
+    let replayed = k.conn(|c| tao20_node::replay::replay(c).unwrap());
+    assert!(replayed.mismatches.is_empty(), "{:?}", replayed.mismatches);
+    assert_eq!(replayed.skipped, 0);
+    assert_eq!(
+        replayed.mechanism_blocks, replayed.blocks,
+        "every block has a record"
+    );
+    assert!(
+        replayed.blocks >= 4 * 361,
+        "{} blocks replayed",
+        replayed.blocks
+    );
+
+    // A window's emission split (the subnet gives the auction none) and a commitment block's
+    // alpha price, altered after the fact.
+    let block_of = |sql: &str| count(sql) as u64;
+    let settled_at = block_of(
+        "SELECT MIN(settled_block) FROM windows WHERE skipped LIKE '%emission split is zero'",
+    );
+    let committed_at = block_of("SELECT MAX(block) FROM commitments");
+    assert_ne!(settled_at, committed_at);
+    alter_record(&k, settled_at, |rec| {
+        let windows = rec["mechanisms"]["inputs"]["windows"]
+            .as_object_mut()
+            .unwrap();
+        assert!(
+            !windows.is_empty(),
+            "block {settled_at} records its windows"
+        );
+        for w in windows.values_mut() {
+            w["split"] = serde_json::json!([0, 65535]);
+        }
+    });
+    alter_record(&k, committed_at, |rec| {
+        let alpha = rec["mechanisms"]["inputs"]["alpha"].as_u64().unwrap();
+        rec["mechanisms"]["inputs"]["alpha"] = serde_json::json!(alpha + 1_000_000);
+    });
+    let replayed = k.conn(|c| tao20_node::replay::replay(c).unwrap());
+    let at = |b: u64| -> Vec<&str> {
+        replayed
+            .mismatches
+            .iter()
+            .filter(|m| m.block == b)
+            .map(|m| m.what.as_str())
+            .collect()
+    };
+    assert!(
+        at(settled_at).iter().any(|m| m.starts_with("window ")),
+        "{:?}",
+        replayed.mismatches
+    );
+    assert!(
+        at(committed_at)
+            .iter()
+            .any(|m| m.starts_with("the price commitment")),
+        "{:?}",
+        replayed.mismatches
+    );
+    assert_eq!(
+        replayed.mismatches.len(),
+        at(settled_at).len() + at(committed_at).len(),
+        "no other block differs: {:?}",
+        replayed.mismatches
+    );
 }
 
 #[tokio::test]

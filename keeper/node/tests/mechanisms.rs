@@ -4,7 +4,7 @@
 //! the expected weights derived here from the inputs (exact integers, no tolerance).
 //!
 //! The harness drives exactly what `tao20 validator run` drives per finalized block:
-//! `Mechanisms::on_block`, `mechanisms::persist` in the block's transaction (with the state), then
+//! `Mechanisms::step`, `store::mechanisms::persist` in the block's transaction (with the state), then
 //! the subtensor executor's outbox round. BEVM is not involved (mechanism 0's mints are fed in).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -160,16 +160,22 @@ impl Keeper {
     /// Everything the keeper does for finalized block `b`, except the executor's round.
     async fn process(&mut self, b: u64, pool: Option<Vec<WorkerReading>>, mints: &[MintRow]) {
         if let Some(workers) = pool {
-            mechanisms::store_sample(self.store.lock().unwrap().conn(), b, 0, false, &workers)
-                .unwrap();
+            tao20_node::store::mechanisms::store_sample(
+                self.store.lock().unwrap().conn(),
+                b,
+                0,
+                false,
+                &workers,
+            )
+            .unwrap();
         }
-        let mut st = self.state.clone();
-        let d = if self.blind.contains(&b) {
-            mechanisms::MechDecisions::default()
+        let (st, d) = if self.blind.contains(&b) {
+            (self.state.clone(), mechanisms::MechDecisions::default())
         } else {
-            self.mech
-                .on_block(
-                    &mut st,
+            let step = self
+                .mech
+                .step(
+                    &self.state,
                     b,
                     &self.client,
                     &self.store,
@@ -178,7 +184,17 @@ impl Keeper {
                     Default::default(),
                 )
                 .await
-                .unwrap_or_else(|e| panic!("block {b}: {e}"))
+                .unwrap_or_else(|e| panic!("block {b}: {e}"));
+            // The decision is a function of its record: deciding again gives the same.
+            match mechanisms::decide(&self.state, b, &step.record.inputs, &step.record.params) {
+                Ok(mechanisms::MechOutcome::Decided(decided)) => {
+                    let (again, d) = *decided;
+                    assert_eq!(again, step.state, "block {b}: the state decided again");
+                    assert_eq!(d, step.decisions, "block {b}: the decisions made again");
+                }
+                other => panic!("block {b}: deciding again from the record gave {other:?}"),
+            }
+            (step.state, step.decisions)
         };
         let json = serde_json::to_string(&st).unwrap();
         self.store
@@ -186,9 +202,9 @@ impl Keeper {
             .unwrap()
             .write(|tx| {
                 for (i, m) in mints.iter().enumerate() {
-                    mechanisms::insert_mint(tx, &B256::with_last_byte(u8::try_from(i + 1).unwrap()), m)?;
+                    tao20_node::store::mechanisms::insert_mint(tx, &B256::with_last_byte(u8::try_from(i + 1).unwrap()), m)?;
                 }
-                mechanisms::persist(tx, b, &d, false)?;
+                tao20_node::store::mechanisms::persist(tx, b, &d, false)?;
                 tx.execute(
                     "INSERT INTO strategy_state (name, block, state) VALUES ('mechanisms', ?1, ?2)
                      ON CONFLICT(name) DO UPDATE SET block = excluded.block, state = excluded.state",

@@ -101,12 +101,19 @@ pub fn recorded(conn: &Connection) -> Result<Vec<(u64, String)>> {
 
 /// Records the state a fresh keeper starts from as the history of the block before its first,
 /// so that first block can be replayed too.
-pub fn write_start(tx: &Transaction<'_>, before: u64, creation: &str) -> Result<()> {
-    tx.execute(
-        "INSERT OR IGNORE INTO state_history (block, name, state) VALUES (?1, 'creation', ?2)",
-        rusqlite::params![i(before), creation],
-    )
-    .map_err(db("state history"))?;
+pub fn write_start(
+    tx: &Transaction<'_>,
+    before: u64,
+    creation: &str,
+    mechanisms: &str,
+) -> Result<()> {
+    for (name, state) in [("creation", creation), ("mechanisms", mechanisms)] {
+        tx.execute(
+            "INSERT OR IGNORE INTO state_history (block, name, state) VALUES (?1, ?2, ?3)",
+            rusqlite::params![i(before), name, state],
+        )
+        .map_err(db("state history"))?;
+    }
     Ok(())
 }
 

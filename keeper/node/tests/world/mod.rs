@@ -315,6 +315,8 @@ pub struct Keeper<S = Client> {
     pub shared: Arc<Shared>,
     _dir: tempfile::TempDir,
     pub path: std::path::PathBuf,
+    /// The price feeds' cache the mechanisms read.
+    pub prices: PriceCache,
     /// Rounds that failed on an endpoint so far.
     pub failed: u64,
 }
@@ -447,6 +449,7 @@ impl<S: Subtensor + Clone> Keeper<S> {
             shared,
             _dir: dir,
             path,
+            prices,
             failed: 0,
         }
     }
