@@ -25,7 +25,7 @@ use tao20_chain::Subtensor;
 
 use crate::engine::Shared;
 use crate::metrics::Metrics;
-use crate::reports::{self, Action, Lane, OutboxItem};
+use crate::store::outbox::{self, Action as _, ChainAction, OutboxItem};
 use crate::store::{db, Store};
 use crate::{Error, Result};
 
@@ -182,17 +182,17 @@ impl<S: Subtensor> ChainExecutor<S> {
     /// Carries out every due item of the subtensor lane once.
     pub async fn drain(&self) -> Result<()> {
         let b = self.block();
-        let items = reports::due(lock(&self.store).conn(), Lane::Subtensor, b, 64)?;
+        let items = outbox::due::<ChainAction>(lock(&self.store).conn(), b, 64)?;
         for item in items {
-            let outcome = self.execute(&item, b).await;
+            let outcome = self.carry_out(&item, b).await;
             let store = lock(&self.store);
             match outcome {
-                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Done) => outbox::complete(store.conn(), item.id)?,
                 Ok(Step::Again(after)) => {
-                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                    outbox::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    let dead = outbox::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
                     if dead {
                         tracing::error!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
                             "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
@@ -206,15 +206,15 @@ impl<S: Subtensor> ChainExecutor<S> {
         Ok(())
     }
 
-    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+    async fn carry_out(&self, item: &OutboxItem<ChainAction>, b: u64) -> Result<Step> {
         match &item.action {
-            Action::SetCommitment { block } => self.commitment(*block).await,
-            Action::SubmitWeights { mecid, epoch } => self.submit_weights(*mecid, *epoch, b).await,
-            Action::CheckWeights { mecid, epoch } => self.check_weights(*mecid, *epoch, b).await,
-            other => Err(Error::Config {
-                what: "outbox".into(),
-                reason: format!("{} is not a subtensor action", other.kind()),
-            }),
+            ChainAction::SetCommitment { block } => self.commitment(*block).await,
+            ChainAction::SubmitWeights { mecid, epoch } => {
+                self.submit_weights(*mecid, *epoch, b).await
+            }
+            ChainAction::CheckWeights { mecid, epoch } => {
+                self.check_weights(*mecid, *epoch, b).await
+            }
         }
     }
 
@@ -664,9 +664,9 @@ impl<S: Subtensor> ChainExecutor<S> {
     }
 
     fn enqueue_check(&self, mecid: u8, epoch: u64, b: u64, not_before: u64) -> Result<()> {
-        reports::enqueue(
+        outbox::enqueue(
             lock(&self.store).conn(),
-            &Action::CheckWeights { mecid, epoch },
+            &ChainAction::CheckWeights { mecid, epoch },
             b,
             not_before,
         )?;

@@ -29,11 +29,12 @@ use crate::engine::Shared;
 use crate::exchange::{PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
-use crate::reports::{self, Action, OutboxItem};
+use crate::reports;
 use crate::safety::Doppelganger;
+use crate::store::outbox::{self, Action as _, BevmAction, OutboxItem};
 use crate::store::Store;
 use crate::txs;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Pushes to one peer are attempted this many times.
 pub const MAX_PUSH_ATTEMPTS: u64 = 8;
@@ -149,17 +150,17 @@ impl Executor {
     /// Carries out every due outbox item once.
     pub async fn drain(&self) -> Result<()> {
         let b = self.block();
-        let items = reports::due(lock(&self.store).conn(), reports::Lane::Bevm, b, 256)?;
+        let items = outbox::due::<BevmAction>(lock(&self.store).conn(), b, 256)?;
         for item in items {
-            let outcome = self.execute(&item, b).await;
+            let outcome = self.carry_out(&item, b).await;
             let store = lock(&self.store);
             match outcome {
-                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Done) => outbox::complete(store.conn(), item.id)?,
                 Ok(Step::Again(after)) => {
-                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                    outbox::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    let dead = outbox::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
                     if dead {
                         tracing::error!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
                             "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
@@ -174,8 +175,8 @@ impl Executor {
         let (depth, dead) = {
             let store = lock(&self.store);
             (
-                reports::depth(store.conn())?,
-                reports::dead_letters(store.conn())?,
+                outbox::depth(store.conn())?,
+                outbox::dead_letters(store.conn())?,
             )
         };
         self.metrics
@@ -187,9 +188,9 @@ impl Executor {
         Ok(())
     }
 
-    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+    async fn carry_out(&self, item: &OutboxItem<BevmAction>, b: u64) -> Result<Step> {
         match &item.action {
-            Action::Sign { subject, digest } => {
+            BevmAction::Sign { subject, digest } => {
                 // Another process signs with this key: wait (the latch holds until a restart),
                 // neither signing nor counting a failure that would set the item aside.
                 if self.doppelganger.tripped() || self.digests.refusing() {
@@ -206,7 +207,7 @@ impl Executor {
                         &sig,
                         "own",
                     )?;
-                    reports::enqueue(store.conn(), &Action::Push { digest: *digest }, b, 0)?;
+                    outbox::enqueue(store.conn(), &BevmAction::Push { digest: *digest }, b, 0)?;
                     sig
                 };
                 crate::failpoint::hit(crate::failpoint::AFTER_SIGN);
@@ -217,9 +218,9 @@ impl Executor {
                 tracing::info!(target: "keeper::executor", kind, %digest, signature = %Bytes::from(sig), "signed");
                 Ok(Step::Done)
             }
-            Action::Push { digest } => self.push(digest, item.attempts).await,
-            Action::Transmit { digest } => self.transmit(digest).await,
-            Action::Expire { request_id } => {
+            BevmAction::Push { digest } => self.push(digest, item.attempts).await,
+            BevmAction::Transmit { digest } => self.transmit(digest).await,
+            BevmAction::Expire { request_id } => {
                 let Some(writer) = &self.writer else {
                     return Ok(Step::Done);
                 };
@@ -232,12 +233,6 @@ impl Executor {
                 }
                 self.send(writer, &call, &subject).await
             }
-            Action::SetCommitment { .. }
-            | Action::SubmitWeights { .. }
-            | Action::CheckWeights { .. } => Err(Error::Config {
-                what: "outbox".into(),
-                reason: format!("{} is a subtensor action", item.action.kind()),
-            }),
         }
     }
 
@@ -379,9 +374,9 @@ impl Executor {
                 let (rank, slots) = self.turn(&r.digest, &signers);
                 let not_before =
                     reports::turn_start(r.created_block, rank, slots, self.stage_blocks, b);
-                reports::enqueue(
+                outbox::enqueue(
                     store.conn(),
-                    &Action::Transmit { digest: r.digest },
+                    &BevmAction::Transmit { digest: r.digest },
                     b,
                     not_before,
                 )?;

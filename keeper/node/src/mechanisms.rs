@@ -781,9 +781,9 @@ pub fn persist(
         if n > 0 {
             fresh.push((*mecid, *epoch));
             if !dry_run {
-                crate::reports::enqueue(
+                crate::store::outbox::enqueue(
                     tx,
-                    &crate::reports::Action::SubmitWeights {
+                    &crate::store::outbox::ChainAction::SubmitWeights {
                         mecid: *mecid,
                         epoch: *epoch,
                     },
@@ -802,9 +802,9 @@ pub fn persist(
         )
         .map_err(db("commitments"))?;
         if !dry_run {
-            crate::reports::enqueue(
+            crate::store::outbox::enqueue(
                 tx,
-                &crate::reports::Action::SetCommitment { block: b },
+                &crate::store::outbox::ChainAction::SetCommitment { block: b },
                 b,
                 0,
             )?;

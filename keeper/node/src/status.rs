@@ -3,8 +3,9 @@
 
 use rusqlite::OptionalExtension;
 
+use crate::store::outbox;
 use crate::store::{db, Store};
-use crate::{journal, reports, Result};
+use crate::{journal, Result};
 
 fn count(s: &Store, sql: &str) -> Result<i64> {
     s.conn()
@@ -193,7 +194,7 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
             "settled": group(s, "SELECT outcome, COUNT(*) FROM reports WHERE settled_block IS NOT NULL GROUP BY outcome")?,
         },
         "signatures": count(s, "SELECT COUNT(*) FROM signatures")?,
-        "outboxDepth": reports::depth(s.conn())?,
+        "outboxDepth": outbox::depth(s.conn())?,
         "transactions": group(s, "SELECT state, COUNT(*) FROM transactions GROUP BY state")?,
         "recentTransactions": recent,
         "priceHistory": {

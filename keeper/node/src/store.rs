@@ -14,6 +14,7 @@
 //!   (`PRAGMA user_version` counts them); `tests/store.rs` migrates a checked-in database of the
 //!   first schema.
 
+pub mod outbox;
 pub mod state;
 
 use std::fs::{File, OpenOptions};
