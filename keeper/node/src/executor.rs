@@ -29,11 +29,11 @@ use crate::engine::Shared;
 use crate::exchange::{PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
-use crate::reports;
+use crate::reports::{transmission_rank, turn_start};
 use crate::safety::Doppelganger;
+use crate::store::journal::has_digest;
 use crate::store::outbox::{self, Action as _, BevmAction, OutboxItem};
-use crate::store::Store;
-use crate::txs;
+use crate::store::{reports, retention, txs, Store};
 use crate::Result;
 
 /// Pushes to one peer are attempted this many times.
@@ -122,11 +122,11 @@ impl Executor {
             let b = self.block();
             if self.retention > 0
                 && b > self.retention
-                && b >= last_prune.saturating_add(crate::retention::PRUNE_EVERY_BLOCKS)
+                && b >= last_prune.saturating_add(retention::PRUNE_EVERY_BLOCKS)
             {
                 last_prune = b;
                 let mut store = lock(&self.store);
-                let pruned = crate::retention::prune(&mut store, b - self.retention)?;
+                let pruned = retention::prune(&mut store, b - self.retention)?;
                 tracing::info!(target: "keeper::executor", pruned, before = b - self.retention, "history pruned");
             }
             if let Err(e) = self.drain().await {
@@ -300,7 +300,7 @@ impl Executor {
                     if s.signer == self.signer.address() {
                         // Its own signature, pulled back: another process's where the journal
                         // never held the digest. Never stored from a peer either way.
-                        if !journal::has_digest(store.conn(), &r.digest)? {
+                        if !has_digest(store.conn(), &r.digest)? {
                             self.doppelganger
                                 .detected(&r.digest, &format!("pull {peer}"));
                         }
@@ -337,7 +337,7 @@ impl Executor {
     /// This keeper's place in a report's transmission turns: its rank and the number of turns
     /// (a keeper outside the set gets a turn after every signer's).
     fn turn(&self, digest: &B256, signers: &[Address]) -> (usize, usize) {
-        match reports::transmission_rank(digest, signers, &self.signer.address()) {
+        match transmission_rank(digest, signers, &self.signer.address()) {
             Some(rank) => (rank, signers.len()),
             None => (signers.len(), signers.len() + 1),
         }
@@ -372,8 +372,7 @@ impl Executor {
                 // a histogram observation, not a consensus value
                 self.metrics.quorum_latency_blocks.observe(latency as f64);
                 let (rank, slots) = self.turn(&r.digest, &signers);
-                let not_before =
-                    reports::turn_start(r.created_block, rank, slots, self.stage_blocks, b);
+                let not_before = turn_start(r.created_block, rank, slots, self.stage_blocks, b);
                 outbox::enqueue(
                     store.conn(),
                     &BevmAction::Transmit { digest: r.digest },
@@ -451,7 +450,7 @@ impl Executor {
         }
         let (rank, slots) = self.turn(digest, &signers);
         let now = self.block();
-        let start = reports::turn_start(report.created_block, rank, slots, self.stage_blocks, now);
+        let start = turn_start(report.created_block, rank, slots, self.stage_blocks, now);
         if start > now {
             return Ok(Step::Again(start - now));
         }
@@ -615,16 +614,7 @@ impl Executor {
     }
 
     fn settled_in_store(&self, subject: &str) -> Result<bool> {
-        let store = lock(&self.store);
-        let n: i64 = store
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM reports WHERE subject = ?1 AND settled_block IS NOT NULL",
-                [subject],
-                |r| r.get(0),
-            )
-            .map_err(crate::store::db("reports"))?;
-        Ok(n > 0)
+        reports::subject_settled(lock(&self.store).conn(), subject)
     }
 }
 

@@ -16,7 +16,8 @@ use crate::engine::decide::{decide, Outcome};
 use crate::engine::{CreationState, Recorded};
 use crate::store::from_json;
 use crate::store::state as tables;
-use crate::{journal, reports, Error, Result};
+use crate::store::{journal, reports};
+use crate::{Error, Result};
 
 /// One block whose replayed decision differs from the committed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

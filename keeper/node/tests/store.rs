@@ -167,7 +167,7 @@ fn retention_prunes_history_and_keeps_the_journal_and_everything_open() {
         })
         .unwrap();
 
-    let pruned = tao20_node::retention::prune(&mut store, 1_000).unwrap();
+    let pruned = tao20_node::store::retention::prune(&mut store, 1_000).unwrap();
     // One settled report with its signature, one price sample each below 1000 (two), one done
     // outbox item, one decided attempt.
     assert_eq!(pruned, 1 + 1 + 2 + 1 + 1);
