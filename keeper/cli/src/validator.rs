@@ -129,7 +129,7 @@ fn run_keeper(a: RunArgs) -> CliResult {
 
 fn status(db: &std::path::Path) -> CliResult {
     let s = Store::open_read_only(db).map_err(|e| CliError::input(e.to_string()))?;
-    let doc = tao20_node::status::summary(&s).map_err(|e| CliError::Internal(e.into()))?;
+    let doc = tao20_node::store::status::summary(&s).map_err(|e| CliError::Internal(e.into()))?;
     output::print_json(&doc)
 }
 

@@ -1036,7 +1036,7 @@ fn the_journal_moves_to_a_fresh_database_and_still_refuses_other_content() {
         check(&mut s, &refund(4, 101)),
         Checked::Sign { .. }
     ));
-    assert_eq!(journal::refusals(s.conn()).unwrap(), 3);
+    assert_eq!(tao20_node::store::journal::refusals(s.conn()).unwrap(), 3);
     drop(s);
     // A journal of another deployment is refused.
     let mut foreign = doc.clone();

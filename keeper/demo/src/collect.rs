@@ -220,7 +220,7 @@ pub async fn gather(run: &Run, quick: bool) -> Result<Report> {
     for (i, s) in stores.iter().enumerate() {
         let summary = s
             .as_ref()
-            .and_then(|s| tao20_node::status::summary(s).ok())
+            .and_then(|s| tao20_node::store::status::summary(s).ok())
             .unwrap_or(serde_json::Value::Null);
         let txs = s.as_ref().map_or(0, |s| {
             rows(

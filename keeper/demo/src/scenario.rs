@@ -1220,7 +1220,7 @@ async fn sample_nav(
 /// The mechanisms section of keeper database `db`'s status (Null when unreadable).
 pub fn mechanisms(db: &std::path::Path) -> serde_json::Value {
     tao20_node::store::Store::open_read_only(db)
-        .and_then(|s| tao20_node::status::mechanisms(&s))
+        .and_then(|s| tao20_node::store::status::mechanisms(&s))
         .unwrap_or(serde_json::Value::Null)
 }
 

@@ -55,7 +55,13 @@ async fn keeper_with_open_requests() -> (World, Bench, Vec<(&'static str, u64)>)
     w.blocks(3).await;
     k.catch_up().await;
     let signed = (delivered..=w.head())
-        .find(|b| k.conn(|c| !tao20_node::reports::created_at(c, *b).unwrap().is_empty()))
+        .find(|b| {
+            k.conn(|c| {
+                !tao20_node::store::reports::created_at(c, *b)
+                    .unwrap()
+                    .is_empty()
+            })
+        })
         .expect("the delivery was signed");
     w.blocks(2).await;
     k.catch_up().await;

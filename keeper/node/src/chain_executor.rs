@@ -19,14 +19,14 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::OptionalExtension;
 use tao20_chain::types::Call;
 use tao20_chain::Subtensor;
 
 use crate::engine::Shared;
 use crate::metrics::Metrics;
-use crate::reports::{self, Action, Lane, OutboxItem};
-use crate::store::{db, Store};
+use crate::store::outbox::{self, Action as _, ChainAction, OutboxItem};
+use crate::store::subtensor::{self as rows, Update};
+use crate::store::Store;
 use crate::{Error, Result};
 
 /// A submission found after a restart must be this many blocks below the finalized head.
@@ -100,35 +100,10 @@ fn lock(m: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 /// What became of an item.
 enum Step {
     Done,
     Again(u64),
-}
-
-/// The optional columns of a weights update (`None` keeps what is stored).
-#[derive(Debug, Default, Clone, Copy)]
-struct Update<'a> {
-    method: Option<&'a str>,
-    commit_block: Option<u64>,
-    reveal_round: Option<u64>,
-    detail: Option<&'a str>,
-}
-
-/// A weights row as stored: uids, values, method, commit block, status.
-type StoredWeights = (String, String, Option<String>, Option<i64>, String);
-
-/// A stored weights row.
-#[derive(Debug, Clone)]
-struct WeightsRow {
-    uids: Vec<u16>,
-    values: Vec<u16>,
-    commit_block: Option<u64>,
-    status: String,
 }
 
 /// `(uid, weight)` pairs as the chain keeps them: max-upscaled to `u16::MAX` (rounding half up,
@@ -182,17 +157,17 @@ impl<S: Subtensor> ChainExecutor<S> {
     /// Carries out every due item of the subtensor lane once.
     pub async fn drain(&self) -> Result<()> {
         let b = self.block();
-        let items = reports::due(lock(&self.store).conn(), Lane::Subtensor, b, 64)?;
+        let items = outbox::due::<ChainAction>(lock(&self.store).conn(), b, 64)?;
         for item in items {
-            let outcome = self.execute(&item, b).await;
+            let outcome = self.carry_out(&item, b).await;
             let store = lock(&self.store);
             match outcome {
-                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Done) => outbox::complete(store.conn(), item.id)?,
                 Ok(Step::Again(after)) => {
-                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                    outbox::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    let dead = outbox::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
                     if dead {
                         tracing::error!(target: "keeper::chain", action = item.action.kind(), attempts = item.attempts, error = %e,
                             "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
@@ -206,41 +181,27 @@ impl<S: Subtensor> ChainExecutor<S> {
         Ok(())
     }
 
-    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+    async fn carry_out(&self, item: &OutboxItem<ChainAction>, b: u64) -> Result<Step> {
         match &item.action {
-            Action::SetCommitment { block } => self.commitment(*block).await,
-            Action::SubmitWeights { mecid, epoch } => self.submit_weights(*mecid, *epoch, b).await,
-            Action::CheckWeights { mecid, epoch } => self.check_weights(*mecid, *epoch, b).await,
-            other => Err(Error::Config {
-                what: "outbox".into(),
-                reason: format!("{} is not a subtensor action", other.kind()),
-            }),
+            ChainAction::SetCommitment { block } => self.commitment(*block).await,
+            ChainAction::SubmitWeights { mecid, epoch } => {
+                self.submit_weights(*mecid, *epoch, b).await
+            }
+            ChainAction::CheckWeights { mecid, epoch } => {
+                self.check_weights(*mecid, *epoch, b).await
+            }
         }
     }
 
     async fn commitment(&self, block: u64) -> Result<Step> {
         let (row, newer) = {
             let store = lock(&self.store);
-            let row: Option<(String, String)> = store
-                .conn()
-                .query_row(
-                    "SELECT payload, state FROM commitments WHERE block = ?1",
-                    [i(block)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(db("commitments"))?;
-            let newer: i64 = store
-                .conn()
-                .query_row(
-                    "SELECT COUNT(*) FROM commitments WHERE block > ?1",
-                    [i(block)],
-                    |r| r.get(0),
-                )
-                .map_err(db("commitments"))?;
-            (row, newer > 0)
+            (
+                rows::commitment(store.conn(), block)?,
+                rows::newer_commitment(store.conn(), block)?,
+            )
         };
-        let Some((payload, state)) = row else {
+        let Some(rows::Commitment { payload, state }) = row else {
             return Ok(Step::Done);
         };
         if state != "pending" {
@@ -286,70 +247,15 @@ impl<S: Subtensor> ChainExecutor<S> {
     }
 
     fn set_commitment_state(&self, block: u64, state: &str) -> Result<()> {
-        lock(&self.store)
-            .conn()
-            .execute(
-                "UPDATE commitments SET state = ?2 WHERE block = ?1",
-                rusqlite::params![i(block), state],
-            )
-            .map_err(db("commitments"))?;
-        Ok(())
+        rows::set_commitment_state(lock(&self.store).conn(), block, state)
     }
 
-    fn weights_row(&self, mecid: u8, epoch: u64) -> Result<Option<WeightsRow>> {
-        let store = lock(&self.store);
-        let row: Option<StoredWeights> = store
-            .conn()
-            .query_row(
-                "SELECT uids, weight_values, method, commit_block, status FROM weights
-                 WHERE mecid = ?1 AND epoch_block = ?2",
-                rusqlite::params![mecid, i(epoch)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()
-            .map_err(db("weights"))?;
-        let Some((uids, values, _method, commit_block, status)) = row else {
-            return Ok(None);
-        };
-        let parse = |what: &str, s: &str| -> Result<Vec<u16>> {
-            serde_json::from_str(s).map_err(|source| Error::Json {
-                what: format!("stored weights {what}"),
-                source,
-            })
-        };
-        Ok(Some(WeightsRow {
-            uids: parse("uids", &uids)?,
-            values: parse("values", &values)?,
-            commit_block: commit_block.and_then(|c| u64::try_from(c).ok()),
-            status,
-        }))
+    fn weights_row(&self, mecid: u8, epoch: u64) -> Result<Option<rows::WeightsRow>> {
+        rows::weights(lock(&self.store).conn(), mecid, epoch)
     }
 
     fn update_weights(&self, mecid: u8, epoch: u64, status: &str, u: Update<'_>) -> Result<()> {
-        let Update {
-            method,
-            commit_block,
-            reveal_round,
-            detail,
-        } = u;
-        lock(&self.store)
-            .conn()
-            .execute(
-                "UPDATE weights SET status = ?3, method = COALESCE(?4, method),
-                 commit_block = COALESCE(?5, commit_block), reveal_round = COALESCE(?6, reveal_round),
-                 detail = COALESCE(?7, detail) WHERE mecid = ?1 AND epoch_block = ?2",
-                rusqlite::params![
-                    mecid,
-                    i(epoch),
-                    status,
-                    method,
-                    commit_block.map(i),
-                    reveal_round.map(i),
-                    detail
-                ],
-            )
-            .map_err(db("weights"))?;
-        Ok(())
+        rows::update_weights(lock(&self.store).conn(), mecid, epoch, status, u)
     }
 
     /// What the chain would refuse, or drop without an event when it reveals a commit, about
@@ -664,9 +570,9 @@ impl<S: Subtensor> ChainExecutor<S> {
     }
 
     fn enqueue_check(&self, mecid: u8, epoch: u64, b: u64, not_before: u64) -> Result<()> {
-        reports::enqueue(
+        outbox::enqueue(
             lock(&self.store).conn(),
-            &Action::CheckWeights { mecid, epoch },
+            &ChainAction::CheckWeights { mecid, epoch },
             b,
             not_before,
         )?;
@@ -693,14 +599,7 @@ impl<S: Subtensor> ChainExecutor<S> {
         );
         let label = mecid.to_string();
         if same_weights(&onchain, &ours) {
-            lock(&self.store)
-                .conn()
-                .execute(
-                    "UPDATE weights SET status = 'matched', matches = 1, reveal_block = ?3
-                     WHERE mecid = ?1 AND epoch_block = ?2",
-                    rusqlite::params![mecid, i(epoch), i(b)],
-                )
-                .map_err(db("weights"))?;
+            rows::weights_matched(lock(&self.store).conn(), mecid, epoch, b)?;
             self.metrics
                 .weights_checked
                 .with_label_values(&[&label, "matched"])
@@ -709,39 +608,15 @@ impl<S: Subtensor> ChainExecutor<S> {
             return Ok(Step::Done);
         }
         // A later epoch's weights may already have replaced these.
-        let later: Vec<(String, String)> = {
-            let store = lock(&self.store);
-            let mut stmt = store
-                .conn()
-                .prepare(
-                    "SELECT uids, weight_values FROM weights WHERE mecid = ?1 AND epoch_block > ?2
-                     AND status IN ('set', 'committed', 'matched')",
-                )
-                .map_err(db("weights"))?;
-            let rows = stmt
-                .query_map(rusqlite::params![mecid, i(epoch)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .map_err(db("weights"))?;
-            rows.collect::<std::result::Result<_, _>>()
-                .map_err(db("weights"))?
-        };
-        let superseded = later.iter().any(|(u, v)| {
-            let u: Vec<u16> = serde_json::from_str(u).unwrap_or_default();
-            let v: Vec<u16> = serde_json::from_str(v).unwrap_or_default();
+        let later = rows::later_weights(lock(&self.store).conn(), mecid, epoch)?;
+        let superseded = later.into_iter().any(|(u, v)| {
             same_weights(
                 &normalise(&u.into_iter().zip(v).collect::<Vec<_>>()),
                 &onchain,
             )
         });
         if superseded {
-            lock(&self.store)
-                .conn()
-                .execute(
-                    "UPDATE weights SET status = 'superseded' WHERE mecid = ?1 AND epoch_block = ?2",
-                    rusqlite::params![mecid, i(epoch)],
-                )
-                .map_err(db("weights"))?;
+            rows::weights_superseded(lock(&self.store).conn(), mecid, epoch)?;
             self.metrics
                 .weights_checked
                 .with_label_values(&[&label, "superseded"])
@@ -764,14 +639,7 @@ impl<S: Subtensor> ChainExecutor<S> {
             return Ok(Step::Again(if row.status == "committed" { 5 } else { 1 }));
         }
         let detail = format!("on chain {onchain:?}, submitted {ours:?}");
-        lock(&self.store)
-            .conn()
-            .execute(
-                "UPDATE weights SET status = 'mismatch', matches = 0, detail = ?3
-                 WHERE mecid = ?1 AND epoch_block = ?2",
-                rusqlite::params![mecid, i(epoch), detail],
-            )
-            .map_err(db("weights"))?;
+        rows::weights_mismatch(lock(&self.store).conn(), mecid, epoch, &detail)?;
         self.metrics
             .weights_checked
             .with_label_values(&[&label, "mismatch"])

@@ -199,7 +199,7 @@ pub struct StoreConfig {
     /// The SQLite file.
     pub path: PathBuf,
     /// History older than this many blocks is deleted (0: keep everything); see
-    /// [`crate::retention`].
+    /// [`crate::store::retention`].
     #[serde(default = "default_retention")]
     pub retention_blocks: u64,
 }
@@ -772,7 +772,7 @@ impl KeeperConfig {
             );
         }
         if self.store.retention_blocks != 0
-            && self.store.retention_blocks < crate::retention::MIN_RETENTION_BLOCKS
+            && self.store.retention_blocks < crate::store::retention::MIN_RETENTION_BLOCKS
         {
             return bad(
                 "store.retention_blocks",

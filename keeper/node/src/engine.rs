@@ -40,8 +40,9 @@ use crate::exchange::Exchange;
 use crate::journal::{self, Checked};
 use crate::mechanisms::{MechDecisions, MechRecord, MechState, Mechanisms, MintRow, PriceCache};
 use crate::metrics::Metrics;
-use crate::reports::{self, Action};
 use crate::store::mechanisms as mech_store;
+use crate::store::outbox::{self, BevmAction};
+use crate::store::reports;
 use crate::store::state::{self as tables, BlockWrite};
 use crate::store::{from_json, to_json as json, Store};
 use crate::{Error, Result};
@@ -534,7 +535,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 match journal::check_and_record(tx, me, m, chain_id, contract, b)? {
                     Checked::Sign { subject, digest } => {
                         reports::insert_report(tx, digest, &subject, m, b)?;
-                        reports::enqueue(tx, &Action::Sign { subject, digest }, b, 0)?;
+                        outbox::enqueue(tx, &BevmAction::Sign { subject, digest }, b, 0)?;
                         new_digests.push(digest);
                     }
                     Checked::Signed { subject, digest, .. } => {
@@ -547,9 +548,9 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 reports::settle_subject(tx, subject, b, outcome)?;
             }
             for (request_id, not_before) in &d.expire {
-                reports::enqueue(
+                outbox::enqueue(
                     tx,
-                    &Action::Expire {
+                    &BevmAction::Expire {
                         request_id: *request_id,
                     },
                     b,

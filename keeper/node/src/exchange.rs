@@ -46,8 +46,8 @@ use tokio::sync::Notify;
 use crate::consensus::{vouch_digest, ConfigAnswer, PeerDigests};
 use crate::listener::{ConnLimits, Guarded};
 use crate::metrics::Metrics;
-use crate::reports;
 use crate::safety::Doppelganger;
+use crate::store::reports;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -301,7 +301,7 @@ impl Exchange {
                 format!("{signer} is not in signer set {version}"),
             ));
         }
-        let message_version = reports::version_of(&pushed.message);
+        let message_version = crate::reports::version_of(&pushed.message);
         if message_version != version {
             return Err((
                 StatusCode::CONFLICT,
@@ -314,7 +314,7 @@ impl Exchange {
         if signer == self.me {
             // This keeper's own signature comes back in pulls and relays: harmless where the
             // journal holds the digest, another process's work where it does not.
-            let known = crate::journal::has_digest(lock(&self.store).conn(), &digest)
+            let known = crate::store::journal::has_digest(lock(&self.store).conn(), &digest)
                 .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string()))?;
             if known {
                 return Ok(Accepted::Accepted);

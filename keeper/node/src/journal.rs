@@ -21,15 +21,18 @@
 //! [`export`] and [`import`] use an EIP-3076-style interchange (integers as decimal strings);
 //! an import never lets the keeper sign different content for an imported subject, and refuses
 //! outright to merge a subject the two sides signed differently.
+//!
+//! The rows themselves are read and written by [`crate::store::journal`]; this module decides.
 
 use alloy_primitives::{Address, B256};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use tao20_creation::eip712::Eip712Message;
 use tao20_creation::journal::{decide, entry_for, Decision, JournalEntry, Subject};
 use tao20_creation::signing::ReportSigner;
 
-use crate::store::{db, Store};
+use crate::store::journal::{self as rows, parse_b256, NewRow, RefusalReason};
+use crate::store::Store;
 use crate::{Error, Result};
 
 /// The interchange format's name and version.
@@ -124,78 +127,13 @@ fn ordered(s: &Subject) -> Option<(&'static str, u64)> {
 /// The low watermark of `kind` (`epoch:` or `sweep:`): the highest number of that kind in the
 /// journal, signed or imported.
 pub fn low_watermark(conn: &Connection, kind: &str) -> Result<Option<u64>> {
-    let mut stmt = conn
-        .prepare("SELECT subject FROM journal WHERE substr(subject, 1, length(?1)) = ?1")
-        .map_err(db("journal watermark"))?;
-    let keys = stmt
-        .query_map([kind], |r| r.get::<_, String>(0))
-        .map_err(db("journal watermark"))?;
     let mut high: Option<u64> = None;
-    for key in keys {
-        let key = key.map_err(db("journal watermark"))?;
+    for key in rows::subjects_with_prefix(conn, kind)? {
         if let Some((_, n)) = ordered(&parse_subject(&key)?) {
             high = high.max(Some(n));
         }
     }
     Ok(high)
-}
-
-/// A message as the journal stores it.
-fn message_text(message: &Eip712Message) -> Result<String> {
-    serde_json::to_string(message).map_err(|source| Error::Json {
-        what: "journal message".into(),
-        source,
-    })
-}
-
-struct Row {
-    content: B256,
-    digest: Option<B256>,
-    version: u64,
-    signature: Option<Vec<u8>>,
-}
-
-fn parse_b256(what: &str, text: &str) -> Result<B256> {
-    text.parse().map_err(|e| Error::Decode {
-        what: what.to_string(),
-        reason: format!("{text:?}: {e}"),
-    })
-}
-
-/// A journal row as SQLite returns it.
-type RawRow = (String, Option<String>, i64, Option<Vec<u8>>);
-
-fn read_row(conn: &Connection, key: &str) -> Result<Option<Row>> {
-    let raw: Option<RawRow> = conn
-        .query_row(
-            "SELECT content_hash, digest, signer_set_version, signature FROM journal WHERE subject = ?1",
-            [key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()
-        .map_err(db(format!("journal {key}")))?;
-    raw.map(|(content, digest, version, signature)| {
-        Ok(Row {
-            content: parse_b256("journal content hash", &content)?,
-            digest: digest
-                .map(|d| parse_b256("journal digest", &d))
-                .transpose()?,
-            version: u64::try_from(version).unwrap_or(0),
-            signature,
-        })
-    })
-    .transpose()
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-fn version_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// The journal rule for `message` (signed under `chain_id`/`contract` by `signer`), applied and
@@ -212,22 +150,18 @@ pub fn check_and_record(
     let subject = proposed.subject;
     let key = subject_key(&subject);
     let digest = message.digest(chain_id, contract);
-    let row = read_row(tx, &key)?;
+    let row = rows::row(tx, &key)?;
     if row.is_none() {
         if let Some((kind, n)) = ordered(&subject) {
             if let Some(low) = low_watermark(tx, kind)?.filter(|low| *low > n) {
-                tx.execute(
-                    "INSERT INTO journal_refusals (subject, signed_hash, proposed_hash, block, at, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'watermark')",
-                    rusqlite::params![
-                        key,
-                        format!("{kind}{low}"),
-                        proposed.content.to_string(),
-                        version_i64(block),
-                        now()
-                    ],
-                )
-                .map_err(db("journal refusal"))?;
+                rows::record_refusal(
+                    tx,
+                    &key,
+                    &format!("{kind}{low}"),
+                    &proposed.content,
+                    block,
+                    RefusalReason::Watermark,
+                )?;
                 tracing::error!(target: "keeper::journal", subject = %key, watermark = low,
                     "refused to sign below the journal's low watermark: it holds a later subject of this kind and no record of this one");
                 return Ok(Checked::BelowWatermark {
@@ -245,18 +179,14 @@ pub fn check_and_record(
     match decide(existing.as_ref(), message) {
         Err(tao20_creation::Error::JournalConflict { .. }) => {
             let signed = row.map(|r| r.content).unwrap_or_default();
-            tx.execute(
-                "INSERT INTO journal_refusals (subject, signed_hash, proposed_hash, block, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![
-                    key,
-                    signed.to_string(),
-                    proposed.content.to_string(),
-                    version_i64(block),
-                    now()
-                ],
-            )
-            .map_err(db("journal refusal"))?;
+            rows::record_refusal(
+                tx,
+                &key,
+                &signed.to_string(),
+                &proposed.content,
+                block,
+                RefusalReason::Content,
+            )?;
             tracing::error!(target: "keeper::journal", subject = %key, %signed, proposed = %proposed.content,
                 "refused to sign different content for a subject signed before");
             Ok(Checked::Refused {
@@ -267,20 +197,18 @@ pub fn check_and_record(
         }
         Err(e) => Err(e.into()),
         Ok(Decision::SignNew(entry)) => {
-            tx.execute(
-                "INSERT INTO journal (subject, signer, content_hash, digest, signer_set_version, message, first_block)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                rusqlite::params![
-                    key,
-                    signer.to_string().to_lowercase(),
-                    entry.content.to_string(),
-                    digest.to_string(),
-                    version_i64(entry.signer_set_version),
-                    message_text(message)?,
-                    version_i64(block),
-                ],
-            )
-            .map_err(db(format!("journal {key}")))?;
+            rows::insert(
+                tx,
+                &NewRow {
+                    key: &key,
+                    signer: &signer,
+                    content: &entry.content,
+                    digest: &digest,
+                    version: entry.signer_set_version,
+                    message,
+                    block,
+                },
+            )?;
             Ok(Checked::Sign { subject, digest })
         }
         Ok(Decision::Resign(entry)) => {
@@ -304,17 +232,7 @@ pub fn check_and_record(
                     signature: None,
                 });
             }
-            tx.execute(
-                "UPDATE journal SET digest = ?2, signer_set_version = ?3, message = ?4, signature = NULL
-                 WHERE subject = ?1",
-                rusqlite::params![
-                    key,
-                    digest.to_string(),
-                    version_i64(entry.signer_set_version),
-                    message_text(message)?,
-                ],
-            )
-            .map_err(db(format!("journal {key}")))?;
+            rows::resign(tx, &key, &digest, entry.signer_set_version, message)?;
             Ok(Checked::Sign { subject, digest })
         }
     }
@@ -331,7 +249,7 @@ pub fn signature_for(
 ) -> Result<Vec<u8>> {
     let key = subject_key(subject);
     store.write(|tx| {
-        let row = read_row(tx, &key)?.ok_or_else(|| Error::Refused {
+        let row = rows::row(tx, &key)?.ok_or_else(|| Error::Refused {
             subject: key.clone(),
             signed: "nothing".into(),
             proposed: digest.to_string(),
@@ -347,58 +265,9 @@ pub fn signature_for(
             return Ok(sig);
         }
         let sig = signer.sign_digest(&digest)?.to_vec();
-        tx.execute(
-            "UPDATE journal SET signature = ?2 WHERE subject = ?1",
-            rusqlite::params![key, sig],
-        )
-        .map_err(db(format!("journal {key}")))?;
+        rows::set_signature(tx, &key, &sig)?;
         Ok(sig)
     })
-}
-
-/// Whether the journal committed this keeper to `digest` (signed, or to be signed, or carried
-/// over by an import): a signature of this keeper's key over any other digest was made by
-/// another process (see [`crate::safety`]).
-pub fn has_digest(conn: &Connection, digest: &B256) -> Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM journal WHERE digest = ?1)",
-        [digest.to_string()],
-        |r| r.get(0),
-    )
-    .map_err(db(format!("journal digest {digest}")))
-}
-
-/// Refusals recorded so far.
-pub fn refusals(conn: &Connection) -> Result<u64> {
-    let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM journal_refusals", [], |r| r.get(0))
-        .map_err(db("journal refusals"))?;
-    Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// Refusals recorded at `block`.
-pub fn refusals_at(conn: &Connection, block: u64) -> Result<u64> {
-    let n: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM journal_refusals WHERE block = ?1",
-            [i64::try_from(block).unwrap_or(i64::MAX)],
-            |r| r.get(0),
-        )
-        .map_err(db("journal refusals"))?;
-    Ok(u64::try_from(n).unwrap_or(0))
-}
-
-/// Subjects signed so far.
-pub fn signed(conn: &Connection) -> Result<u64> {
-    let n: i64 = conn
-        // Rows a dry run committed to are not signed until a live run signs them.
-        .query_row(
-            "SELECT COUNT(*) FROM journal WHERE imported = 0 AND signature IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db("journal"))?;
-    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The interchange document.
@@ -464,27 +333,15 @@ pub fn export(store: &Store, chain_id: u64, contract: Address) -> Result<Interch
             "export needs the database's lock (stop the keeper first)".into(),
         ));
     }
-    let mut stmt = store
-        .conn()
-        .prepare(
-            "SELECT signer, subject, content_hash, digest, signer_set_version FROM journal
-             ORDER BY signer, subject",
-        )
-        .map_err(db("journal export"))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })
-        .map_err(db("journal export"))?;
     let mut data: Vec<SignerRecords> = Vec::new();
-    for row in rows {
-        let (signer, subject, content_hash, digest, version) = row.map_err(db("journal export"))?;
+    for row in rows::all(store.conn())? {
+        let rows::Exported {
+            signer,
+            subject,
+            content_hash,
+            digest,
+            version,
+        } = row;
         let rec = SignedRecord {
             subject,
             content_hash,
@@ -559,7 +416,7 @@ pub fn import(
                         rec.signer_set_version
                     ))
                 })?;
-                match read_row(tx, &key)? {
+                match rows::row(tx, &key)? {
                     Some(row) if row.content != content => {
                         return Err(Error::Import(format!(
                             "{key} was signed here with content {} and in the file with {content}: \
@@ -569,26 +426,12 @@ pub fn import(
                     }
                     Some(row) => {
                         if version > row.version {
-                            tx.execute(
-                                "UPDATE journal SET signer_set_version = ?2 WHERE subject = ?1",
-                                rusqlite::params![key, version_i64(version)],
-                            )
-                            .map_err(db("journal import"))?;
+                            rows::raise_version(tx, &key, version)?;
                         }
                         summary.merged += 1;
                     }
                     None => {
-                        tx.execute(
-                            "INSERT INTO journal (subject, signer, content_hash, digest, signer_set_version, first_block, imported)
-                             VALUES (?1, ?2, ?3, NULL, ?4, 0, 1)",
-                            rusqlite::params![
-                                key,
-                                signer_addr.to_string().to_lowercase(),
-                                content.to_string(),
-                                version_i64(version)
-                            ],
-                        )
-                        .map_err(db("journal import"))?;
+                        rows::insert_imported(tx, &key, &signer_addr, &content, version)?;
                         summary.added += 1;
                     }
                 }

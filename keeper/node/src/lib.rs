@@ -21,10 +21,7 @@ pub mod node;
 pub mod ops;
 pub mod replay;
 pub mod reports;
-pub mod retention;
 pub mod safety;
-pub mod status;
 pub mod store;
-pub mod txs;
 
 pub use error::{Error, Result};

@@ -23,8 +23,8 @@ use crate::engine::{CreationState, Recorded};
 use crate::mechanisms::{self, MechOutcome, MechRecord, MechState};
 use crate::store::mechanisms as stored;
 use crate::store::state as tables;
-use crate::store::{from_json, to_json};
-use crate::{journal, reports, Error, Result};
+use crate::store::{from_json, journal, reports, to_json};
+use crate::{Error, Result};
 
 /// One block whose replayed decision differs from the committed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

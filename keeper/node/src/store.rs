@@ -1,6 +1,10 @@
 //! The keeper's embedded database (SQLite through rusqlite, bundled): cursor, strategy state,
 //! price history, requests, the signing journal, signatures, the outbox and transactions.
 //!
+//! - **All SQL is here.** Each submodule owns the statements of its tables and gives the rest of
+//!   the node typed functions; the rules that decide what to write (the journal's, the
+//!   executors') stay outside and never see a statement. `tests/store.rs` fails on SQL anywhere
+//!   else in the crate, bar the files it lists as still being moved.
 //! - **One writer.** A lock file next to the database (`<db>.lock`, an OS file lock held for the
 //!   life of the process) makes a second keeper on the same file refuse to start, with the pid of
 //!   the holder in the message. Readers (`tao20 validator status`) open the database read-only
@@ -14,8 +18,15 @@
 //!   (`PRAGMA user_version` counts them); `tests/store.rs` migrates a checked-in database of the
 //!   first schema.
 
+pub mod journal;
 pub mod mechanisms;
+pub mod outbox;
+pub mod reports;
+pub mod retention;
 pub mod state;
+pub mod status;
+pub mod subtensor;
+pub mod txs;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

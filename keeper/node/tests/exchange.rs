@@ -18,9 +18,8 @@ use tao20_node::exchange::{
 use tao20_node::journal::{self, Checked};
 use tao20_node::listener::ConnLimits;
 use tao20_node::metrics::Metrics;
-use tao20_node::reports;
 use tao20_node::safety::Doppelganger;
-use tao20_node::store::Store;
+use tao20_node::store::{reports, Store};
 
 const CHAIN: u64 = 31337;
 const CONTRACT: Address = address!("00000000000000000000000000000000000000c0");

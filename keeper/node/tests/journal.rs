@@ -9,6 +9,7 @@ use tao20_creation::eip712::{Eip712Message, Position, RefundReport, Sweep};
 use tao20_creation::journal::Subject;
 use tao20_creation::signing::{recover, ReportSigner};
 use tao20_node::journal::{self, Checked};
+use tao20_node::store::journal as stored;
 use tao20_node::store::Store;
 
 const CHAIN: u64 = 31337;
@@ -127,7 +128,7 @@ fn agrees_with_the_reference_over_every_history_of_up_to_three_proposals() {
                 refused += 1;
             }
         }
-        assert_eq!(journal::refusals(store.conn()).unwrap(), refused, "{h:?}");
+        assert_eq!(stored::refusals(store.conn()).unwrap(), refused, "{h:?}");
         if h.len() < 3 {
             for i in 0..universe.len() {
                 let mut next = h.clone();
@@ -193,7 +194,7 @@ fn ten_threads_racing_on_one_subject_sign_one_content() {
     );
     let sigs: std::collections::BTreeSet<_> = results.iter().filter_map(|r| r.2.clone()).collect();
     assert_eq!(sigs.len(), 1, "every winner holds the same signature");
-    assert_eq!(journal::refusals(store.lock().unwrap().conn()).unwrap(), 5);
+    assert_eq!(stored::refusals(store.lock().unwrap().conn()).unwrap(), 5);
 }
 
 #[test]
@@ -318,7 +319,7 @@ fn import_refuses_another_signers_history() {
                 .contains(&someone_else.address().to_string().to_lowercase()),
         "names both signers: {err}"
     );
-    assert_eq!(journal::signed(other.conn()).unwrap(), 0);
+    assert_eq!(stored::signed(other.conn()).unwrap(), 0);
     // The database of the same signer takes it.
     let mut same = Store::open(&dir.path().join("same.sqlite")).unwrap();
     same.bind_identity(
@@ -344,11 +345,11 @@ fn committed_but_unsigned_subjects_are_not_signed_yet() {
     let Checked::Sign { subject, digest } = check(&mut store, &m) else {
         panic!("a fresh journal signs");
     };
-    assert!(journal::has_digest(store.conn(), &digest).unwrap());
-    assert!(!journal::has_digest(store.conn(), &B256::repeat_byte(1)).unwrap());
-    assert_eq!(journal::signed(store.conn()).unwrap(), 0);
+    assert!(stored::has_digest(store.conn(), &digest).unwrap());
+    assert!(!stored::has_digest(store.conn(), &B256::repeat_byte(1)).unwrap());
+    assert_eq!(stored::signed(store.conn()).unwrap(), 0);
     journal::signature_for(&mut store, &signer(), &subject, digest).unwrap();
-    assert_eq!(journal::signed(store.conn()).unwrap(), 1);
+    assert_eq!(stored::signed(store.conn()).unwrap(), 1);
 }
 
 /// The same race on separate SQLite connections to one file (as two processes would have: no
@@ -398,7 +399,7 @@ fn connections_racing_on_one_file_journal_one_content() {
         }
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(journal::refusals(store.conn()).unwrap(), 4);
+    assert_eq!(stored::refusals(store.conn()).unwrap(), 4);
 }
 
 /// Epoch `epoch`'s creation file (an empty basket), under signer-set `version`.
@@ -442,7 +443,7 @@ fn ordered_subjects_below_the_low_watermark_are_refused_and_counted() {
     ));
     assert_eq!(watermark(&check(&mut store, &file(3, 1))), Some(5));
     assert_eq!(watermark(&check(&mut store, &file(4, 2))), Some(5));
-    assert_eq!(journal::refusals(store.conn()).unwrap(), 2);
+    assert_eq!(stored::refusals(store.conn()).unwrap(), 2);
     let reason: String = store
         .conn()
         .query_row(

@@ -940,7 +940,7 @@ async fn three_validators_settle_two_epochs_and_commit_exact_weights() {
         }
     }
     // `tao20 validator status` shows the windows with their winners, the bans and the weights.
-    let doc = tao20_node::status::summary(&net.keepers[0].store.lock().unwrap()).unwrap();
+    let doc = tao20_node::store::status::summary(&net.keepers[0].store.lock().unwrap()).unwrap();
     let m = &doc["mechanisms"];
     assert_eq!(
         m["windowsSettled"].as_u64().unwrap(),

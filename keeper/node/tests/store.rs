@@ -167,7 +167,7 @@ fn retention_prunes_history_and_keeps_the_journal_and_everything_open() {
         })
         .unwrap();
 
-    let pruned = tao20_node::retention::prune(&mut store, 1_000).unwrap();
+    let pruned = tao20_node::store::retention::prune(&mut store, 1_000).unwrap();
     // One settled report with its signature, one price sample each below 1000 (two), one done
     // outbox item, one decided attempt.
     assert_eq!(pruned, 1 + 1 + 2 + 1 + 1);
@@ -199,30 +199,131 @@ fn retention_prunes_history_and_keeps_the_journal_and_everything_open() {
 /// wait (a turn not come yet) is not a failure.
 #[test]
 fn an_item_that_keeps_failing_becomes_a_dead_letter() {
-    use tao20_node::reports::{self, Action};
+    use tao20_node::store::outbox::{self, BevmAction};
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
-    let action = Action::Expire {
+    let action = BevmAction::Expire {
         request_id: alloy_primitives::B256::repeat_byte(1),
     };
-    reports::enqueue(store.conn(), &action, 10, 0).unwrap();
+    outbox::enqueue(store.conn(), &action, 10, 0).unwrap();
     let item = |b| {
-        reports::due(store.conn(), reports::Lane::Bevm, b, 10)
+        outbox::due::<BevmAction>(store.conn(), b, 10)
             .unwrap()
             .into_iter()
             .next()
     };
     for _ in 0..100 {
         let it = item(u64::MAX).unwrap();
-        reports::retry_later(store.conn(), it.id, "not yet", 0).unwrap();
+        outbox::retry_later(store.conn(), it.id, "not yet", 0).unwrap();
     }
-    assert_eq!(reports::dead_letters(store.conn()).unwrap(), 0);
-    for n in 1..=reports::MAX_FAILURES {
+    assert_eq!(outbox::dead_letters(store.conn()).unwrap(), 0);
+    for n in 1..=outbox::MAX_FAILURES {
         let it = item(u64::MAX).expect("still due until it is dead");
-        let dead = reports::fail_with_backoff(store.conn(), &it, "reverted: Nope()", 10).unwrap();
-        assert_eq!(dead, n == reports::MAX_FAILURES, "failure {n}");
+        let dead = outbox::fail_with_backoff(store.conn(), &it, "reverted: Nope()", 10).unwrap();
+        assert_eq!(dead, n == outbox::MAX_FAILURES, "failure {n}");
     }
     assert!(item(u64::MAX).is_none(), "a dead letter is never retried");
-    assert_eq!(reports::dead_letters(store.conn()).unwrap(), 1);
-    assert_eq!(reports::depth(store.conn()).unwrap(), 0);
+    assert_eq!(outbox::dead_letters(store.conn()).unwrap(), 1);
+    assert_eq!(outbox::depth(store.conn()).unwrap(), 0);
+}
+
+/// Each lane reads only its own actions: the BEVM executor is never handed a subtensor action,
+/// nor the subtensor executor a BEVM one.
+#[test]
+fn each_lane_of_the_outbox_reads_only_its_own_actions() {
+    use tao20_node::store::outbox::{self, BevmAction, ChainAction};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("keeper.sqlite")).unwrap();
+    let bevm = BevmAction::Push {
+        digest: alloy_primitives::B256::repeat_byte(2),
+    };
+    let chain = ChainAction::SubmitWeights {
+        mecid: 1,
+        epoch: 360,
+    };
+    assert!(outbox::enqueue(store.conn(), &chain, 10, 0).unwrap());
+    assert!(outbox::enqueue(store.conn(), &bevm, 10, 0).unwrap());
+    assert!(
+        !outbox::enqueue(store.conn(), &chain, 11, 0).unwrap(),
+        "one item per key"
+    );
+    let b: Vec<BevmAction> = outbox::due(store.conn(), 10, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.action)
+        .collect();
+    let c: Vec<ChainAction> = outbox::due(store.conn(), 10, 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.action)
+        .collect();
+    assert_eq!((b, c), (vec![bevm], vec![chain]));
+}
+
+/// Where SQL shows outside the store in one file's text: `(line, text)` of each rusqlite call or
+/// string literal opening with an SQL statement. Comments are left out.
+fn sql_lines(text: &str) -> Vec<(usize, String)> {
+    const CALLS: &[&str] = &[
+        ".execute(",
+        ".prepare(",
+        ".prepare_cached(",
+        ".query_row(",
+        ".execute_batch(",
+    ];
+    const STATEMENTS: &[&str] = &[
+        "\"SELECT ",
+        "\"INSERT ",
+        "\"UPDATE ",
+        "\"DELETE ",
+        "\"CREATE ",
+    ];
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .filter(|(_, l)| CALLS.iter().chain(STATEMENTS).any(|p| l.contains(p)))
+        .map(|(n, l)| (n + 1, l.trim().to_string()))
+        .collect()
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The store owns all SQL: no statement and no rusqlite call in the rest of the crate, so the
+/// schema has one place to change and every table one typed interface.
+#[test]
+fn no_sql_outside_the_store() {
+    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "store.rs" || rel.starts_with("store/") || rel.starts_with("schema/") {
+            continue;
+        }
+        let lines = sql_lines(&std::fs::read_to_string(path).unwrap());
+        found.extend(
+            lines
+                .into_iter()
+                .map(|(n, l)| format!("src/{rel}:{n}: {l}")),
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "SQL outside the store (move it into a module of src/store/):\n{}",
+        found.join("\n")
+    );
 }

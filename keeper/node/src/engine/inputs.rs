@@ -366,7 +366,7 @@ pub async fn fetch<S: Subtensor, B: Bevm>(
         inputs.epoch = Some(read);
     }
     if needs.open_files {
-        let open = crate::reports::open_reports(lock(src.store).conn(), 0)?;
+        let open = crate::store::reports::open_reports(lock(src.store).conn(), 0)?;
         inputs.open_files = Some(
             open.into_iter()
                 .filter_map(|r| match r.message {

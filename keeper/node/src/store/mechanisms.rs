@@ -11,6 +11,7 @@ use tao20_auction::weights::{Payment, WindowSettlement};
 use tao20_core::Fp18;
 
 use crate::mechanisms::{MechDecisions, MintRow};
+use crate::store::outbox::{self, ChainAction};
 use crate::store::{db, from_json, to_json};
 use crate::{Error, Result};
 
@@ -269,9 +270,9 @@ pub fn persist(
         if n > 0 {
             fresh.push((*mecid, *epoch));
             if !dry_run {
-                crate::reports::enqueue(
+                outbox::enqueue(
                     tx,
-                    &crate::reports::Action::SubmitWeights {
+                    &ChainAction::SubmitWeights {
                         mecid: *mecid,
                         epoch: *epoch,
                     },
@@ -290,12 +291,7 @@ pub fn persist(
         )
         .map_err(db("commitments"))?;
         if !dry_run {
-            crate::reports::enqueue(
-                tx,
-                &crate::reports::Action::SetCommitment { block: b },
-                b,
-                0,
-            )?;
+            outbox::enqueue(tx, &ChainAction::SetCommitment { block: b }, b, 0)?;
         }
     }
     Ok(fresh)

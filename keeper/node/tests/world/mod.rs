@@ -33,9 +33,8 @@ use tao20_node::exchange::{Exchange, HeldPool, RateLimiter};
 use tao20_node::listener::ConnLimits;
 use tao20_node::mechanisms::PriceCache;
 use tao20_node::metrics::Metrics;
-use tao20_node::reports;
 use tao20_node::safety::Doppelganger;
-use tao20_node::store::Store;
+use tao20_node::store::{reports, Store};
 
 pub const TAO: u64 = 1_000_000_000;
 pub const CHAIN: u64 = 31337;

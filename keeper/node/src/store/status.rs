@@ -1,10 +1,10 @@
 //! `tao20 validator status`: a summary of a keeper's database, read-only (WAL lets it read while
-//! the keeper writes).
+//! the keeper writes). It reads every table, so its queries live with the store's.
 
 use rusqlite::OptionalExtension;
 
-use crate::store::{db, Store};
-use crate::{journal, reports, Result};
+use super::{db, from_json, journal, outbox, Store};
+use crate::Result;
 
 fn count(s: &Store, sql: &str) -> Result<i64> {
     s.conn()
@@ -38,7 +38,7 @@ fn rows(
 }
 
 fn parsed(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+    from_json("status column", text).unwrap_or(serde_json::Value::Null)
 }
 
 /// The mechanisms' part: recent windows with their winners, bans, weights, commitments, pool
@@ -145,7 +145,7 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
         })
         .optional()
         .map_err(db("cursor"))?;
-    let meta = |k: &str| crate::store::meta(s.conn(), k);
+    let meta = |k: &str| super::meta(s.conn(), k);
     let mut recent = Vec::new();
     {
         let mut stmt = s
@@ -157,9 +157,10 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
         let rows = stmt
             .query_map([], |r| {
                 let call: String = r.get(1)?;
-                let name = serde_json::from_str::<serde_json::Value>(&call)
-                    .ok()
-                    .and_then(|v| v.get("call").and_then(|c| c.as_str()).map(str::to_string))
+                let name = parsed(&call)
+                    .get("call")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_string)
                     .unwrap_or_default();
                 Ok(serde_json::json!({
                     "subject": r.get::<_, String>(0)?,
@@ -193,7 +194,7 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
             "settled": group(s, "SELECT outcome, COUNT(*) FROM reports WHERE settled_block IS NOT NULL GROUP BY outcome")?,
         },
         "signatures": count(s, "SELECT COUNT(*) FROM signatures")?,
-        "outboxDepth": reports::depth(s.conn())?,
+        "outboxDepth": outbox::depth(s.conn())?,
         "transactions": group(s, "SELECT state, COUNT(*) FROM transactions GROUP BY state")?,
         "recentTransactions": recent,
         "priceHistory": {

@@ -7,7 +7,7 @@
 
 use rusqlite::Connection;
 
-use crate::store::{db, Store};
+use super::{db, Store};
 use crate::Result;
 
 /// How often (in blocks) the executor prunes.

@@ -1,12 +1,13 @@
 //! The keeper's BEVM transaction records: every attempt written before it is broadcast
-//! (`tx_attempts`: nonce, fees, raw bytes, hash), and each send's outcome (`transactions`).
+//! (`tx_attempts`: nonce, fees, raw bytes, hash), so a restart follows or replaces what it may
+//! have sent instead of sending again, and each send's outcome (`transactions`).
 
 use alloy_primitives::{Address, Bytes, B256};
 use rusqlite::Connection;
 use tao20_bevm::txman::Attempt;
 use tao20_bevm::writer::Call;
 
-use crate::store::{db, Store};
+use super::{db, to_json, Store};
 use crate::{Error, Result};
 
 /// An attempt not decided yet.
@@ -166,7 +167,7 @@ pub fn record(
              VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, strftime('%s','now'))",
             rusqlite::params![
                 key,
-                serde_json::to_string(call).map_err(|e| decode_err("call", e))?,
+                to_json("call", call)?,
                 tx.to_string(),
                 state,
                 mined.map(i),
