@@ -27,6 +27,9 @@ for c in r["clients"]:
         print(f"{c['process']}: {c['requests']} requests / {c['blocks']} blocks = "
               f"{c['requests'] / c['blocks']:.1f} per block ({c['client']})")
 PY
+echo "==> the five-keeper demo in release builds: the fastest block time at which all keepers keep up"
+cargo build -q --release -p tao20-cli
+python3 tools/bench_block_time.py
 echo "==> criterion, and the keeper's catch-up through a 50 ms relay (keeper/node/benches/catch_up.rs)"
 cargo bench --workspace
 echo "==> auction winner selection against the Python original's PuLP/CBC formulation (10-15 min)"

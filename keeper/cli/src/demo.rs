@@ -21,6 +21,10 @@ pub struct DemoArgs {
     /// epoch).
     #[arg(long)]
     quick: bool,
+    /// Milliseconds between the devnet's blocks (`make bench` looks for the fastest at which
+    /// the keepers keep up).
+    #[arg(long, default_value_t = scenario::DEFAULT_BLOCK_TIME_MS, value_parser = clap::value_parser!(u64).range(20..))]
+    block_ms: u64,
     /// Only draw `report.html` again from the `report.json` already in `--out`.
     #[arg(long)]
     render_only: bool,
@@ -54,6 +58,7 @@ pub fn run(a: DemoArgs) -> CliResult {
         tao20_bin: std::env::current_exe().context("the tao20 binary's path")?,
         seed: a.seed,
         quick: a.quick,
+        block_time_ms: a.block_ms,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

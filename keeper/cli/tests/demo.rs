@@ -69,6 +69,15 @@ fn the_quick_demo_passes_every_check_and_writes_both_reports() {
         .collect();
     assert!(statuses.contains(&"Refunded"));
     assert!(statuses.iter().filter(|s| **s == "Minted").count() >= 4);
+    // Every keeper's lag was sampled; those neither killed nor cut off followed the head.
+    let lags = report["keeperLag"].as_array().unwrap();
+    assert_eq!(lags.len(), 5, "{lags:?}");
+    for (i, l) in lags.iter().enumerate() {
+        assert!(l["samples"].as_u64().unwrap() >= 30, "{l}");
+        if i == 0 || i == 3 {
+            assert!(l["median"].as_u64().unwrap() <= 10, "{l}");
+        }
+    }
     // The restart and the outage happened.
     assert_eq!(keepers[1]["restarts"], 1);
     let kinds: Vec<&str> = report["faults"]

@@ -414,12 +414,18 @@ td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}} th{{background:#f
     ] {
         let _ = write!(h, "<div>{chart}</div>");
     }
-    h.push_str("</div><h2>Keepers</h2><table><tr><th>keeper</th><th>signer</th><th>faulty</th><th>restarts</th><th>signed</th><th>refused</th><th>txs</th><th>cursor</th></tr>");
+    h.push_str("</div><h2>Keepers</h2><table><tr><th>keeper</th><th>signer</th><th>faulty</th><th>restarts</th><th>signed</th><th>refused</th><th>txs</th><th>cursor</th><th>lag median / max (blocks)</th></tr>");
     for k in &r.keepers {
+        let lag = r
+            .keeper_lag
+            .iter()
+            .find(|l| l.name == k.name)
+            .map(|l| format!("{} / {}", l.median, l.max))
+            .unwrap_or_default();
         let _ = write!(
             h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&k.name), esc(&k.signer), if k.faulty { "yes" } else { "" }, k.restarts, k.signed, k.refused, k.txs, k.cursor
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&k.name), esc(&k.signer), if k.faulty { "yes" } else { "" }, k.restarts, k.signed, k.refused, k.txs, k.cursor, lag
         );
     }
     h.push_str("</table>");

@@ -41,6 +41,9 @@ pub struct Report {
     pub node_load: NodeLoad,
     /// Blocks from a delivery to the mint of its request, over the minted requests.
     pub mint_latency: Option<MintLatency>,
+    /// Each keeper's finality lag, sampled every second of the scenario.
+    #[serde(default)]
+    pub keeper_lag: Vec<LagRow>,
     /// The expectations.
     pub checks: Vec<Check>,
 }
@@ -58,6 +61,36 @@ impl Report {
             ok,
             detail: detail.into(),
         });
+    }
+}
+
+/// One keeper's finality lag (`tao20_finality_lag_blocks`: the chain's finalized head less the
+/// last block it committed), sampled every second while it served metrics. The killed keeper has
+/// no samples while it is down; the cut-off keeper's include its outage.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LagRow {
+    /// `validator-i`.
+    pub name: String,
+    /// Samples taken.
+    pub samples: u64,
+    /// The median sample, blocks (the lower of the two middle ones).
+    pub median: u64,
+    /// The largest sample, blocks.
+    pub max: u64,
+}
+
+impl LagRow {
+    /// The row of `samples` of keeper `name`.
+    pub fn of(name: String, mut samples: Vec<u64>) -> Self {
+        samples.sort_unstable();
+        let n = samples.len();
+        Self {
+            name,
+            samples: u64::try_from(n).unwrap_or(u64::MAX),
+            median: samples.get(n.saturating_sub(1) / 2).copied().unwrap_or(0),
+            max: samples.last().copied().unwrap_or(0),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use tao20_devnet::up::{self, DevnetFile, UpOptions, TAO};
 use tao20_miner::creation::{self, MinerKeys};
 
 use crate::progress::Progress;
-use crate::report::{FaultRow, MarketPoint, NavPoint, Report};
+use crate::report::{FaultRow, LagRow, MarketPoint, NavPoint, Report};
 use crate::{step, Error, Result};
 
 /// One petahash per second, in H/s.
@@ -43,7 +43,13 @@ pub struct DemoOptions {
     pub seed: u64,
     /// The shortened run of the tests: one subnet epoch of auction windows instead of two.
     pub quick: bool,
+    /// Milliseconds between the devnet's blocks.
+    pub block_time_ms: u64,
 }
+
+/// The demo's block time: five debug-built keepers with both mechanisms keep up with it on two
+/// cores.
+pub const DEFAULT_BLOCK_TIME_MS: u64 = 200;
 
 /// The keeper the demo kills mid-creation and restarts.
 pub const KILLED_KEEPER: usize = 1;
@@ -223,8 +229,7 @@ pub fn devnet_options(opts: &DemoOptions) -> UpOptions {
         opts.root.clone(),
         opts.tao20_bin.clone(),
     );
-    // Five debug-built keepers with both mechanisms keep up with 200 ms blocks on two cores.
-    up.block_time_ms = 200;
+    up.block_time_ms = opts.block_time_ms;
     up.delivery_window = 60;
     up.validators = KEEPERS;
     up.faulty_validators = 1;
@@ -253,6 +258,8 @@ pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
         tao20_bevm::rpc::connect(&file.anvil_rpc)?,
         &file.deployment()?,
     );
+    let lags: Lags = Arc::new(Mutex::new(vec![Vec::new(); KEEPERS]));
+    let sampler = tokio::spawn(sample_lags(file.clone(), lags.clone()));
     let mut ctx = Ctx {
         file,
         sim,
@@ -263,13 +270,25 @@ pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
     };
     let outcome = match play(&mut ctx, opts, started).await {
         Ok(run) => {
+            sampler.abort();
             ctx.say("reading back the chains and every keeper's database")
                 .await;
             crate::collect::gather(&run, opts.quick)
                 .await
-                .map(|report| (run, report))
+                .map(|mut report| {
+                    let lags = lags.lock().map(|l| l.clone()).unwrap_or_default();
+                    report.keeper_lag = lags
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, l)| LagRow::of(format!("validator-{i}"), l))
+                        .collect();
+                    (run, report)
+                })
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            sampler.abort();
+            Err(e)
+        }
     };
     ctx.progress.finish();
     // Tear everything down, the processes the demo restarted included.
@@ -281,6 +300,28 @@ pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
         let _ = c.wait();
     }
     outcome
+}
+
+/// Each keeper's finality lag samples.
+type Lags = Arc<Mutex<Vec<Vec<u64>>>>;
+
+/// Samples every keeper's finality lag once a second, until aborted; a keeper that does not
+/// answer (killed, restarting) is not sampled.
+async fn sample_lags(file: DevnetFile, lags: Lags) {
+    loop {
+        for i in 0..KEEPERS {
+            let lag = keepers::metrics(&file, i, Duration::from_millis(800))
+                .await
+                .ok()
+                .and_then(|m| m.get("tao20_finality_lag_blocks").copied());
+            if let (Some(lag), Ok(mut l)) = (lag, lags.lock()) {
+                if let Some(v) = l.get_mut(i) {
+                    v.push(lag);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 async fn play(ctx: &mut Ctx, opts: &DemoOptions, started: Instant) -> Result<Run> {

@@ -158,6 +158,8 @@ stage_blocks = {stage}
 
 [engine]
 poll_ms = 100
+# A devnet run is short: keep every block's record, so a replay covers the whole run.
+record_blocks = 200000
 
 [log]
 level = "info,keeper=info"

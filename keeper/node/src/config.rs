@@ -413,6 +413,11 @@ pub struct EngineConfig {
     /// Blocks of strategy state kept to undo a reorganised BEVM block.
     #[serde(default = "default_history")]
     pub state_history_blocks: u64,
+    /// Blocks whose recorded inputs (and the state before each) are kept for `tao20 validator
+    /// replay`, when more than `state_history_blocks` (0: as many). At most
+    /// `store.retention_blocks`, whose pruning removes what a replay compares with.
+    #[serde(default)]
+    pub record_blocks: u64,
     /// Behind the head, blocks whose independent reads go out together (1: one block at a
     /// time). At a remote node's latency this, not the keeper's computing, bounds a catch-up.
     #[serde(default = "default_read_ahead")]
@@ -441,6 +446,7 @@ impl Default for EngineConfig {
             poll_ms: default_poll_ms(),
             max_blocks_per_round: default_batch(),
             state_history_blocks: default_history(),
+            record_blocks: 0,
             read_ahead_blocks: default_read_ahead(),
             start_block: None,
         }
@@ -777,6 +783,15 @@ impl KeeperConfig {
             return bad(
                 "store.retention_blocks",
                 "0 (keep everything) or at least 14400 (two days of blocks)",
+            );
+        }
+        if self.store.retention_blocks != 0
+            && self.engine.record_blocks > self.store.retention_blocks
+        {
+            return bad(
+                "engine.record_blocks",
+                "at most store.retention_blocks: older reports, windows and weights are pruned, \
+                 so older records could not be replayed against them",
             );
         }
         if self.ops.stall_secs == 0 {

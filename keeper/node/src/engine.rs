@@ -241,9 +241,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 // The first block is replayed from the state it started with.
                 let text = json("creation state", &state)?;
                 let mech_text = json("mechanisms state", &mech_state)?;
-                lock(&store).write(|tx| {
-                    tables::write_start(tx, start.saturating_sub(1), &text, &mech_text)
-                })?;
+                lock(&store).write(|tx| tables::write_start(tx, start, &text, &mech_text))?;
                 (start, Cursor::starting_at(start), state)
             }
         };
@@ -518,7 +516,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                     backfill: &recorded.inputs.backfill,
                     inputs: &record,
                     cursor: &cursor_json,
-                    history_blocks: p.state_history_blocks,
+                    history_blocks: p.state_history_blocks.max(self.cfg.engine.record_blocks),
                 },
             )?;
             for (request_id, m) in &d.mints {

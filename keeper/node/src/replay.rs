@@ -49,6 +49,9 @@ pub struct Replayed {
     pub reports: u64,
     /// Blocks whose mechanisms decision was made again and compared.
     pub mechanism_blocks: u64,
+    /// Whether the replayed blocks are every block the keeper processed: from its first block,
+    /// with no gap (a record kept for fewer blocks than the keeper ran is not).
+    pub whole: bool,
     /// Differences.
     pub mismatches: Vec<Mismatch>,
 }
@@ -125,6 +128,12 @@ pub fn replay(conn: &Connection) -> Result<Replayed> {
         out.blocks += 1;
         out.range = Some((out.range.map_or(b, |r| r.0), b));
     }
+    out.whole = match (out.range, tables::first_block(conn)?) {
+        (Some((first, last)), Some(start)) => {
+            first == start && out.skipped == 0 && out.blocks == last - first + 1
+        }
+        _ => false,
+    };
     Ok(out)
 }
 

@@ -206,3 +206,19 @@ fn the_unused_budget_destination_is_the_protocols_and_no_keeper_can_choose_anoth
         "{err}"
     );
 }
+
+/// A record kept longer than the retention would be replayed against pruned reports and windows
+/// and report differences that are not there.
+#[test]
+fn a_replay_record_longer_than_the_retention_is_refused() {
+    let mut cfg = KeeperConfig::load(&example(), &FlagOverrides::default()).unwrap();
+    cfg.store.retention_blocks = 20_000;
+    cfg.engine.record_blocks = 20_000;
+    cfg.validate().unwrap();
+    cfg.engine.record_blocks = 20_001;
+    let e = cfg.validate().unwrap_err().to_string();
+    assert!(e.contains("engine.record_blocks"), "{e}");
+    // Without pruning any record length is fine.
+    cfg.store.retention_blocks = 0;
+    cfg.validate().unwrap();
+}

@@ -100,13 +100,15 @@ pub fn recorded(conn: &Connection) -> Result<Vec<(u64, String)>> {
 }
 
 /// Records the state a fresh keeper starts from as the history of the block before its first,
-/// so that first block can be replayed too.
+/// so that first block can be replayed too, and the first block itself (meta `first_block`), so
+/// a replay can say whether its record reaches back to it.
 pub fn write_start(
     tx: &Transaction<'_>,
-    before: u64,
+    first: u64,
     creation: &str,
     mechanisms: &str,
 ) -> Result<()> {
+    let before = first.saturating_sub(1);
     for (name, state) in [("creation", creation), ("mechanisms", mechanisms)] {
         tx.execute(
             "INSERT OR IGNORE INTO state_history (block, name, state) VALUES (?1, ?2, ?3)",
@@ -114,7 +116,15 @@ pub fn write_start(
         )
         .map_err(db("state history"))?;
     }
+    if super::meta(tx, "first_block")?.is_none() {
+        super::set_meta(tx, "first_block", &first.to_string())?;
+    }
     Ok(())
+}
+
+/// The first block this database's keeper processed, when it recorded it.
+pub fn first_block(conn: &Connection) -> Result<Option<u64>> {
+    Ok(super::meta(conn, "first_block")?.and_then(|v| v.parse().ok()))
 }
 
 /// One committed block's rows in the engine's tables.
