@@ -1,7 +1,9 @@
 //! The signature exchange between keepers: plain HTTP, because every message authenticates
 //! itself.
 //!
-//! - `POST /v1/signatures` — a peer pushes `{"message": <EIP-712 message>, "signature": "0x…"}`.
+//! - `POST /v1/signatures` — a peer pushes `{"message": <EIP-712 message>, "signature": "0x…",
+//!   "config": {"configDigest": "0x…", "signature": "0x…"}}`: its config digest, vouched for by
+//!   the same key, counts towards the peers' digests as its `/v1/config` answer does.
 //!   The digest is computed here from the message; the signature must recover to a member of the
 //!   current signer set and the message must carry the current signer-set version. A signature
 //!   over a digest this keeper computed itself is stored (`200 {"status":"accepted"}`); one over a
@@ -57,6 +59,21 @@ use crate::{Error, Result};
 pub struct SignedMessage {
     /// The message.
     pub message: Eip712Message,
+    /// 65 bytes `r || s || v`.
+    pub signature: Bytes,
+    /// The pusher's config digest, vouched for by the same key that signed the message (as its
+    /// `GET /v1/config` answer is), so every push also tells the receiver which consensus
+    /// parameters its peer signs under. Optional, for pushes of keepers that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<VouchedDigest>,
+}
+
+/// A config digest and its signer's signature of [`crate::consensus::vouch_digest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VouchedDigest {
+    /// The digest.
+    pub config_digest: B256,
     /// 65 bytes `r || s || v`.
     pub signature: Bytes,
 }
@@ -300,6 +317,34 @@ impl Exchange {
                 "not_a_signer",
                 format!("{signer} is not in signer set {version}"),
             ));
+        }
+        if let Some(vouched) = &pushed.config {
+            // The digest counts only under the message signer's own vouch: anyone can relay a
+            // peer's signature, nobody else can say what that peer's parameters are.
+            let v = vouch_digest(self.chain_id, self.contract, vouched.config_digest);
+            match recover(&v, &vouched.signature) {
+                Ok(by) if by == signer => {
+                    if signer != self.me {
+                        self.digests.saw(&signer.to_string(), vouched.config_digest);
+                    }
+                }
+                Ok(by) => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        "bad_signature",
+                        format!(
+                            "the config digest is vouched for by {by}, the message by {signer}"
+                        ),
+                    ))
+                }
+                Err(e) => {
+                    return Err((
+                        StatusCode::BAD_REQUEST,
+                        "bad_signature",
+                        format!("the config digest's vouch: {e}"),
+                    ))
+                }
+            }
         }
         let message_version = crate::reports::version_of(&pushed.message);
         if message_version != version {

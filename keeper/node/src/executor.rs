@@ -26,7 +26,7 @@ use tao20_creation::signing::{recover, ReportSigner};
 
 use crate::consensus::PeerDigests;
 use crate::engine::Shared;
-use crate::exchange::{PeerClient, SignedMessage};
+use crate::exchange::{PeerClient, SignedMessage, VouchedDigest};
 use crate::journal;
 use crate::metrics::Metrics;
 use crate::reports::{transmission_rank, turn_start};
@@ -253,9 +253,15 @@ impl Executor {
                 None => return Ok(Step::Done),
             }
         };
+        let mine = self.digests.mine();
+        let vouch = crate::consensus::vouch_digest(self.chain_id, self.contract, mine);
         let signed = SignedMessage {
             message,
             signature: sig.into(),
+            config: Some(VouchedDigest {
+                config_digest: mine,
+                signature: self.signer.sign_digest(&vouch)?.to_vec().into(),
+            }),
         };
         let fanout = self.client.push_all(self.peers(), &signed).await;
         self.metrics

@@ -13,7 +13,7 @@ use tao20_creation::eip712::{Eip712Message, Position, RefundReport};
 use tao20_creation::signing::{recover, ReportSigner};
 use tao20_node::consensus::{vouch_digest, ConfigAnswer, PeerDigests};
 use tao20_node::exchange::{
-    Exchange, HeldPool, PeerClient, RateLimiter, Signatures, SignedMessage,
+    Exchange, HeldPool, PeerClient, RateLimiter, Signatures, SignedMessage, VouchedDigest,
 };
 use tao20_node::journal::{self, Checked};
 use tao20_node::listener::ConnLimits;
@@ -69,6 +69,24 @@ fn signed(by: &ReportSigner, message: &Eip712Message) -> SignedMessage {
     SignedMessage {
         message: message.clone(),
         signature: Bytes::from(sig.to_vec()),
+        config: None,
+    }
+}
+
+/// [`signed`], carrying the config digest `digest` vouched for by `voucher`.
+fn signed_with_digest(
+    by: &ReportSigner,
+    message: &Eip712Message,
+    voucher: &ReportSigner,
+    digest: B256,
+) -> SignedMessage {
+    let answer = config_answer(voucher, digest);
+    SignedMessage {
+        config: Some(VouchedDigest {
+            config_digest: digest,
+            signature: answer.signature,
+        }),
+        ..signed(by, message)
     }
 }
 
@@ -643,4 +661,40 @@ async fn config_digests_count_only_when_vouched_and_a_minority_keeper_refuses() 
     }
     assert!(!k.ex.digests.refusing());
     assert_eq!(metric(&k, "tao20_config_digest_mismatch"), 0);
+}
+
+/// A pushed signature carries its signer's config digest: it counts towards the peers' digests
+/// as a `/v1/config` answer does, under the message signer's own vouch only; a push whose
+/// digest another key vouched for is refused and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_signature_carries_its_signers_config_digest_under_its_own_vouch() {
+    let set: Vec<ReportSigner> = (0..5).map(|i| key(&format!("signer{i}"))).collect();
+    let members: Vec<Address> = set.iter().map(ReportSigner::address).collect();
+    let honest = refund(500, VERSION);
+    let (k, digest) = keeper(&members, &honest).await;
+    let other = B256::repeat_byte(0x0d);
+    let c = client(9);
+
+    // Vouched for by another signer than the message's: refused, nothing stored or counted.
+    let relayed = signed_with_digest(&set[1], &honest, &set[2], other);
+    refused_with(&push(&c, &k, &relayed).await, 400, "bad_signature");
+    assert!(stored(&k, &digest).is_empty());
+    assert!(k.ex.digests.tally().is_empty());
+
+    // Three peers push under another digest: this keeper learns it is in the minority from
+    // their pushes alone, and still stores their signatures.
+    for s in &set[1..4] {
+        let answer = push(&c, &k, &signed_with_digest(s, &honest, s, other)).await;
+        assert_eq!(answer.0, 200, "{}", answer.1);
+    }
+    assert_eq!(stored(&k, &digest).len(), 3);
+    assert_eq!(k.ex.digests.tally().get(&other), Some(&3));
+    assert!(k.ex.digests.refusing());
+    assert_eq!(metric(&k, "tao20_config_digest_mismatch"), 1);
+
+    // A push without a digest (a keeper that predates it) is stored and changes no count.
+    let answer = push(&c, &k, &signed(&set[4], &honest)).await;
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(k.ex.digests.tally().get(&other), Some(&3));
+    assert_eq!(k.ex.digests.tally().len(), 1);
 }
