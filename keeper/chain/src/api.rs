@@ -352,6 +352,12 @@ pub trait Subtensor: Send + Sync {
         None
     }
 
+    /// The runtime this client saw at the highest block it read, and the upgrades it saw while
+    /// running; `None` for a client that does not read the node's runtime (the simulator's).
+    fn runtime(&self) -> Option<crate::client::RuntimeSeen> {
+        None
+    }
+
     /// The burn uid: the earliest-registered neuron on the subnet owner's coldkey (ties by uid).
     fn burn_uid(
         &self,

@@ -847,6 +847,16 @@ async fn a_runtime_upgrade_is_seen_per_block_and_the_client_signs_for_the_new_ru
         client.free_balance(at, who).await.unwrap(),
         sim.lock().unwrap().free_balance(at, who).unwrap()
     );
+    // The client saw the upgrade in the blocks it read, once, and reads the new runtime's
+    // version; an older block read again is not a downgrade.
+    let seen = client.runtime_seen();
+    assert_eq!(
+        (seen.spec_version, seen.upgrades),
+        (CHECKED_SPEC_VERSION + 1, 1),
+        "{seen:?}"
+    );
+    client.free_balance(before - 1, who).await.unwrap();
+    assert_eq!(client.runtime_seen(), seen);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -474,6 +474,16 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 .subtensor_requests
                 .inc_by(sent.saturating_sub(counted));
         }
+        if let Some(seen) = self.subtensor.runtime() {
+            let m = &self.metrics;
+            m.subtensor_spec_version.set(i64::from(seen.spec_version));
+            m.runtime_upgrades
+                .inc_by(seen.upgrades.saturating_sub(m.runtime_upgrades.get()));
+            m.runtime_unchecked.set(i64::from(
+                tao20_chain::client::runtime_advice(seen.spec_version)
+                    == tao20_chain::client::RuntimeAdvice::Unchecked,
+            ));
+        }
         self.shared.wake.notify_one();
         Ok(())
     }

@@ -44,6 +44,12 @@ pub struct Metrics {
     pub rpc_failures: IntCounterVec,
     /// JSON-RPC requests this process sent to its subtensor node (every task's).
     pub subtensor_requests: IntCounter,
+    /// The `spec_version` of the subtensor runtime at the last block read.
+    pub subtensor_spec_version: IntGauge,
+    /// Runtime upgrades seen while running.
+    pub runtime_upgrades: IntCounter,
+    /// 1 when the node runs a runtime newer than any the client was checked against.
+    pub runtime_unchecked: IntGauge,
     /// Auction windows settled, by outcome (`auction`, `skipped`).
     pub windows_settled: IntCounterVec,
     /// Winners this keeper banned for under-delivery.
@@ -151,6 +157,18 @@ impl Metrics {
             subtensor_requests: counter(
                 "subtensor_requests_total",
                 "JSON-RPC requests sent to the subtensor node",
+            )?,
+            subtensor_spec_version: gauge(
+                "subtensor_spec_version",
+                "the subtensor runtime's spec_version at the last block read",
+            )?,
+            runtime_upgrades: counter(
+                "runtime_upgrades_total",
+                "subtensor runtime upgrades seen while running",
+            )?,
+            runtime_unchecked: gauge(
+                "runtime_unchecked",
+                "1 when subtensor runs a runtime newer than the client was checked against",
             )?,
             windows_settled: counter_vec(
                 "windows_settled_total",

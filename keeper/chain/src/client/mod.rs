@@ -618,10 +618,24 @@ pub struct SubxtClient {
     signer: Option<Signer>,
     metadata: std::sync::Arc<subxt::Metadata>,
     runtime_spec_version: u32,
+    /// The runtime of the highest block read so far, and the upgrades seen while running.
+    runtime: std::sync::Arc<std::sync::Mutex<RuntimeSeen>>,
     finalized: std::sync::Arc<AtCache>,
     requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The same connection, for the plain reads subxt's block client would pay extra for.
     rpc: subxt::rpcs::RpcClient,
+}
+
+/// The runtime a client last saw: `spec_version` of the highest block it read, and how many
+/// times that changed from one block read to a later one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuntimeSeen {
+    /// The highest block read.
+    pub block: BlockNumber,
+    /// Its runtime's `spec_version`.
+    pub spec_version: u32,
+    /// Upgrades seen since the client connected.
+    pub upgrades: u64,
 }
 
 /// Clients at recent finalized blocks. Building one costs the node a block-hash lookup and a
@@ -744,6 +758,11 @@ impl SubxtClient {
             signer,
             metadata: std::sync::Arc::new(metadata()?),
             runtime_spec_version,
+            runtime: std::sync::Arc::new(std::sync::Mutex::new(RuntimeSeen {
+                block: 0,
+                spec_version: runtime_spec_version,
+                upgrades: 0,
+            })),
             finalized: std::sync::Arc::default(),
             requests,
             rpc,
@@ -810,6 +829,39 @@ impl SubxtClient {
         self.runtime_spec_version
     }
 
+    /// The runtime of the highest block read so far, and the upgrades seen while running.
+    pub fn runtime_seen(&self) -> RuntimeSeen {
+        *self
+            .runtime
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes the runtime of block `number` as a block client reports it (it read the block's
+    /// `Core_version` to build it). A change from the runtime of the highest block read before
+    /// is a runtime upgrade seen while running: logged with what it means for this client
+    /// (docs/subtensor.md, "Errors and retries": a newer runtime is read by raw key where the
+    /// schedule moved, and a runtime newer than the client was checked against may have moved
+    /// calls and storage, which then surface as `Decode` errors that stop the keeper).
+    fn note_runtime(&self, number: BlockNumber, spec_version: u32) {
+        let mut seen = self
+            .runtime
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if number <= seen.block {
+            return;
+        }
+        if spec_version != seen.spec_version {
+            seen.upgrades += 1;
+            let advice = runtime_advice(spec_version);
+            tracing::warn!(target: "tao20::chain", endpoint = %self.endpoint, block = number,
+                from = seen.spec_version, to = spec_version, ?advice,
+                checked = CHECKED_SPEC_VERSION, "the node's runtime changed while running");
+        }
+        seen.block = number;
+        seen.spec_version = spec_version;
+    }
+
     async fn at(&self, number: BlockNumber) -> Result<AtBlock> {
         use subxt::error::OnlineClientAtBlockError as E;
         if let Some(at) = self.finalized.get(number) {
@@ -822,6 +874,7 @@ impl SubxtClient {
             },
             other => request_error(format!("block {number}"), other),
         })?;
+        self.note_runtime(number, at.spec_version());
         self.finalized.put(number, &at);
         Ok(at)
     }
@@ -1441,6 +1494,10 @@ impl Subtensor for SubxtClient {
 
     fn requests_sent(&self) -> Option<u64> {
         Some(self.requests())
+    }
+
+    fn runtime(&self) -> Option<RuntimeSeen> {
+        Some(self.runtime_seen())
     }
 
     async fn submit(&self, call: Call) -> Result<Inclusion> {
