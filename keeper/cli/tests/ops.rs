@@ -424,7 +424,8 @@ async fn until_answers(net: &Net, i: usize, path: &str, code: u16, within: Durat
 /// The keeper as a supervisor sees it, through a relay in front of its BEVM endpoint: an
 /// endpoint that accepts and never answers costs it one request timeout per try (failures
 /// counted, `/healthz` failing while it lasts), after which it catches up without skipping a
-/// block; a wedged engine turns `/healthz` red while the process lives; SIGTERM ends it within
+/// block; answers cut mid-frame, garbled or slowed on both endpoints are failures it waits out,
+/// again without skipping a block; a wedged engine turns `/healthz` red while the process lives; SIGTERM ends it within
 /// 10 s even while the endpoint hangs; and an engine that ends on an error ends the process
 /// with a non-zero status, naming the error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,13 +436,24 @@ async fn a_keeper_outlives_a_hanging_endpoint_and_never_outlives_its_engine() {
     let bevm = Relay::start(&proxy::host_port(&net.file.anvil_rpc).unwrap())
         .await
         .unwrap();
+    let chain = Relay::start(&proxy::host_port(&net.file.substrate).unwrap())
+        .await
+        .unwrap();
     let faults = tempfile::tempdir().unwrap();
     let env = vec![
         (
             "TAO20_BEVM__RPC".to_string(),
             format!("http://127.0.0.1:{}", bevm.addr().port()),
         ),
+        (
+            "TAO20_SUBTENSOR__CHAIN_ENDPOINT".to_string(),
+            format!("ws://127.0.0.1:{}", chain.addr().port()),
+        ),
         ("TAO20_BEVM__REQUEST_TIMEOUT_MS".to_string(), "1000".into()),
+        (
+            "TAO20_SUBTENSOR__REQUEST_TIMEOUT_MS".to_string(),
+            "2000".into(),
+        ),
         ("TAO20_OPS__STALL_SECS".to_string(), "4".into()),
         (
             "TAO20_FAULT_DIR".to_string(),
@@ -506,6 +518,58 @@ async fn a_keeper_outlives_a_hanging_endpoint_and_never_outlives_its_engine() {
             - value(&hung_at, "tao20_blocks_processed_total"),
         value(&after, "tao20_last_block") - value(&hung_at, "tao20_last_block"),
         "no block skipped or processed twice across the hang"
+    );
+
+    // Answers cut mid-frame and garbled on both endpoints, every round trip 100 ms slower: each
+    // fault fails a request, which is counted and tried again; the keeper lives on, catches up
+    // and processes every block in between once.
+    let failures =
+        |m: &std::collections::BTreeMap<String, u64>| total(m, "tao20_rpc_failures_total");
+    let before = metrics(&net, 0).await;
+    for relay in [&bevm, &chain] {
+        relay.set_latency(Duration::from_millis(100));
+        relay.truncate_next(2);
+        relay.garble_next(2);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while bevm.faults_pending() + chain.faults_pending() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "faults never met: bevm {}, subtensor {} pending",
+            bevm.faults_pending(),
+            chain.faults_pending()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for relay in [&bevm, &chain] {
+        relay.set_latency(Duration::ZERO);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let after_faults = loop {
+        let m = metrics(&net, 0).await;
+        let head = sim.finalized_head().await.unwrap().number;
+        if value(&m, "tao20_last_block") + 10 >= head && failures(&m) > failures(&before) {
+            break m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not caught up after the faults, or none counted: at {} of {head}, failures {} -> {}",
+            value(&m, "tao20_last_block"),
+            failures(&before),
+            failures(&m)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        matches!(net.extra[0].0.try_wait(), Ok(None)),
+        "the faults ended the keeper: {}",
+        process::tail(&started.log, 20)
+    );
+    assert_eq!(
+        value(&after_faults, "tao20_blocks_processed_total")
+            - value(&before, "tao20_blocks_processed_total"),
+        value(&after_faults, "tao20_last_block") - value(&before, "tao20_last_block"),
+        "no block skipped or processed twice across the cut and garbled answers"
     );
 
     // A wedged engine (no error, no progress): /healthz fails while the process lives, and
