@@ -116,7 +116,7 @@ impl Cursor {
         let to = target.min(from.saturating_add(MAX_LOG_RANGE - 1));
         let what = "reading the contract's events";
         let before = reader.kept_block_hash(to, what).await?.ok_or_else(|| {
-            Error::rpc(
+            Error::rpc_answer(
                 format!("eth_getBlockByNumber({to})"),
                 "the node does not have the block yet",
             )
@@ -129,7 +129,7 @@ impl Cursor {
         let events = reader.logs_of_kept_blocks(from, to).await?;
         let after = reader.block_hash(to).await?;
         if after != Some(before) {
-            return Err(Error::rpc(
+            return Err(Error::rpc_answer(
                 format!("eth_getLogs({from}..={to})"),
                 "the chain reorganised while reading; read again",
             ));

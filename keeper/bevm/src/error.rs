@@ -39,6 +39,10 @@ pub enum Error {
         what: String,
         /// What the transport said.
         reason: String,
+        /// The transport's error, when there was one (a contradiction the adapter found itself
+        /// has none).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The contract reverted a call or a transaction.
     #[error("{call} reverted: {error}")]
@@ -124,10 +128,24 @@ impl Error {
         }
     }
 
-    pub(crate) fn rpc(what: impl Into<String>, e: impl std::fmt::Display) -> Self {
+    /// An RPC failure with the transport's error as its source.
+    pub(crate) fn rpc(
+        what: impl Into<String>,
+        e: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Error::Rpc {
             what: what.into(),
             reason: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    /// An RPC answer the adapter found wrong itself (no transport error behind it).
+    pub(crate) fn rpc_answer(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Rpc {
+            what: what.into(),
+            reason: reason.into(),
+            source: None,
         }
     }
 

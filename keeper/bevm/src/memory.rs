@@ -154,7 +154,7 @@ impl MemoryBevm {
     fn read<T>(&self, what: &str, f: impl FnOnce(&Chain) -> Result<T>) -> Result<T> {
         let c = self.lock();
         if let Some(reason) = &c.down {
-            return Err(Error::rpc(what, reason));
+            return Err(Error::rpc_answer(what, reason.clone()));
         }
         f(&c)
     }
@@ -169,7 +169,10 @@ impl MemoryBevm {
             });
         }
         if block > head {
-            return Err(Error::rpc(what, format!("header not found: block {block}")));
+            return Err(Error::rpc_answer(
+                what,
+                format!("header not found: block {block}"),
+            ));
         }
         // A block before the chain's first is read as the first one's state.
         c.blocks
@@ -177,7 +180,7 @@ impl MemoryBevm {
             .next_back()
             .or_else(|| c.blocks.iter().next())
             .map(|(_, b)| b.state.clone())
-            .ok_or_else(|| Error::rpc(what, "empty chain"))
+            .ok_or_else(|| Error::rpc_answer(what, "empty chain"))
     }
 }
 

@@ -314,7 +314,7 @@ impl Reader {
             .get_block_by_number(BlockNumberOrTag::Finalized)
             .await
             .map_err(|e| Error::rpc("eth_getBlockByNumber(finalized)", e))?
-            .ok_or_else(|| Error::rpc("eth_getBlockByNumber(finalized)", "no block"))?;
+            .ok_or_else(|| Error::rpc_answer("eth_getBlockByNumber(finalized)", "no block"))?;
         Ok(block.header.number)
     }
 
@@ -488,9 +488,9 @@ impl Reader {
                 ),
             )),
             Some(again) => again.matching().map(Some).ok_or_else(|| {
-                Error::rpc(what, "the node answered two reads of one block differently")
+                Error::rpc_answer(what, "the node answered two reads of one block differently")
             }),
-            None => Err(Error::rpc(
+            None => Err(Error::rpc_answer(
                 what,
                 "published in one read of the block and not in the next",
             )),

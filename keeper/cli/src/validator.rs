@@ -121,6 +121,7 @@ fn run_keeper(a: RunArgs) -> CliResult {
     rt.block_on(tao20_node::node::run(cfg))
         .map_err(|e| match e {
             tao20_node::Error::Config { .. }
+            | tao20_node::Error::Setup { .. }
             | tao20_node::Error::Locked { .. }
             | tao20_node::Error::Identity { .. } => CliError::input(e.to_string()),
             other => CliError::Internal(other.into()),

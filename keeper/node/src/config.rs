@@ -713,9 +713,9 @@ impl KeeperConfig {
     }
 
     fn from_figment(figment: Figment, source: &str) -> Result<Self> {
-        let mut cfg: KeeperConfig = figment.extract().map_err(|e| Error::Config {
+        let mut cfg: KeeperConfig = figment.extract().map_err(|e| Error::Setup {
             what: source.to_string(),
-            reason: e.to_string(),
+            source: Box::new(e),
         })?;
         cfg.bevm.deployment = expand(&cfg.bevm.deployment);
         cfg.signer.keystore = expand(&cfg.signer.keystore);

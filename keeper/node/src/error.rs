@@ -117,6 +117,34 @@ pub enum Error {
     /// A peer's message was refused.
     #[error("peer message: {0}")]
     Peer(String),
+    /// A request to a peer failed on the way (connection, timeout, body).
+    #[error("peer message: {what}: {source}")]
+    PeerRequest {
+        /// The request and the peer.
+        what: String,
+        /// What the HTTP client said.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A peer's answer does not decode.
+    #[error("peer message: {what}: {source}")]
+    PeerAnswer {
+        /// The request and the peer.
+        what: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Something the configuration names could not be set up (a wallet, a price feed, a listen
+    /// address, the metrics registry, the configuration file itself).
+    #[error("config {what}: {source}")]
+    Setup {
+        /// The key or file.
+        what: String,
+        /// What failed.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {

@@ -435,7 +435,10 @@ impl Exchange {
         axum::serve(guarded, app)
             .with_graceful_shutdown(stopped(stop))
             .await
-            .map_err(|e| Error::Peer(format!("server: {e}")))
+            .map_err(|e| Error::Setup {
+                what: "exchange server".into(),
+                source: Box::new(e),
+            })
     }
 }
 
@@ -613,7 +616,10 @@ impl PeerClient {
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Peer(format!("HTTP client: {e}")))?;
+            .map_err(|source| Error::PeerRequest {
+                what: "HTTP client".into(),
+                source,
+            })?;
         Ok(Self {
             http,
             max_body,
@@ -743,7 +749,10 @@ impl PeerClient {
             .json(signed)
             .send()
             .await
-            .map_err(|e| Error::Peer(format!("push to {peer}: {e}")))?;
+            .map_err(|source| Error::PeerRequest {
+                what: format!("push to {peer}"),
+                source,
+            })?;
         let code = resp.status();
         let body = self.read(resp, peer).await?;
         if !code.is_success() {
@@ -759,8 +768,10 @@ impl PeerClient {
         struct Answer {
             status: Accepted,
         }
-        let a: Answer = serde_json::from_slice(&body)
-            .map_err(|e| Error::Peer(format!("push to {peer}: answer: {e}")))?;
+        let a: Answer = serde_json::from_slice(&body).map_err(|source| Error::PeerAnswer {
+            what: format!("push to {peer}: answer"),
+            source,
+        })?;
         Ok(a.status)
     }
 
@@ -782,13 +793,19 @@ impl PeerClient {
             .get(&url)
             .send()
             .await
-            .map_err(|e| Error::Peer(format!("{what} {peer}: {e}")))?;
+            .map_err(|source| Error::PeerRequest {
+                what: format!("{what} {peer}"),
+                source,
+            })?;
         let code = resp.status();
         let body = self.read(resp, peer).await?;
         if !code.is_success() {
             return Err(Error::Peer(format!("{what} {peer}: {code}")));
         }
-        serde_json::from_slice(&body).map_err(|e| Error::Peer(format!("{what} {peer}: {e}")))
+        serde_json::from_slice(&body).map_err(|source| Error::PeerAnswer {
+            what: format!("{what} {peer}"),
+            source,
+        })
     }
 
     /// Every due peer's consensus parameters, concurrently.
@@ -813,11 +830,10 @@ impl PeerClient {
 
     async fn read(&self, mut resp: reqwest::Response, peer: &str) -> Result<Vec<u8>> {
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| Error::Peer(format!("{peer}: {e}")))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|source| Error::PeerRequest {
+            what: format!("answer of {peer}"),
+            source,
+        })? {
             if body.len() + chunk.len() > self.max_body {
                 return Err(Error::Peer(format!(
                     "{peer}: answer larger than {} bytes",

@@ -78,9 +78,9 @@ pub struct Metrics {
 }
 
 fn m(e: prometheus::Error) -> Error {
-    Error::Config {
+    Error::Setup {
         what: "metrics".into(),
-        reason: e.to_string(),
+        source: Box::new(e),
     }
 }
 

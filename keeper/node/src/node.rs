@@ -50,15 +50,15 @@ pub fn load_hotkey(cfg: &KeeperConfig) -> Result<SubstrateSigner> {
         w.name.as_deref().unwrap_or("default"),
         w.hotkey.as_deref().unwrap_or("default"),
     )
-    .map_err(|e| Error::Config {
+    .map_err(|e| Error::Setup {
         what: "wallet".into(),
-        reason: e.to_string(),
+        source: Box::new(e),
     })?;
     let pair = wallet
         .hotkey_pair(&tao20_wallet::PasswordSource::env_only())
-        .map_err(|e| Error::Config {
+        .map_err(|e| Error::Setup {
             what: "wallet hotkey".into(),
-            reason: e.to_string(),
+            source: Box::new(e),
         })?;
     Ok(SubstrateSigner::from_keypair(pair.into_subxt()))
 }
@@ -204,9 +204,9 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
             .prices
             .as_ref()
             .map(|p| {
-                PriceFeeds::new(p).map_err(|e| Error::Config {
+                PriceFeeds::new(p).map_err(|e| Error::Setup {
                     what: "mechanisms.prices".into(),
-                    reason: e.to_string(),
+                    source: Box::new(e),
                 })
             })
             .transpose()?;
@@ -214,13 +214,13 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
             .pool
             .as_ref()
             .map(|p| {
-                let client = PoolClient::from_config(p).map_err(|e| Error::Config {
+                let client = PoolClient::from_config(p).map_err(|e| Error::Setup {
                     what: "mechanisms.pool".into(),
-                    reason: e.to_string(),
+                    source: Box::new(e),
                 })?;
-                let every = p.interval().map_err(|e| Error::Config {
+                let every = p.interval().map_err(|e| Error::Setup {
                     what: "mechanisms.pool.interval_ms".into(),
-                    reason: e.to_string(),
+                    source: Box::new(e),
                 })?;
                 Ok::<_, Error>((client, every))
             })
@@ -232,9 +232,9 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
     let bind = |what: &'static str, addr: SocketAddr| async move {
         tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|e| Error::Config {
+            .map_err(|e| Error::Setup {
                 what: format!("{what} {addr}"),
-                reason: e.to_string(),
+                source: Box::new(e),
             })
     };
     let listener = bind("exchange.listen", cfg.exchange.listen).await?;

@@ -107,9 +107,9 @@ impl Ops {
         axum::serve(listener, self.router())
             .with_graceful_shutdown(crate::exchange::stopped(stop))
             .await
-            .map_err(|e| Error::Config {
+            .map_err(|e| Error::Setup {
                 what: "ops server".into(),
-                reason: e.to_string(),
+                source: Box::new(e),
             })
     }
 }
