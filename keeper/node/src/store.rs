@@ -323,6 +323,24 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A block number or count as SQLite's integer (saturating: no block number comes near).
+pub(crate) fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// An integer read back from SQLite as a block number or count (a negative one is 0).
+pub(crate) fn u(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Unix seconds, for the rows' time stamps (never a decision's input).
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// A value as the JSON text the database stores; `what` names it in the error.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| Error::Json {

@@ -6,23 +6,8 @@ use alloy_primitives::B256;
 use rusqlite::{Connection, OptionalExtension};
 use tao20_creation::eip712::Eip712Message;
 
-use super::{db, to_json};
+use super::{db, i, now, to_json, u};
 use crate::{Error, Result};
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// A hash stored as text.
 pub(crate) fn parse_b256(what: &str, text: &str) -> Result<B256> {

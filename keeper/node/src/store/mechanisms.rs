@@ -12,12 +12,8 @@ use tao20_core::Fp18;
 
 use crate::mechanisms::{MechDecisions, MintRow};
 use crate::store::outbox::{self, ChainAction};
-use crate::store::{db, from_json, to_json};
+use crate::store::{db, from_json, i, to_json};
 use crate::{Error, Result};
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 /// The keeper's pool samples with blocks in `[from, to]`.
 pub fn telemetry(conn: &Connection, from: u64, to: u64) -> Result<Telemetry> {

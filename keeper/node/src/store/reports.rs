@@ -7,25 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use tao20_creation::eip712::Eip712Message;
 use tao20_creation::journal::Subject;
 
-use super::{db, from_json, to_json};
+use super::{db, from_json, i, now, to_json, u};
 use crate::journal::subject_key;
 use crate::reports::version_of;
 use crate::{Error, Result};
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// A report this keeper computed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,16 +9,8 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use tao20_creation::lifecycle::{CreationMachine, Status};
 
-use super::db;
+use super::{db, i, u};
 use crate::{Error, Result};
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 /// What a keeper committed last: `(next block, BEVM cursor JSON, creation state JSON)`.
 pub fn saved(conn: &Connection) -> Result<Option<(u64, String, String)>> {

@@ -5,12 +5,8 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{db, from_json};
+use super::{db, from_json, i};
 use crate::Result;
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 /// A price commitment decided at a block: its payload (hex) and state (`pending`, `dry-run`,
 /// `included N`, `refused NAME`, `superseded`).

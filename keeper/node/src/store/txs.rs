@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use tao20_bevm::txman::Attempt;
 use tao20_bevm::writer::Call;
 
-use super::{db, to_json, Store};
+use super::{db, i, to_json, Store};
 use crate::{Error, Result};
 
 /// An attempt not decided yet.
@@ -19,10 +19,6 @@ pub struct PendingAttempt {
     pub attempt: Attempt,
     /// The keeper block at which it was written (and broadcast).
     pub sent_block: u64,
-}
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 fn decode_err(what: &str, e: impl std::fmt::Display) -> Error {
