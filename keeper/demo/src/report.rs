@@ -65,8 +65,9 @@ impl Report {
 }
 
 /// One keeper's finality lag (`tao20_finality_lag_blocks`: the chain's finalized head less the
-/// last block it committed), sampled every second while it served metrics. The killed keeper has
-/// no samples while it is down; the cut-off keeper's include its outage.
+/// last block it committed), sampled every second while it served metrics, from the first time
+/// it followed the head. The killed keeper has no samples while it is down; the cut-off keeper's
+/// include its outage.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct LagRow {

@@ -305,16 +305,20 @@ pub async fn run(opts: &DemoOptions) -> Result<(Run, Report)> {
 /// Each keeper's finality lag samples.
 type Lags = Arc<Mutex<Vec<Vec<u64>>>>;
 
-/// Samples every keeper's finality lag once a second, until aborted; a keeper that does not
-/// answer (killed, restarting) is not sampled.
+/// Samples every keeper's finality lag once a second, until aborted, from the first time the
+/// keeper follows the head (its catch-up from the deployment block at start is not lag); a keeper
+/// that does not answer (killed, restarting) is not sampled.
 async fn sample_lags(file: DevnetFile, lags: Lags) {
+    let mut following = [false; KEEPERS];
     loop {
-        for i in 0..KEEPERS {
+        for (i, following) in following.iter_mut().enumerate() {
             let lag = keepers::metrics(&file, i, Duration::from_millis(800))
                 .await
                 .ok()
                 .and_then(|m| m.get("tao20_finality_lag_blocks").copied());
-            if let (Some(lag), Ok(mut l)) = (lag, lags.lock()) {
+            let Some(lag) = lag else { continue };
+            *following |= lag <= 5;
+            if let (true, Ok(mut l)) = (*following, lags.lock()) {
                 if let Some(v) = l.get_mut(i) {
                     v.push(lag);
                 }
