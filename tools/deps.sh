@@ -4,20 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: mold, the linker `make test` links its ~70 test and tool binaries with (GNU ld
-# spends a CPU-second or two more on each; tools/test-all.sh uses mold only when it is there).
-APT_PACKAGES=(mold)
+# Debian packages some crates or tests need (none yet beyond the base image).
+APT_PACKAGES=()
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
-  apt_sudo=()
-  [ "$(id -u)" -eq 0 ] || apt_sudo=(sudo)
-  apt_install() {
-    "${apt_sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  }
-  apt_install 2>/dev/null || { "${apt_sudo[@]}" apt-get update -qq && apt_install; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # promtool checks and unit-tests ops/prometheus's alerting rules (tools/test-all.sh). Debian ships

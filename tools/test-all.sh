@@ -7,10 +7,6 @@ cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export PATH="$PWD/node_modules/.bin:$PATH"
 logs=$(mktemp -d)
-# mold links the test binaries in a fraction of GNU ld's time (tools/deps.sh installs it).
-if command -v mold >/dev/null 2>&1; then
-  export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-fuse-ld=mold"
-fi
 # The tests' temporary directories (keeper and miner databases, devnet directories) go on tmpfs
 # when the machine has one: what the SQLite-backed tests wait on is the fsync of every committed
 # block, several keepers at a time, and durability across a power loss is not what they test (a
