@@ -321,29 +321,19 @@ impl Exchange {
         if let Some(vouched) = &pushed.config {
             // The digest counts only under the message signer's own vouch: anyone can relay a
             // peer's signature, nobody else can say what that peer's parameters are.
-            let v = vouch_digest(self.chain_id, self.contract, vouched.config_digest);
-            match recover(&v, &vouched.signature) {
+            let bad = |detail| Err((StatusCode::BAD_REQUEST, "bad_signature", detail));
+            match self.voucher(vouched.config_digest, &vouched.signature) {
                 Ok(by) if by == signer => {
                     if signer != self.me {
                         self.digests.saw(&signer.to_string(), vouched.config_digest);
                     }
                 }
                 Ok(by) => {
-                    return Err((
-                        StatusCode::BAD_REQUEST,
-                        "bad_signature",
-                        format!(
-                            "the config digest is vouched for by {by}, the message by {signer}"
-                        ),
+                    return bad(format!(
+                        "the config digest is vouched for by {by}, the message by {signer}"
                     ))
                 }
-                Err(e) => {
-                    return Err((
-                        StatusCode::BAD_REQUEST,
-                        "bad_signature",
-                        format!("the config digest's vouch: {e}"),
-                    ))
-                }
+                Err(e) => return bad(format!("the config digest's vouch: {e}")),
             }
         }
         let message_version = crate::reports::version_of(&pushed.message);
@@ -453,11 +443,16 @@ async fn config(
 }
 
 impl Exchange {
+    /// Who vouched for the config digest `digest` with `signature`.
+    fn voucher(&self, digest: B256, signature: &[u8]) -> std::result::Result<Address, String> {
+        let vouched = vouch_digest(self.chain_id, self.contract, digest);
+        recover(&vouched, signature).map_err(|e| e.to_string())
+    }
+
     /// Counts a peer's `/v1/config` answer if it is vouched for by a current signer other than
     /// this keeper; what was wrong otherwise.
     pub fn count_config(&self, answer: &ConfigAnswer) -> std::result::Result<(), String> {
-        let vouched = vouch_digest(self.chain_id, self.contract, answer.config_digest);
-        let signer = recover(&vouched, &answer.signature).map_err(|e| e.to_string())?;
+        let signer = self.voucher(answer.config_digest, &answer.signature)?;
         if signer != answer.signer {
             return Err(format!("signed by {signer}, claims {}", answer.signer));
         }

@@ -77,6 +77,9 @@ pub struct Executor {
     pub doppelganger: Arc<Doppelganger>,
     /// The peers' config digests: in the minority, nothing is signed.
     pub digests: Arc<PeerDigests>,
+    /// This keeper's config digest and its vouch (as `/v1/config` serves them), sent with every
+    /// pushed signature.
+    pub vouch: VouchedDigest,
 }
 
 /// A Sign held back (doppelganger, or a config digest in the minority) is looked at again this
@@ -253,15 +256,10 @@ impl Executor {
                 None => return Ok(Step::Done),
             }
         };
-        let mine = self.digests.mine();
-        let vouch = crate::consensus::vouch_digest(self.chain_id, self.contract, mine);
         let signed = SignedMessage {
             message,
             signature: sig.into(),
-            config: Some(VouchedDigest {
-                config_digest: mine,
-                signature: self.signer.sign_digest(&vouch)?.to_vec().into(),
-            }),
+            config: Some(self.vouch.clone()),
         };
         let fanout = self.client.push_all(self.peers(), &signed).await;
         self.metrics

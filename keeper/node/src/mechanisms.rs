@@ -379,26 +379,20 @@ impl Mechanisms {
         prices: &PriceCache,
         ahead: MechAhead,
     ) -> Result<MechInputs> {
-        let (schedule, alpha) = match (ahead.schedule, ahead.alpha) {
-            (Some(s), Some(a)) => (Ok(s), Ok(a)),
-            (s, a) => {
-                let (s2, a2) = tokio::join!(
-                    async {
-                        match s {
-                            Some(s) => Ok(s),
-                            None => subtensor.epoch_schedule(b, self.netuid).await,
-                        }
-                    },
-                    async {
-                        match a {
-                            Some(a) => Ok(a),
-                            None => subtensor.current_alpha_price(b, self.netuid).await,
-                        }
-                    }
-                );
-                (s2, a2)
+        let (schedule, alpha) = tokio::join!(
+            async {
+                match ahead.schedule {
+                    Some(s) => Ok(s),
+                    None => subtensor.epoch_schedule(b, self.netuid).await,
+                }
+            },
+            async {
+                match ahead.alpha {
+                    Some(a) => Ok(a),
+                    None => subtensor.current_alpha_price(b, self.netuid).await,
+                }
             }
-        };
+        );
         let schedule = match schedule {
             Ok(s) => s,
             // The subnet does not exist at this block (the keeper started before it did).
@@ -409,15 +403,20 @@ impl Mechanisms {
         };
         let alpha = alpha?;
         let cached = prices.read().map(|p| p.clone()).unwrap_or_default();
-        let prices = cached
+        let prices: BTreeMap<String, Fp18> = cached
             .into_iter()
             .filter(|(k, _)| k == settle::TAO_USDC || k == settle::HASHP_USDC)
             .collect();
-        let since = b.saturating_sub(self.params.ban_lookback_blocks);
-        let bans = stored::bans(lock(store).conn())?
-            .into_iter()
-            .filter(|(_, at)| (since..=b).contains(at))
-            .collect();
+        // The bans only go into a commitment, and without both off-chain prices there is none.
+        let bans = if prices.len() == 2 {
+            let since = b.saturating_sub(self.params.ban_lookback_blocks);
+            stored::bans(lock(store).conn())?
+                .into_iter()
+                .filter(|(_, at)| (since..=b).contains(at))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(MechInputs {
             schedule: Some(schedule),
             alpha: Some(alpha),

@@ -21,7 +21,7 @@ use tao20_feeds::sampler::{PoolSample, SampleSink, Sampler, SinkError, TickOutco
 use crate::chain_executor::ChainExecutor;
 use crate::config::KeeperConfig;
 use crate::engine::{Engine, Shared};
-use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter};
+use crate::exchange::{Exchange, HeldPool, PeerClient, RateLimiter, VouchedDigest};
 use crate::executor::Executor;
 use crate::mechanisms::PriceCache;
 use crate::metrics::Metrics;
@@ -330,6 +330,10 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         dry_run: cfg.dry_run,
         doppelganger,
         digests: digests.clone(),
+        vouch: VouchedDigest {
+            config_digest: exchange.config.config_digest,
+            signature: exchange.config.signature.clone(),
+        },
     };
     // Every task gets the supervisor's stop; each returns when it turns true. The servers start
     // first: a peer that asks while this keeper loads its state gets an answer, not a connection

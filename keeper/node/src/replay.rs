@@ -23,6 +23,7 @@ use crate::engine::{CreationState, Recorded};
 use crate::mechanisms::{self, MechOutcome, MechRecord, MechState};
 use crate::store::mechanisms as stored;
 use crate::store::state as tables;
+use crate::store::subtensor;
 use crate::store::{from_json, journal, reports, to_json};
 use crate::{Error, Result};
 
@@ -217,17 +218,18 @@ fn mechanisms_again(
         );
     }
     for (mecid, epoch, uids, values) in &decided.weights {
-        match stored::weights(conn, *mecid, *epoch)? {
-            Some((u, v)) if &u == uids && &v == values => {}
-            Some((u, v)) => miss.push(format!(
-                "mechanism {mecid}'s weights of epoch {epoch}: stored {u:?} {v:?}, replayed {uids:?} {values:?}"
+        match subtensor::weights(conn, *mecid, *epoch)? {
+            Some(w) if &w.uids == uids && &w.values == values => {}
+            Some(w) => miss.push(format!(
+                "mechanism {mecid}'s weights of epoch {epoch}: stored {:?} {:?}, replayed {uids:?} {values:?}",
+                w.uids, w.values
             )),
             None => miss.push(format!(
                 "mechanism {mecid}'s weights of epoch {epoch} were decided again but not stored"
             )),
         }
     }
-    let stored_commitment = stored::commitment_at(conn, b)?;
+    let stored_commitment = subtensor::commitment(conn, b)?.map(|c| c.payload);
     let replayed = decided
         .commitment
         .as_ref()

@@ -4,7 +4,7 @@
 //! mechanisms' sense step, and recorded with that block so it can be replayed.
 
 use alloy_primitives::B256;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Deserialize;
 use tao20_auction::delivery::{Sample, Telemetry, WorkerReading};
 use tao20_auction::weights::{Payment, WindowSettlement};
@@ -309,34 +309,4 @@ pub fn windows_settled_at(conn: &Connection, b: u64) -> Result<Vec<(u64, String)
         out.push((u64::try_from(start).unwrap_or(0), result));
     }
     Ok(out)
-}
-
-/// The weights stored for (mechanism, epoch): uids and values.
-pub fn weights(conn: &Connection, mecid: u8, epoch: u64) -> Result<Option<(Vec<u16>, Vec<u16>)>> {
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT uids, weight_values FROM weights WHERE mecid = ?1 AND epoch_block = ?2",
-            rusqlite::params![mecid, i(epoch)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(db("weights"))?;
-    row.map(|(uids, values)| {
-        Ok((
-            from_json("stored uids", &uids)?,
-            from_json("stored weights", &values)?,
-        ))
-    })
-    .transpose()
-}
-
-/// The price commitment decided at block `b`, as stored (hex).
-pub fn commitment_at(conn: &Connection, b: u64) -> Result<Option<String>> {
-    conn.query_row(
-        "SELECT payload FROM commitments WHERE block = ?1",
-        [i(b)],
-        |r| r.get(0),
-    )
-    .optional()
-    .map_err(db("commitments"))
 }
