@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use alloy::primitives::B256;
+use alloy::primitives::{Bytes, B256};
 use tao20_creation::eip712::CreationFile;
 
 use crate::events::LoggedEvent;
@@ -46,6 +46,9 @@ pub trait Bevm: Send + Sync {
         number: u64,
         what: &str,
     ) -> impl Future<Output = Result<Option<B256>>> + Send;
+
+    /// The input of transaction `tx`; `None` when the node does not have it.
+    fn transaction_input(&self, tx: B256) -> impl Future<Output = Result<Option<Bytes>>> + Send;
 
     /// The contract's events in blocks `[from, to]` (`from` known to be kept), in chain order.
     fn logs_of_kept_blocks(
@@ -92,6 +95,10 @@ impl Bevm for crate::Reader {
         crate::Reader::kept_block_hash(self, number, what)
     }
 
+    fn transaction_input(&self, tx: B256) -> impl Future<Output = Result<Option<Bytes>>> + Send {
+        crate::Reader::transaction_input(self, tx)
+    }
+
     fn logs_of_kept_blocks(
         &self,
         from: u64,
@@ -136,6 +143,10 @@ impl<T: Bevm + ?Sized> Bevm for std::sync::Arc<T> {
         what: &str,
     ) -> impl Future<Output = Result<Option<B256>>> + Send {
         (**self).kept_block_hash(number, what)
+    }
+
+    fn transaction_input(&self, tx: B256) -> impl Future<Output = Result<Option<Bytes>>> + Send {
+        (**self).transaction_input(tx)
     }
 
     fn logs_of_kept_blocks(

@@ -104,6 +104,66 @@ impl From<&Sweep> for TAO20::Sweep {
     }
 }
 
+fn plain_positions(ps: &[TAO20::Position]) -> Vec<Position> {
+    ps.iter().map(Position::from).collect()
+}
+
+impl From<&TAO20::CreationFile> for CreationFile {
+    fn from(f: &TAO20::CreationFile) -> Self {
+        Self {
+            epoch_id: f.epochId,
+            valid_from_block: f.validFromBlock,
+            valid_until_block: f.validUntilBlock,
+            shares_per_unit: f.sharesPerUnit,
+            tolerance_bps: f.toleranceBps,
+            min_units: f.minUnits,
+            assets: f.assets.iter().map(Asset::from).collect(),
+            signer_set_version: f.signerSetVersion,
+        }
+    }
+}
+
+impl From<&TAO20::CreationReport> for CreationReport {
+    fn from(r: &TAO20::CreationReport) -> Self {
+        Self {
+            request_id: r.requestId,
+            epoch_id: r.epochId,
+            creation_file_hash: r.creationFileHash,
+            receiver: r.receiver,
+            units: r.units,
+            positions: plain_positions(&r.positions),
+            delivery_block: r.deliveryBlock,
+            delivery_index: r.deliveryIndex,
+            value_rao: r.valueRao,
+            nav_per_share: r.navPerShare,
+            signer_set_version: r.signerSetVersion,
+        }
+    }
+}
+
+impl From<&TAO20::RefundReport> for RefundReport {
+    fn from(r: &TAO20::RefundReport) -> Self {
+        Self {
+            request_id: r.requestId,
+            coldkey: r.coldkey,
+            positions: plain_positions(&r.positions),
+            delivery_block: r.deliveryBlock,
+            delivery_index: r.deliveryIndex,
+            signer_set_version: r.signerSetVersion,
+        }
+    }
+}
+
+impl From<&TAO20::Sweep> for Sweep {
+    fn from(s: &TAO20::Sweep) -> Self {
+        Self {
+            positions: plain_positions(&s.positions),
+            nonce: s.nonce,
+            signer_set_version: s.signerSetVersion,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +213,7 @@ mod tests {
         };
         assert_eq!(
             TAO20::RefundReport::from(&refund).eip712_hash_struct(),
-            Eip712Message::RefundReport(refund).struct_hash()
+            Eip712Message::RefundReport(refund.clone()).struct_hash()
         );
         let sweep = Sweep {
             positions: report.positions.clone(),
@@ -162,7 +222,7 @@ mod tests {
         };
         assert_eq!(
             TAO20::Sweep::from(&sweep).eip712_hash_struct(),
-            Eip712Message::Sweep(sweep).struct_hash()
+            Eip712Message::Sweep(sweep.clone()).struct_hash()
         );
         let file = CreationFile {
             epoch_id: 2,
@@ -185,5 +245,52 @@ mod tests {
         );
         let back: Vec<Asset> = sol.assets.iter().map(Asset::from).collect();
         assert_eq!(back, file.assets);
+
+        // A landed transaction's calldata gives back exactly the message and signatures sent:
+        // what the on-chain doppelganger check recovers signers from.
+        use crate::writer::Call;
+        let sigs = vec![
+            alloy::primitives::Bytes::from(vec![1u8; 65]),
+            alloy::primitives::Bytes::from(vec![2u8; 65]),
+        ];
+        let calls = [
+            Call::PublishEpoch {
+                file,
+                signatures: sigs.clone(),
+            },
+            Call::Mint {
+                report: report.clone(),
+                signatures: sigs.clone(),
+            },
+            Call::Refund {
+                report: refund,
+                signatures: sigs.clone(),
+            },
+            Call::Sweep {
+                order: sweep,
+                signatures: sigs.clone(),
+            },
+        ];
+        for call in calls {
+            let input = call.calldata();
+            assert_eq!(Call::from_calldata(&input), Some(call.clone()));
+            let (message, signatures) = call.signed().unwrap();
+            assert_eq!(signatures, &sigs[..]);
+            let expected = match call.name() {
+                "publishEpoch" => "CreationFile",
+                "mint" => "CreationReport",
+                "refund" => "RefundReport",
+                _ => "Sweep",
+            };
+            assert_eq!(message.type_name(), expected);
+            // Cut short, or of another function, it is not a report call.
+            assert_eq!(Call::from_calldata(&input[..input.len() / 2]), None);
+        }
+        let expire = Call::Expire {
+            request_id: report.request_id,
+        };
+        assert_eq!(Call::from_calldata(&expire.calldata()), None);
+        assert!(expire.signed().is_none());
+        assert_eq!(Call::from_calldata(&[0xde, 0xad]), None);
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
 
-use alloy::primitives::{keccak256, B256};
+use alloy::primitives::{keccak256, Bytes, B256};
 use tao20_creation::eip712::CreationFile;
 
 use crate::api::Bevm;
@@ -44,6 +44,8 @@ struct Chain {
     kept_from: u64,
     /// While set, every read fails as an unreachable endpoint does.
     down: Option<String>,
+    /// The input of each transaction mined with [`MemoryBevm::mine_call`], and its block.
+    inputs: BTreeMap<B256, (u64, Bytes)>,
 }
 
 impl Chain {
@@ -80,6 +82,7 @@ impl MemoryBevm {
                 fork: 0,
                 kept_from: 0,
                 down: None,
+                inputs: BTreeMap::new(),
             }),
         }
     }
@@ -124,6 +127,27 @@ impl MemoryBevm {
                 state,
             },
         );
+        number
+    }
+
+    /// Mines the next block with one transaction whose input is `input` (a report call) and
+    /// whose logs are `events`, as [`MemoryBevm::mine`] does. Returns its number.
+    pub fn mine_call(
+        &self,
+        input: Bytes,
+        events: Vec<ContractEvent>,
+        change: impl FnOnce(&mut MemoryState),
+    ) -> u64 {
+        let number = self.mine(events, change);
+        let mut c = self.lock();
+        let Some(block) = c.blocks.get_mut(&number) else {
+            return number;
+        };
+        let tx = keccak256([block.hash.as_slice(), input.as_ref()].concat());
+        for e in &mut block.events {
+            e.tx_hash = tx;
+        }
+        c.inputs.insert(tx, (number, input));
         number
     }
 
@@ -253,6 +277,19 @@ impl Bevm for MemoryBevm {
                 });
             }
             Ok(c.blocks.get(&number).map(|b| b.hash))
+        });
+        std::future::ready(r)
+    }
+
+    fn transaction_input(&self, tx: B256) -> impl Future<Output = Result<Option<Bytes>>> + Send {
+        let r = self.read("eth_getTransactionByHash", |c| {
+            Ok(match c.inputs.get(&tx) {
+                // Gone with its block: reorganised away, or discarded by a pruned node.
+                Some((n, input)) if *n >= c.kept_from && c.blocks.contains_key(n) => {
+                    Some(input.clone())
+                }
+                _ => None,
+            })
         });
         std::future::ready(r)
     }

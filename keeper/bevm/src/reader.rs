@@ -5,7 +5,7 @@
 //! any honest node, now or later.
 
 use alloy::eips::BlockId;
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{BlockNumberOrTag, Filter};
 use serde::{Deserialize, Serialize};
@@ -327,6 +327,18 @@ impl Reader {
             .await
             .map_err(|e| Error::rpc(format!("eth_getBlockByNumber({number})"), e))?;
         Ok(block.map(|b| b.header.hash))
+    }
+
+    /// The input of transaction `tx`; `None` when the node does not have it (a pruned node
+    /// answers `null` for a discarded block's transactions).
+    pub async fn transaction_input(&self, tx: B256) -> Result<Option<Bytes>> {
+        use alloy::consensus::Transaction as _;
+        let found = self
+            .provider
+            .get_transaction_by_hash(tx)
+            .await
+            .map_err(|e| Error::rpc(format!("eth_getTransactionByHash({tx})"), e))?;
+        Ok(found.map(|t| t.input().clone()))
     }
 
     /// The hash of block `number`, telling the two reasons a node has no such block apart:

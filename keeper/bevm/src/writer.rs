@@ -15,7 +15,7 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::sol_types::{SolCall, SolInterface};
 use serde::{Deserialize, Serialize};
-use tao20_creation::eip712::{CreationFile, CreationReport, RefundReport, Sweep};
+use tao20_creation::eip712::{CreationFile, CreationReport, Eip712Message, RefundReport, Sweep};
 
 use crate::bindings::TAO20::{self, TAO20Errors};
 use crate::error::ContractError;
@@ -147,6 +147,62 @@ impl Call {
             .abi_encode(),
         }
         .into()
+    }
+
+    /// The report call `input` encodes, if it is one of the four that carry signatures
+    /// (`publishEpoch`, `mint`, `refund`, `sweep`): what a landed transaction's signers signed.
+    pub fn from_calldata(input: &[u8]) -> Option<Call> {
+        let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;
+        Some(match selector {
+            TAO20::publishEpochCall::SELECTOR => {
+                let c = TAO20::publishEpochCall::abi_decode(input).ok()?;
+                Call::PublishEpoch {
+                    file: (&c.file).into(),
+                    signatures: c.signatures,
+                }
+            }
+            TAO20::mintCall::SELECTOR => {
+                let c = TAO20::mintCall::abi_decode(input).ok()?;
+                Call::Mint {
+                    report: (&c.report).into(),
+                    signatures: c.signatures,
+                }
+            }
+            TAO20::refundCall::SELECTOR => {
+                let c = TAO20::refundCall::abi_decode(input).ok()?;
+                Call::Refund {
+                    report: (&c.report).into(),
+                    signatures: c.signatures,
+                }
+            }
+            TAO20::sweepCall::SELECTOR => {
+                let c = TAO20::sweepCall::abi_decode(input).ok()?;
+                Call::Sweep {
+                    order: (&c.order).into(),
+                    signatures: c.signatures,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The signed message and its signatures; `None` for `expire`, which carries none.
+    pub fn signed(&self) -> Option<(Eip712Message, &[Bytes])> {
+        match self {
+            Call::PublishEpoch { file, signatures } => {
+                Some((Eip712Message::CreationFile(file.clone()), signatures))
+            }
+            Call::Mint { report, signatures } => {
+                Some((Eip712Message::CreationReport(report.clone()), signatures))
+            }
+            Call::Refund { report, signatures } => {
+                Some((Eip712Message::RefundReport(report.clone()), signatures))
+            }
+            Call::Sweep { order, signatures } => {
+                Some((Eip712Message::Sweep(order.clone()), signatures))
+            }
+            Call::Expire { .. } => None,
+        }
     }
 
     /// Whether a revert means the subject is already settled on chain: the request is no longer

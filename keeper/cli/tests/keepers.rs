@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use alloy::primitives::U256;
+use alloy::primitives::{B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::BlockNumberOrTag;
 use alloy::sol_types::SolCall;
@@ -81,8 +81,22 @@ async fn calls(net: &Net, selector: [u8; 4], from: u64, to: u64) -> usize {
     n
 }
 
+/// Calls the devnet's BEVM endpoint (the Frontier relay the keepers use) with `method`.
+async fn bevm_call(
+    net: &Net,
+    method: &'static str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    tao20_bevm::rpc::connect(&net.file.bevm_rpc)
+        .unwrap()
+        .raw_request::<_, serde_json::Value>(method.into(), params)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
+    use serde_json::json;
     // The test is about one transaction per report, not expiry: with the devnet's 20-block grace,
     // keepers slowed by a loaded machine let the invalid request pass `expiry + grace` before
     // their refund landed, and it was expired instead (seen once in make test).
@@ -90,6 +104,17 @@ async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
     let m = miner(&net, "test-miner", MINER_EVM).await;
     let r = reader(&net);
     let start = r.head().await.unwrap();
+    // The keepers' first transmissions meet a node that refuses a gas estimate and then a
+    // broadcast, then a pool that keeps the next transaction out of every block (an underpriced
+    // one in a fee spike) until it is replaced at its nonce. The miner's own endpoint is anvil's.
+    bevm_call(&net, "devnet_failNext", json!(["eth_estimateGas", 1])).await;
+    bevm_call(
+        &net,
+        "devnet_failNext",
+        json!(["eth_sendRawTransaction", 1]),
+    )
+    .await;
+    bevm_call(&net, "devnet_holdNextSends", json!([1])).await;
 
     let valid = create(&net, &m, true).await;
     let invalid = create(&net, &m, false).await;
@@ -140,6 +165,24 @@ async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
         1,
         "epoch 1, by the keepers"
     );
+    // Every fault was met. The held transaction was never mined: its keeper replaced it at the
+    // same nonce, and the replacement was.
+    let faults = bevm_call(&net, "devnet_faults", json!([])).await;
+    assert_eq!(
+        faults["failuresPending"],
+        json!({"eth_estimateGas": 0, "eth_sendRawTransaction": 0}),
+        "{faults}"
+    );
+    assert_eq!(faults["holdsPending"], 0, "{faults}");
+    let held: Vec<B256> = serde_json::from_value(faults["held"].clone()).unwrap();
+    assert_eq!(held.len(), 1, "{faults}");
+    assert!(r
+        .provider()
+        .get_transaction_receipt(held[0])
+        .await
+        .unwrap()
+        .is_none());
+    let mut replaced = 0;
     for i in 0..5 {
         let s = status(&keepers::keeper_dir(&net.file.options.dir, i).join("keeper.sqlite"));
         assert_eq!(s["journal"]["refused"], 0, "keeper {i}: {s}");
@@ -147,7 +190,29 @@ async fn five_keepers_publish_mint_and_refund_each_with_one_transaction() {
             s["journal"]["signed"].as_u64().unwrap() >= 3,
             "keeper {i}: {s}"
         );
+        let attempts = s["recentAttempts"].as_array().unwrap();
+        if let Some(stuck) = attempts.iter().find(|a| a["tx"] == held[0].to_string()) {
+            assert_eq!(stuck["state"], "superseded", "keeper {i}: {s}");
+            assert!(
+                attempts.iter().any(|a| a["state"] == "mined"
+                    && a["nonce"] == stuck["nonce"]
+                    && a["subject"] == stuck["subject"]),
+                "keeper {i} mined no replacement: {s}"
+            );
+            replaced += 1;
+        }
+        // No nonce gap: every transaction a keeper sent was mined or replaced, and the chain
+        // counts exactly the mined ones (a gap would leave the later ones queued for ever).
+        assert_eq!(s["attempts"].get("pending"), None, "keeper {i}: {s}");
+        let mined = s["attempts"]["mined"].as_u64().unwrap_or(0);
+        let sent = r
+            .provider()
+            .get_transaction_count(net.file.keys.signers[i].evm.address)
+            .await
+            .unwrap();
+        assert_eq!(sent, mined, "keeper {i}: {s}");
     }
+    assert_eq!(replaced, 1, "one keeper held the stuck transaction");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

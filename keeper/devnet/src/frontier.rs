@@ -21,8 +21,12 @@
 //! - **Restarts** flush the transaction pool ([`FrontierRelay::restart`]).
 //!
 //! It also plays faults a real network has: a broadcast the node accepts and never propagates
-//! ([`FrontierRelay::drop_next_sends`]). Everything else passes through unchanged, batches
-//! included. The window is counted back from anvil's `latest`: `head - state_window + 1 ..= head`.
+//! ([`FrontierRelay::drop_next_sends`]); a transaction the pool keeps and never includes, as an
+//! underpriced one in a fee spike, until a replacement at its nonce arrives
+//! ([`FrontierRelay::hold_next_sends`]); a call the node refuses
+//! ([`FrontierRelay::fail_next`]: a failed gas estimate, a rejected broadcast). A harness out of
+//! process plays them through the `devnet_*` methods. Everything else passes through unchanged,
+//! batches included. The window is counted back from anvil's `latest`: `head - state_window + 1 ..= head`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,6 +122,9 @@ struct Inner {
     finalized: FinalizedSource,
     drop_sends: AtomicU64,
     dropped: Mutex<Vec<B256>>,
+    hold_sends: AtomicU64,
+    held: Mutex<Vec<B256>>,
+    fail_next: Mutex<std::collections::BTreeMap<String, u64>>,
     requests: AtomicU64,
     next_id: AtomicU64,
     head_cache: Mutex<Option<(std::time::Instant, u64)>>,
@@ -151,6 +158,9 @@ impl FrontierRelay {
             finalized,
             drop_sends: AtomicU64::new(0),
             dropped: Mutex::new(Vec::new()),
+            hold_sends: AtomicU64::new(0),
+            held: Mutex::new(Vec::new()),
+            fail_next: Mutex::new(std::collections::BTreeMap::new()),
             requests: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             head_cache: Mutex::new(None),
@@ -220,11 +230,27 @@ impl FrontierRelay {
 
     /// The hashes of the transactions dropped so far.
     pub fn dropped(&self) -> Vec<B256> {
-        self.inner
-            .dropped
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        lock(&self.inner.dropped).clone()
+    }
+
+    /// The next `n` transactions sent are accepted and kept out of every block, however often
+    /// they are sent again, as a pool keeps an underpriced transaction in a fee spike; another
+    /// transaction at the same nonce (a replacement with higher fees) goes through.
+    pub fn hold_next_sends(&self, n: u64) {
+        self.inner.hold_sends.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// The hashes of the transactions held so far.
+    pub fn held(&self) -> Vec<B256> {
+        lock(&self.inner.held).clone()
+    }
+
+    /// The next `n` calls of `method` fail with an internal error and never reach anvil: a
+    /// node refusing a gas estimate or a broadcast.
+    pub fn fail_next(&self, method: &str, n: u64) {
+        *lock(&self.inner.fail_next)
+            .entry(method.to_string())
+            .or_default() += n;
     }
 
     /// JSON-RPC calls answered (each call of a batch counts).
@@ -242,6 +268,17 @@ impl Drop for FrontierRelay {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Counters and lists of hashes: whatever a panicking holder left is still valid.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Takes one from a fault counter; false when it is at zero.
+fn take_one(n: &AtomicU64) -> bool {
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 /// A JSON-RPC error answer.
@@ -422,6 +459,12 @@ impl Inner {
         method: &str,
         mut params: Vec<Value>,
     ) -> std::result::Result<Value, Fail> {
+        if !method.starts_with("devnet_") && self.take_failure(method) {
+            tracing::info!(target: "devnet::frontier", method, "failing a call");
+            return Err(Fail::internal(format!(
+                "{method} refused (a fault the devnet injected)"
+            )));
+        }
         if let Some(i) = state_block_param(method) {
             return self.state_read(method, i, params).await;
         }
@@ -480,6 +523,45 @@ impl Inner {
                 self.drop_sends.fetch_add(n, Ordering::SeqCst);
                 Ok(Value::Bool(true))
             }
+            "devnet_holdNextSends" => {
+                let n = params
+                    .first()
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| Fail::params("expected a count"))?;
+                self.hold_sends.fetch_add(n, Ordering::SeqCst);
+                Ok(Value::Bool(true))
+            }
+            "devnet_failNext" => {
+                let (Some(target), Some(n)) = (
+                    params.first().and_then(Value::as_str),
+                    params.get(1).and_then(Value::as_u64),
+                ) else {
+                    return Err(Fail::params("expected a method name and a count"));
+                };
+                *lock(&self.fail_next).entry(target.to_string()).or_default() += n;
+                Ok(Value::Bool(true))
+            }
+            "devnet_faults" => {
+                let hashes = |v: &Mutex<Vec<B256>>| {
+                    Value::Array(
+                        lock(v)
+                            .iter()
+                            .map(|h| Value::String(h.to_string()))
+                            .collect(),
+                    )
+                };
+                let pending: Map<String, Value> = lock(&self.fail_next)
+                    .iter()
+                    .map(|(m, n)| (m.clone(), Value::from(*n)))
+                    .collect();
+                Ok(json!({
+                    "dropped": hashes(&self.dropped),
+                    "held": hashes(&self.held),
+                    "failuresPending": pending,
+                    "dropsPending": self.drop_sends.load(Ordering::SeqCst),
+                    "holdsPending": self.hold_sends.load(Ordering::SeqCst),
+                }))
+            }
             "eth_sendRawTransaction" => {
                 let raw = params
                     .first()
@@ -487,23 +569,39 @@ impl Inner {
                     .and_then(|s| s.strip_prefix("0x"))
                     .and_then(|s| hex::decode(s).ok())
                     .ok_or_else(|| Fail::params("expected the signed transaction's hex bytes"))?;
-                let dropping = self
-                    .drop_sends
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                if !dropping {
-                    return self.upstream(method, Value::Array(params)).await;
-                }
                 // An EIP-2718 transaction's hash is the keccak of its encoding.
                 let hash = keccak256(&raw);
+                let held = {
+                    let mut held = lock(&self.held);
+                    if !held.contains(&hash) && take_one(&self.hold_sends) {
+                        held.push(hash);
+                    }
+                    held.contains(&hash)
+                };
+                if held {
+                    tracing::info!(target: "devnet::frontier", tx = %hash, "holding a transaction out of every block");
+                    return Ok(Value::String(hash.to_string()));
+                }
+                if !take_one(&self.drop_sends) {
+                    return self.upstream(method, Value::Array(params)).await;
+                }
                 tracing::info!(target: "devnet::frontier", tx = %hash, "dropping a broadcast transaction");
-                self.dropped
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(hash);
+                lock(&self.dropped).push(hash);
                 Ok(Value::String(hash.to_string()))
             }
             _ => self.upstream(method, Value::Array(params)).await,
+        }
+    }
+
+    /// Whether the next call of `method` is one to fail (and counts it).
+    fn take_failure(&self, method: &str) -> bool {
+        let mut pending = lock(&self.fail_next);
+        match pending.get_mut(method) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
         }
     }
 

@@ -299,7 +299,7 @@ fn bare_deployment() -> tao20_bevm::Deployment {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reverts_batches_garbage_restarts_and_dropped_sends() {
+async fn reverts_batches_garbage_restarts_and_dropped_held_and_refused_sends() {
     let (anvil, direct) = bare_anvil().await;
     let relay = relay(&anvil.endpoint(), FrontierConfig::LITE).await;
     let url = relay.url();
@@ -431,6 +431,38 @@ async fn reverts_batches_garbage_restarts_and_dropped_sends() {
         .await
         .unwrap()
         .is_none());
+
+    // A held send: its hash comes back, no block ever includes it.
+    relay.hold_next_sends(1);
+    let held = *sender
+        .send_transaction(TransactionRequest::default().with_to(EMITTER))
+        .await
+        .unwrap()
+        .tx_hash();
+    assert_eq!(relay.held(), vec![held]);
+    direct.anvil_mine(Some(1), None).await.unwrap();
+    assert!(direct
+        .get_transaction_by_hash(held)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A refused call never reaches anvil; the next one does. A harness out of process arms
+    // the same faults and reads what they caught through the `devnet_*` methods.
+    let armed = rpc(&url, "devnet_failNext", json!(["eth_estimateGas", 1])).await;
+    assert_eq!(armed["result"], true, "{armed}");
+    let faults = rpc(&url, "devnet_faults", json!([])).await;
+    assert_eq!(
+        faults["result"]["failuresPending"]["eth_estimateGas"], 1,
+        "{faults}"
+    );
+    assert_eq!(faults["result"]["held"], json!([held.to_string()]));
+    let estimate = TransactionRequest::default().with_to(EMITTER);
+    let refused = sender.estimate_gas(estimate.clone()).await.unwrap_err();
+    assert!(refused.to_string().contains("refused"), "{refused}");
+    assert!(sender.estimate_gas(estimate).await.unwrap() > 0);
+    let bad = rpc(&url, "devnet_failNext", json!([7])).await;
+    assert_eq!(error_code(&bad), Some(INVALID_PARAMS), "{bad}");
 
     relay.stop();
     let stopped = tokio::time::timeout(

@@ -104,6 +104,9 @@ pub struct Engine<S, B> {
     metrics: Metrics,
     shared: Arc<Shared>,
     next_block: u64,
+    /// Landed reports are checked for this keeper's signatures from this block on
+    /// ([`crate::store::state::live_from`]).
+    live_from: u64,
     cursor: Cursor,
     state: CreationState,
     mech: Option<Mechanisms>,
@@ -241,10 +244,18 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
                 // The first block is replayed from the state it started with.
                 let text = json("creation state", &state)?;
                 let mech_text = json("mechanisms state", &mech_state)?;
-                lock(&store).write(|tx| tables::write_start(tx, start, &text, &mech_text))?;
+                // What landed before the database existed may carry this key's signatures
+                // from before its journal (a lost database, signatures made at deployment):
+                // history the journal cannot speak for, so the doppelganger check starts past
+                // today's head.
+                let live_from = subtensor.finalized_head().await?.number + 1;
+                lock(&store)
+                    .write(|tx| tables::write_start(tx, start, live_from, &text, &mech_text))?;
                 (start, Cursor::starting_at(start), state)
             }
         };
+        // A database from before the record re-reads nothing older than its next block.
+        let live_from = tables::live_from(lock(&store).conn())?.unwrap_or(next_block);
         let set = bevm
             .signer_set(next_block.saturating_sub(1).max(deployment.deploy_block))
             .await?;
@@ -265,6 +276,7 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
             metrics,
             shared,
             next_block,
+            live_from,
             cursor,
             state,
             mech,
@@ -423,6 +435,9 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
             inputs::Sensed::Inputs(inputs, cursor) => (*inputs, cursor),
         };
         let decision = decide_block(&src, &self.state, &mut inputs, &self.params).await?;
+        if b >= self.live_from {
+            self.check_landed(&inputs.landed)?;
+        }
 
         let fresh: Vec<MintRow> = decision.mints.iter().map(|(_, m)| m.clone()).collect();
         let (ms, mech_decided, mech_record) = match &self.mech {
@@ -485,6 +500,20 @@ impl<S: Subtensor, B: Bevm> Engine<S, B> {
             ));
         }
         self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Doppelganger detection on chain: a landed report carrying this keeper's own signature
+    /// over a digest its journal never signed was signed by another process with its key.
+    fn check_landed(&self, landed: &[inputs::Landed]) -> Result<()> {
+        let me = self.params.me;
+        for l in landed.iter().filter(|l| l.signers.contains(&me)) {
+            if !crate::store::journal::has_digest(lock(&self.store).conn(), &l.digest)? {
+                self.exchange
+                    .doppelganger
+                    .detected(&l.digest, &format!("on chain, transaction {}", l.tx));
+            }
+        }
         Ok(())
     }
 

@@ -8,12 +8,13 @@ mod world;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Bytes, B256, U256};
 use tao20_bevm::events::ContractEvent;
+use tao20_bevm::writer::Call;
 use tao20_chain::client::SubxtClient;
 use tao20_chain::sim::node::{NodeConfig, NodeServer};
 use tao20_chain::Subtensor as _;
-use tao20_creation::eip712::Eip712Message;
+use tao20_creation::eip712::{CreationReport, Eip712Message};
 use tao20_creation::lifecycle::{MintRecord, Status};
 use tao20_devnet::proxy::{self, Relay};
 use world::*;
@@ -76,6 +77,128 @@ async fn a_delivered_request_is_valued_and_journaled_block_by_block_and_replays(
         "from the first block on"
     );
     assert_eq!(replayed.reports, 1);
+}
+
+/// Keeper 0 values a delivered request and journals its report; returns the report.
+async fn journaled_report(w: &World, k: &mut Keeper, nonce: u64) -> CreationReport {
+    let r = w.request(nonce).await;
+    k.catch_up().await;
+    w.deliver(&r).await;
+    w.blocks(2).await;
+    k.catch_up().await;
+    k.creation_reports()
+        .into_iter()
+        .find_map(|(_, m)| match m {
+            Eip712Message::CreationReport(c) if c.request_id == r.request_id => Some(c),
+            _ => None,
+        })
+        .expect("the delivery was valued and journaled")
+}
+
+/// `report` minted on chain by a transaction carrying `signatures`.
+async fn land_mint(w: &World, report: &CreationReport, signatures: Vec<Bytes>) -> u64 {
+    let input = Call::Mint {
+        report: report.clone(),
+        signatures,
+    }
+    .calldata();
+    w.block_with_call(
+        input,
+        vec![ContractEvent::CreationMinted(MintRecord {
+            request_id: report.request_id,
+            miner: MINER_EVM,
+            epoch_id: report.epoch_id,
+            units: report.units,
+            value_rao: report.value_rao,
+            shares_out: U256::from(4u64),
+            block: w.head() + 1,
+        })],
+    )
+    .await
+}
+
+fn sign(i: u8, digest: &B256) -> Bytes {
+    Bytes::from(signer(i).sign_digest(digest).unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_landed_report_signed_with_the_keepers_key_over_content_it_never_signed_stops_its_signing(
+) {
+    let w = World::new().await;
+    let mut k = Keeper::start(&w, 0, 0, 10_000).await;
+    w.blocks(3).await;
+    k.catch_up().await;
+
+    // Its own report lands with its own signature (and a peer's, and one that recovers to
+    // nobody): nothing is wrong.
+    let report = journaled_report(&w, &mut k, 1).await;
+    let digest = Eip712Message::CreationReport(report.clone()).digest(CHAIN, CONTRACT);
+    // `v` outside {27, 28}: the contract would refuse it, and it recovers to no one.
+    let mut garbage = vec![0x1b; 65];
+    garbage[64] = 5;
+    let garbage = Bytes::from(garbage);
+    let landed_at = land_mint(
+        &w,
+        &report,
+        vec![sign(0, &digest), sign(1, &digest), garbage],
+    )
+    .await;
+    w.blocks(1).await;
+    k.catch_up().await;
+    let recorded = k.conn(|c| {
+        c.query_row(
+            "SELECT inputs FROM block_inputs WHERE block = ?1",
+            [landed_at as i64],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
+    });
+    let recorded: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    let landed = &recorded["inputs"]["landed"];
+    assert_eq!(landed.as_array().map(Vec::len), Some(1), "{landed}");
+    assert_eq!(landed[0]["digest"], digest.to_string());
+    let signers: Vec<alloy_primitives::Address> =
+        serde_json::from_value(landed[0]["signers"].clone()).unwrap();
+    assert_eq!(
+        signers,
+        vec![me(0), me(1)],
+        "the garbage signature recovers to no one"
+    );
+    assert!(!k.doppelganger.tripped(), "{:?}", k.doppelganger.detail());
+
+    // Another process with the same key signs other content for the next request, and that
+    // lands: the keeper never signed its digest, so its signing stops.
+    let own = journaled_report(&w, &mut k, 2).await;
+    let mut other = own.clone();
+    other.value_rao += U256::from(1u64);
+    let other_digest = Eip712Message::CreationReport(other.clone()).digest(CHAIN, CONTRACT);
+    let doppel_at = land_mint(
+        &w,
+        &other,
+        vec![sign(0, &other_digest), sign(1, &other_digest)],
+    )
+    .await;
+    assert!(!k.doppelganger.tripped(), "not read yet");
+    w.blocks(1).await;
+    k.catch_up().await;
+    let detail = k
+        .doppelganger
+        .detail()
+        .expect("the doppelganger is detected");
+    assert!(detail.contains(&other_digest.to_string()), "{detail}");
+    assert!(detail.contains("on chain"), "{detail}");
+    assert!(k.engine.next_block() > doppel_at, "the engine goes on");
+
+    // Keeper 1's key signed that report too, but its database starts after it landed: history
+    // from before its journal existed, which it cannot speak for, trips nothing.
+    let mut late = Keeper::start(&w, 1, 0, 10_000).await;
+    late.catch_up().await;
+    assert!(late.engine.next_block() > doppel_at);
+    assert!(
+        !late.doppelganger.tripped(),
+        "{:?}",
+        late.doppelganger.detail()
+    );
 }
 
 /// Rewrites block `b`'s recorded inputs with `f`.

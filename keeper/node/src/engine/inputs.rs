@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use futures_util::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use tao20_bevm::cursor::Cursor;
@@ -64,6 +64,22 @@ pub struct BlockInputs {
     /// Prices the keeper's history lacked and the node supplied, `(netuid, block, price)`: the
     /// commit adds them to the history.
     pub backfill: Vec<(u16, u64, u64)>,
+    /// The report transactions behind the block's settlement events, with the signers their
+    /// signatures recover to: read for doppelganger detection, never by a decision.
+    #[serde(default)]
+    pub landed: Vec<Landed>,
+}
+
+/// A report transaction that landed on chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Landed {
+    /// The transaction.
+    pub tx: B256,
+    /// The digest its signatures are over.
+    pub digest: B256,
+    /// The addresses they recover to (a signature that does not recover is left out).
+    pub signers: Vec<Address>,
 }
 
 impl BlockInputs {
@@ -273,7 +289,9 @@ pub async fn first<S: Subtensor, B: Bevm>(
         expireable: Vec::new(),
         open_files: None,
         backfill: Vec::new(),
+        landed: Vec::new(),
     };
+    inputs.landed = landed(src.bevm, &inputs.events, p).await?;
     // What the state and the events already say this block reads, fetched before the first pass.
     let mut needs = Needs {
         expireable: decide::expiry_candidates(state, b, p),
@@ -292,6 +310,47 @@ pub async fn first<S: Subtensor, B: Bevm>(
     }
     fetch(src, &mut inputs, needs, p).await?;
     Ok(Sensed::Inputs(Box::new(inputs), batch.next))
+}
+
+/// The report transactions behind `events`' settlements (`EpochPublished`, `CreationMinted`,
+/// `Refunded`, `Swept`), each read once. A transaction the node does not have, or whose input is
+/// not a report call, is left out: the check is a safety net, and it never holds the block back.
+async fn landed<B: Bevm>(bevm: &B, events: &[LoggedEvent], p: &Params) -> Result<Vec<Landed>> {
+    let mut txs: Vec<B256> = Vec::new();
+    for e in events {
+        let settles = matches!(
+            e.event,
+            ContractEvent::EpochPublished { .. }
+                | ContractEvent::CreationMinted(_)
+                | ContractEvent::Refunded { .. }
+                | ContractEvent::Swept { .. }
+        );
+        if settles && !txs.contains(&e.tx_hash) {
+            txs.push(e.tx_hash);
+        }
+    }
+    let inputs = try_join_all(txs.iter().map(|tx| bevm.transaction_input(*tx))).await?;
+    let mut out = Vec::new();
+    for (tx, input) in txs.into_iter().zip(inputs) {
+        let Some(call) = input.and_then(|i| tao20_bevm::writer::Call::from_calldata(&i)) else {
+            tracing::debug!(target: "keeper::engine", %tx, "settlement transaction not read as a report call");
+            continue;
+        };
+        let Some((message, signatures)) = call.signed() else {
+            continue;
+        };
+        let digest = message.digest(p.chain_id, p.contract);
+        let signers = signatures
+            .iter()
+            .filter_map(|s| tao20_creation::signing::recover(&digest, s).ok())
+            .collect();
+        out.push(Landed {
+            tx,
+            digest,
+            signers,
+        });
+    }
+    Ok(out)
 }
 
 /// The result of [`first`].

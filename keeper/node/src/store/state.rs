@@ -97,6 +97,7 @@ pub fn recorded(conn: &Connection) -> Result<Vec<(u64, String)>> {
 pub fn write_start(
     tx: &Transaction<'_>,
     first: u64,
+    live_from: u64,
     creation: &str,
     mechanisms: &str,
 ) -> Result<()> {
@@ -111,7 +112,16 @@ pub fn write_start(
     if super::meta(tx, "first_block")?.is_none() {
         super::set_meta(tx, "first_block", &first.to_string())?;
     }
+    if super::meta(tx, "live_from")?.is_none() {
+        super::set_meta(tx, "live_from", &live_from.to_string())?;
+    }
     Ok(())
+}
+
+/// The first block past the finalized head at the database's creation: what lands from there on
+/// was signed while this database's journal existed. `None` for a database older than the record.
+pub fn live_from(conn: &Connection) -> Result<Option<u64>> {
+    Ok(super::meta(conn, "live_from")?.and_then(|v| v.parse().ok()))
 }
 
 /// The first block this database's keeper processed, when it recorded it.

@@ -136,6 +136,25 @@ pub fn mechanisms(s: &Store) -> Result<serde_json::Value> {
     }))
 }
 
+/// The last 20 transaction attempts, newest first: a replacement shows as a second attempt at
+/// the nonce of a superseded one.
+fn recent_attempts(s: &Store) -> Result<Vec<serde_json::Value>> {
+    rows(
+        s,
+        "SELECT key, call, nonce, tx_hash, state, sent_block FROM tx_attempts ORDER BY id DESC LIMIT 20",
+        |r| {
+            Ok(serde_json::json!({
+                "subject": r.get::<_, String>(0)?,
+                "call": r.get::<_, String>(1)?,
+                "nonce": r.get::<_, i64>(2)?,
+                "tx": r.get::<_, String>(3)?,
+                "state": r.get::<_, String>(4)?,
+                "sentBlock": r.get::<_, i64>(5)?,
+            }))
+        },
+    )
+}
+
 /// The summary document.
 pub fn summary(s: &Store) -> Result<serde_json::Value> {
     let next_block: Option<i64> = s
@@ -196,6 +215,8 @@ pub fn summary(s: &Store) -> Result<serde_json::Value> {
         "signatures": count(s, "SELECT COUNT(*) FROM signatures")?,
         "outboxDepth": outbox::depth(s.conn())?,
         "transactions": group(s, "SELECT state, COUNT(*) FROM transactions GROUP BY state")?,
+        "attempts": group(s, "SELECT state, COUNT(*) FROM tx_attempts GROUP BY state")?,
+        "recentAttempts": recent_attempts(s)?,
         "recentTransactions": recent,
         "priceHistory": {
             "samples": count(s, "SELECT COUNT(*) FROM prices")?,

@@ -48,8 +48,14 @@ pub const WINDOW: u64 = 20;
 pub const GRACE: u64 = 10;
 pub const PRICE_WINDOW: u64 = 10;
 
+/// Keeper `i`'s report-signing key (tests sign as a keeper, or as its doppelganger, with it).
+pub fn signer(i: u8) -> tao20_creation::signing::ReportSigner {
+    tao20_creation::signing::ReportSigner::from_bytes(&B256::repeat_byte(0x41 + i)).unwrap()
+}
+
+/// Keeper `i`'s report-signing address.
 pub fn me(i: u8) -> Address {
-    Address::repeat_byte(0xa0 + i)
+    signer(i).address()
 }
 
 /// A transport that fails about one request in `every` (0: never), as an unreliable node does: a
@@ -198,7 +204,9 @@ impl World {
             ],
             signer_set_version: 1,
         };
-        let signers: Vec<Address> = (0..3).map(me).collect();
+        // Ascending, as the contract keeps them.
+        let mut signers: Vec<Address> = (0..3).map(me).collect();
+        signers.sort();
         let bevm = Arc::new(MemoryBevm::new(
             head,
             MemoryState {
@@ -239,6 +247,19 @@ impl World {
         let n = self.sim.advance(1).await.unwrap().number;
         self.bevm.mine_to(n - 1);
         assert_eq!(self.bevm.mine(events, |_| {}), n);
+        n
+    }
+
+    /// The next block on both chains, with one transaction of calldata `input` logging
+    /// `events`.
+    pub async fn block_with_call(
+        &self,
+        input: alloy_primitives::Bytes,
+        events: Vec<ContractEvent>,
+    ) -> u64 {
+        let n = self.sim.advance(1).await.unwrap().number;
+        self.bevm.mine_to(n - 1);
+        assert_eq!(self.bevm.mine_call(input, events, |_| {}), n);
         n
     }
 
@@ -318,6 +339,8 @@ pub struct Keeper<S = Client> {
     pub prices: PriceCache,
     /// Rounds that failed on an endpoint so far.
     pub failed: u64,
+    /// The doppelganger latch the keeper's signing obeys.
+    pub doppelganger: Arc<Doppelganger>,
 }
 
 pub fn config(history: u64) -> KeeperConfig {
@@ -386,6 +409,7 @@ impl<S: Subtensor + Clone> Keeper<S> {
             signers: vec![],
             threshold: 0,
         }));
+        let doppelganger = Arc::new(Doppelganger::new(metrics.clone()));
         let exchange = Arc::new(Exchange {
             chain_id: CHAIN,
             contract: CONTRACT,
@@ -402,7 +426,7 @@ impl<S: Subtensor + Clone> Keeper<S> {
                 idle: Duration::from_secs(10),
             },
             me: me(i),
-            doppelganger: Arc::new(Doppelganger::new(metrics.clone())),
+            doppelganger: doppelganger.clone(),
             config: ConfigAnswer {
                 signer: me(i),
                 config_digest: B256::ZERO,
@@ -450,6 +474,7 @@ impl<S: Subtensor + Clone> Keeper<S> {
             path,
             prices,
             failed: 0,
+            doppelganger,
         }
     }
 
