@@ -132,21 +132,7 @@ pub fn kill(p: &Started) {
     signal(p.pid, rustix::process::Signal::KILL);
 }
 
-/// Waits for SIGINT or SIGTERM.
-pub async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
+pub use tao20_runtime::signal::wait as wait_for_signal;
 
 /// A free TCP port on 127.0.0.1 (the OS picks; it is free when this returns).
 pub fn free_port() -> Result<u16> {

@@ -12,39 +12,6 @@ use crate::evm::EvmAccount;
 use crate::store::Store;
 use crate::{keys, Error, Result};
 
-/// A stop signal that turns true on SIGINT or SIGTERM.
-pub fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!(target: "miner", "shutting down");
-        let _ = tx.send(true);
-    });
-    rx
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// `tao20 miner create`: runs the creation miner of `cfg` until a signal.
 pub async fn create(cfg: MinerConfig) -> Result<()> {
     let coldkey = keys::coldkey(&cfg.wallet)?;
@@ -52,7 +19,7 @@ pub async fn create(cfg: MinerConfig) -> Result<()> {
     let evm = EvmAccount::connect(&cfg.bevm.rpc, keys::evm(&cfg.evm)?).await?;
     let store = Store::open(&cfg.store.path)?;
     let endpoint = cfg.subtensor.endpoint()?;
-    let stop = stop_on_signal();
+    let stop = tao20_runtime::signal::stop_on_signal("miner");
     let sub = SubxtClient::connect(&endpoint, Some(coldkey)).await?;
     Arbitrageur::new(cfg, sub, hotkey, evm, store)
         .await?
@@ -66,7 +33,7 @@ pub async fn bid(path: &Path) -> Result<()> {
     let first = parsed.map_err(|e| Error::config(path.display().to_string(), e))?;
     let hotkey = keys::hotkey(&first.wallet)?;
     let endpoint = first.subtensor.access().endpoint()?;
-    let stop = stop_on_signal();
+    let stop = tao20_runtime::signal::stop_on_signal("miner");
     let sub = SubxtClient::connect(&endpoint, Some(hotkey)).await?;
     Bidder::new(path.to_path_buf(), text, first, sub)
         .await?

@@ -110,7 +110,7 @@ pub async fn run_with<S: Subtensor + Clone + 'static>(
 ) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        wait_for_signal().await;
+        tao20_runtime::signal::wait().await;
         tracing::info!(target: "keeper", "shutting down");
         let _ = stop_tx.send(true);
         // A supervisor waits for the exit: never longer than this, whatever hangs.
@@ -119,28 +119,6 @@ pub async fn run_with<S: Subtensor + Clone + 'static>(
         std::process::exit(1);
     });
     run_until(cfg, subtensor, stop_rx).await
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Runs the keeper until `stop` turns true (tests drive this directly), or until one of its
