@@ -48,6 +48,46 @@ impl PasswordSource {
     }
 }
 
+/// A keystore and where its password comes from, as a keeper's (`[signer]`, `[transmitter]`) and
+/// a miner's (`[evm]`) configuration name them. Paths are taken as given: the configuration
+/// loaders expand `~` and resolve relative paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystoreConfig {
+    /// The keystore file (`~/.foundry/keystores/NAME`).
+    pub keystore: PathBuf,
+    /// A file holding the keystore password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// An environment variable holding it.
+    #[serde(default)]
+    pub password_env: Option<String>,
+}
+
+/// A [`KeystoreConfig`] naming both password sources, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("set exactly one of password_file and password_env")]
+pub struct PasswordSourceUnclear;
+
+impl KeystoreConfig {
+    /// Where the password comes from: exactly one source must be named.
+    pub fn password(&self) -> std::result::Result<PasswordSource, PasswordSourceUnclear> {
+        match (&self.password_file, &self.password_env) {
+            (Some(f), None) => Ok(PasswordSource::File(f.clone())),
+            (None, Some(v)) => Ok(PasswordSource::Env(v.clone())),
+            _ => Err(PasswordSourceUnclear),
+        }
+    }
+
+    /// Decrypts the keystore.
+    pub fn load(&self) -> Result<PrivateKeySigner> {
+        let password = self
+            .password()
+            .map_err(|e| keystore_err(&self.keystore, e))?;
+        load(&self.keystore, &password)
+    }
+}
+
 fn keystore_err(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::Keystore {
         path: path.display().to_string(),
@@ -160,5 +200,35 @@ mod tests {
         );
         assert!(parse_secret("0x1234").is_err());
         assert!(create(dir.path(), "../x", &pw).is_err());
+
+        // As a configuration names it: exactly one password source, or the keystore is named
+        // with the rule.
+        std::fs::write(
+            &pw_file,
+            "correct horse
+",
+        )
+        .unwrap();
+        let mut cfg = KeystoreConfig {
+            keystore: dir.path().join("keeper"),
+            password_file: Some(pw_file.clone()),
+            password_env: None,
+        };
+        assert_eq!(cfg.password(), Ok(PasswordSource::File(pw_file.clone())));
+        assert_eq!(cfg.load().unwrap().address(), addr);
+        cfg.password_env = Some("TAO20_UNUSED_PW".into());
+        assert_eq!(cfg.password(), Err(PasswordSourceUnclear));
+        let err = cfg.load().unwrap_err().to_string();
+        assert!(
+            err.contains("keeper") && err.contains("exactly one"),
+            "{err}"
+        );
+        cfg.password_file = None;
+        assert_eq!(
+            cfg.password(),
+            Ok(PasswordSource::Env("TAO20_UNUSED_PW".into()))
+        );
+        cfg.password_env = None;
+        assert_eq!(cfg.password(), Err(PasswordSourceUnclear));
     }
 }

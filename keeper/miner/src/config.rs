@@ -162,33 +162,8 @@ pub struct StakeConfig {
     pub hotkey: Option<String>,
 }
 
-/// The EVM key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvmConfig {
-    /// The keystore file (`~/.foundry/keystores/NAME`).
-    pub keystore: PathBuf,
-    /// A file holding the keystore password.
-    #[serde(default)]
-    pub password_file: Option<PathBuf>,
-    /// An environment variable holding it.
-    #[serde(default)]
-    pub password_env: Option<String>,
-}
-
-impl EvmConfig {
-    /// Where the password comes from.
-    pub fn password(&self) -> Result<tao20_bevm::keys::PasswordSource> {
-        match (&self.password_file, &self.password_env) {
-            (Some(f), None) => Ok(tao20_bevm::keys::PasswordSource::File(expand(f))),
-            (None, Some(v)) => Ok(tao20_bevm::keys::PasswordSource::Env(v.clone())),
-            _ => Err(Error::config(
-                "evm",
-                "set exactly one of password_file and password_env",
-            )),
-        }
-    }
-}
+/// The EVM key: a keystore and its password's source.
+pub type EvmConfig = tao20_bevm::keys::KeystoreConfig;
 
 /// The database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -443,15 +418,7 @@ fn default_stake() -> StakeConfig {
     StakeConfig { hotkey: None }
 }
 
-/// `~/` expanded with `$HOME`.
-pub fn expand(p: &Path) -> PathBuf {
-    match p.strip_prefix("~") {
-        Ok(rest) => std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(rest))
-            .unwrap_or_else(|| p.to_path_buf()),
-        Err(_) => p.to_path_buf(),
-    }
-}
+pub use tao20_runtime::paths::expand_home as expand;
 
 impl MinerConfig {
     /// Loads `file`, then the `TAO20_SECTION__KEY` environment; validates the result.
@@ -502,7 +469,7 @@ impl MinerConfig {
     /// Rejects configurations the miner cannot run with.
     pub fn validate(&self) -> Result<()> {
         self.subtensor.endpoint()?;
-        self.evm.password()?;
+        self.evm.password().map_err(|e| Error::config("evm", e))?;
         self.wallet.validate()?;
         let s = &self.strategy;
         crate::sizing::check_bps("strategy.slippage_bps", s.slippage_bps)?;

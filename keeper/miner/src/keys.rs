@@ -55,5 +55,5 @@ pub fn stake_hotkey(stake: &StakeConfig, w: &WalletConfig) -> Result<AccountId> 
 
 /// The EVM key from its keystore.
 pub fn evm(cfg: &EvmConfig) -> Result<PrivateKeySigner> {
-    Ok(tao20_bevm::keys::load(&cfg.keystore, &cfg.password()?)?)
+    Ok(cfg.load()?)
 }

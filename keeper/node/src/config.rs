@@ -164,33 +164,9 @@ pub struct WalletConfig {
     pub suri_file: Option<PathBuf>,
 }
 
-/// The report-signing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignerConfig {
-    /// The keystore file (`~/.foundry/keystores/NAME`).
-    pub keystore: PathBuf,
-    /// A file holding the keystore password.
-    #[serde(default)]
-    pub password_file: Option<PathBuf>,
-    /// An environment variable holding it.
-    #[serde(default)]
-    pub password_env: Option<String>,
-}
-
-impl SignerConfig {
-    /// Where the password comes from.
-    pub fn password(&self) -> Result<tao20_bevm::keys::PasswordSource> {
-        match (&self.password_file, &self.password_env) {
-            (Some(f), None) => Ok(tao20_bevm::keys::PasswordSource::File(expand(f))),
-            (None, Some(v)) => Ok(tao20_bevm::keys::PasswordSource::Env(v.clone())),
-            _ => Err(Error::Config {
-                what: "signer".into(),
-                reason: "set exactly one of password_file and password_env".into(),
-            }),
-        }
-    }
-}
+/// The report-signing key (and a transmitter's, `[transmitter]`): a keystore and its password's
+/// source.
+pub type SignerConfig = tao20_bevm::keys::KeystoreConfig;
 
 /// The database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -675,15 +651,7 @@ impl FlagOverrides {
     }
 }
 
-/// `~/` expanded with `$HOME`.
-pub fn expand(p: &Path) -> PathBuf {
-    match p.strip_prefix("~") {
-        Ok(rest) => std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(rest))
-            .unwrap_or_else(|| p.to_path_buf()),
-        Err(_) => p.to_path_buf(),
-    }
-}
+pub use tao20_runtime::paths::expand_home as expand;
 
 impl KeeperConfig {
     /// Loads `file`, then the `TAO20_` environment, then the flags; validates the result.
@@ -720,8 +688,10 @@ impl KeeperConfig {
         cfg.bevm.deployment = expand(&cfg.bevm.deployment);
         cfg.signer.keystore = expand(&cfg.signer.keystore);
         cfg.store.path = expand(&cfg.store.path);
+        cfg.signer.password_file = cfg.signer.password_file.as_deref().map(expand);
         if let Some(t) = &mut cfg.transmitter {
             t.keystore = expand(&t.keystore);
+            t.password_file = t.password_file.as_deref().map(expand);
         }
         cfg.validate()?;
         Ok(cfg)
@@ -735,9 +705,13 @@ impl KeeperConfig {
                 reason: reason.into(),
             })
         };
-        self.signer.password()?;
-        if let Some(t) = &self.transmitter {
-            t.password()?;
+        for (what, keystore) in [
+            ("signer", Some(&self.signer)),
+            ("transmitter", self.transmitter.as_ref()),
+        ] {
+            if let Some(Err(e)) = keystore.map(SignerConfig::password) {
+                return bad(what, &e.to_string());
+            }
         }
         if self.bevm.tx_confirmations == 0 || self.bevm.replace_after_blocks == 0 {
             return bad(

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use alloy_primitives::Address;
-use tao20_bevm::keys;
 use tao20_bevm::reader::SignerSet;
 use tao20_bevm::{Deployment, Reader, Writer};
 use tao20_chain::client::keys::Signer as SubstrateSigner;
@@ -65,7 +64,7 @@ pub fn load_hotkey(cfg: &KeeperConfig) -> Result<SubstrateSigner> {
 
 /// The report-signing key from its keystore.
 pub fn load_report_signer(cfg: &KeeperConfig) -> Result<ReportSigner> {
-    let key = keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?;
+    let key = cfg.signer.load()?;
     Ok(ReportSigner::from_bytes(&key.to_bytes())?)
 }
 
@@ -157,8 +156,8 @@ pub async fn run_until<S: Subtensor + Clone + 'static>(
         // The transactions' key: a separate transmitter's when configured, so that the
         // report-signing key need hold no funds.
         let key = match &cfg.transmitter {
-            Some(t) => keys::load(&t.keystore, &t.password()?)?,
-            None => keys::load(&cfg.signer.keystore, &cfg.signer.password()?)?,
+            Some(t) => t.load()?,
+            None => cfg.signer.load()?,
         };
         let from = key.address();
         Some(
