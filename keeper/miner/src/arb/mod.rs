@@ -19,276 +19,39 @@
 //! the spot price) minus EVM gas, minus the bond when it is lost. Substrate transaction fees are not
 //! counted (the simulator charges none).
 
+mod decide;
+mod op;
+
+pub use op::{CreateOp, Landed, Operation, Paid, Pnl, RedeemOp, Snapshot, StakeMove, TxRecord};
+
 use std::time::Duration;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::{SolCall, SolEvent};
-use serde::{Deserialize, Serialize};
 use tao20_bevm::bindings::TAO20;
 use tao20_bevm::events::{decode_log, ContractEvent};
 use tao20_bevm::reader::RequestStatus;
 use tao20_bevm::{Deployment, Reader};
-use tao20_chain::types::{AccountId, Bytes32, Call, Event, StakeEvent, TransferStake};
+use tao20_chain::types::{AccountId, Bytes32, Call, Event, TransferStake};
 use tao20_chain::Subtensor;
 use tao20_creation::ids::{delivery_remark, request_id};
 use tao20_creation::nav::WEI_PER_RAO;
 
 use crate::config::{format_tao, Amounts, MinerConfig};
-use crate::evm::{EvmAccount, SignedTx, TxOutcome, TxState};
+use crate::evm::{EvmAccount, TxOutcome, TxState};
 use crate::market::{self, MarketAddresses};
 use crate::observe::{observe, Observation, PriceHistory};
 use crate::sizing::{
-    self, amount_out, less_slippage, AssetQuote, CreationInputs, CreationPlan, PositionQuote,
-    RedemptionInputs, RedemptionPlan,
+    self, amount_out, less_slippage, AssetQuote, CreationInputs, PositionQuote, RedemptionInputs,
 };
 use crate::store::Store;
 use crate::{crash, Error, Result};
+use decide::{ceil_rao, floor_rao, Absent};
+use op::last_tx_block;
 
 const TARGET: &str = "miner::create";
-
-/// An EVM transaction of an operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TxRecord {
-    /// The signed transaction.
-    pub signed: SignedTx,
-    /// Its outcome, once mined.
-    pub outcome: Option<TxOutcome>,
-}
-
-/// The block of an operation's last mined EVM transaction (0: none): the premium after an
-/// operation is read there or later, whatever block its substrate side finished at.
-fn last_tx_block(txs: &[TxRecord]) -> u64 {
-    txs.iter()
-        .filter_map(|t| t.outcome.as_ref().map(|o| o.block))
-        .max()
-        .unwrap_or(0)
-}
-
-/// A stake movement of the miner's own (a purchase or a sale).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StakeMove {
-    /// Block.
-    pub block: u64,
-    /// Extrinsic index.
-    pub index: u32,
-    /// Subnet.
-    pub netuid: u16,
-    /// TAO paid or received, rao.
-    pub tao: u64,
-    /// Alpha bought or sold, rao.
-    pub alpha: u64,
-    /// Swap fee.
-    pub fee: u64,
-}
-
-/// Where a delivery landed and what the vault received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Landed {
-    /// Block.
-    pub block: u64,
-    /// Extrinsic index.
-    pub index: u32,
-    /// Alpha per netuid (the vault's `StakeAdded` amounts).
-    pub amounts: Vec<(u16, u64)>,
-}
-
-/// One position a redemption paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Paid {
-    /// Subnet.
-    pub netuid: u16,
-    /// The fund hotkey the alpha arrives under.
-    pub hotkey: B256,
-    /// Alpha, rao.
-    pub amount: u64,
-}
-
-/// The market when an operation was decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    /// Block.
-    pub block: u64,
-    /// NAV per share, rao.
-    #[serde(with = "tao20_creation::dec")]
-    pub nav_rao: U256,
-    /// The pool's price of a share, rao.
-    #[serde(with = "tao20_creation::dec")]
-    pub pool_price_rao: U256,
-    /// Premium, bps.
-    #[serde(with = "crate::sizing::i128_dec")]
-    pub premium_bps: i128,
-}
-
-impl Snapshot {
-    fn of(o: &Observation) -> Self {
-        Self {
-            block: o.block,
-            nav_rao: o.nav.nav_per_share,
-            pool_price_rao: o.pool_price_rao,
-            premium_bps: o.premium_bps,
-        }
-    }
-}
-
-/// Profit and loss of an operation, rao.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Pnl {
-    /// What went in: TAO spent (alpha bought, shares bought) and alpha already held at its value.
-    pub cost_rao: u64,
-    /// What came back.
-    pub proceeds_rao: u64,
-    /// EVM gas.
-    pub gas_rao: u64,
-    /// The bond, when lost.
-    pub bond_lost_rao: u64,
-    /// `proceeds - cost - gas - bond lost`.
-    #[serde(with = "crate::sizing::i128_dec")]
-    pub profit_rao: i128,
-}
-
-/// A creation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateOp {
-    /// Its step: requesting, buying, delivering, following, claiming, selling, unwinding, done.
-    pub step: String,
-    /// The plan.
-    pub plan: CreationPlan,
-    /// The market when it was decided.
-    pub decided: Snapshot,
-    /// The miner's request nonce at the decision.
-    pub nonce: U256,
-    /// The request id that nonce gives.
-    pub request_id: B256,
-    /// The delivery remark.
-    pub remark: B256,
-    /// `minSharesOut`.
-    pub min_shares_out: U256,
-    /// The bond, wei.
-    pub bond_wei: U256,
-    /// The request's block, once it exists.
-    pub request_block: Option<u64>,
-    /// The request's epoch.
-    pub epoch_id: Option<u64>,
-    /// EVM transactions.
-    pub txs: Vec<TxRecord>,
-    /// Alpha held under the staking hotkey before buying, per netuid (locked or not).
-    pub held_before: Vec<(u16, u64)>,
-    /// Alpha held under the staking hotkey that a stake lock kept out of the delivery, per
-    /// netuid, at the last purchase check (bought instead).
-    #[serde(default)]
-    pub locked: Vec<(u16, u64)>,
-    /// Its value at the spot price then, rao.
-    pub held_value_rao: u64,
-    /// Alpha bought.
-    pub buys: Vec<StakeMove>,
-    /// A purchase may have been submitted at this head and not recorded yet.
-    pub buy_watch_from: Option<u64>,
-    /// Failed purchase attempts.
-    pub buy_failures: u32,
-    /// Where the delivery landed and what the vault received.
-    pub delivery: Option<Landed>,
-    /// Shares minted, once minted.
-    pub shares_out: Option<U256>,
-    /// The request's final status (`minted`, `refunded`, `expired`, or `abandoned`).
-    pub outcome: Option<String>,
-    /// TAO the shares sold for, wei.
-    pub sale_wei: Option<U256>,
-    /// Alpha sold back.
-    pub unwinds: Vec<StakeMove>,
-    /// A sale may have been submitted at this head and not recorded yet.
-    pub unwind_watch_from: Option<u64>,
-    /// Profit and loss, when done.
-    pub pnl: Option<Pnl>,
-    /// The market when it was done.
-    pub finished: Option<Snapshot>,
-    /// Why it stopped early.
-    pub note: Option<String>,
-}
-
-/// A redemption.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RedeemOp {
-    /// Its step: buying, redeeming, unstaking, done.
-    pub step: String,
-    /// The plan.
-    pub plan: RedemptionPlan,
-    /// The market when it was decided.
-    pub decided: Snapshot,
-    /// EVM transactions.
-    pub txs: Vec<TxRecord>,
-    /// Shares bought.
-    pub shares: Option<U256>,
-    /// Alpha paid per position.
-    pub redeemed: Option<Vec<Paid>>,
-    /// Native TAO paid, wei.
-    pub native_wei: Option<U256>,
-    /// Alpha sold.
-    pub unstakes: Vec<StakeMove>,
-    /// A sale may have been submitted at this head and not recorded yet.
-    pub unstake_watch_from: Option<u64>,
-    /// Profit and loss, when done.
-    pub pnl: Option<Pnl>,
-    /// The market when it was done.
-    pub finished: Option<Snapshot>,
-    /// Why it stopped early.
-    pub note: Option<String>,
-}
-
-/// An operation as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Operation {
-    /// A creation.
-    Create(Box<CreateOp>),
-    /// A redemption.
-    Redeem(Box<RedeemOp>),
-}
-
-impl Operation {
-    fn kind(&self) -> &'static str {
-        match self {
-            Operation::Create(_) => "create",
-            Operation::Redeem(_) => "redeem",
-        }
-    }
-
-    fn step(&self) -> &str {
-        match self {
-            Operation::Create(c) => &c.step,
-            Operation::Redeem(r) => &r.step,
-        }
-    }
-
-    fn done(&self) -> bool {
-        matches!(self.step(), "done")
-    }
-
-    /// The newest block anything of this operation landed in.
-    fn last_block(&self) -> u64 {
-        let (txs, moves, delivery): (&[TxRecord], Vec<&StakeMove>, u64) = match self {
-            Operation::Create(c) => (
-                &c.txs,
-                c.buys.iter().chain(&c.unwinds).collect(),
-                c.delivery.as_ref().map_or(0, |d| d.block),
-            ),
-            Operation::Redeem(r) => (&r.txs, r.unstakes.iter().collect(), 0),
-        };
-        txs.iter()
-            .filter_map(|t| t.outcome.as_ref().map(|o| o.block))
-            .chain(moves.iter().map(|m| m.block))
-            .fold(delivery, u64::max)
-    }
-}
 
 /// What a step achieved.
 enum Progress {
@@ -306,42 +69,6 @@ enum TxProgress {
     Failed,
     /// Broadcast, not mined yet.
     Wait,
-}
-
-fn stake_move(block: u64, index: u32, e: &StakeEvent) -> StakeMove {
-    StakeMove {
-        block,
-        index,
-        netuid: e.netuid,
-        tao: e.tao,
-        alpha: e.alpha,
-        fee: e.fee,
-    }
-}
-
-fn has_remark(call: &Call, remark: &[u8]) -> bool {
-    match call {
-        Call::BatchAll { calls } => calls
-            .iter()
-            .any(|c| matches!(c, Call::Remark { data } if data == remark)),
-        _ => false,
-    }
-}
-
-fn stake_calls(call: &Call) -> bool {
-    match call {
-        Call::AddStake { .. } | Call::RemoveStake { .. } => true,
-        Call::BatchAll { calls } => calls.iter().any(stake_calls),
-        _ => false,
-    }
-}
-
-fn ceil_rao(wei: U256) -> u64 {
-    u64::try_from(wei.div_ceil(U256::from(WEI_PER_RAO))).unwrap_or(u64::MAX)
-}
-
-fn floor_rao(wei: U256) -> u64 {
-    u64::try_from(wei / U256::from(WEI_PER_RAO)).unwrap_or(u64::MAX)
 }
 
 /// The creation miner.
@@ -597,34 +324,15 @@ impl<S: Subtensor> Arbitrageur<S> {
             self.evm.address(),
             nonce,
         );
-        let op = CreateOp {
-            step: "requesting".into(),
-            min_shares_out: less_slippage(plan.shares_out, self.cfg.strategy.slippage_bps),
+        let min_shares_out = less_slippage(plan.shares_out, self.cfg.strategy.slippage_bps);
+        let remark = delivery_remark(self.deployment.chain_id, self.deployment.vault_coldkey, id);
+        let op = CreateOp::new(
             plan,
-            decided: Snapshot::of(obs),
-            nonce,
-            request_id: id,
-            remark: delivery_remark(self.deployment.chain_id, self.deployment.vault_coldkey, id),
-            bond_wei: bond,
-            request_block: None,
-            epoch_id: None,
-            txs: Vec::new(),
-            held_before: Vec::new(),
-            locked: Vec::new(),
-            held_value_rao: 0,
-            buys: Vec::new(),
-            buy_watch_from: None,
-            buy_failures: 0,
-            delivery: None,
-            shares_out: None,
-            outcome: None,
-            sale_wei: None,
-            unwinds: Vec::new(),
-            unwind_watch_from: None,
-            pnl: None,
-            finished: None,
-            note: None,
-        };
+            Snapshot::of(obs),
+            (nonce, id, remark),
+            min_shares_out,
+            bond,
+        );
         tracing::info!(target: TARGET, block = obs.block, request = %id, units = op.plan.units,
             premium_bps = obs.premium_bps, nav = %obs.nav.nav_per_share, pool = %obs.pool_price_rao,
             cost = %format_tao(i128::from(op.plan.cost_rao)),
@@ -719,22 +427,14 @@ impl<S: Subtensor> Arbitrageur<S> {
         purpose: &str,
         make: impl std::future::Future<Output = Result<(Address, Bytes, U256)>>,
     ) -> Result<TxProgress> {
-        let pending = {
-            let txs = match op {
-                Operation::Create(c) => &c.txs,
-                Operation::Redeem(r) => &r.txs,
-            };
-            txs.iter()
-                .rposition(|t| t.signed.purpose == purpose && t.outcome.is_none())
-        };
+        let pending = op
+            .txs()
+            .iter()
+            .rposition(|t| t.signed.purpose == purpose && t.outcome.is_none());
         let Some(i) = pending else {
             let (to, data, value) = make.await?;
             let signed = self.evm.sign(purpose, to, data, value).await?;
-            let txs = match op {
-                Operation::Create(c) => &mut c.txs,
-                Operation::Redeem(r) => &mut r.txs,
-            };
-            txs.push(TxRecord {
+            op.txs_mut().push(TxRecord {
                 signed: signed.clone(),
                 outcome: None,
             });
@@ -744,17 +444,11 @@ impl<S: Subtensor> Arbitrageur<S> {
             tracing::debug!(target: TARGET, purpose, tx = %signed.hash, nonce = signed.nonce, "broadcast");
             return Ok(TxProgress::Wait);
         };
-        let signed = match op {
-            Operation::Create(c) => c.txs[i].signed.clone(),
-            Operation::Redeem(r) => r.txs[i].signed.clone(),
-        };
+        let signed = op.txs()[i].signed.clone();
         match self.evm.state(&signed).await? {
             TxState::Mined(m) => {
                 let (outcome, receipt) = *m;
-                match op {
-                    Operation::Create(c) => c.txs[i].outcome = Some(outcome.clone()),
-                    Operation::Redeem(r) => r.txs[i].outcome = Some(outcome.clone()),
-                }
+                op.txs_mut()[i].outcome = Some(outcome.clone());
                 self.save(id, op, head)?;
                 if outcome.success {
                     Ok(TxProgress::Done(Box::new((outcome, receipt))))
@@ -777,10 +471,7 @@ impl<S: Subtensor> Arbitrageur<S> {
                     gas_used: 0,
                     cost_wei: U256::ZERO,
                 };
-                match op {
-                    Operation::Create(c) => c.txs[i].outcome = Some(outcome.clone()),
-                    Operation::Redeem(r) => r.txs[i].outcome = Some(outcome.clone()),
-                }
+                op.txs_mut()[i].outcome = Some(outcome.clone());
                 self.save(id, op, head)?;
                 Ok(TxProgress::Failed)
             }
@@ -798,36 +489,56 @@ impl<S: Subtensor> Arbitrageur<S> {
         Ok(U256::from(block.header.timestamp.saturating_add(3_600)))
     }
 
-    /// Whether a stake extrinsic that may have been submitted at finalized head `from` (by a
-    /// process that died before recording it) is final by `head`: it lands a block after the best
-    /// head then, which finality trails, so scanning to `head` sooner could miss it and buy or
-    /// sell a second time.
-    fn watch_settled(&self, from: u64, head: u64) -> bool {
-        head >= from.saturating_add(self.cfg.strategy.inflight_blocks)
-    }
-
     /// The miner's own stake extrinsics in blocks `(from, to]`.
     async fn scan_stake_moves(&self, from: u64, to: u64, added: bool) -> Result<Vec<StakeMove>> {
         let mut out = Vec::new();
         for b in from.saturating_add(1)..=to {
             for ext in self.sub.block_extrinsics(b).await? {
-                if ext.signer != Some(self.coldkey) || !ext.success || !stake_calls(&ext.call) {
-                    continue;
-                }
-                for e in &ext.events {
-                    match e {
-                        Event::StakeAdded(s) if added && s.coldkey == self.coldkey => {
-                            out.push(stake_move(b, ext.index, s))
-                        }
-                        Event::StakeRemoved(s) if !added && s.coldkey == self.coldkey => {
-                            out.push(stake_move(b, ext.index, s))
-                        }
-                        _ => {}
-                    }
+                if ext.signer == Some(self.coldkey) && ext.success && decide::stake_calls(&ext.call)
+                {
+                    out.extend(decide::own_moves(
+                        b,
+                        ext.index,
+                        &ext.events,
+                        self.coldkey,
+                        added,
+                    ));
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The step's stake extrinsic announced and not recorded (the process died between): once
+    /// it would be final, the blocks since are searched for it, what it moved is recorded and the
+    /// watch cleared. Found or not, the stake read after that is final past it, so what it shows
+    /// is what moved. `false`: not final yet, wait.
+    async fn settle_watch(
+        &self,
+        id: i64,
+        op: &mut Operation,
+        head: u64,
+        added: bool,
+    ) -> Result<bool> {
+        let Some((from, mut moves)) = op
+            .stake_watch()
+            .and_then(|(watch, moves)| watch.map(|from| (from, moves.clone())))
+        else {
+            return Ok(true);
+        };
+        if !decide::watch_settled(from, head, self.cfg.strategy.inflight_blocks) {
+            return Ok(false);
+        }
+        let found = self.scan_stake_moves(from, head, added).await?;
+        let new = decide::merge_moves(&mut moves, found);
+        tracing::info!(target: TARGET, from, head, new, kind = if added { "purchase" } else { "sale" },
+            "searched the blocks for a stake extrinsic made before a restart");
+        if let Some((watch, recorded)) = op.stake_watch() {
+            *watch = None;
+            *recorded = moves;
+        }
+        self.save(id, op, head)?;
+        Ok(true)
     }
 
     // ----- steps --------------------------------------------------------------------------------
@@ -870,10 +581,7 @@ impl<S: Subtensor> Arbitrageur<S> {
     }
 
     fn goto(&self, id: i64, op: &mut Operation, head: u64, step: &str) -> Result<Progress> {
-        match op {
-            Operation::Create(c) => c.step = step.into(),
-            Operation::Redeem(r) => r.step = step.into(),
-        }
+        op.set_step(step);
         self.save(id, op, head)?;
         Ok(Progress::Continue)
     }
@@ -946,18 +654,8 @@ impl<S: Subtensor> Arbitrageur<S> {
         tracing::warn!(target: TARGET, request = %c.request_id, reason = why, "creation not requested");
         c.note = Some(why.into());
         c.outcome = Some("abandoned".into());
-        let gas = c
-            .txs
-            .iter()
-            .filter_map(|t| t.outcome.as_ref())
-            .fold(U256::ZERO, |a, o| a + o.cost_wei);
-        c.pnl = Some(Pnl {
-            cost_rao: 0,
-            proceeds_rao: 0,
-            gas_rao: ceil_rao(gas),
-            bond_lost_rao: 0,
-            profit_rao: -i128::from(ceil_rao(gas)),
-        });
+        // No request: nothing bought, no bond posted; only gas went.
+        c.pnl = Some(decide::creation_pnl(c));
         c.step = "done".into();
         self.save(id, op, head)?;
         Ok(Progress::Wait)
@@ -987,99 +685,63 @@ impl<S: Subtensor> Arbitrageur<S> {
             self.basket(c, head).await?
         };
         // A purchase submitted just before a restart: record what it bought.
-        if let Some(from) = Self::create(op)?.buy_watch_from {
-            if !self.watch_settled(from, head) {
-                return Ok(Progress::Wait);
-            }
-            let found = self.scan_stake_moves(from, head, true).await?;
-            tracing::info!(target: TARGET, from, head, found = found.len(),
-                "searched the blocks for a purchase made before a restart");
-            let c = Self::create(op)?;
-            for m in found {
-                if !c
-                    .buys
-                    .iter()
-                    .any(|b| (b.block, b.index, b.netuid) == (m.block, m.index, m.netuid))
-                {
-                    c.buys.push(m);
-                }
-            }
-            c.buy_watch_from = None;
-            self.save(id, op, head)?;
+        if !self.settle_watch(id, op, head, true).await? {
+            return Ok(Progress::Wait);
         }
         // A purchase not yet final is not in the stake read at `head`: buying again now would
         // buy the basket twice.
         if Self::create(op)?.buys.iter().any(|b| b.block > head) {
             return Ok(Progress::Wait);
         }
-        // A stake lock (`staking/lock.rs`) counts against all of the coldkey's alpha on a
-        // subnet, and a delivery that includes locked alpha fails whole: only the unlocked part
-        // of what the hotkey holds counts towards the basket.
         let availability = self.sub.stake_availability(head, self.coldkey).await?;
-        let mut held = Vec::with_capacity(basket.len());
-        let mut staked_all = Vec::with_capacity(basket.len());
-        let mut locked = Vec::new();
+        let mut staked = Vec::with_capacity(basket.len());
         for (n, _) in &basket {
-            let staked = self.sub.stake(head, self.coldkey, self.hotkey, *n).await?;
-            staked_all.push(staked);
-            let movable = match &availability {
-                Some(a) => staked.min(a.get(n).map_or(0, |a| a.available)),
-                None => staked,
-            };
-            if movable < staked {
-                locked.push((*n, staked - movable));
-            }
-            held.push(movable);
+            staked.push(self.sub.stake(head, self.coldkey, self.hotkey, *n).await?);
         }
-        if !locked.is_empty() {
+        let holdings = decide::holdings(&basket, &staked, availability.as_ref());
+        if !holdings.locked.is_empty() {
             let c = Self::create(op)?;
-            if c.locked != locked {
-                tracing::warn!(target: TARGET, request = %c.request_id, ?locked,
+            if c.locked != holdings.locked {
+                tracing::warn!(target: TARGET, request = %c.request_id, locked = ?holdings.locked,
                     "alpha held under the hotkey is locked (netuid, rao): the delivery cannot include it, so the basket buys it instead");
             }
-            c.locked = locked;
+            c.locked = holdings.locked.clone();
         }
-        {
+        let first_look = {
             let c = Self::create(op)?;
-            if c.buys.is_empty() && c.held_before.is_empty() {
-                let mut value = 0u64;
-                for ((n, _), h) in basket.iter().zip(&held) {
-                    if *h > 0 {
-                        let price = self.sub.current_alpha_price(head, *n).await?;
-                        let v = u128::from(*h) * u128::from(price) / u128::from(WEI_PER_RAO);
-                        value = value.saturating_add(u64::try_from(v).unwrap_or(u64::MAX));
-                    }
+            c.buys.is_empty() && c.held_before.is_empty()
+        };
+        if first_look {
+            let mut value = 0u64;
+            for ((n, _), h) in basket.iter().zip(&holdings.movable) {
+                if *h > 0 {
+                    let price = self.sub.current_alpha_price(head, *n).await?;
+                    value = value.saturating_add(decide::alpha_value(*h, price));
                 }
-                // All of it, locked or not: what is above it afterwards was bought and is sold.
-                c.held_before = basket
-                    .iter()
-                    .zip(&staked_all)
-                    .map(|((n, _), h)| (*n, *h))
-                    .collect();
-                // Held alpha the delivery can use is a cost at its value now.
-                c.held_value_rao = value;
             }
+            let c = Self::create(op)?;
+            // All of it, locked or not: what is above it afterwards was bought and is sold.
+            c.held_before = basket
+                .iter()
+                .zip(&staked)
+                .map(|((n, _), h)| (*n, *h))
+                .collect();
+            // Held alpha the delivery can use is a cost at its value now.
+            c.held_value_rao = value;
         }
-        let shortfall: Vec<(u16, u64)> = basket
-            .iter()
-            .zip(&held)
-            .filter(|((_, need), have)| *have < need)
-            .map(|((n, need), have)| (*n, need - have))
-            .collect();
+        let shortfall = decide::shortfall(&basket, &holdings.movable);
         if shortfall.is_empty() {
             return self.goto(id, op, head, "delivering");
         }
         let c = Self::create(op)?;
-        if head.saturating_add(self.cfg.strategy.delivery_margin_blocks) >= self.window_end(c) {
-            return self.abandon(
-                id,
-                op,
-                head,
-                "the delivery window closes before the basket is bought",
-            );
-        }
-        if c.buy_failures >= 3 {
-            return self.abandon(id, op, head, "the basket could not be bought");
+        let refused = decide::purchase_refused(
+            c,
+            head,
+            self.window_end(c),
+            self.cfg.strategy.delivery_margin_blocks,
+        );
+        if let Some(why) = refused {
+            return self.abandon(id, op, head, why);
         }
         let mut calls = Vec::with_capacity(shortfall.len());
         let mut total: u64 = 0;
@@ -1088,12 +750,7 @@ impl<S: Subtensor> Arbitrageur<S> {
             let tao = pool.tao_to_buy(*alpha).ok_or_else(|| {
                 Error::Invalid(format!("netuid {n}'s pool cannot supply {alpha} alpha"))
             })?;
-            let tao = u128::from(tao)
-                * u128::from(10_000 + u64::from(self.cfg.strategy.buy_buffer_bps))
-                / 10_000;
-            // The runtime's minimum stake plus its fee.
-            let floor = u128::from(self.min_stake_rao) * 2;
-            let tao = u64::try_from(tao.max(floor)).unwrap_or(u64::MAX);
+            let tao = decide::stake_for(tao, self.cfg.strategy.buy_buffer_bps, self.min_stake_rao);
             total = total.saturating_add(tao);
             calls.push(Call::AddStake {
                 hotkey: self.hotkey,
@@ -1116,25 +773,17 @@ impl<S: Subtensor> Arbitrageur<S> {
         }
         Self::create(op)?.buy_watch_from = Some(head);
         self.save(id, op, head)?;
-        crash::point("before-buy");
-        match self.sub.submit(Call::BatchAll { calls }).await {
-            Ok(inc) => {
-                crash::point("after-buy");
+        match self.submit_stakes(calls, true, Some("buy")).await? {
+            Ok((block, moves)) => {
                 let c = Self::create(op)?;
-                for e in &inc.events {
-                    if let Event::StakeAdded(s) = e {
-                        if s.coldkey == self.coldkey {
-                            c.buys.push(stake_move(inc.block.number, inc.index, s));
-                        }
-                    }
-                }
+                c.buys.extend(moves);
                 c.buy_watch_from = None;
-                tracing::info!(target: TARGET, request = %c.request_id, block = inc.block.number,
+                tracing::info!(target: TARGET, request = %c.request_id, block,
                     tao = %format_tao(i128::from(total)), "basket bought");
-                self.save(id, op, inc.block.number)?;
+                self.save(id, op, block)?;
                 Ok(Progress::Continue)
             }
-            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+            Err(e) => {
                 let c = Self::create(op)?;
                 c.buy_watch_from = None;
                 c.buy_failures += 1;
@@ -1142,6 +791,31 @@ impl<S: Subtensor> Arbitrageur<S> {
                 tracing::warn!(target: TARGET, error = %e, "basket purchase failed");
                 Ok(Progress::Wait)
             }
+        }
+    }
+
+    /// Submits a stake `batch_all` whose watch the operation has saved: the block it landed in
+    /// and the coldkey's moves in it, or the dispatch error of an extrinsic that was included
+    /// and moved nothing. `crash_at` names the crash points around it (`before-…`, `after-…`).
+    async fn submit_stakes(
+        &self,
+        calls: Vec<Call>,
+        added: bool,
+        crash_at: Option<&str>,
+    ) -> Result<std::result::Result<(u64, Vec<StakeMove>), tao20_chain::Error>> {
+        if let Some(p) = crash_at {
+            crash::point(&format!("before-{p}"));
+        }
+        match self.sub.submit(Call::BatchAll { calls }).await {
+            Ok(inc) => {
+                if let Some(p) = crash_at {
+                    crash::point(&format!("after-{p}"));
+                }
+                let block = inc.block.number;
+                let moves = decide::own_moves(block, inc.index, &inc.events, self.coldkey, added);
+                Ok(Ok((block, moves)))
+            }
+            Err(e @ tao20_chain::Error::Dispatch { .. }) => Ok(Err(e)),
             Err(e) => Err(e.into()),
         }
     }
@@ -1165,7 +839,7 @@ impl<S: Subtensor> Arbitrageur<S> {
                 for ext in self.sub.block_extrinsics(b).await? {
                     if ext.signer == Some(self.coldkey)
                         && ext.success
-                        && has_remark(&ext.call, remark.as_slice())
+                        && decide::has_remark(&ext.call, remark.as_slice())
                     {
                         let amounts = self.vault_amounts(&ext.events);
                         self.store.delivery_landed(&key, b, ext.index)?;
@@ -1180,16 +854,23 @@ impl<S: Subtensor> Arbitrageur<S> {
                     }
                 }
             }
-            if head
-                <= intent
-                    .submitted_head
-                    .saturating_add(self.cfg.strategy.inflight_blocks)
-                && head <= window_end
-            {
-                return Ok(Progress::Wait);
-            }
-            if head.saturating_add(self.cfg.strategy.delivery_margin_blocks) >= window_end {
-                return self.abandon(id, op, head, "the delivery was not included in its window");
+            match decide::delivery_absent(
+                intent.submitted_head,
+                head,
+                window_end,
+                self.cfg.strategy.inflight_blocks,
+                self.cfg.strategy.delivery_margin_blocks,
+            ) {
+                Absent::Wait => return Ok(Progress::Wait),
+                Absent::Abandon => {
+                    return self.abandon(
+                        id,
+                        op,
+                        head,
+                        "the delivery was not included in its window",
+                    )
+                }
+                Absent::Resubmit => {}
             }
             // Proven absent for `inflight_blocks` blocks: the first submission is lost.
             tracing::warn!(target: TARGET, request = %request_id, submitted = intent.submitted_head,
@@ -1421,48 +1102,26 @@ impl<S: Subtensor> Arbitrageur<S> {
     }
 
     async fn unwinding(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
-        if let Some(from) = Self::create(op)?.unwind_watch_from {
-            if !self.watch_settled(from, head) {
-                return Ok(Progress::Wait);
-            }
-            let found = self.scan_stake_moves(from, head, false).await?;
-            tracing::info!(target: TARGET, from, head, found = found.len(),
-                "searched the blocks for a sale made before a restart");
-            let c = Self::create(op)?;
-            for m in found {
-                if !c
-                    .unwinds
-                    .iter()
-                    .any(|u| (u.block, u.index, u.netuid) == (m.block, m.index, m.netuid))
-                {
-                    c.unwinds.push(m);
-                }
-            }
-            c.unwind_watch_from = None;
-            // Found or not, the stake read below is final past the sale: what is still extra
-            // was not sold.
-            self.save(id, op, head)?;
+        if !self.settle_watch(id, op, head, false).await? {
+            return Ok(Progress::Wait);
         }
         let held_before = Self::create(op)?.held_before.clone();
         let availability = self.sub.stake_availability(head, self.coldkey).await?;
         let mut calls = Vec::new();
         for (n, before) in &held_before {
             let held = self.sub.stake(head, self.coldkey, self.hotkey, *n).await?;
-            // Never more than the lock leaves free: a `batch_all` with one refused sale sells
-            // nothing.
             let free = match &availability {
                 Some(a) => a.get(n).map_or(0, |a| a.available),
                 None => held,
             };
-            let extra = held.saturating_sub(*before).min(free);
+            // The price is read only when there is something to sell.
+            let price = if held.saturating_sub(*before).min(free) > 0 {
+                self.sub.current_alpha_price(head, *n).await?
+            } else {
+                0
+            };
+            let extra = decide::unwind_amount(held, *before, free, || price, self.min_stake_rao);
             if extra == 0 {
-                continue;
-            }
-            let price = self.sub.current_alpha_price(head, *n).await?;
-            let value = u128::from(extra) * u128::from(price) / u128::from(WEI_PER_RAO);
-            // Dust stays: the runtime refuses to unstake less than the minimum (unless it empties
-            // the position, which would sell alpha held before).
-            if value < u128::from(self.min_stake_rao) * 2 {
                 continue;
             }
             calls.push(Call::RemoveStake {
@@ -1476,25 +1135,18 @@ impl<S: Subtensor> Arbitrageur<S> {
         }
         Self::create(op)?.unwind_watch_from = Some(head);
         self.save(id, op, head)?;
-        match self.sub.submit(Call::BatchAll { calls }).await {
-            Ok(inc) => {
+        match self.submit_stakes(calls, false, None).await? {
+            Ok((block, moves)) => {
                 let c = Self::create(op)?;
-                for e in &inc.events {
-                    if let Event::StakeRemoved(s) = e {
-                        if s.coldkey == self.coldkey {
-                            c.unwinds.push(stake_move(inc.block.number, inc.index, s));
-                        }
-                    }
-                }
+                c.unwinds.extend(moves);
                 c.unwind_watch_from = None;
-                self.finish_creation(id, op, inc.block.number).await
+                self.finish_creation(id, op, block).await
             }
-            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+            Err(e) => {
                 tracing::warn!(target: TARGET, error = %e, "selling leftover alpha failed; kept");
                 Self::create(op)?.unwind_watch_from = None;
                 self.finish_creation(id, op, head).await
             }
-            Err(e) => Err(e.into()),
         }
     }
 
@@ -1533,33 +1185,8 @@ impl<S: Subtensor> Arbitrageur<S> {
 
     async fn finish_creation(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
         let c = Self::create(op)?;
-        let spent: u64 = c.buys.iter().map(|b| b.tao).fold(0, u64::saturating_add);
-        let used_held = c.held_value_rao;
-        let sold_back: u64 = c.unwinds.iter().map(|u| u.tao).fold(0, u64::saturating_add);
-        let sale = c.sale_wei.map_or(0, floor_rao);
-        let gas = ceil_rao(
-            c.txs
-                .iter()
-                .filter_map(|t| t.outcome.as_ref())
-                .fold(U256::ZERO, |a, o| a + o.cost_wei),
-        );
-        let minted = c.outcome.as_deref() == Some("minted");
-        let bond_lost = if minted || c.request_block.is_none() {
-            0
-        } else {
-            floor_rao(c.bond_wei)
-        };
-        let cost = spent.saturating_add(used_held);
-        let proceeds = sale.saturating_add(sold_back);
-        let profit =
-            i128::from(proceeds) - i128::from(cost) - i128::from(gas) - i128::from(bond_lost);
-        c.pnl = Some(Pnl {
-            cost_rao: cost,
-            proceeds_rao: proceeds,
-            gas_rao: gas,
-            bond_lost_rao: bond_lost,
-            profit_rao: profit,
-        });
+        let pnl = decide::creation_pnl(c);
+        c.pnl = Some(pnl);
         let nav = c.decided.nav_rao;
         let finished = self
             .snapshot_after(head.max(last_tx_block(&c.txs)), nav)
@@ -1569,12 +1196,14 @@ impl<S: Subtensor> Arbitrageur<S> {
         c.step = "done".into();
         tracing::info!(target: TARGET, request = %c.request_id, units = c.plan.units,
             outcome = c.outcome.as_deref().unwrap_or(""),
-            cost = %format_tao(i128::from(cost)), proceeds = %format_tao(i128::from(proceeds)),
-            gas = %format_tao(i128::from(gas)), bond_lost = %format_tao(i128::from(bond_lost)),
-            profit = %format_tao(profit),
+            cost = %format_tao(i128::from(pnl.cost_rao)),
+            proceeds = %format_tao(i128::from(pnl.proceeds_rao)),
+            gas = %format_tao(i128::from(pnl.gas_rao)),
+            bond_lost = %format_tao(i128::from(pnl.bond_lost_rao)),
+            profit = %format_tao(pnl.profit_rao),
             premium_before_bps = c.decided.premium_bps,
             premium_after_bps = finished.as_ref().map_or(0, |s| s.premium_bps),
-            "creation done: P&L {} TAO", format_tao(profit));
+            "creation done: P&L {} TAO", format_tao(pnl.profit_rao));
         self.save(id, op, head)?;
         Ok(Progress::Wait)
     }
@@ -1642,22 +1271,14 @@ impl<S: Subtensor> Arbitrageur<S> {
         };
         let fund = self.reader.fund(head).await?;
         let n = fund.positions.len();
-        // Minimums per position as planned (scaled to the shares actually bought), native last.
-        let mut min_amounts = Vec::with_capacity(n + 1);
-        for p in &fund.positions {
-            let planned = plan
-                .amounts
-                .iter()
-                .find(|(k, _)| *k == p.netuid)
-                .map_or(0, |(_, a)| *a);
-            let scaled = if plan.shares.is_zero() {
-                U256::ZERO
-            } else {
-                U256::from(planned) * shares / plan.shares
-            };
-            min_amounts.push(less_slippage(scaled, self.cfg.strategy.slippage_bps));
-        }
-        min_amounts.push(U256::ZERO);
+        let netuids: Vec<u16> = fund.positions.iter().map(|p| p.netuid).collect();
+        let min_amounts = decide::redeem_min_amounts(
+            &plan.amounts,
+            plan.shares,
+            shares,
+            &netuids,
+            self.cfg.strategy.slippage_bps,
+        );
         let tao20 = self.deployment.tao20;
         let coldkey = B256::from(self.coldkey.0);
         let make = async move {
@@ -1709,27 +1330,8 @@ impl<S: Subtensor> Arbitrageur<S> {
     }
 
     async fn unstaking(&self, id: i64, op: &mut Operation, head: u64) -> Result<Progress> {
-        if let Some(from) = Self::redeem(op)?.unstake_watch_from {
-            if !self.watch_settled(from, head) {
-                return Ok(Progress::Wait);
-            }
-            let found = self.scan_stake_moves(from, head, false).await?;
-            tracing::info!(target: TARGET, from, head, found = found.len(),
-                "searched the blocks for a sale made before a restart");
-            let r = Self::redeem(op)?;
-            for m in found {
-                if !r
-                    .unstakes
-                    .iter()
-                    .any(|u| (u.block, u.index, u.netuid) == (m.block, m.index, m.netuid))
-                {
-                    r.unstakes.push(m);
-                }
-            }
-            r.unstake_watch_from = None;
-            // Found or not, the stake read below is final past the sale: what is still held was
-            // not sold.
-            self.save(id, op, head)?;
+        if !self.settle_watch(id, op, head, false).await? {
+            return Ok(Progress::Wait);
         }
         // The redeem's receipt can be newer than the finalized head this round reads at: the
         // alpha it paid is not in that state yet, and reading it there would sell nothing.
@@ -1764,28 +1366,19 @@ impl<S: Subtensor> Arbitrageur<S> {
         }
         Self::redeem(op)?.unstake_watch_from = Some(head);
         self.save(id, op, head)?;
-        crash::point("before-unstake");
-        match self.sub.submit(Call::BatchAll { calls }).await {
-            Ok(inc) => {
-                crash::point("after-unstake");
+        match self.submit_stakes(calls, false, Some("unstake")).await? {
+            Ok((block, moves)) => {
                 let r = Self::redeem(op)?;
-                for e in &inc.events {
-                    if let Event::StakeRemoved(s) = e {
-                        if s.coldkey == self.coldkey {
-                            r.unstakes.push(stake_move(inc.block.number, inc.index, s));
-                        }
-                    }
-                }
+                r.unstakes.extend(moves);
                 r.unstake_watch_from = None;
-                self.finish_redemption(id, op, inc.block.number, None).await
+                self.finish_redemption(id, op, block, None).await
             }
-            Err(e @ tao20_chain::Error::Dispatch { .. }) => {
+            Err(e) => {
                 tracing::warn!(target: TARGET, error = %e, "unstaking failed; retrying");
                 Self::redeem(op)?.unstake_watch_from = None;
                 self.save(id, op, head)?;
                 Ok(Progress::Wait)
             }
-            Err(e) => Err(e.into()),
         }
     }
 
@@ -1797,29 +1390,8 @@ impl<S: Subtensor> Arbitrageur<S> {
         note: Option<&str>,
     ) -> Result<Progress> {
         let r = Self::redeem(op)?;
-        let bought = r.shares.is_some();
-        let spent = if bought { r.plan.spend_rao } else { 0 };
-        let unstaked: u64 = r
-            .unstakes
-            .iter()
-            .map(|u| u.tao)
-            .fold(0, u64::saturating_add);
-        let native = r.native_wei.map_or(0, floor_rao);
-        let gas = ceil_rao(
-            r.txs
-                .iter()
-                .filter_map(|t| t.outcome.as_ref())
-                .fold(U256::ZERO, |a, o| a + o.cost_wei),
-        );
-        let proceeds = unstaked.saturating_add(native);
-        let profit = i128::from(proceeds) - i128::from(spent) - i128::from(gas);
-        r.pnl = Some(Pnl {
-            cost_rao: spent,
-            proceeds_rao: proceeds,
-            gas_rao: gas,
-            bond_lost_rao: 0,
-            profit_rao: profit,
-        });
+        let pnl = decide::redemption_pnl(r);
+        r.pnl = Some(pnl);
         r.note = note.map(str::to_string);
         let nav = r.decided.nav_rao;
         let finished = self
@@ -1828,11 +1400,12 @@ impl<S: Subtensor> Arbitrageur<S> {
         let r = Self::redeem(op)?;
         r.finished = finished.clone();
         r.step = "done".into();
-        tracing::info!(target: TARGET, spend = %format_tao(i128::from(spent)),
-            proceeds = %format_tao(i128::from(proceeds)), gas = %format_tao(i128::from(gas)),
-            profit = %format_tao(profit), premium_before_bps = r.decided.premium_bps,
+        tracing::info!(target: TARGET, spend = %format_tao(i128::from(pnl.cost_rao)),
+            proceeds = %format_tao(i128::from(pnl.proceeds_rao)),
+            gas = %format_tao(i128::from(pnl.gas_rao)),
+            profit = %format_tao(pnl.profit_rao), premium_before_bps = r.decided.premium_bps,
             premium_after_bps = finished.as_ref().map_or(0, |s| s.premium_bps),
-            note = note.unwrap_or(""), "redemption done: P&L {} TAO", format_tao(profit));
+            note = note.unwrap_or(""), "redemption done: P&L {} TAO", format_tao(pnl.profit_rao));
         self.save(id, op, head)?;
         Ok(Progress::Wait)
     }
