@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+/// The cause an error keeps: the library's own error, or a message where there is none.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Errors of the miners.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -24,12 +27,13 @@ pub enum Error {
     #[error(transparent)]
     Auction(#[from] tao20_auction::Error),
     /// A BEVM JSON-RPC request the miner makes itself failed.
-    #[error("BEVM {what}: {reason}")]
+    #[error("BEVM {what}: {source}")]
     Rpc {
         /// The request.
         what: String,
-        /// The provider's message.
-        reason: String,
+        /// The provider's error.
+        #[source]
+        source: Cause,
     },
     /// A transaction's simulation reverted.
     #[error("{call} reverts: {reason}")]
@@ -40,28 +44,31 @@ pub enum Error {
         reason: String,
     },
     /// The miner's database.
-    #[error("store {what}: {reason}")]
+    #[error("store {what}: {source}")]
     Store {
         /// The operation.
         what: String,
-        /// SQLite's message.
-        reason: String,
+        /// SQLite's or the decoder's error.
+        #[source]
+        source: Cause,
     },
     /// A configuration that cannot work.
-    #[error("config {what}: {reason}")]
+    #[error("config {what}: {source}")]
     Config {
         /// The key or file.
         what: String,
         /// Why.
-        reason: String,
+        #[source]
+        source: Cause,
     },
     /// A file.
-    #[error("{path}: {reason}")]
+    #[error("{path}: {source}")]
     Io {
         /// The file.
         path: String,
-        /// The OS's message.
-        reason: String,
+        /// The OS's error.
+        #[source]
+        source: Cause,
     },
     /// A key could not be loaded (never with secret material in the message).
     #[error("key: {0}")]
@@ -70,34 +77,34 @@ pub enum Error {
 
 impl Error {
     /// A failed RPC request.
-    pub fn rpc(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+    pub fn rpc(what: impl Into<String>, source: impl Into<Cause>) -> Self {
         Error::Rpc {
             what: what.into(),
-            reason: reason.to_string(),
+            source: source.into(),
         }
     }
 
     /// A failed store operation.
-    pub fn store(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+    pub fn store(what: impl Into<String>, source: impl Into<Cause>) -> Self {
         Error::Store {
             what: what.into(),
-            reason: reason.to_string(),
+            source: source.into(),
         }
     }
 
     /// A bad configuration.
-    pub fn config(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+    pub fn config(what: impl Into<String>, source: impl Into<Cause>) -> Self {
         Error::Config {
             what: what.into(),
-            reason: reason.to_string(),
+            source: source.into(),
         }
     }
 
     /// A failed file operation.
-    pub fn io(path: &Path, reason: impl std::fmt::Display) -> Self {
+    pub fn io(path: &Path, source: impl Into<Cause>) -> Self {
         Error::Io {
             path: path.display().to_string(),
-            reason: reason.to_string(),
+            source: source.into(),
         }
     }
 }

@@ -355,6 +355,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_open_names_the_path_and_keeps_the_causes_of_both_kinds() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        // A directory is no database: SQLite's own error is the source.
+        let e = Store::open(dir.path()).unwrap_err();
+        assert!(
+            e.to_string().contains(&dir.path().display().to_string()),
+            "{e}"
+        );
+        let source = e.source().expect("a source");
+        assert!(
+            source.downcast_ref::<rusqlite::Error>().is_some(),
+            "{source:?}"
+        );
+        // A parent that is a file: the OS's error is the source.
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = Store::open(&file.join("db.sqlite")).unwrap_err();
+        let source = e.source().expect("a source");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
+    }
+
+    #[test]
     fn one_delivery_intent_per_request() {
         let s = Store::in_memory().unwrap();
         let rec = serde_json::json!({"a": 1});
