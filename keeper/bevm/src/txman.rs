@@ -193,6 +193,16 @@ impl Writer {
         }
     }
 
+    async fn receipt(
+        &self,
+        attempt: &Attempt,
+    ) -> Result<Option<alloy::rpc::types::TransactionReceipt>> {
+        self.provider_ref()
+            .get_transaction_receipt(attempt.hash)
+            .await
+            .map_err(|e| Error::rpc(format!("eth_getTransactionReceipt({})", attempt.hash), e))
+    }
+
     /// The sender's mined nonce (the chain's `latest` count).
     pub async fn mined_nonce(&self) -> Result<u64> {
         self.provider_ref()
@@ -205,16 +215,18 @@ impl Writer {
     /// Where `attempt` (a transaction of `call`) stands, without waiting.
     pub async fn status(&self, call: &Call, attempt: &Attempt) -> Result<AttemptStatus> {
         let provider = self.provider_ref();
-        let receipt = provider
-            .get_transaction_receipt(attempt.hash)
-            .await
-            .map_err(|e| Error::rpc(format!("eth_getTransactionReceipt({})", attempt.hash), e))?;
-        let Some(r) = receipt else {
-            return Ok(if self.mined_nonce().await? > attempt.nonce {
-                AttemptStatus::NonceUsed
-            } else {
-                AttemptStatus::Pending
-            });
+        let r = match self.receipt(attempt).await? {
+            Some(r) => r,
+            None if self.mined_nonce().await? <= attempt.nonce => {
+                return Ok(AttemptStatus::Pending)
+            }
+            // The nonce moved after the receipt was read: this attempt may be what moved it, in a
+            // block mined between the two reads. Read after the nonce, its receipt is there if
+            // so; calling it superseded would record a mined transaction as someone else's.
+            None => match self.receipt(attempt).await? {
+                Some(r) => r,
+                None => return Ok(AttemptStatus::NonceUsed),
+            },
         };
         let block = r.block_number.ok_or_else(|| {
             Error::decode(format!("receipt of {}", attempt.hash), "no block number")

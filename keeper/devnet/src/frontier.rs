@@ -24,7 +24,8 @@
 //! ([`FrontierRelay::drop_next_sends`]); a transaction the pool keeps and never includes, as an
 //! underpriced one in a fee spike, until a replacement at its nonce arrives
 //! ([`FrontierRelay::hold_next_sends`]); a call the node refuses
-//! ([`FrontierRelay::fail_next`]: a failed gas estimate, a rejected broadcast). A harness out of
+//! ([`FrontierRelay::fail_next`]: a failed gas estimate, a rejected broadcast); a block mined
+//! between two reads of a client ([`FrontierRelay::mine_after_next`]). A harness out of
 //! process plays them through the `devnet_*` methods. Everything else passes through unchanged,
 //! batches included. The window is counted back from anvil's `latest`: `head - state_window + 1 ..= head`.
 
@@ -125,6 +126,7 @@ struct Inner {
     hold_sends: AtomicU64,
     held: Mutex<Vec<B256>>,
     fail_next: Mutex<std::collections::BTreeMap<String, u64>>,
+    mine_after: Mutex<std::collections::BTreeMap<String, u64>>,
     requests: AtomicU64,
     next_id: AtomicU64,
     head_cache: Mutex<Option<(std::time::Instant, u64)>>,
@@ -161,6 +163,7 @@ impl FrontierRelay {
             hold_sends: AtomicU64::new(0),
             held: Mutex::new(Vec::new()),
             fail_next: Mutex::new(std::collections::BTreeMap::new()),
+            mine_after: Mutex::new(std::collections::BTreeMap::new()),
             requests: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             head_cache: Mutex::new(None),
@@ -253,6 +256,14 @@ impl FrontierRelay {
             .or_default() += n;
     }
 
+    /// After answering each of the next `n` calls of `method`, the node mines a block before the
+    /// answer leaves: the chain moves between two reads of a client, at exactly that point.
+    pub fn mine_after_next(&self, method: &str, n: u64) {
+        *lock(&self.inner.mine_after)
+            .entry(method.to_string())
+            .or_default() += n;
+    }
+
     /// JSON-RPC calls answered (each call of a batch counts).
     pub fn requests(&self) -> u64 {
         self.inner.requests.load(Ordering::SeqCst)
@@ -279,6 +290,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn take_one(n: &AtomicU64) -> bool {
     n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
+}
+
+/// Takes one from `method`'s count of a per-method fault; false when it has none left.
+fn take_from(pending: &Mutex<std::collections::BTreeMap<String, u64>>, method: &str) -> bool {
+    match lock(pending).get_mut(method) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A per-method fault armed by `[method, count]`.
+fn arm(
+    pending: &Mutex<std::collections::BTreeMap<String, u64>>,
+    params: &[Value],
+) -> std::result::Result<Value, Fail> {
+    let (Some(target), Some(n)) = (
+        params.first().and_then(Value::as_str),
+        params.get(1).and_then(Value::as_u64),
+    ) else {
+        return Err(Fail::params("expected a method name and a count"));
+    };
+    *lock(pending).entry(target.to_string()).or_default() += n;
+    Ok(Value::Bool(true))
 }
 
 /// A JSON-RPC error answer.
@@ -451,6 +488,12 @@ impl Inner {
         };
         self.requests.fetch_add(1, Ordering::SeqCst);
         let outcome = self.dispatch(method, params).await;
+        if take_from(&self.mine_after, method) {
+            tracing::info!(target: "devnet::frontier", method, "mining a block after the answer");
+            if let Err(e) = self.upstream("evm_mine", Value::Array(Vec::new())).await {
+                tracing::warn!(target: "devnet::frontier", error = %e.message, "evm_mine failed");
+            }
+        }
         answer(id, outcome)
     }
 
@@ -459,7 +502,7 @@ impl Inner {
         method: &str,
         mut params: Vec<Value>,
     ) -> std::result::Result<Value, Fail> {
-        if !method.starts_with("devnet_") && self.take_failure(method) {
+        if !method.starts_with("devnet_") && take_from(&self.fail_next, method) {
             tracing::info!(target: "devnet::frontier", method, "failing a call");
             return Err(Fail::internal(format!(
                 "{method} refused (a fault the devnet injected)"
@@ -531,16 +574,8 @@ impl Inner {
                 self.hold_sends.fetch_add(n, Ordering::SeqCst);
                 Ok(Value::Bool(true))
             }
-            "devnet_failNext" => {
-                let (Some(target), Some(n)) = (
-                    params.first().and_then(Value::as_str),
-                    params.get(1).and_then(Value::as_u64),
-                ) else {
-                    return Err(Fail::params("expected a method name and a count"));
-                };
-                *lock(&self.fail_next).entry(target.to_string()).or_default() += n;
-                Ok(Value::Bool(true))
-            }
+            "devnet_failNext" => arm(&self.fail_next, &params),
+            "devnet_mineAfterNext" => arm(&self.mine_after, &params),
             "devnet_faults" => {
                 let hashes = |v: &Mutex<Vec<B256>>| {
                     Value::Array(
@@ -590,18 +625,6 @@ impl Inner {
                 Ok(Value::String(hash.to_string()))
             }
             _ => self.upstream(method, Value::Array(params)).await,
-        }
-    }
-
-    /// Whether the next call of `method` is one to fail (and counts it).
-    fn take_failure(&self, method: &str) -> bool {
-        let mut pending = lock(&self.fail_next);
-        match pending.get_mut(method) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                true
-            }
-            _ => false,
         }
     }
 

@@ -770,3 +770,41 @@ async fn a_dropped_keeper_transaction_leaves_no_nonce_gap() {
     let out = keeper.confirm(&call, tx).await.unwrap();
     assert!(matches!(out, Confirmed::Included(_)), "{out:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_mined_between_the_status_reads_is_mined_not_superseded() {
+    let fx = Fixture::new().await;
+    let relay = relay(&fx.url, FrontierConfig::LITE).await;
+    fx.provider.anvil_set_auto_mine(false).await.unwrap();
+    let call = publish_call(&fx).await;
+    let keeper = writer_through(&relay.url(), &fx.relayer, &fx, Duration::from_millis(500))
+        .with_wallet(fx.relayer.clone());
+    let tao20_bevm::txman::Prepared::Attempt(attempt) = keeper.prepare(&call, None).await.unwrap()
+    else {
+        panic!("the epoch is not published yet")
+    };
+    keeper.broadcast(&attempt).await.unwrap();
+    assert_eq!(
+        keeper.status(&call, &attempt).await.unwrap(),
+        tao20_bevm::txman::AttemptStatus::Pending
+    );
+
+    // The block with the attempt is mined right after the node answers the receipt read
+    // ("none yet"), so the nonce read that follows finds the nonce used: by this very attempt.
+    relay.mine_after_next("eth_getTransactionReceipt", 1);
+    let status = keeper.status(&call, &attempt).await.unwrap();
+    assert!(
+        matches!(
+            status,
+            tao20_bevm::txman::AttemptStatus::Mined(Confirmed::Included(ref inc))
+                if inc.tx == attempt.hash
+        ),
+        "{status:?}"
+    );
+    let receipt = fx
+        .provider
+        .get_transaction_receipt(attempt.hash)
+        .await
+        .unwrap();
+    assert!(receipt.is_some_and(|r| r.status()));
+}
