@@ -79,6 +79,13 @@ impl KeystoreConfig {
         }
     }
 
+    /// Its two paths passed through `f`: a configuration loader's `~` expansion and resolution of
+    /// relative paths, so that neither path is left out.
+    pub fn map_paths(&mut self, f: impl Fn(&Path) -> PathBuf) {
+        self.keystore = f(&self.keystore);
+        self.password_file = self.password_file.as_deref().map(f);
+    }
+
     /// Decrypts the keystore.
     pub fn load(&self) -> Result<PrivateKeySigner> {
         let password = self
@@ -230,5 +237,15 @@ mod tests {
         );
         cfg.password_env = None;
         assert_eq!(cfg.password(), Err(PasswordSourceUnclear));
+
+        // A loader's path mapping reaches both paths.
+        let mut cfg = KeystoreConfig {
+            keystore: "k".into(),
+            password_file: Some("p".into()),
+            password_env: None,
+        };
+        cfg.map_paths(|p| Path::new("/base").join(p));
+        assert_eq!(cfg.keystore, Path::new("/base/k"));
+        assert_eq!(cfg.password_file.as_deref(), Some(Path::new("/base/p")));
     }
 }

@@ -448,9 +448,8 @@ impl MinerConfig {
             }
         };
         cfg.bevm.deployment = fix(&cfg.bevm.deployment);
-        cfg.evm.keystore = fix(&cfg.evm.keystore);
+        cfg.evm.map_paths(fix);
         cfg.store.path = fix(&cfg.store.path);
-        cfg.evm.password_file = cfg.evm.password_file.as_deref().map(fix);
         cfg.wallet.suri_file = cfg.wallet.suri_file.as_deref().map(fix);
         cfg.validate()?;
         Ok(cfg)

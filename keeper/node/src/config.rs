@@ -686,12 +686,10 @@ impl KeeperConfig {
             source: Box::new(e),
         })?;
         cfg.bevm.deployment = expand(&cfg.bevm.deployment);
-        cfg.signer.keystore = expand(&cfg.signer.keystore);
+        cfg.signer.map_paths(expand);
         cfg.store.path = expand(&cfg.store.path);
-        cfg.signer.password_file = cfg.signer.password_file.as_deref().map(expand);
         if let Some(t) = &mut cfg.transmitter {
-            t.keystore = expand(&t.keystore);
-            t.password_file = t.password_file.as_deref().map(expand);
+            t.map_paths(expand);
         }
         cfg.validate()?;
         Ok(cfg)

@@ -203,26 +203,16 @@ pub(crate) fn delivery_absent(
 
 /// The alpha of a creation to sell back on one netuid: what the hotkey holds above what it held
 /// before the purchase, never more than the lock leaves free (a `batch_all` with one refused sale
-/// sells nothing); 0 when that is dust worth less than twice the minimum stake at `price` (the
-/// runtime refuses to unstake less than the minimum unless it empties the position, which would
-/// sell alpha held before).
-pub(crate) fn unwind_amount(
-    held: u64,
-    held_before: u64,
-    free: u64,
-    price: impl FnOnce() -> u64,
-    min_stake_rao: u64,
-) -> u64 {
-    let extra = held.saturating_sub(held_before).min(free);
-    if extra == 0 {
-        return 0;
-    }
-    let value = u128::from(extra) * u128::from(price()) / u128::from(WEI_PER_RAO);
-    if value < u128::from(min_stake_rao) * 2 {
-        0
-    } else {
-        extra
-    }
+/// sells nothing).
+pub(crate) fn unwind_extra(held: u64, held_before: u64, free: u64) -> u64 {
+    held.saturating_sub(held_before).min(free)
+}
+
+/// Whether selling `alpha` at `price` is more than dust: worth at least twice the minimum stake
+/// (the runtime refuses to unstake less than the minimum unless it empties the position, which
+/// would sell alpha held before).
+pub(crate) fn worth_unstaking(alpha: u64, price: u64, min_stake_rao: u64) -> bool {
+    u128::from(alpha_value(alpha, price)) >= u128::from(min_stake_rao) * 2
 }
 
 /// `minAmounts` of a redeem: each position's planned alpha scaled to the shares actually bought
@@ -506,17 +496,18 @@ mod tests {
     #[test]
     fn only_the_bought_extra_the_lock_leaves_free_and_not_dust_is_sold_back() {
         let price = WEI_PER_RAO; // one rao per alpha rao
-        assert_eq!(unwind_amount(150, 100, 1_000, || price, 10), 50);
+        assert_eq!(unwind_extra(150, 100, 1_000), 50);
         // The lock leaves 30 free.
-        assert_eq!(unwind_amount(150, 100, 30, || price, 10), 30);
+        assert_eq!(unwind_extra(150, 100, 30), 30);
         // Worth 19 < 2 x 10: dust stays; worth exactly 20 sells.
-        assert_eq!(unwind_amount(119, 100, 1_000, || price, 10), 0);
-        assert_eq!(unwind_amount(120, 100, 1_000, || price, 10), 20);
-        // Nothing above what was held before: no price read at all.
-        assert_eq!(
-            unwind_amount(90, 100, 1_000, || panic!("no price needed"), 10),
-            0
-        );
+        assert_eq!(unwind_extra(119, 100, 1_000), 19);
+        assert!(!worth_unstaking(19, price, 10));
+        assert_eq!(unwind_extra(120, 100, 1_000), 20);
+        assert!(worth_unstaking(20, price, 10));
+        // Half a rao per alpha rao: 39 alpha is worth 19 (rounded down), dust.
+        assert!(!worth_unstaking(39, price / 2, 10));
+        // Nothing above what was held before.
+        assert_eq!(unwind_extra(90, 100, 1_000), 0);
     }
 
     #[test]

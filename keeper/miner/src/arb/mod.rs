@@ -882,8 +882,10 @@ impl<S: Subtensor> Arbitrageur<S> {
             }
             let record =
                 serde_json::to_value(&*op).map_err(|e| Error::store("encode operation", e))?;
-            // Mutable access to the store for the intent transaction.
-            if !self.store_begin_delivery(&key, head, id, &record)? {
+            if !self
+                .store
+                .begin_delivery(&key, head, (id, "delivering", &record))?
+            {
                 return Ok(Progress::Wait);
             }
         }
@@ -926,17 +928,6 @@ impl<S: Subtensor> Arbitrageur<S> {
             }
             Err(e) => Err(e.into()),
         }
-    }
-
-    fn store_begin_delivery(
-        &self,
-        key: &str,
-        head: u64,
-        id: i64,
-        record: &serde_json::Value,
-    ) -> Result<bool> {
-        self.store
-            .begin_delivery(key, head, (id, "delivering", record))
     }
 
     fn vault_amounts(&self, events: &[Event]) -> Vec<(u16, u64)> {
@@ -1114,14 +1105,12 @@ impl<S: Subtensor> Arbitrageur<S> {
                 Some(a) => a.get(n).map_or(0, |a| a.available),
                 None => held,
             };
-            // The price is read only when there is something to sell.
-            let price = if held.saturating_sub(*before).min(free) > 0 {
-                self.sub.current_alpha_price(head, *n).await?
-            } else {
-                0
-            };
-            let extra = decide::unwind_amount(held, *before, free, || price, self.min_stake_rao);
+            let extra = decide::unwind_extra(held, *before, free);
             if extra == 0 {
+                continue;
+            }
+            let price = self.sub.current_alpha_price(head, *n).await?;
+            if !decide::worth_unstaking(extra, price, self.min_stake_rao) {
                 continue;
             }
             calls.push(Call::RemoveStake {
